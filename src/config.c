@@ -1,0 +1,854 @@
+#define _GNU_SOURCE
+#include "vs_config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena: every string of a config lives here, freed in one go ---- */
+
+struct vs_arena {
+	struct chunk *head;
+};
+
+struct chunk {
+	struct chunk *next;
+	size_t cap, used;
+	char data[];
+};
+
+static void *arena_alloc(vs_arena *a, size_t n)
+{
+	struct chunk *c = a->head;
+
+	n = (n + 15) & ~(size_t)15;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > 4096 ? n : 4096;
+		c = malloc(sizeof *c + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static char *arena_strndup(vs_arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+static void arena_free(vs_arena *a)
+{
+	struct chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		/* defaults may be secrets in all but name: clear before free */
+		explicit_bzero(c->data, c->used);
+		free(c);
+	}
+	free(a);
+}
+
+/* ---- growable buffer used while building one value ---- */
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	bool oom;
+} buf;
+
+static void buf_put(buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = malloc(cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		if (b->p) {
+			memcpy(np, b->p, b->len);
+			explicit_bzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_reset(buf *b)
+{
+	if (b->p)
+		explicit_bzero(b->p, b->cap);
+	b->len = 0;
+	b->oom = false;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+static void buf_free(buf *b)
+{
+	if (b->p) {
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof *b);
+}
+
+/* ---- parser state ---- */
+
+enum section { SEC_NONE, SEC_VAULT, SEC_OPTIONS, SEC_ENV };
+
+enum key {
+	K_ADDRESS, K_AUTH, K_AUTH_MOUNT, K_TOKEN_FILE, K_ROLE_ID_FILE, K_SECRET_ID_FILE,
+	K_ROLE, K_JWT_FILE, K_NAMESPACE, K_CA_CERT, K_CA_PATH, K_CLIENT_CERT,
+	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
+	K_KV_VERSION,
+	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT,
+	K_COUNT
+};
+
+static const struct {
+	const char *name;
+	enum section sec;
+	bool is_file; /* relative paths resolve against the config's directory */
+} keys[K_COUNT] = {
+	[K_ADDRESS] = {"address", SEC_VAULT, false},
+	[K_AUTH] = {"auth", SEC_VAULT, false},
+	[K_AUTH_MOUNT] = {"auth_mount", SEC_VAULT, false},
+	[K_TOKEN_FILE] = {"token_file", SEC_VAULT, true},
+	[K_ROLE_ID_FILE] = {"role_id_file", SEC_VAULT, true},
+	[K_SECRET_ID_FILE] = {"secret_id_file", SEC_VAULT, true},
+	[K_ROLE] = {"role", SEC_VAULT, false},
+	[K_JWT_FILE] = {"jwt_file", SEC_VAULT, true},
+	[K_NAMESPACE] = {"namespace", SEC_VAULT, false},
+	[K_CA_CERT] = {"ca_cert", SEC_VAULT, true},
+	[K_CA_PATH] = {"ca_path", SEC_VAULT, true},
+	[K_CLIENT_CERT] = {"client_cert", SEC_VAULT, true},
+	[K_CLIENT_KEY] = {"client_key", SEC_VAULT, true},
+	[K_TLS_SERVER_NAME] = {"tls_server_name", SEC_VAULT, false},
+	[K_SKIP_VERIFY] = {"skip_verify", SEC_VAULT, false},
+	[K_TIMEOUT] = {"timeout", SEC_VAULT, false},
+	[K_MAX_RETRIES] = {"max_retries", SEC_VAULT, false},
+	[K_KV_VERSION] = {"kv_version", SEC_VAULT, false},
+	[K_MODE] = {"mode", SEC_OPTIONS, false},
+	[K_ON_ERROR] = {"on_error", SEC_OPTIONS, false},
+	[K_DOTENV] = {"dotenv", SEC_OPTIONS, true},
+	[K_INHERIT] = {"inherit", SEC_OPTIONS, false},
+};
+
+typedef struct {
+	const char *path;
+	int line;
+	vs_getenv_fn env;
+	void *env_ctx;
+	vs_config *cfg;
+	vs_error *err;
+	size_t entries_cap;
+	int key_line[K_COUNT];
+	buf b, tmp;
+} parser;
+
+static int perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int perr(parser *p, const char *fmt, ...)
+{
+	char reason[VS_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	return vs_fail(p->err, VS_EX_CONFIG, "%s:%d: %s", p->path, p->line, reason);
+}
+
+static int poom(parser *p)
+{
+	return vs_fail(p->err, VS_EX_SOFTWARE, "%s:%d: out of memory", p->path, p->line);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* An inline comment starts at ';' or '#' at the start of the value or after
+ * whitespace: "path#field" keeps its '#'. */
+static bool comment_at(const char *start, const char *pos)
+{
+	return (*pos == ';' || *pos == '#') && (pos == start || is_space(pos[-1]));
+}
+
+/*
+ * Reads a double-quoted string starting at *s (on the opening quote) into b,
+ * handling escapes; "\$" becomes the marker \x01 so that expansion treats
+ * it as a literal '$'. Advances *s past the closing quote.
+ */
+static int read_quoted(parser *p, const char **s, const char *end, buf *b)
+{
+	const char *q = *s + 1;
+
+	while (q < end && *q != '"') {
+		if (*q == '\\') {
+			char c;
+			if (q + 1 >= end)
+				break;
+			switch (q[1]) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'r': c = '\r'; break;
+			case '"': c = '"'; break;
+			case '\\': c = '\\'; break;
+			case '$':
+				/* \x01 stands for a literal '$' until expansion is done */
+				c = '\x01';
+				break;
+			default:
+				return perr(p, "unknown escape '\\%c' in quoted value (use \\\\ \\\" \\n \\t \\r \\$)", q[1]);
+			}
+			buf_put(b, &c, 1);
+			q += 2;
+			continue;
+		}
+		if (*q == '\x01')
+			return perr(p, "control character in quoted value");
+		buf_put(b, q, 1);
+		q++;
+	}
+	if (q >= end)
+		return perr(p, "unterminated quote");
+	*s = q + 1;
+	return b->oom ? poom(p) : 0;
+}
+
+/*
+ * Expands ${VAR} and ${VAR:-default} in src[0..n) into out. A '$' not
+ * followed by '{' is literal; \x01 (from "\$") is a literal '$'. An unset
+ * variable without a default is an error: it would silently read the wrong
+ * path (secret/app//db) instead of failing where the mistake is.
+ */
+static int expand(parser *p, const char *src, size_t n, buf *out, const char *what)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *close, *name, *def = NULL, *val;
+		size_t name_len, def_len = 0;
+		char namebuf[256];
+
+		if (src[i] == '\x01') {
+			buf_put(out, "$", 1);
+			i++;
+			continue;
+		}
+		if (src[i] != '$' || i + 1 >= n || src[i + 1] != '{') {
+			buf_put(out, src + i, 1);
+			i++;
+			continue;
+		}
+		close = memchr(src + i + 2, '}', n - i - 2);
+		if (!close)
+			return perr(p, "unterminated ${ in %s", what);
+		name = src + i + 2;
+		name_len = (size_t)(close - name);
+		for (size_t k = 0; k + 1 < name_len; k++) {
+			if (name[k] == ':' && name[k + 1] == '-') {
+				def = name + k + 2;
+				def_len = name_len - k - 2;
+				name_len = k;
+				break;
+			}
+		}
+		if (def && memmem(def, def_len, "${", 2))
+			return perr(p, "nested ${...} in a default is not supported in %s", what);
+		if (!vs_valid_env_name(name, name_len) || name_len >= sizeof namebuf)
+			return perr(p, "invalid variable name '${%.*s}' in %s", (int)(close - name), name, what);
+		memcpy(namebuf, name, name_len);
+		namebuf[name_len] = '\0';
+		val = p->env ? p->env(namebuf, p->env_ctx) : NULL;
+		if (val && *val)
+			buf_put(out, val, strlen(val));
+		else if (def)
+			buf_put(out, def, def_len);
+		else if (val)
+			; /* set but empty: expands to nothing, as in sh */
+		else
+			return perr(p, "${%s} is not set and has no default (write ${%s:-value}) in %s",
+				    namebuf, namebuf, what);
+		i = (size_t)(close - src) + 1;
+	}
+	return out->oom ? poom(p) : 0;
+}
+
+static const char *arena_dup(parser *p, const char *s, size_t n)
+{
+	char *r = arena_strndup(p->cfg->arena, s, n);
+	if (!r)
+		poom(p);
+	return r;
+}
+
+/* Makes a file path absolute against the config's directory; "~/" uses HOME. */
+static const char *file_path(parser *p, const char *v)
+{
+	const char *slash;
+
+	if (v[0] == '~' && v[1] == '/') {
+		const char *home = p->env ? p->env("HOME", p->env_ctx) : NULL;
+		if (!home || !*home) {
+			perr(p, "'~/' in a path but HOME is not set");
+			return NULL;
+		}
+		buf_reset(&p->tmp);
+		buf_put(&p->tmp, home, strlen(home));
+		buf_put(&p->tmp, v + 1, strlen(v + 1));
+		return p->tmp.oom ? (poom(p), NULL) : arena_dup(p, p->tmp.p, p->tmp.len);
+	}
+	slash = strrchr(p->path, '/');
+	if (v[0] == '/' || !slash)
+		return arena_dup(p, v, strlen(v));
+	buf_reset(&p->tmp);
+	buf_put(&p->tmp, p->path, (size_t)(slash - p->path) + 1);
+	buf_put(&p->tmp, v, strlen(v));
+	return p->tmp.oom ? (poom(p), NULL) : arena_dup(p, p->tmp.p, p->tmp.len);
+}
+
+/* Scalar value of a [vault]/[options] key: quoted, or bare up to a comment. */
+static int scalar_value(parser *p, const char *s, const char *end)
+{
+	const char *start = s;
+	int rc;
+
+	buf_reset(&p->b);
+	while (s < end && is_space(*s))
+		s++;
+	if (s < end && *s == '"') {
+		if ((rc = read_quoted(p, &s, end, &p->b)))
+			return rc;
+		while (s < end && is_space(*s))
+			s++;
+		if (s < end && !comment_at(start, s))
+			return perr(p, "unexpected text after quoted value");
+		/* \$ has no meaning outside [env]; turn the marker back into '$' */
+		for (size_t i = 0; i < p->b.len; i++)
+			if (p->b.p[i] == '\x01')
+				p->b.p[i] = '$';
+		return 0;
+	}
+	{
+		const char *v = s, *e = s;
+		while (e < end && !comment_at(start, e))
+			e++;
+		while (e > v && is_space(e[-1]))
+			e--;
+		buf_put(&p->b, v, (size_t)(e - v));
+	}
+	return p->b.oom ? poom(p) : 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!*s)
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int set_key(parser *p, enum key k, const char *v)
+{
+	vs_vault_conf *vc = &p->cfg->vault;
+	vs_options *o = &p->cfg->options;
+	const char *name = keys[k].name;
+	const char *dup = NULL;
+	long n;
+	bool b;
+
+	if (!*v && k != K_NAMESPACE)
+		return perr(p, "empty value for '%s'", name);
+	if (keys[k].is_file) {
+		if (!(dup = file_path(p, v)))
+			return p->err->code;
+	} else if (!(dup = arena_dup(p, v, strlen(v)))) {
+		return p->err->code;
+	}
+
+	switch (k) {
+	case K_ADDRESS:
+		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8) && strncmp(v, "unix://", 7))
+			return perr(p, "address '%s' must start with http://, https:// or unix://", v);
+		vc->address = dup;
+		break;
+	case K_AUTH:
+		if (!strcmp(v, "token")) vc->auth = VS_AUTH_TOKEN;
+		else if (!strcmp(v, "approle")) vc->auth = VS_AUTH_APPROLE;
+		else if (!strcmp(v, "kubernetes")) vc->auth = VS_AUTH_KUBERNETES;
+		else if (!strcmp(v, "jwt")) vc->auth = VS_AUTH_JWT;
+		else return perr(p, "auth '%s' is not one of token, approle, kubernetes, jwt", v);
+		vc->auth_set = true;
+		break;
+	case K_AUTH_MOUNT:
+		while (*dup == '/')
+			dup++;
+		vc->auth_mount = dup;
+		break;
+	case K_TOKEN_FILE: vc->token_file = dup; break;
+	case K_ROLE_ID_FILE: vc->role_id_file = dup; break;
+	case K_SECRET_ID_FILE: vc->secret_id_file = dup; break;
+	case K_ROLE: vc->role = dup; break;
+	case K_JWT_FILE: vc->jwt_file = dup; break;
+	case K_NAMESPACE: vc->namespace_ = dup; break;
+	case K_CA_CERT: vc->ca_cert = dup; break;
+	case K_CA_PATH: vc->ca_path = dup; break;
+	case K_CLIENT_CERT: vc->client_cert = dup; break;
+	case K_CLIENT_KEY: vc->client_key = dup; break;
+	case K_TLS_SERVER_NAME: vc->tls_server_name = dup; break;
+	case K_SKIP_VERIFY:
+		if (vs_parse_bool(v, &b))
+			return perr(p, "skip_verify '%s' is not a boolean (true or false)", v);
+		vc->skip_verify = b;
+		break;
+	case K_TIMEOUT:
+		if (vs_parse_duration_ms(v, &n) || n == 0)
+			return perr(p, "timeout '%s' is not a positive duration (e.g. 5s, 500ms)", v);
+		vc->timeout_ms = n;
+		break;
+	case K_MAX_RETRIES:
+		if (parse_int(v, 0, 100, &n))
+			return perr(p, "max_retries '%s' is not a number from 0 to 100", v);
+		vc->max_retries = (int)n;
+		break;
+	case K_KV_VERSION:
+		if (!strcmp(v, "auto")) vc->kv_version = 0;
+		else if (!strcmp(v, "1")) vc->kv_version = 1;
+		else if (!strcmp(v, "2")) vc->kv_version = 2;
+		else return perr(p, "kv_version '%s' is not one of auto, 1, 2", v);
+		break;
+	case K_MODE:
+		if (!strcmp(v, "auto")) o->mode = VS_MODE_AUTO;
+		else if (!strcmp(v, "lazy")) o->mode = VS_MODE_LAZY;
+		else if (!strcmp(v, "eager")) o->mode = VS_MODE_EAGER;
+		else return perr(p, "mode '%s' is not one of lazy, eager, auto", v);
+		break;
+	case K_ON_ERROR:
+		if (!strcmp(v, "fallback")) o->on_error = VS_ON_ERROR_FALLBACK;
+		else if (!strcmp(v, "fail")) o->on_error = VS_ON_ERROR_FAIL;
+		else return perr(p, "on_error '%s' is not one of fallback, fail", v);
+		break;
+	case K_DOTENV: o->dotenv = dup; break;
+	case K_INHERIT:
+		if (vs_parse_bool(v, &b))
+			return perr(p, "inherit '%s' is not a boolean (yes or no)", v);
+		o->inherit = b;
+		break;
+	case K_COUNT:
+		break;
+	}
+	return 0;
+}
+
+static bool reserved_name(const char *s, size_t n)
+{
+	return (n >= 6 && !memcmp(s, "VAULT_", 6)) ||
+	       (n >= 10 && !memcmp(s, "VAULTSHIM_", 10)) ||
+	       (n >= 3 && !memcmp(s, "LD_", 3));
+}
+
+/* Checks an expanded Vault path: no empty or dot segments, no control bytes. */
+static int check_path(parser *p, const char *path, size_t n)
+{
+	size_t seg_start = 0;
+
+	if (n == 0)
+		return perr(p, "empty Vault path");
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && (unsigned char)path[i] < 0x20)
+			return perr(p, "control character in Vault path");
+		if (i == n || path[i] == '/') {
+			size_t sl = i - seg_start;
+			if (sl == 0)
+				return perr(p, "Vault path '%.*s' has an empty segment", (int)n, path);
+			if ((sl == 1 && path[seg_start] == '.') ||
+			    (sl == 2 && path[seg_start] == '.' && path[seg_start + 1] == '.'))
+				return perr(p, "Vault path '%.*s' has a '.' or '..' segment", (int)n, path);
+			seg_start = i + 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_entry(parser *p, const char *s, const char *end)
+{
+	vs_config *cfg = p->cfg;
+	const char *name = s, *name_end, *ref, *ref_end, *hash, *start;
+	vs_entry e = {0};
+	buf raw = {0};
+	int rc = 0;
+	bool have_default = false, have_version = false, have_kv = false;
+
+	/* NAME */
+	while (s < end && *s != '=' && !is_space(*s))
+		s++;
+	name_end = s;
+	while (s < end && is_space(*s))
+		s++;
+	if (s >= end || *s != '=')
+		return perr(p, "expected NAME = path#field");
+	if (!vs_valid_env_name(name, (size_t)(name_end - name)))
+		return perr(p, "'%.*s' is not a valid environment variable name", (int)(name_end - name), name);
+	if (reserved_name(name, (size_t)(name_end - name)))
+		return perr(p, "'%.*s' is reserved (names starting with VAULT_, VAULTSHIM_ or LD_ configure vaultshim itself)",
+			    (int)(name_end - name), name);
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		if (strlen(cfg->entries[i].name) == (size_t)(name_end - name) &&
+		    !memcmp(cfg->entries[i].name, name, (size_t)(name_end - name)))
+			return perr(p, "duplicate name '%s' (first mapped on line %d)",
+				    cfg->entries[i].name, cfg->entries[i].line);
+	e.line = p->line;
+	if (!(e.name = arena_dup(p, name, (size_t)(name_end - name))))
+		return p->err->code;
+
+	/* reference: bare or quoted path#field */
+	s++;
+	while (s < end && is_space(*s))
+		s++;
+	start = s;
+	buf_reset(&p->b);
+	if (s < end && *s == '"') {
+		if ((rc = read_quoted(p, &s, end, &p->b)))
+			return rc;
+	} else {
+		while (s < end && !is_space(*s) && !comment_at(start, s))
+			s++;
+		buf_put(&p->b, start, (size_t)(s - start));
+	}
+	if (p->b.oom)
+		return poom(p);
+	ref = p->b.p ? p->b.p : "";
+	ref_end = ref + p->b.len;
+	if (ref == ref_end)
+		return perr(p, "'%s' has no Vault reference (expected path#field)", e.name);
+	hash = NULL;
+	for (const char *q = ref; q < ref_end; q++)
+		if (*q == '#')
+			hash = q;
+	if (!hash)
+		return perr(p, "reference '%.*s' for '%s' has no #field (expected path#field)",
+			    (int)(ref_end - ref), ref, e.name);
+	if (hash + 1 == ref_end)
+		return perr(p, "reference for '%s' has an empty field after '#'", e.name);
+	if (!(e.field = arena_dup(p, hash + 1, (size_t)(ref_end - hash - 1))))
+		return p->err->code;
+	if ((rc = expand(p, ref, (size_t)(hash - ref), &raw, "the path")))
+		goto out;
+	{
+		const char *ps = raw.p ? raw.p : "";
+		size_t pn = raw.len;
+		while (pn && *ps == '/')
+			ps++, pn--;
+		while (pn && ps[pn - 1] == '/')
+			pn--;
+		if ((rc = check_path(p, ps, pn)))
+			goto out;
+		if (!(e.path = arena_dup(p, ps, pn))) {
+			rc = p->err->code;
+			goto out;
+		}
+	}
+
+	/* options */
+	for (;;) {
+		const char *tok;
+		while (s < end && is_space(*s))
+			s++;
+		if (s >= end || comment_at(start, s))
+			break;
+		tok = s;
+		if (end - tok >= 8 && !strncmp(tok, "required", 8) && (tok + 8 == end || is_space(tok[8]))) {
+			if (e.required) {
+				rc = perr(p, "'required' given twice for '%s'", e.name);
+				goto out;
+			}
+			e.required = true;
+			s += 8;
+		} else if ((size_t)(end - tok) >= 8 && !strncmp(tok, "default=", 8)) {
+			buf_reset(&p->b);
+			s += 8;
+			if (have_default) {
+				rc = perr(p, "'default' given twice for '%s'", e.name);
+				goto out;
+			}
+			if (s < end && *s == '"') {
+				if ((rc = read_quoted(p, &s, end, &p->b)))
+					goto out;
+				if (s < end && !is_space(*s)) {
+					rc = perr(p, "unexpected text after quoted default for '%s'", e.name);
+					goto out;
+				}
+			} else {
+				const char *v = s;
+				while (s < end && !is_space(*s))
+					s++;
+				buf_put(&p->b, v, (size_t)(s - v));
+			}
+			buf_reset(&raw);
+			if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, &raw, "the default")))
+				goto out;
+			if (!(e.def = arena_dup(p, raw.p ? raw.p : "", raw.len))) {
+				rc = p->err->code;
+				goto out;
+			}
+			have_default = true;
+		} else if ((end - tok >= 8 && !strncmp(tok, "version=", 8)) ||
+			   (end - tok >= 11 && !strncmp(tok, "kv_version=", 11))) {
+			bool is_kv = tok[0] == 'k';
+			const char *v = tok + (is_kv ? 11 : 8);
+			char num[16];
+			long n;
+			size_t vl;
+			while (s < end && !is_space(*s))
+				s++;
+			vl = (size_t)(s - v);
+			if (vl == 0 || vl >= sizeof num) {
+				rc = perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e.name);
+				goto out;
+			}
+			memcpy(num, v, vl);
+			num[vl] = '\0';
+			if (is_kv) {
+				if (have_kv || parse_int(num, 1, 2, &n)) {
+					rc = perr(p, have_kv ? "'kv_version' given twice for '%s'"
+							     : "kv_version for '%s' must be 1 or 2", e.name);
+					goto out;
+				}
+				e.kv_version = (int)n;
+				have_kv = true;
+			} else {
+				if (have_version || parse_int(num, 1, INT32_MAX, &n)) {
+					rc = perr(p, have_version ? "'version' given twice for '%s'"
+								  : "version for '%s' must be a positive number", e.name);
+					goto out;
+				}
+				e.version = (int)n;
+				have_version = true;
+			}
+		} else {
+			const char *te = tok;
+			while (te < end && !is_space(*te))
+				te++;
+			rc = perr(p, "unknown option '%.*s' for '%s' (expected required, default=, version=, kv_version=)",
+				  (int)(te - tok), tok, e.name);
+			goto out;
+		}
+	}
+	if (e.version && e.kv_version == 1) {
+		rc = perr(p, "version=%d for '%s' needs KV v2, but kv_version=1", e.version, e.name);
+		goto out;
+	}
+
+	if (cfg->n_entries == p->entries_cap) {
+		size_t cap = p->entries_cap ? p->entries_cap * 2 : 16;
+		vs_entry *ne = realloc(cfg->entries, cap * sizeof *ne);
+		if (!ne) {
+			rc = poom(p);
+			goto out;
+		}
+		cfg->entries = ne;
+		p->entries_cap = cap;
+	}
+	cfg->entries[cfg->n_entries++] = e;
+out:
+	buf_free(&raw);
+	return rc;
+}
+
+static int parse_line(parser *p, enum section *sec, const char *s, const char *end)
+{
+	const char *k, *ke;
+
+	while (s < end && is_space(*s))
+		s++;
+	while (end > s && is_space(end[-1]))
+		end--;
+	if (s == end || *s == ';' || *s == '#')
+		return 0;
+
+	if (*s == '[') {
+		const char *close = memchr(s, ']', (size_t)(end - s));
+		const char *after;
+		if (!close)
+			return perr(p, "section header without ']'");
+		after = close + 1;
+		while (after < end && is_space(*after))
+			after++;
+		if (after < end && *after != ';' && *after != '#')
+			return perr(p, "unexpected text after section header");
+		if (close - s == 6 && !memcmp(s, "[vault", 6))
+			*sec = SEC_VAULT;
+		else if (close - s == 8 && !memcmp(s, "[options", 8))
+			*sec = SEC_OPTIONS;
+		else if (close - s == 4 && !memcmp(s, "[env", 4))
+			*sec = SEC_ENV;
+		else
+			return perr(p, "unknown section '%.*s' (expected [vault], [options] or [env])",
+				    (int)(close - s + 1), s);
+		return 0;
+	}
+
+	if (*sec == SEC_NONE)
+		return perr(p, "key outside of a section (start with [vault], [options] or [env])");
+	if (*sec == SEC_ENV)
+		return parse_entry(p, s, end);
+
+	k = s;
+	while (s < end && *s != '=' && !is_space(*s))
+		s++;
+	ke = s;
+	while (s < end && is_space(*s))
+		s++;
+	if (s >= end || *s != '=')
+		return perr(p, "expected 'key = value'");
+	for (int i = 0; i < K_COUNT; i++) {
+		int rc;
+		if (keys[i].sec != *sec || strlen(keys[i].name) != (size_t)(ke - k) ||
+		    memcmp(keys[i].name, k, (size_t)(ke - k)))
+			continue;
+		if (p->key_line[i])
+			return perr(p, "duplicate key '%s' (first set on line %d)", keys[i].name, p->key_line[i]);
+		p->key_line[i] = p->line;
+		if ((rc = scalar_value(p, s + 1, end)))
+			return rc;
+		return set_key(p, (enum key)i, p->b.p ? p->b.p : "");
+	}
+	return perr(p, "unknown key '%.*s' in [%s]", (int)(ke - k), k,
+		    *sec == SEC_VAULT ? "vault" : "options");
+}
+
+int vs_config_parse(const char *path, const char *text, size_t len,
+		    vs_getenv_fn env, void *env_ctx, vs_config **out, vs_error *err)
+{
+	parser p = {.path = path, .env = env, .env_ctx = env_ctx, .err = err};
+	enum section sec = SEC_NONE;
+	const char *s = text, *end = text + len;
+	vs_config *cfg = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (len > VS_CONFIG_MAX)
+		return vs_fail(err, VS_EX_CONFIG, "%s:0: file larger than %d bytes", path, VS_CONFIG_MAX);
+	cfg = calloc(1, sizeof *cfg);
+	if (!cfg || !(cfg->arena = calloc(1, sizeof *cfg->arena))) {
+		free(cfg);
+		return vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
+	}
+	p.cfg = cfg;
+	cfg->vault.skip_verify = -1;
+	cfg->vault.timeout_ms = -1;
+	cfg->vault.max_retries = -1;
+	cfg->options.inherit = true;
+	if (!(cfg->path = arena_strndup(cfg->arena, path, strlen(path)))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
+		goto out;
+	}
+	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		p.line++;
+		if (memchr(s, '\0', (size_t)(le - s))) {
+			rc = perr(&p, "NUL byte in config file");
+			goto out;
+		}
+		if (le > s && le[-1] == '\r')
+			le--;
+		if ((rc = parse_line(&p, &sec, s, le)))
+			goto out;
+		s = nl ? nl + 1 : end;
+	}
+	*out = cfg;
+	cfg = NULL;
+out:
+	buf_free(&p.b);
+	buf_free(&p.tmp);
+	vs_config_free(cfg);
+	return rc;
+}
+
+int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
+		   vs_config **out, vs_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc, fd;
+
+	*out = NULL;
+	fd = vs_open_private(path, "config file", err);
+	if (fd < 0)
+		return err ? err->code : VS_EX_IOERR;
+	rc = vs_read_fd(fd, path, VS_CONFIG_MAX, &text, &len, err);
+	if (rc)
+		return rc;
+	rc = vs_config_parse(path, text, len, env, env_ctx, out, err);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+const vs_entry *vs_config_find(const vs_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		if (!strcmp(cfg->entries[i].name, name))
+			return &cfg->entries[i];
+	return NULL;
+}
+
+void vs_config_free(vs_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->entries);
+	arena_free(cfg->arena);
+	free(cfg);
+}
+
+const char *vs_mode_name(vs_mode m)
+{
+	return m == VS_MODE_LAZY ? "lazy" : m == VS_MODE_EAGER ? "eager" : "auto";
+}
+
+const char *vs_auth_name(vs_auth_method m)
+{
+	switch (m) {
+	case VS_AUTH_APPROLE: return "approle";
+	case VS_AUTH_KUBERNETES: return "kubernetes";
+	case VS_AUTH_JWT: return "jwt";
+	default: return "token";
+	}
+}

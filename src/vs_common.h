@@ -1,0 +1,81 @@
+/*
+ * vs_common.h — error reporting, exit codes and small helpers shared by every
+ * part of vaultshim, including the preload (nothing here links libcurl or cJSON).
+ *
+ * Ownership: functions returning `char *` return a malloc'd string the caller
+ * frees; functions taking `const char *` never keep the pointer.
+ */
+#ifndef VS_COMMON_H
+#define VS_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes follow sysexits(3); every library error carries one. */
+enum {
+	VS_OK = 0,
+	VS_EX_USAGE = 64,       /* command line misuse */
+	VS_EX_MISSING = 65,     /* a required secret has no value (EX_DATAERR) */
+	VS_EX_UNAVAILABLE = 69, /* Vault unreachable, sealed, failing */
+	VS_EX_SOFTWARE = 70,    /* internal error, out of memory */
+	VS_EX_OSERR = 71,       /* fork/exec/pipe failure */
+	VS_EX_IOERR = 74,       /* cannot read or write a file */
+	VS_EX_NOPERM = 77,      /* permission denied (Vault 403, no token, unsafe file) */
+	VS_EX_CONFIG = 78,      /* config error */
+};
+
+#define VS_ERR_MAX 512
+
+/* One error: a sysexits code and a one-line message (no trailing newline).
+ * Messages never contain secret values or tokens. */
+typedef struct vs_error {
+	int code;
+	char msg[VS_ERR_MAX];
+} vs_error;
+
+/* Sets err (when non-NULL) and returns code, so callers can `return vs_fail(...)`. */
+int vs_fail(vs_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Environment lookup used by the parser and the resolver, so the preload can
+ * pass libc's real getenv and tests can pass a fake environment. */
+typedef const char *(*vs_getenv_fn)(const char *name, void *ctx);
+
+/* Plain getenv wrapper usable as a vs_getenv_fn. */
+const char *vs_libc_getenv(const char *name, void *ctx);
+
+/* Parses a duration: "5s", "250ms", "2m", "1h" or a bare number of seconds
+ * ("1.5"). Returns 0 and sets *ms, or -1 on a bad or negative value. */
+int vs_parse_duration_ms(const char *s, long *ms);
+
+/* Parses a boolean as Go's strconv.ParseBool does (1/t/true/TRUE/True, 0/f/...),
+ * plus yes/no/on/off. Returns 0 and sets *out, or -1. */
+int vs_parse_bool(const char *s, bool *out);
+
+/* True when s is a valid environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
+bool vs_valid_env_name(const char *s, size_t len);
+
+/*
+ * Opens `path` for reading and refuses it, as ssh does, when it is not a
+ * regular file, is writable by group or others, or is owned by a user other
+ * than the caller and root. `what` names the file in messages ("config file").
+ * Returns the fd (>= 0) or -1 with err set (VS_EX_NOPERM, VS_EX_IOERR).
+ */
+int vs_open_private(const char *path, const char *what, vs_error *err);
+
+/*
+ * Reads a whole file opened by vs_open_private into a NUL-terminated malloc'd
+ * buffer of at most `max` bytes; closes fd. Returns 0 or an error code.
+ * *out is freed by the caller (explicit_bzero first when it holds secrets).
+ */
+int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
+	       vs_error *err);
+
+/* explicit_bzero then free; NULL is fine. */
+void vs_free_secret(char *s);
+
+/* Monotonic clock in milliseconds (fractional). */
+double vs_now_ms(void);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * vs_config.h — the vaultshim config file (INI: [vault], [options], [env]).
+ *
+ * The parser has no global state, links neither libcurl nor cJSON, reads at
+ * most VS_CONFIG_MAX bytes and allocates every string of a config from one
+ * arena owned by the vs_config: vs_config_free() releases all of it at once.
+ * Every error is reported as "FILE:LINE: reason" (VS_EX_CONFIG) and the
+ * whole config is refused.
+ */
+#ifndef VS_CONFIG_H
+#define VS_CONFIG_H
+
+#include "vs_common.h"
+
+#define VS_CONFIG_MAX (1024 * 1024)
+#define VS_CONFIG_DEFAULT_PATH "/etc/vaultshim.conf"
+
+typedef enum { VS_MODE_AUTO, VS_MODE_LAZY, VS_MODE_EAGER } vs_mode;
+typedef enum { VS_ON_ERROR_FALLBACK, VS_ON_ERROR_FAIL } vs_on_error;
+typedef enum {
+	VS_AUTH_TOKEN,
+	VS_AUTH_APPROLE,
+	VS_AUTH_KUBERNETES,
+	VS_AUTH_JWT
+} vs_auth_method;
+
+/* One [env] mapping: NAME = path#field [required] [default="…"] [version=N] [kv_version=N] */
+typedef struct vs_entry {
+	const char *name;
+	const char *path;  /* expanded, no leading or trailing '/' */
+	const char *field;
+	const char *def;   /* default value, NULL when none */
+	int version;       /* KV v2 version to read; 0 = latest */
+	int kv_version;    /* 0 = detect; 1 or 2 = forced for this entry */
+	bool required;
+	int line;
+} vs_entry;
+
+/*
+ * [vault]: every pointer is NULL and every number negative (or 0 for
+ * kv_version) when the key is absent, so the client can apply the
+ * precedence "config key, then VAULT_* variable, then default".
+ * Relative file paths are made absolute against the config file's directory.
+ */
+typedef struct vs_vault_conf {
+	const char *address;
+	vs_auth_method auth;
+	bool auth_set;
+	const char *auth_mount;   /* default: the method's name */
+	const char *token_file;
+	const char *role_id_file;
+	const char *secret_id_file;
+	const char *role;         /* kubernetes, jwt */
+	const char *jwt_file;     /* kubernetes (default SA token path), jwt */
+	const char *namespace_;
+	const char *ca_cert;
+	const char *ca_path;
+	const char *client_cert;
+	const char *client_key;
+	const char *tls_server_name;
+	int skip_verify;          /* -1 unset, 0, 1 */
+	long timeout_ms;          /* -1 unset */
+	int max_retries;          /* -1 unset */
+	int kv_version;           /* 0 detect, 1, 2 */
+} vs_vault_conf;
+
+typedef struct vs_options {
+	vs_mode mode;
+	vs_on_error on_error;
+	const char *dotenv;       /* NULL when none */
+	bool inherit;             /* children inherit LD_PRELOAD / VAULTSHIM_CONFIG */
+} vs_options;
+
+typedef struct vs_arena vs_arena;
+
+typedef struct vs_config {
+	const char *path;         /* the file this came from */
+	vs_vault_conf vault;
+	vs_options options;
+	vs_entry *entries;
+	size_t n_entries;
+	vs_arena *arena;          /* owns every string above */
+} vs_config;
+
+/*
+ * Parses `len` bytes of `text` (need not be NUL-terminated) named `path` in
+ * messages. `env` expands ${VAR} and ${VAR:-default} in paths and defaults.
+ * On success *out owns a new config (free with vs_config_free) and 0 is
+ * returned; otherwise VS_EX_CONFIG (or VS_EX_SOFTWARE for out of memory)
+ * with err->msg = "FILE:LINE: reason".
+ */
+int vs_config_parse(const char *path, const char *text, size_t len,
+		    vs_getenv_fn env, void *env_ctx, vs_config **out, vs_error *err);
+
+/*
+ * Opens `path` with the ownership and mode checks of vs_open_private, reads it
+ * (at most VS_CONFIG_MAX bytes) and parses it. Same ownership and errors as
+ * vs_config_parse, plus VS_EX_NOPERM / VS_EX_IOERR for the file itself.
+ */
+int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
+		   vs_config **out, vs_error *err);
+
+/* Returns the entry named `name` (exact match), or NULL. */
+const vs_entry *vs_config_find(const vs_config *cfg, const char *name);
+
+/* Frees the config and everything it owns; NULL is fine. */
+void vs_config_free(vs_config *cfg);
+
+const char *vs_mode_name(vs_mode m);
+const char *vs_auth_name(vs_auth_method m);
+
+#endif
