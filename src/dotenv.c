@@ -1,0 +1,363 @@
+#define _GNU_SOURCE
+#include "vs_dotenv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const char *path;
+	const char *text, *end, *s;
+	int line;
+	vs_dotenv *d;
+	size_t cap, icap;
+	char *val;
+	size_t vlen, vcap;
+	bool oom;
+} dparser;
+
+static void vput(dparser *p, char c)
+{
+	if (p->oom)
+		return;
+	if (p->vlen + 2 > p->vcap) {
+		size_t cap = p->vcap ? p->vcap * 2 : 128;
+		char *n = malloc(cap);
+		if (!n) {
+			p->oom = true;
+			return;
+		}
+		if (p->val) {
+			memcpy(n, p->val, p->vlen);
+			explicit_bzero(p->val, p->vcap);
+			free(p->val);
+		}
+		p->val = n;
+		p->vcap = cap;
+	}
+	p->val[p->vlen++] = c;
+	p->val[p->vlen] = '\0';
+}
+
+static bool sp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+static void issue(dparser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void issue(dparser *p, int line, const char *fmt, ...)
+{
+	char reason[256], *msg;
+	va_list ap;
+
+	if (p->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (asprintf(&msg, "%s:%d: %s", p->path, line, reason) < 0) {
+		p->oom = true;
+		return;
+	}
+	if (p->d->n_issues == p->icap) {
+		size_t cap = p->icap ? p->icap * 2 : 8;
+		char **n = realloc(p->d->issues, cap * sizeof *n);
+		if (!n) {
+			free(msg);
+			p->oom = true;
+			return;
+		}
+		p->d->issues = n;
+		p->icap = cap;
+	}
+	p->d->issues[p->d->n_issues++] = msg;
+}
+
+/* Advances past the rest of the current line, counting the newline. */
+static void skip_line(dparser *p)
+{
+	while (p->s < p->end && *p->s != '\n')
+		p->s++;
+	if (p->s < p->end) {
+		p->s++;
+		p->line++;
+	}
+}
+
+/* After a value: optional spaces, optional comment, then end of line. */
+static bool rest_of_line_ok(dparser *p)
+{
+	while (p->s < p->end && sp(*p->s))
+		p->s++;
+	if (p->s < p->end && *p->s == '#') {
+		skip_line(p);
+		return true;
+	}
+	if (p->s < p->end && *p->s == '\r' && p->s + 1 < p->end && p->s[1] == '\n')
+		p->s++;
+	if (p->s >= p->end)
+		return true;
+	if (*p->s == '\n') {
+		p->s++;
+		p->line++;
+		return true;
+	}
+	return false;
+}
+
+static bool looks_interpolated(const char *v, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (v[i] == '$' && (v[i + 1] == '{' || v[i + 1] == '('))
+			return true;
+	return false;
+}
+
+/* Quoted value starting at p->s (the quote). Returns false when unterminated. */
+static bool quoted(dparser *p, char q)
+{
+	p->s++;
+	while (p->s < p->end && *p->s != q) {
+		char c = *p->s;
+		if (c == '\\' && p->s + 1 < p->end) {
+			char n = p->s[1], out = 0;
+			if (q == '\'') {
+				if (n == '\'' || n == '\\')
+					out = n;
+			} else {
+				switch (n) {
+				case '\\': out = '\\'; break;
+				case '\'': out = '\''; break;
+				case '"': out = '"'; break;
+				case 'a': out = '\a'; break;
+				case 'b': out = '\b'; break;
+				case 'f': out = '\f'; break;
+				case 'n': out = '\n'; break;
+				case 'r': out = '\r'; break;
+				case 't': out = '\t'; break;
+				case 'v': out = '\v'; break;
+				default: break;
+				}
+			}
+			if (out) {
+				vput(p, out);
+				p->s += 2;
+				continue;
+			}
+		}
+		if (c == '\n')
+			p->line++;
+		vput(p, c);
+		p->s++;
+	}
+	if (p->s >= p->end)
+		return false;
+	p->s++;
+	return true;
+}
+
+static int add_entry(dparser *p, const char *key, size_t klen, bool has_value,
+		     int line, const char *start, bool interp)
+{
+	vs_dotenv_entry *e;
+
+	if (p->d->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		vs_dotenv_entry *n = realloc(p->d->entries, cap * sizeof *n);
+		if (!n)
+			return -1;
+		p->d->entries = n;
+		p->cap = cap;
+	}
+	e = &p->d->entries[p->d->n];
+	memset(e, 0, sizeof *e);
+	if (!(e->key = strndup(key, klen)))
+		return -1;
+	if (has_value && !(e->value = strdup(p->val ? p->val : ""))) {
+		free(e->key);
+		return -1;
+	}
+	e->line = line;
+	e->start = (size_t)(start - p->text);
+	e->end = (size_t)(p->s - p->text);
+	e->interpolation = interp;
+	p->d->n++;
+	return 0;
+}
+
+static void statement(dparser *p)
+{
+	const char *start = p->s, *key, *key_end;
+	int line = p->line;
+	bool interp = false;
+
+	p->vlen = 0;
+	if (p->val)
+		p->val[0] = '\0';
+	while (p->s < p->end && sp(*p->s))
+		p->s++;
+	if (p->s >= p->end)
+		return;
+	if (*p->s == '\n' || (*p->s == '\r' && p->s + 1 < p->end && p->s[1] == '\n') ||
+	    *p->s == '#') {
+		skip_line(p);
+		return;
+	}
+	if ((size_t)(p->end - p->s) > 7 && !memcmp(p->s, "export", 6) && sp(p->s[6])) {
+		p->s += 7;
+		while (p->s < p->end && sp(*p->s))
+			p->s++;
+	}
+	if (p->s < p->end && *p->s == '\'') {
+		key = ++p->s;
+		while (p->s < p->end && *p->s != '\'' && *p->s != '\n')
+			p->s++;
+		if (p->s >= p->end || *p->s != '\'') {
+			issue(p, line, "unterminated quoted name");
+			skip_line(p);
+			return;
+		}
+		key_end = p->s++;
+	} else {
+		key = p->s;
+		while (p->s < p->end && *p->s != '=' && *p->s != '#' && *p->s != '\n' &&
+		       *p->s != '\r' && !sp(*p->s))
+			p->s++;
+		key_end = p->s;
+	}
+	if (key_end == key) {
+		issue(p, line, "expected NAME=value");
+		skip_line(p);
+		return;
+	}
+	while (p->s < p->end && sp(*p->s))
+		p->s++;
+	if (p->s >= p->end || *p->s != '=') {
+		/* a bare NAME (python-dotenv: value None) or garbage after the name */
+		if (rest_of_line_ok(p)) {
+			if (add_entry(p, key, (size_t)(key_end - key), false, line, start, false))
+				p->oom = true;
+		} else {
+			issue(p, line, "expected '=' after '%.*s'", (int)(key_end - key), key);
+			skip_line(p);
+		}
+		return;
+	}
+	p->s++;
+	while (p->s < p->end && sp(*p->s))
+		p->s++;
+	if (p->s < p->end && (*p->s == '"' || *p->s == '\'')) {
+		char q = *p->s;
+		if (!quoted(p, q)) {
+			issue(p, line, "unterminated %s quote in value of '%.*s'",
+			      q == '"' ? "double" : "single", (int)(key_end - key), key);
+			/* resume after the opening line so one bad quote loses one line */
+			p->s = start;
+			p->line = line;
+			skip_line(p);
+			return;
+		}
+		if (q == '"')
+			interp = looks_interpolated(p->val ? p->val : "", p->vlen);
+		if (!rest_of_line_ok(p)) {
+			issue(p, line, "unexpected text after the quoted value of '%.*s'",
+			      (int)(key_end - key), key);
+			skip_line(p);
+			return;
+		}
+	} else {
+		const char *v = p->s, *e;
+		while (p->s < p->end && *p->s != '\n')
+			p->s++;
+		e = p->s;
+		if (e > v && e[-1] == '\r')
+			e--;
+		/* an inline comment needs whitespace before its '#' */
+		for (const char *c = v; c < e; c++)
+			if (*c == '#' && c > v && sp(c[-1])) {
+				e = c;
+				break;
+			}
+		while (e > v && sp(e[-1]))
+			e--;
+		for (const char *c = v; c < e; c++)
+			vput(p, *c);
+		interp = looks_interpolated(v, (size_t)(e - v));
+		skip_line(p);
+	}
+	if (add_entry(p, key, (size_t)(key_end - key), true, line, start, interp))
+		p->oom = true;
+}
+
+int vs_dotenv_parse(const char *path, const char *text, size_t len,
+		    vs_dotenv **out, vs_error *err)
+{
+	dparser p = {.path = path, .text = text, .end = text + len, .s = text, .line = 1};
+	int rc = 0;
+
+	*out = NULL;
+	if (len > VS_DOTENV_MAX)
+		return vs_fail(err, VS_EX_CONFIG, "%s: file larger than %d bytes", path, VS_DOTENV_MAX);
+	if (!(p.d = calloc(1, sizeof *p.d)))
+		return vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+		p.s += 3;
+	while (p.s < p.end && !p.oom) {
+		const char *before = p.s;
+		statement(&p);
+		if (p.s == before) /* never loop in place */
+			skip_line(&p);
+	}
+	if (p.oom) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
+		vs_dotenv_free(p.d);
+	} else {
+		*out = p.d;
+	}
+	if (p.val) {
+		explicit_bzero(p.val, p.vcap);
+		free(p.val);
+	}
+	return rc;
+}
+
+int vs_dotenv_load(const char *path, vs_dotenv **out, vs_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc, fd = vs_open_private(path, "dotenv file", err);
+
+	*out = NULL;
+	if (fd < 0)
+		return err ? err->code : VS_EX_IOERR;
+	if ((rc = vs_read_fd(fd, path, VS_DOTENV_MAX, &text, &len, err)))
+		return rc;
+	rc = vs_dotenv_parse(path, text, len, out, err);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+const char *vs_dotenv_get(const vs_dotenv *d, const char *key)
+{
+	for (size_t i = d->n; i-- > 0;)
+		if (!strcmp(d->entries[i].key, key))
+			return d->entries[i].value;
+	return NULL;
+}
+
+void vs_dotenv_free(vs_dotenv *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->entries[i].key);
+		vs_free_secret(d->entries[i].value);
+	}
+	for (size_t i = 0; i < d->n_issues; i++)
+		free(d->issues[i]);
+	free(d->entries);
+	free(d->issues);
+	free(d);
+}
