@@ -1,0 +1,165 @@
+#define _GNU_SOURCE
+#include "vs_resolve.h"
+#include "vs_dotenv.h"
+#include "vs_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
+		   vs_vault_stats *stats, vs_error *err)
+{
+	return vs_vault_read(ctx, reqs, n, out, stats, err);
+}
+
+const char *vs_source_name(vs_source s)
+{
+	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing"};
+	return names[s];
+}
+
+/* The dotenv file is read only when some name falls through to it. */
+typedef struct {
+	const char *path;
+	vs_dotenv *d;
+	bool tried;
+} lazy_dotenv;
+
+static const char *dotenv_get(lazy_dotenv *ld, const char *name)
+{
+	if (!ld->path)
+		return NULL;
+	if (!ld->tried) {
+		vs_error e = {0};
+		ld->tried = true;
+		if (vs_dotenv_load(ld->path, &ld->d, &e)) {
+			vs_log(VS_LOG_WARN, "dotenv source skipped: %s", e.msg);
+		} else {
+			for (size_t i = 0; i < ld->d->n_issues; i++)
+				vs_log(VS_LOG_WARN, "%s", ld->d->issues[i]);
+			for (size_t i = 0; i < ld->d->n; i++)
+				if (ld->d->entries[i].interpolation)
+					vs_log(VS_LOG_WARN, "%s:%d: %s: ${...} / $(...) is kept literally, not expanded",
+					       ld->path, ld->d->entries[i].line, ld->d->entries[i].key);
+		}
+	}
+	return ld->d ? vs_dotenv_get(ld->d, name) : NULL;
+}
+
+int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
+	       vs_getenv_fn env, void *env_ctx, vs_fetch_fn fetch, void *fetch_ctx,
+	       vs_resolution *out, vs_error *err)
+{
+	lazy_dotenv ld = {.path = cfg->options.dotenv};
+	vs_vault_req *reqs = NULL;
+	vs_secret *secs = NULL;
+	vs_error ferr = {0};
+	size_t n = names ? n_names : cfg->n_entries;
+	int rc = 0, fetch_rc;
+
+	memset(out, 0, sizeof *out);
+	if (!(out->values = calloc(n ? n : 1, sizeof *out->values)) ||
+	    !(reqs = calloc(n ? n : 1, sizeof *reqs)) || !(secs = calloc(n ? n : 1, sizeof *secs))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	out->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const vs_entry *e = names ? vs_config_find(cfg, names[i]) : &cfg->entries[i];
+		if (!e) {
+			rc = vs_fail(err, VS_EX_USAGE, "%s: '%s' is not mapped in [env]", cfg->path, names[i]);
+			goto out;
+		}
+		out->values[i].entry = e;
+		reqs[i] = (vs_vault_req){.path = e->path, .version = e->version, .kv_version = e->kv_version};
+	}
+
+	fetch_rc = n ? fetch(fetch_ctx, reqs, n, secs, &out->stats, &ferr) : 0;
+	if (fetch_rc)
+		vs_log(VS_LOG_WARN, "%s", ferr.msg);
+
+	for (size_t i = 0; i < n; i++) {
+		vs_value *v = &out->values[i];
+		const vs_entry *e = v->entry;
+		const char *val = NULL;
+		int vault_code;
+
+		if (fetch_rc) {
+			vault_code = fetch_rc;
+			snprintf(v->vault_err, sizeof v->vault_err, "%s", ferr.msg);
+		} else if (secs[i].code) {
+			vault_code = secs[i].code;
+			snprintf(v->vault_err, sizeof v->vault_err, "%s", secs[i].err);
+			v->ms = secs[i].ms;
+		} else if (!(val = vs_secret_field(&secs[i], e->field))) {
+			vault_code = VS_EX_MISSING;
+			snprintf(v->vault_err, sizeof v->vault_err, "%s: no field '%s'",
+				 secs[i].api_path ? secs[i].api_path : e->path, e->field);
+			v->ms = secs[i].ms;
+		} else {
+			vault_code = 0;
+			v->ms = secs[i].ms;
+			v->lease_duration = secs[i].lease_duration;
+			if (secs[i].lease_id && !(v->lease_id = strdup(secs[i].lease_id))) {
+				rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+		}
+
+		if (!vault_code) {
+			v->source = VS_SRC_VAULT;
+		} else if (cfg->options.on_error == VS_ON_ERROR_FAIL) {
+			/* fail closed: no fallback may stand in for Vault */
+			v->source = VS_SRC_MISSING;
+			v->code = vault_code;
+		} else if ((val = env ? env(e->name, env_ctx) : NULL)) {
+			v->source = VS_SRC_ENV;
+		} else if ((val = dotenv_get(&ld, e->name))) {
+			v->source = VS_SRC_DOTENV;
+		} else if ((val = e->def)) {
+			v->source = VS_SRC_DEFAULT;
+		} else {
+			v->source = VS_SRC_MISSING;
+			if (e->required)
+				v->code = VS_EX_MISSING;
+		}
+		if (vault_code)
+			vs_log(v->source == VS_SRC_MISSING ? VS_LOG_WARN : VS_LOG_INFO, "%s: %s; source: %s",
+			       e->name, v->vault_err, vs_source_name(v->source));
+		if (val && !(v->value = strdup(val))) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (v->code > out->status)
+			out->status = v->code;
+		if (v->code && !out->message[0]) {
+			if (v->source == VS_SRC_MISSING && cfg->options.on_error != VS_ON_ERROR_FAIL)
+				snprintf(out->message, sizeof out->message,
+					 "%s (%s#%s): required but missing: %s; not set in the environment, "
+					 "dotenv or default", e->name, e->path, e->field, v->vault_err);
+			else
+				snprintf(out->message, sizeof out->message, "%s (%s#%s): %s", e->name,
+					 e->path, e->field, v->vault_err);
+		}
+	}
+out:
+	for (size_t i = 0; i < n && secs; i++)
+		vs_secret_clear(&secs[i]);
+	free(secs);
+	free(reqs);
+	vs_dotenv_free(ld.d);
+	if (rc)
+		vs_resolution_clear(out);
+	return rc;
+}
+
+void vs_resolution_clear(vs_resolution *r)
+{
+	for (size_t i = 0; i < r->n && r->values; i++) {
+		vs_free_secret(r->values[i].value);
+		free(r->values[i].lease_id);
+	}
+	free(r->values);
+	memset(r, 0, sizeof *r);
+}

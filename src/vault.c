@@ -1,0 +1,1289 @@
+#define _GNU_SOURCE
+#include "vs_vault.h"
+#include "vs_log.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define K8S_JWT_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount/token"
+#define CRED_MAX (64 * 1024)
+#define MAX_HOST_CONNECTIONS 8L
+
+/* ------------------------------------------------------------------ */
+/* global init                                                         */
+
+static void zero_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void global_init_once(void)
+{
+	cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = zero_free};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cJSON_InitHooks(&hooks);
+}
+
+void vs_vault_global_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, global_init_once);
+}
+
+/* ------------------------------------------------------------------ */
+/* settings                                                            */
+
+static int dup_into(char **dst, const char *src, vs_error *err)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	if (!(*dst = strdup(src)))
+		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* A config key wins; then the variable (empty counts as unset); then NULL. */
+static const char *pick(const char *conf, vs_getenv_fn env, void *ctx, const char *var)
+{
+	const char *v;
+	if (conf)
+		return conf;
+	v = env ? env(var, ctx) : NULL;
+	return (v && *v) ? v : NULL;
+}
+
+/* Reads a small credential file, trimming surrounding whitespace. */
+static int read_cred_file(const char *path, const char *what, char **out, vs_error *err)
+{
+	char *text = NULL, *b, *e;
+	size_t len = 0;
+	int rc, fd = vs_open_private(path, what, err);
+
+	*out = NULL;
+	if (fd < 0)
+		return err->code;
+	if ((rc = vs_read_fd(fd, path, CRED_MAX, &text, &len, err)))
+		return rc;
+	for (b = text; *b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'; b++)
+		;
+	for (e = text + len; e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'); e--)
+		;
+	if (e == b) {
+		vs_free_secret(text);
+		return vs_fail(err, VS_EX_NOPERM, "%s: %s is empty", path, what);
+	}
+	*out = strndup(b, (size_t)(e - b));
+	explicit_bzero(text, len);
+	free(text);
+	if (!*out)
+		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn env,
+		      void *ctx, vs_error *err)
+{
+	const char *v, *home;
+	char *path = NULL;
+	int rc = 0;
+
+	if (cfg && cfg->vault.token_file) {
+		if ((rc = read_cred_file(cfg->vault.token_file, "token file", &s->token, err)))
+			return rc;
+		rc = dup_into(&s->token_source, "token_file", err);
+	} else if ((v = env ? env("VAULT_TOKEN", ctx) : NULL) && *v) {
+		if (!(s->token = strdup(v)))
+			return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		rc = dup_into(&s->token_source, "VAULT_TOKEN", err);
+	} else if ((home = env ? env("HOME", ctx) : NULL) && *home) {
+		if (asprintf(&path, "%s/.vault-token", home) < 0)
+			return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		if (access(path, F_OK) == 0) {
+			if ((rc = read_cred_file(path, "token file", &s->token, err)))
+				goto out;
+			rc = dup_into(&s->token_source, "~/.vault-token", err);
+		}
+	}
+	if (!rc && s->token && !printable(s->token))
+		rc = vs_fail(err, VS_EX_NOPERM, "the Vault token from %s holds spaces or control characters",
+			     s->token_source ? s->token_source : "?");
+out:
+	free(path);
+	return rc;
+}
+
+int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
+			   vs_getenv_fn env, void *ctx, vs_error *err)
+{
+	static const vs_vault_conf none = {.skip_verify = -1, .timeout_ms = -1, .max_retries = -1};
+	const vs_vault_conf *vc = cfg ? &cfg->vault : &none;
+	const char *addr, *addr_from = "address", *v;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+
+	/* VAULT_AGENT_ADDR overrides VAULT_ADDR, as in the Go client */
+	if (vc->address) {
+		addr = vc->address;
+	} else if ((addr = pick(NULL, env, ctx, "VAULT_AGENT_ADDR"))) {
+		addr_from = "VAULT_AGENT_ADDR";
+	} else if ((addr = pick(NULL, env, ctx, "VAULT_ADDR"))) {
+		addr_from = "VAULT_ADDR";
+	} else {
+		addr = VS_DEFAULT_ADDR;
+	}
+	if ((rc = dup_into(&s->address, addr, err)))
+		goto fail;
+	if (!strncmp(addr, "unix://", 7)) {
+		if (!addr[7]) {
+			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' names no socket path", addr_from, addr);
+			goto fail;
+		}
+		if ((rc = dup_into(&s->unix_socket, addr + 7, err)) ||
+		    (rc = dup_into(&s->base_url, "http://localhost", err)))
+			goto fail;
+	} else if (!strncmp(addr, "http://", 7) || !strncmp(addr, "https://", 8)) {
+		size_t n = strlen(addr);
+		while (n > 8 && addr[n - 1] == '/')
+			n--;
+		if (!(s->base_url = strndup(addr, n))) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto fail;
+		}
+	} else {
+		rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' must start with http://, https:// or unix://",
+			     addr_from, addr);
+		goto fail;
+	}
+
+	s->auth = vc->auth_set ? vc->auth : VS_AUTH_TOKEN;
+	if ((rc = dup_into(&s->auth_mount, vc->auth_mount ? vc->auth_mount : vs_auth_name(s->auth), err)) ||
+	    (rc = dup_into(&s->role, vc->role, err)) ||
+	    (rc = dup_into(&s->role_id_file, vc->role_id_file, err)) ||
+	    (rc = dup_into(&s->secret_id_file, vc->secret_id_file, err)) ||
+	    (rc = dup_into(&s->jwt_file, vc->jwt_file, err)))
+		goto fail;
+	if (s->auth == VS_AUTH_TOKEN && (rc = find_token(s, cfg, env, ctx, err)))
+		goto fail;
+
+	/* namespace = "" in the config deliberately clears VAULT_NAMESPACE */
+	v = vc->namespace_ ? vc->namespace_ : pick(NULL, env, ctx, "VAULT_NAMESPACE");
+	if ((rc = dup_into(&s->namespace_, (v && *v) ? v : NULL, err)) ||
+	    (rc = dup_into(&s->ca_cert, pick(vc->ca_cert, env, ctx, "VAULT_CACERT"), err)) ||
+	    (rc = dup_into(&s->ca_path, pick(vc->ca_path, env, ctx, "VAULT_CAPATH"), err)) ||
+	    (rc = dup_into(&s->client_cert, pick(vc->client_cert, env, ctx, "VAULT_CLIENT_CERT"), err)) ||
+	    (rc = dup_into(&s->client_key, pick(vc->client_key, env, ctx, "VAULT_CLIENT_KEY"), err)) ||
+	    (rc = dup_into(&s->tls_server_name, pick(vc->tls_server_name, env, ctx, "VAULT_TLS_SERVER_NAME"), err)))
+		goto fail;
+	if (!s->client_cert != !s->client_key) {
+		rc = vs_fail(err, VS_EX_CONFIG, "a client certificate needs both client_cert and client_key "
+			     "(or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)");
+		goto fail;
+	}
+
+	if (vc->skip_verify >= 0) {
+		s->skip_verify = vc->skip_verify;
+	} else if ((v = pick(NULL, env, ctx, "VAULT_SKIP_VERIFY"))) {
+		if (vs_parse_bool(v, &s->skip_verify)) {
+			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_SKIP_VERIFY '%s' is not a boolean", v);
+			goto fail;
+		}
+	}
+
+	s->timeout_ms = VS_DEFAULT_TIMEOUT_MS;
+	if (vc->timeout_ms > 0) {
+		s->timeout_ms = vc->timeout_ms;
+	} else if ((v = pick(NULL, env, ctx, "VAULT_CLIENT_TIMEOUT"))) {
+		long ms;
+		if (vs_parse_duration_ms(v, &ms)) {
+			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_CLIENT_TIMEOUT '%s' is not a duration (e.g. 30 or 30s)", v);
+			goto fail;
+		}
+		if (ms > 0) /* 0 is ignored, as by the Go client */
+			s->timeout_ms = ms;
+	}
+	s->connect_timeout_ms = s->timeout_ms < VS_DEFAULT_CONNECT_TIMEOUT_MS ? s->timeout_ms
+									      : VS_DEFAULT_CONNECT_TIMEOUT_MS;
+
+	s->max_retries = VS_DEFAULT_MAX_RETRIES;
+	if (vc->max_retries >= 0) {
+		s->max_retries = vc->max_retries;
+	} else if ((v = pick(NULL, env, ctx, "VAULT_MAX_RETRIES"))) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*end || n < 0 || n > 100) {
+			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_MAX_RETRIES '%s' is not a number from 0 to 100", v);
+			goto fail;
+		}
+		s->max_retries = (int)n;
+	}
+	s->kv_version = vc->kv_version;
+	return 0;
+fail:
+	vs_vault_settings_clear(s);
+	return rc;
+}
+
+void vs_vault_settings_clear(vs_vault_settings *s)
+{
+	vs_free_secret(s->token);
+	free(s->address);
+	free(s->base_url);
+	free(s->unix_socket);
+	free(s->auth_mount);
+	free(s->token_source);
+	free(s->role);
+	free(s->role_id_file);
+	free(s->secret_id_file);
+	free(s->jwt_file);
+	free(s->namespace_);
+	free(s->ca_cert);
+	free(s->ca_path);
+	free(s->client_cert);
+	free(s->client_key);
+	free(s->tls_server_name);
+	memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------------ */
+/* transfers                                                           */
+
+typedef struct xfer {
+	CURL *h;
+	struct curl_slist *hdrs;
+	char *url;
+	char *what;          /* "GET secret/data/app", for messages and logs */
+	char *post;          /* request body (may hold credentials) */
+	char *body;
+	size_t len, cap;
+	bool too_big;
+	long status;
+	CURLcode cc;
+	char errbuf[CURL_ERROR_SIZE];
+	int attempts;
+	long retry_after_ms;
+	double not_before;   /* > 0: waiting to be re-sent */
+	bool running, done;
+	double t0, t1;
+} xfer;
+
+typedef struct client {
+	const vs_vault_settings *s;
+	const char *token;   /* the settings' token or the login's */
+	CURLM *multi;
+	CURLSH *share;
+	double deadline;
+	vs_vault_stats *st;
+} client;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	xfer *x = ud;
+	size_t n = size * nmemb;
+
+	if (x->len + n > VS_RESPONSE_MAX) {
+		x->too_big = true;
+		return 0; /* aborts the transfer */
+	}
+	if (x->len + n + 1 > x->cap) {
+		size_t cap = x->cap ? x->cap : 4096;
+		char *nb;
+		while (cap < x->len + n + 1)
+			cap *= 2;
+		if (!(nb = malloc(cap)))
+			return 0;
+		if (x->body) {
+			memcpy(nb, x->body, x->len);
+			explicit_bzero(x->body, x->cap);
+			free(x->body);
+		}
+		x->body = nb;
+		x->cap = cap;
+	}
+	memcpy(x->body + x->len, ptr, n);
+	x->len += n;
+	x->body[x->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	xfer *x = ud;
+	size_t n = size * nitems;
+
+	if (n > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
+		long secs = strtol(buf + 12, NULL, 10);
+		if (secs > 0)
+			x->retry_after_ms = secs * 1000;
+	}
+	return n;
+}
+
+/* Percent-encodes a Vault path, keeping '/' and the unreserved set. */
+static int append_path(char **url, const char *base, const char *path, const char *query)
+{
+	size_t n = strlen(base) + 4 + strlen(path) * 3 + (query ? strlen(query) + 1 : 0) + 1;
+	char *u = malloc(n), *p;
+
+	if (!u)
+		return -1;
+	p = u + sprintf(u, "%s/v1/", base);
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		    *c == '-' || *c == '_' || *c == '.' || *c == '~' || *c == '/')
+			*p++ = (char)*c;
+		else
+			p += sprintf(p, "%%%02X", *c);
+	}
+	if (query)
+		p += sprintf(p, "?%s", query);
+	*p = '\0';
+	*url = u;
+	return 0;
+}
+
+static void xfer_free(client *c, xfer *x)
+{
+	if (!x)
+		return;
+	if (x->h) {
+		if (x->running)
+			curl_multi_remove_handle(c->multi, x->h);
+		curl_easy_cleanup(x->h);
+	}
+	if (x->hdrs) {
+		/* the token header is a copy libcurl made; clear it before it is freed */
+		for (struct curl_slist *l = x->hdrs; l; l = l->next)
+			explicit_bzero(l->data, strlen(l->data));
+		curl_slist_free_all(x->hdrs);
+	}
+	if (x->body) {
+		explicit_bzero(x->body, x->cap);
+		free(x->body);
+	}
+	vs_free_secret(x->post);
+	free(x->url);
+	free(x->what);
+	free(x);
+}
+
+static xfer *xfer_new(client *c, const char *method, const char *path, const char *query,
+		      char *post_body, bool with_token)
+{
+	const vs_vault_settings *s = c->s;
+	xfer *x = calloc(1, sizeof *x);
+	char *hdr = NULL;
+
+	if (!x) {
+		vs_free_secret(post_body);
+		return NULL;
+	}
+	x->post = post_body;
+	if (append_path(&x->url, s->base_url, path, query) < 0 ||
+	    asprintf(&x->what, "%s %s", method, path) < 0 || !(x->h = curl_easy_init()))
+		goto fail;
+
+	x->hdrs = curl_slist_append(NULL, "X-Vault-Request: true");
+	if (with_token && c->token) {
+		if (asprintf(&hdr, "X-Vault-Token: %s", c->token) < 0)
+			goto fail;
+		x->hdrs = curl_slist_append(x->hdrs, hdr);
+		vs_free_secret(hdr);
+	}
+	if (s->namespace_) {
+		if (asprintf(&hdr, "X-Vault-Namespace: %s", s->namespace_) < 0)
+			goto fail;
+		x->hdrs = curl_slist_append(x->hdrs, hdr);
+		free(hdr);
+	}
+	if (post_body)
+		x->hdrs = curl_slist_append(x->hdrs, "Content-Type: application/json");
+	if (!x->hdrs)
+		goto fail;
+
+	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "vaultshim");
+	curl_easy_setopt(x->h, CURLOPT_SHARE, c->share);
+	/* the client must not pick up http_proxy from the host program's environment
+	 * implicitly for a unix socket; for TCP it honours proxies as curl does */
+	if (s->unix_socket)
+		curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, s->unix_socket);
+	if (post_body) {
+		curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, post_body);
+		curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE, (long)strlen(post_body));
+	} else if (strcmp(method, "GET")) {
+		curl_easy_setopt(x->h, CURLOPT_CUSTOMREQUEST, method);
+	}
+	if (s->ca_cert)
+		curl_easy_setopt(x->h, CURLOPT_CAINFO, s->ca_cert);
+	if (s->ca_path)
+		curl_easy_setopt(x->h, CURLOPT_CAPATH, s->ca_path);
+	if (s->client_cert) {
+		curl_easy_setopt(x->h, CURLOPT_SSLCERT, s->client_cert);
+		curl_easy_setopt(x->h, CURLOPT_SSLKEY, s->client_key);
+	}
+	if (s->skip_verify) {
+		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	curl_easy_setopt(x->h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	return x;
+fail:
+	xfer_free(c, x);
+	return NULL;
+}
+
+static double remaining_ms(const client *c)
+{
+	return c->deadline - vs_now_ms();
+}
+
+static int xfer_start(client *c, xfer *x)
+{
+	double left = remaining_ms(c);
+	long conn = c->s->connect_timeout_ms;
+
+	if (left < 1)
+		left = 1;
+	if (conn > (long)left)
+		conn = (long)left;
+	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)left);
+	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, conn);
+	x->len = 0;
+	x->too_big = false;
+	x->status = 0;
+	x->cc = CURLE_OK;
+	x->errbuf[0] = '\0';
+	x->retry_after_ms = 0;
+	x->not_before = 0;
+	x->attempts++;
+	if (x->attempts == 1)
+		x->t0 = vs_now_ms();
+	if (c->st)
+		c->st->requests++;
+	if (curl_multi_add_handle(c->multi, x->h) != CURLM_OK)
+		return -1;
+	x->running = true;
+	return 0;
+}
+
+static bool is_sealed(const xfer *x)
+{
+	return x->status == 503 && x->body && strstr(x->body, "Vault is sealed");
+}
+
+/* Transient failures worth another try: connection-level errors that are not
+ * TLS verdicts, 412, 429 and every 5xx but 501 — and not a sealed Vault,
+ * which will not unseal itself within a retry window. */
+static bool retryable(const xfer *x)
+{
+	if (x->cc != CURLE_OK) {
+		switch (x->cc) {
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+			return true;
+		default:
+			return false;
+		}
+	}
+	if (x->status == 412 || x->status == 429)
+		return true;
+	return x->status >= 500 && x->status != 501 && !is_sealed(x);
+}
+
+static long backoff_ms(const xfer *x)
+{
+	/* 100 ms, 200 ms, 400 ms … capped at 1.5 s, plus up to 50% jitter */
+	long base = 100L << (x->attempts - 1 < 4 ? x->attempts - 1 : 4);
+	if (base > 1500)
+		base = 1500;
+	base += (long)((double)base * 0.5 * ((double)rand() / RAND_MAX));
+	if (x->retry_after_ms > base)
+		base = x->retry_after_ms;
+	return base;
+}
+
+/* Runs transfers to completion (or the deadline), retrying transient failures. */
+static void run_all(client *c, xfer **xs, size_t n)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!xs[i] || xs[i]->done)
+			continue;
+		if (xfer_start(c, xs[i]) < 0) {
+			xs[i]->cc = CURLE_OUT_OF_MEMORY;
+			xs[i]->done = true;
+			continue;
+		}
+		open++;
+	}
+	while (open > 0) {
+		int still, msgs, timeout = 100;
+		CURLMsg *m;
+		double now;
+
+		curl_multi_perform(c->multi, &still);
+		while ((m = curl_multi_info_read(c->multi, &msgs))) {
+			xfer *x = NULL;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			x->cc = m->data.result;
+			curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
+			curl_multi_remove_handle(c->multi, x->h);
+			x->running = false;
+			vs_log(VS_LOG_DEBUG, "%s -> %ld%s%s (attempt %d)", x->what, x->status,
+			       x->cc ? " " : "", x->cc ? curl_easy_strerror(x->cc) : "", x->attempts);
+			if (retryable(x) && x->attempts <= c->s->max_retries) {
+				long wait = backoff_ms(x);
+				if (remaining_ms(c) > (double)wait + 1) {
+					x->not_before = vs_now_ms() + (double)wait;
+					if (c->st)
+						c->st->retries++;
+					continue;
+				}
+			}
+			x->done = true;
+			x->t1 = vs_now_ms();
+			open--;
+		}
+		now = vs_now_ms();
+		for (size_t i = 0; i < n; i++) {
+			xfer *x = xs[i];
+			if (!x || x->done || x->running || x->not_before <= 0)
+				continue;
+			if (now >= x->not_before) {
+				if (xfer_start(c, x) < 0) {
+					x->done = true;
+					open--;
+				}
+			} else if (x->not_before - now < timeout) {
+				timeout = (int)(x->not_before - now) + 1;
+			}
+		}
+		if (open == 0)
+			break;
+		if (now >= c->deadline) {
+			for (size_t i = 0; i < n; i++) {
+				xfer *x = xs[i];
+				if (!x || x->done)
+					continue;
+				if (x->running) {
+					curl_multi_remove_handle(c->multi, x->h);
+					x->running = false;
+				}
+				if (x->cc == CURLE_OK || x->not_before > 0)
+					x->cc = CURLE_OPERATION_TIMEDOUT;
+				x->status = 0;
+				x->done = true;
+				x->t1 = now;
+			}
+			break;
+		}
+		curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+	}
+}
+
+/* Vault's "errors" array on one line: "2 errors occurred:\n\t* a\n\t* b" -> "a; b". */
+static void vault_errors(const xfer *x, char *out, size_t sz)
+{
+	cJSON *root, *errs, *e;
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (!x->body || !(root = cJSON_ParseWithLength(x->body, x->len)))
+		return;
+	errs = cJSON_GetObjectItemCaseSensitive(root, "errors");
+	cJSON_ArrayForEach(e, errs) {
+		const char *s = cJSON_GetStringValue(e);
+		char line[VS_ERR_MAX], *w = line;
+		if (!s)
+			continue;
+		if (strstr(s, "error occurred:") || strstr(s, "errors occurred:"))
+			s = strchr(s, ':') + 1;
+		for (; *s && w < line + sizeof line - 3; s++) {
+			if (*s == '\n' || *s == '\t' || *s == '*') {
+				if (w > line && w[-1] != ' ' && w[-1] != ';' && (s[1] == '\t' || s[1] == '*' || s[1] == ' '))
+					*w++ = ';', *w++ = ' ';
+				continue;
+			}
+			if (*s == ' ' && (w == line || w[-1] == ' '))
+				continue;
+			*w++ = *s;
+		}
+		while (w > line && (w[-1] == ' ' || w[-1] == ';'))
+			w--;
+		*w = '\0';
+		if (!*line)
+			continue;
+		used += (size_t)snprintf(out + used, used < sz ? sz - used : 0, "%s%s", used ? "; " : "", line);
+		if (used >= sz)
+			break;
+	}
+	cJSON_Delete(root);
+}
+
+/* Turns a failed transfer into a sysexits code and a one-line message. */
+static int failure(const client *c, const xfer *x, char *msg, size_t sz)
+{
+	char verr[VS_ERR_MAX];
+
+	if (x->too_big)
+		return snprintf(msg, sz, "%s: response larger than %d bytes", x->what, VS_RESPONSE_MAX),
+		       VS_EX_UNAVAILABLE;
+	if (x->cc == CURLE_OPERATION_TIMEDOUT)
+		return snprintf(msg, sz, "%s: no answer from Vault at %s within %ld ms", x->what,
+				c->s->address, c->s->timeout_ms), VS_EX_UNAVAILABLE;
+	if (x->cc == CURLE_PEER_FAILED_VERIFICATION || x->cc == CURLE_SSL_CONNECT_ERROR ||
+	    x->cc == CURLE_SSL_CERTPROBLEM || x->cc == CURLE_SSL_CACERT_BADFILE ||
+	    x->cc == CURLE_SSL_CIPHER || x->cc == CURLE_SSL_ISSUER_ERROR)
+		return snprintf(msg, sz, "%s: TLS failure talking to %s: %s", x->what, c->s->address,
+				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
+	if (x->cc != CURLE_OK)
+		return snprintf(msg, sz, "%s: cannot reach Vault at %s: %s", x->what, c->s->address,
+				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
+	vault_errors(x, verr, sizeof verr);
+	if (x->status == 403)
+		return snprintf(msg, sz, "%s: permission denied (403%s%s)", x->what, *verr ? ": " : "", verr),
+		       VS_EX_NOPERM;
+	if (x->status == 404)
+		return snprintf(msg, sz, "%s: not found (404)", x->what), VS_EX_MISSING;
+	if (is_sealed(x))
+		return snprintf(msg, sz, "%s: Vault at %s is sealed (503)", x->what, c->s->address),
+		       VS_EX_UNAVAILABLE;
+	return snprintf(msg, sz, "%s: HTTP %ld from Vault%s%s", x->what, x->status, *verr ? ": " : "", verr),
+	       VS_EX_UNAVAILABLE;
+}
+
+/* Parses a 2xx body; on failure writes a message and returns NULL. */
+static cJSON *parse_body(const xfer *x, char *msg, size_t sz)
+{
+	cJSON *root = x->body ? cJSON_ParseWithLength(x->body, x->len) : NULL;
+	if (!root || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		snprintf(msg, sz, "%s: malformed JSON in Vault's response (HTTP %ld, %zu bytes)", x->what,
+			 x->status, x->len);
+		return NULL;
+	}
+	return root;
+}
+
+static client *client_new(const vs_vault_settings *s, vs_vault_stats *st)
+{
+	client *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->token = s->token;
+	c->st = st;
+	c->deadline = vs_now_ms() + (double)s->timeout_ms;
+	c->multi = curl_multi_init();
+	c->share = curl_share_init();
+	if (!c->multi || !c->share) {
+		if (c->multi)
+			curl_multi_cleanup(c->multi);
+		if (c->share)
+			curl_share_cleanup(c->share);
+		free(c);
+		return NULL;
+	}
+	/* one DNS cache for all transfers; connections are reused by the multi handle */
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, MAX_HOST_CONNECTIONS);
+	return c;
+}
+
+static void client_free(client *c, char *login_token)
+{
+	if (!c)
+		return;
+	curl_multi_cleanup(c->multi);
+	curl_share_cleanup(c->share);
+	vs_free_secret(login_token);
+	free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* login                                                               */
+
+static int login(client *c, char **token_out, vs_error *err)
+{
+	const vs_vault_settings *s = c->s;
+	char *role_id = NULL, *secret_id = NULL, *jwt = NULL, *body = NULL, *path = NULL;
+	cJSON *req = cJSON_CreateObject(), *root = NULL;
+	xfer *x = NULL;
+	int rc = 0;
+	char msg[VS_ERR_MAX];
+
+	*token_out = NULL;
+	if (!req)
+		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+	if (s->auth == VS_AUTH_APPROLE) {
+		const char *v;
+		if (s->role_id_file) {
+			if ((rc = read_cred_file(s->role_id_file, "role_id file", &role_id, err)))
+				goto out;
+		} else if ((v = getenv("VAULT_ROLE_ID")) && *v) {
+			role_id = strdup(v);
+		} else {
+			rc = vs_fail(err, VS_EX_CONFIG, "auth = approle needs role_id_file in [vault] or VAULT_ROLE_ID");
+			goto out;
+		}
+		if (s->secret_id_file) {
+			if ((rc = read_cred_file(s->secret_id_file, "secret_id file", &secret_id, err)))
+				goto out;
+		} else if ((v = getenv("VAULT_SECRET_ID")) && *v) {
+			secret_id = strdup(v);
+		}
+		cJSON_AddStringToObject(req, "role_id", role_id ? role_id : "");
+		if (secret_id)
+			cJSON_AddStringToObject(req, "secret_id", secret_id);
+	} else {
+		const char *jf = s->jwt_file ? s->jwt_file
+					     : (s->auth == VS_AUTH_KUBERNETES ? K8S_JWT_DEFAULT : NULL);
+		if (!jf) {
+			rc = vs_fail(err, VS_EX_CONFIG, "auth = jwt needs jwt_file in [vault]");
+			goto out;
+		}
+		if (!s->role && s->auth == VS_AUTH_KUBERNETES) {
+			rc = vs_fail(err, VS_EX_CONFIG, "auth = kubernetes needs role in [vault]");
+			goto out;
+		}
+		if ((rc = read_cred_file(jf, "JWT file", &jwt, err)))
+			goto out;
+		if (s->role)
+			cJSON_AddStringToObject(req, "role", s->role);
+		cJSON_AddStringToObject(req, "jwt", jwt);
+	}
+	if (!(body = cJSON_PrintUnformatted(req)) || asprintf(&path, "auth/%s/login", s->auth_mount) < 0) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	x = xfer_new(c, "POST", path, NULL, strdup(body), false);
+	if (!x) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (c->st)
+		c->st->logins++;
+	run_all(c, &x, 1);
+	if (x->cc != CURLE_OK || x->status != 200) {
+		rc = failure(c, x, msg, sizeof msg);
+		/* a refused login is a permission problem, whatever the status */
+		if (x->cc == CURLE_OK && x->status == 400)
+			rc = VS_EX_NOPERM;
+		vs_fail(err, rc, "%s login: %s", vs_auth_name(s->auth), msg);
+		goto out;
+	}
+	if (!(root = parse_body(x, msg, sizeof msg))) {
+		rc = vs_fail(err, VS_EX_UNAVAILABLE, "%s", msg);
+		goto out;
+	}
+	{
+		cJSON *auth = cJSON_GetObjectItemCaseSensitive(root, "auth");
+		const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "client_token"));
+		if (!t || !*t || !printable(t)) {
+			rc = vs_fail(err, VS_EX_UNAVAILABLE, "%s: login response has no usable auth.client_token",
+				     x->what);
+			goto out;
+		}
+		if (!(*token_out = strdup(t)))
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+	}
+out:
+	cJSON_Delete(root);
+	cJSON_Delete(req);
+	xfer_free(c, x);
+	vs_free_secret(role_id);
+	vs_free_secret(secret_id);
+	vs_free_secret(jwt);
+	vs_free_secret(body);
+	free(path);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* mounts and reads                                                    */
+
+enum kind { K_UNKNOWN, K_KV1, K_KV2, K_GENERIC };
+
+typedef struct mount {
+	char *prefix;  /* with trailing '/' */
+	enum kind kind;
+} mount;
+
+typedef struct item {
+	vs_vault_req req;
+	enum kind kind;
+	char *mount;      /* prefix when known */
+	bool failed;
+	xfer *x;
+	vs_secret sec;
+} item;
+
+static bool under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	/* "secret/" covers "secret/x"; the mount itself ("secret") is covered too */
+	return !strncmp(path, prefix, n) || (strlen(path) == n - 1 && !strncmp(path, prefix, n - 1));
+}
+
+static size_t first_seg_len(const char *p)
+{
+	const char *s = strchr(p, '/');
+	return s ? (size_t)(s - p) : strlen(p);
+}
+
+static void item_fail(item *it, int code, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof it->sec.err - 1);
+
+	it->failed = true;
+	it->sec.code = code;
+	memcpy(it->sec.err, msg, n);
+	it->sec.err[n] = '\0';
+}
+
+static int detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *nm)
+{
+	bool legacy = false;
+
+	for (int round = 0; round < 16; round++) {
+		xfer **xs = calloc(n, sizeof *xs);
+		size_t sent = 0;
+
+		if (!xs)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			item *it = &items[i];
+			bool dup = false;
+			if (it->failed || it->kind != K_UNKNOWN)
+				continue;
+			if (legacy) {
+				it->kind = K_KV1;
+				continue;
+			}
+			for (size_t m = 0; m < *nm; m++)
+				if (under(it->req.path, (*mounts)[m].prefix)) {
+					it->kind = (*mounts)[m].kind;
+					it->mount = (*mounts)[m].prefix;
+					break;
+				}
+			if (it->kind != K_UNKNOWN)
+				continue;
+			/* one lookup per first segment per round: most paths share a mount */
+			for (size_t j = 0; j < i; j++)
+				if (xs[j] && first_seg_len(items[j].req.path) == first_seg_len(it->req.path) &&
+				    !strncmp(items[j].req.path, it->req.path, first_seg_len(it->req.path)))
+					dup = true;
+			if (dup)
+				continue;
+			{
+				char *p;
+				if (asprintf(&p, "sys/internal/ui/mounts/%s", it->req.path) < 0) {
+					free(xs);
+					return -1;
+				}
+				xs[i] = xfer_new(c, "GET", p, NULL, NULL, true);
+				free(p);
+				if (!xs[i]) {
+					free(xs);
+					return -1;
+				}
+				sent++;
+			}
+		}
+		if (!sent) {
+			free(xs);
+			return 0;
+		}
+		if (c->st)
+			c->st->mount_lookups += (int)sent;
+		run_all(c, xs, n);
+		for (size_t i = 0; i < n; i++) {
+			xfer *x = xs[i];
+			char msg[VS_ERR_MAX];
+			if (!x)
+				continue;
+			if (x->cc == CURLE_OK && x->status == 404) {
+				legacy = true; /* a Vault without the endpoint: KV v1, as the CLI assumes */
+			} else if (x->cc == CURLE_OK && x->status == 200) {
+				cJSON *root = parse_body(x, msg, sizeof msg);
+				cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
+				const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "path"));
+				const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));
+				cJSON *opts = cJSON_GetObjectItemCaseSensitive(d, "options");
+				const char *ver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(opts, "version"));
+				if (root && (!prefix || !*prefix || !type || !under(items[i].req.path, prefix))) {
+					snprintf(msg, sizeof msg, "%s: mount lookup answered without a matching data.path",
+						 x->what);
+					cJSON_Delete(root);
+					root = NULL;
+				}
+				if (!root) {
+					for (size_t j = 0; j < n; j++)
+						if (!items[j].failed && items[j].kind == K_UNKNOWN &&
+						    first_seg_len(items[j].req.path) == first_seg_len(items[i].req.path) &&
+						    !strncmp(items[j].req.path, items[i].req.path, first_seg_len(items[i].req.path)))
+							item_fail(&items[j], VS_EX_UNAVAILABLE, msg);
+				} else {
+					mount *nmounts = realloc(*mounts, (*nm + 1) * sizeof **mounts);
+					size_t pl = strlen(prefix);
+					if (!nmounts) {
+						cJSON_Delete(root);
+						free(xs);
+						return -1;
+					}
+					*mounts = nmounts;
+					nmounts[*nm].prefix = malloc(pl + 2);
+					if (!nmounts[*nm].prefix) {
+						cJSON_Delete(root);
+						free(xs);
+						return -1;
+					}
+					memcpy(nmounts[*nm].prefix, prefix, pl + 1);
+					if (prefix[pl - 1] != '/')
+						strcpy(nmounts[*nm].prefix + pl, "/");
+					if (!strcmp(type, "kv") || !strcmp(type, "generic"))
+						nmounts[*nm].kind = (ver && !strcmp(ver, "2")) ? K_KV2 : K_KV1;
+					else
+						nmounts[*nm].kind = K_GENERIC;
+					vs_log(VS_LOG_DEBUG, "mount %s is %s", nmounts[*nm].prefix,
+					       nmounts[*nm].kind == K_KV2 ? "kv-v2" : nmounts[*nm].kind == K_KV1 ? "kv-v1" : type);
+					(*nm)++;
+					cJSON_Delete(root);
+				}
+			} else {
+				int code = failure(c, x, msg, sizeof msg);
+				char full[VS_ERR_MAX + 160];
+				if (x->cc == CURLE_OK && x->status == 403)
+					snprintf(full, sizeof full,
+						 "%s; the token needs a capability on the mount to detect its KV version "
+						 "(or set kv_version in the config)", msg);
+				else
+					snprintf(full, sizeof full, "%s", msg);
+				for (size_t j = 0; j < n; j++)
+					if (!items[j].failed && items[j].kind == K_UNKNOWN &&
+					    first_seg_len(items[j].req.path) == first_seg_len(items[i].req.path) &&
+					    !strncmp(items[j].req.path, items[i].req.path, first_seg_len(items[i].req.path)))
+						item_fail(&items[j], code, full);
+			}
+			xfer_free(c, x);
+		}
+		free(xs);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].failed && items[i].kind == K_UNKNOWN)
+			item_fail(&items[i], VS_EX_UNAVAILABLE, "mount detection did not settle");
+	return 0;
+}
+
+static char *json_value_string(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	return cJSON_PrintUnformatted(v);
+}
+
+static int take_fields(vs_secret *sec, const cJSON *data)
+{
+	const cJSON *f;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(f, data) n++;
+	if (!n)
+		return 0;
+	if (!(sec->fields = calloc(n, sizeof *sec->fields)))
+		return -1;
+	cJSON_ArrayForEach(f, data) {
+		vs_field *o;
+		if (cJSON_IsNull(f) || !f->string)
+			continue;
+		o = &sec->fields[sec->n_fields];
+		if (!(o->key = strdup(f->string)) || !(o->value = json_value_string(f))) {
+			free(o->key);
+			o->key = NULL;
+			return -1;
+		}
+		sec->n_fields++;
+	}
+	return 0;
+}
+
+static void finish_read(client *c, item *it)
+{
+	xfer *x = it->x;
+	vs_secret *sec = &it->sec;
+	char msg[VS_ERR_MAX];
+	cJSON *root = NULL, *data;
+
+	sec->http_status = x->status;
+	sec->ms = x->t1 - x->t0;
+	if (x->cc == CURLE_OK && x->status == 404 && it->kind == K_KV2 && it->req.version) {
+		/* a deleted or destroyed version answers 404 with its metadata */
+		cJSON *r = x->body ? cJSON_ParseWithLength(x->body, x->len) : NULL;
+		cJSON *md = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "data"), "metadata");
+		if (md) {
+			bool destroyed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(md, "destroyed"));
+			snprintf(msg, sizeof msg, "%s: version %d is %s", x->what, it->req.version,
+				 destroyed ? "destroyed" : "deleted");
+			cJSON_Delete(r);
+			item_fail(it, VS_EX_MISSING, msg);
+			return;
+		}
+		cJSON_Delete(r);
+	}
+	if (x->cc != CURLE_OK || x->status < 200 || x->status >= 300) {
+		int code = failure(c, x, msg, sizeof msg);
+		item_fail(it, code, msg);
+		return;
+	}
+	if (!(root = parse_body(x, msg, sizeof msg))) {
+		item_fail(it, VS_EX_UNAVAILABLE, msg);
+		return;
+	}
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (it->kind == K_KV2) {
+		cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
+		const char *dt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "deletion_time"));
+		data = cJSON_GetObjectItemCaseSensitive(data, "data");
+		if (cJSON_IsNull(data) || !data) {
+			snprintf(msg, sizeof msg, "%s: latest version is %s", x->what,
+				 dt && *dt ? "deleted" : "empty or destroyed");
+			item_fail(it, VS_EX_MISSING, msg);
+			goto out;
+		}
+	}
+	if (!cJSON_IsObject(data)) {
+		snprintf(msg, sizeof msg, "%s: response has no data object", x->what);
+		item_fail(it, VS_EX_UNAVAILABLE, msg);
+		goto out;
+	}
+	if (take_fields(sec, data) < 0) {
+		item_fail(it, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	{
+		const char *lid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "lease_id"));
+		cJSON *ld = cJSON_GetObjectItemCaseSensitive(root, "lease_duration");
+		if (lid && *lid)
+			sec->lease_id = strdup(lid);
+		if (cJSON_IsNumber(ld))
+			sec->lease_duration = (long)ld->valuedouble;
+		sec->renewable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "renewable"));
+	}
+out:
+	cJSON_Delete(root);
+}
+
+static int copy_secret(vs_secret *dst, const vs_secret *src)
+{
+	*dst = *src;
+	dst->api_path = NULL;
+	dst->fields = NULL;
+	dst->n_fields = 0;
+	dst->lease_id = NULL;
+	if ((src->api_path && !(dst->api_path = strdup(src->api_path))) ||
+	    (src->lease_id && !(dst->lease_id = strdup(src->lease_id))))
+		return -1;
+	if (src->n_fields) {
+		if (!(dst->fields = calloc(src->n_fields, sizeof *dst->fields)))
+			return -1;
+		for (size_t i = 0; i < src->n_fields; i++) {
+			if (!(dst->fields[i].key = strdup(src->fields[i].key)) ||
+			    !(dst->fields[i].value = strdup(src->fields[i].value)))
+				return -1;
+			dst->n_fields++;
+		}
+	}
+	return 0;
+}
+
+int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
+		  vs_secret *out, vs_vault_stats *stats, vs_error *err)
+{
+	client *c = NULL;
+	item *items = NULL;
+	size_t ni = 0, nm = 0;
+	size_t *map = NULL;
+	mount *mounts = NULL;
+	xfer **xs = NULL;
+	char *login_token = NULL;
+	double t0 = vs_now_ms();
+	int rc = 0;
+
+	vs_vault_global_init();
+	if (stats)
+		memset(stats, 0, sizeof *stats);
+	if (n == 0)
+		return 0;
+	if (s->auth == VS_AUTH_TOKEN && !s->token)
+		return vs_fail(err, VS_EX_NOPERM,
+			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
+	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
+		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
+	if (!(c = client_new(s, stats)) || !(items = calloc(n, sizeof *items)) ||
+	    !(map = calloc(n, sizeof *map))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (s->auth != VS_AUTH_TOKEN) {
+		if ((rc = login(c, &login_token, err)))
+			goto out;
+		c->token = login_token;
+	}
+
+	/* each unique (path, version, kv override) is read once */
+	for (size_t i = 0; i < n; i++) {
+		int kv = reqs[i].kv_version ? reqs[i].kv_version : s->kv_version;
+		size_t j;
+		for (j = 0; j < ni; j++)
+			if (!strcmp(items[j].req.path, reqs[i].path) && items[j].req.version == reqs[i].version &&
+			    items[j].req.kv_version == kv)
+				break;
+		map[i] = j;
+		if (j < ni)
+			continue;
+		items[ni].req = reqs[i];
+		items[ni].req.kv_version = kv;
+		/* a forced KV version takes the first segment as the mount */
+		if (kv) {
+			items[ni].kind = kv == 2 ? K_KV2 : K_KV1;
+		}
+		ni++;
+	}
+	if (detect_mounts(c, items, ni, &mounts, &nm) < 0) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+
+	if (!(xs = calloc(ni, sizeof *xs))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ni; i++) {
+		item *it = &items[i];
+		char *api = NULL, query[32], msg[VS_ERR_MAX];
+		const char *q = NULL;
+		if (it->failed)
+			continue;
+		if (it->kind == K_KV2) {
+			size_t ml = it->mount ? strlen(it->mount) : first_seg_len(it->req.path) + 1;
+			if (strlen(it->req.path) < ml || !it->req.path[ml]) {
+				snprintf(msg, sizeof msg, "%s: names a mount, not a secret", it->req.path);
+				item_fail(it, VS_EX_CONFIG, msg);
+				continue;
+			}
+			if (asprintf(&api, "%.*s/data/%s", (int)(ml - 1), it->req.path, it->req.path + ml) < 0)
+				api = NULL;
+			if (it->req.version) {
+				snprintf(query, sizeof query, "version=%d", it->req.version);
+				q = query;
+			}
+		} else {
+			if (it->req.version) {
+				snprintf(msg, sizeof msg, "%s: version=%d needs a KV v2 mount, but this path is on a %s mount",
+					 it->req.path, it->req.version, it->kind == K_KV1 ? "KV v1" : "non-KV");
+				item_fail(it, VS_EX_CONFIG, msg);
+				continue;
+			}
+			api = strdup(it->req.path);
+		}
+		it->sec.engine = it->kind == K_KV2 ? "kv-v2" : it->kind == K_KV1 ? "kv-v1" : "generic";
+		if (!api || !(it->sec.api_path = api) || !(it->x = xs[i] = xfer_new(c, "GET", api, q, NULL, true))) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
+	if (stats)
+		for (size_t i = 0; i < ni; i++)
+			stats->reads += xs[i] != NULL;
+	run_all(c, xs, ni);
+	for (size_t i = 0; i < ni; i++)
+		if (items[i].x)
+			finish_read(c, &items[i]);
+
+	for (size_t i = 0; i < n; i++)
+		if (copy_secret(&out[i], &items[map[i]].sec) < 0) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+out:
+	if (stats)
+		stats->ms = vs_now_ms() - t0;
+	if (items) {
+		for (size_t i = 0; i < ni; i++) {
+			xfer_free(c, items[i].x);
+			vs_secret_clear(&items[i].sec);
+		}
+	}
+	for (size_t i = 0; i < nm; i++)
+		free(mounts[i].prefix);
+	free(mounts);
+	free(xs);
+	free(items);
+	free(map);
+	client_free(c, login_token);
+	if (rc)
+		for (size_t i = 0; i < n; i++)
+			vs_secret_clear(&out[i]);
+	return rc;
+}
+
+const char *vs_secret_field(const vs_secret *sec, const char *field)
+{
+	if (sec->code)
+		return NULL;
+	for (size_t i = 0; i < sec->n_fields; i++)
+		if (!strcmp(sec->fields[i].key, field))
+			return sec->fields[i].value;
+	return NULL;
+}
+
+void vs_secret_clear(vs_secret *sec)
+{
+	for (size_t i = 0; i < sec->n_fields; i++) {
+		free(sec->fields[i].key);
+		vs_free_secret(sec->fields[i].value);
+	}
+	free(sec->fields);
+	free(sec->api_path);
+	free(sec->lease_id);
+	memset(sec, 0, sizeof *sec);
+}

@@ -1,0 +1,65 @@
+/*
+ * vs_resolve.h — from a config and an environment to one value per mapped
+ * name, following the source order Vault → real environment → dotenv file →
+ * default, and the failure policy (on_error, required).
+ *
+ * The resolver does no I/O of its own but the dotenv file: Vault reads go
+ * through a vs_fetch_fn (vs_vault_fetch in production, a fake in tests).
+ * Ownership: a vs_resolution owns its values (cleared by vs_resolution_clear).
+ */
+#ifndef VS_RESOLVE_H
+#define VS_RESOLVE_H
+
+#include "vs_config.h"
+#include "vs_vault.h"
+
+typedef enum {
+	VS_SRC_VAULT,
+	VS_SRC_ENV,
+	VS_SRC_DOTENV,
+	VS_SRC_DEFAULT,
+	VS_SRC_MISSING
+} vs_source;
+
+typedef struct vs_value {
+	const vs_entry *entry;  /* borrowed from the config */
+	vs_source source;
+	char *value;            /* secret; NULL when missing */
+	int code;               /* 0, or the sysexits code by which this name fails the policy */
+	char vault_err[VS_ERR_MAX]; /* why Vault gave no value; "" when it did */
+	double ms;              /* time of the Vault read behind this name */
+	long lease_duration;    /* dynamic secrets: seconds; 0 otherwise */
+	char *lease_id;
+} vs_value;
+
+typedef struct vs_resolution {
+	vs_value *values;
+	size_t n;
+	int status;             /* worst code: 0 when the program may start */
+	char message[VS_ERR_MAX]; /* first failure: "NAME (path#field): reason" */
+	vs_vault_stats stats;
+} vs_resolution;
+
+/* Reads n requests; the contract of vs_vault_read. */
+typedef int (*vs_fetch_fn)(void *ctx, const vs_vault_req *reqs, size_t n,
+			   vs_secret *out, vs_vault_stats *stats, vs_error *err);
+
+/* vs_fetch_fn over a real Vault: ctx is a const vs_vault_settings *. */
+int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
+		   vs_vault_stats *stats, vs_error *err);
+
+/*
+ * Resolves the names of cfg (all of them when names is NULL, else the
+ * n_names listed, each of which must be mapped). env answers the real
+ * environment. Returns 0 with *out filled (out->status tells the policy
+ * verdict), or an error code (unmapped name: VS_EX_USAGE; out of memory).
+ */
+int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
+	       vs_getenv_fn env, void *env_ctx, vs_fetch_fn fetch, void *fetch_ctx,
+	       vs_resolution *out, vs_error *err);
+
+void vs_resolution_clear(vs_resolution *r);
+
+const char *vs_source_name(vs_source s);
+
+#endif

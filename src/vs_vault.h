@@ -1,0 +1,110 @@
+/*
+ * vs_vault.h — the Vault HTTP client (libcurl multi + cJSON).
+ *
+ * One call, vs_vault_read(), logs in when the auth method needs it, detects
+ * the KV version of every mount involved (sys/internal/ui/mounts, as the
+ * Vault CLI does), then reads every unique path once, all in flight together
+ * over reused connections, with connect and total timeouts, bounded retries
+ * and a response size cap. Errors carry the HTTP status, the path and Vault's
+ * own error text, never the token.
+ *
+ * Ownership: vs_vault_settings owns its strings (the token is cleared on
+ * vs_vault_settings_clear); each vs_secret owns its fields, cleared and
+ * freed by vs_secret_clear.
+ */
+#ifndef VS_VAULT_H
+#define VS_VAULT_H
+
+#include "vs_config.h"
+
+#define VS_RESPONSE_MAX (1024 * 1024)
+#define VS_DEFAULT_ADDR "https://127.0.0.1:8200"
+#define VS_DEFAULT_TIMEOUT_MS 10000L
+#define VS_DEFAULT_CONNECT_TIMEOUT_MS 3000L
+#define VS_DEFAULT_MAX_RETRIES 2
+
+/* Where the client connects and how it authenticates, after applying
+ * "config key, then VAULT_* variable, then default". */
+typedef struct vs_vault_settings {
+	char *address;          /* as given: http(s)://… or unix:///path */
+	char *base_url;         /* scheme://host[:port] used in request URLs */
+	char *unix_socket;      /* socket path for unix:// addresses, else NULL */
+	vs_auth_method auth;
+	char *auth_mount;       /* e.g. "approle" */
+	char *token;            /* secret; NULL when none found (auth = token) */
+	char *token_source;     /* where the token came from, for messages */
+	char *role;
+	char *role_id_file, *secret_id_file, *jwt_file;
+	char *namespace_;
+	char *ca_cert, *ca_path, *client_cert, *client_key, *tls_server_name;
+	bool skip_verify;
+	long timeout_ms;        /* deadline for the whole of vs_vault_read */
+	long connect_timeout_ms;
+	int max_retries;
+	int kv_version;         /* 0 detect, 1, 2 (global override) */
+} vs_vault_settings;
+
+/*
+ * Fills s from cfg (may be NULL: environment and defaults only) and the
+ * environment. A token is looked for when auth = token: token_file, then
+ * VAULT_TOKEN, then ~/.vault-token; none found is not an error here (reads
+ * then fail with VS_EX_NOPERM). Returns 0 or an error code with err set
+ * (bad variable value, unsafe token file). Clear with vs_vault_settings_clear.
+ */
+int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
+			   vs_getenv_fn env, void *env_ctx, vs_error *err);
+void vs_vault_settings_clear(vs_vault_settings *s);
+
+/* One read: a path as `vault kv get` takes it, optional version, optional
+ * per-read KV version override (0 = settings, then detection). */
+typedef struct vs_vault_req {
+	const char *path;
+	int version;
+	int kv_version;
+} vs_vault_req;
+
+typedef struct vs_field {
+	char *key;
+	char *value;            /* strings as-is; numbers, bools, objects as JSON */
+} vs_field;
+
+typedef struct vs_secret {
+	int code;               /* 0, or a sysexits code for this read */
+	char err[VS_ERR_MAX];   /* one-line reason when code != 0 */
+	long http_status;       /* of the final response, 0 when none */
+	const char *engine;     /* "kv-v1", "kv-v2", "generic" (static string) */
+	char *api_path;         /* what was read, e.g. "secret/data/app" */
+	vs_field *fields;
+	size_t n_fields;
+	char *lease_id;         /* dynamic secrets; NULL otherwise */
+	long lease_duration;
+	bool renewable;
+	double ms;              /* wall time of this read, retries included */
+} vs_secret;
+
+typedef struct vs_vault_stats {
+	int requests;           /* HTTP requests sent, retries included */
+	int logins, mount_lookups, reads, retries;
+	double ms;
+} vs_vault_stats;
+
+/*
+ * Reads n requests into out[0..n) (zeroed by the caller). Returns 0 when the
+ * batch ran, in which case each out[i].code tells that read's fate; or an
+ * error code when nothing could be read at all (no token, login refused,
+ * Vault unreachable for the login), with err set. stats may be NULL.
+ */
+int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
+		  vs_secret *out, vs_vault_stats *stats, vs_error *err);
+
+/* The value of `field` in a successful read, or NULL. Borrowed pointer. */
+const char *vs_secret_field(const vs_secret *sec, const char *field);
+
+/* Clears and frees what sec owns; sec itself is left zeroed. */
+void vs_secret_clear(vs_secret *sec);
+
+/* Calls curl_global_init once and makes cJSON clear memory before freeing
+ * it (parsed responses hold secrets). Call before any thread starts. */
+void vs_vault_global_init(void);
+
+#endif
