@@ -1,0 +1,356 @@
+/*
+ * vaultshim — command-line tool: check, get, run, version.
+ * Failures print one line "vaultshim: context: reason" and exit with the
+ * sysexits code (see vs_common.h); values never reach the terminal except
+ * through `get`, whose whole purpose is to print one.
+ */
+#define _GNU_SOURCE
+#include "vs_config.h"
+#include "vs_log.h"
+#include "vs_resolve.h"
+#include "vs_vault.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef VS_VERSION
+#define VS_VERSION "0.1.0"
+#endif
+
+static const char usage_main[] =
+	"usage: vaultshim COMMAND [OPTIONS]\n"
+	"\n"
+	"Give unmodified programs their secrets from HashiCorp Vault through the\n"
+	"environment variables they already read.\n"
+	"\n"
+	"commands:\n"
+	"  check [-c FILE] [--json]   resolve every mapped name; show its source, path\n"
+	"                             and time (never the value); exit non-zero when a\n"
+	"                             program started now would be refused\n"
+	"  get [-c FILE] NAME         print the value of one mapped name\n"
+	"  run [-c FILE] -- CMD...    resolve, export the values, exec CMD\n"
+	"  version                    print the version\n"
+	"\n"
+	"Run 'vaultshim COMMAND --help' for a command's options.\n"
+	"\n"
+	"config file: -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else\n"
+	"/etc/vaultshim.conf. Logging: VAULTSHIM_LOG=debug|info|warn|error|off.\n"
+	"exit codes: 64 usage, 65 required secret missing, 69 Vault unavailable,\n"
+	"77 permission denied, 78 config error; run: the command's own status,\n"
+	"126 not executable, 127 not found.\n";
+
+static const char usage_check[] =
+	"usage: vaultshim check [-c FILE] [--json]\n"
+	"\n"
+	"Resolve every name mapped in [env] and print one row per name: NAME,\n"
+	"SOURCE (vault, env, dotenv, default, missing), PATH#FIELD, the Vault read\n"
+	"time in ms, and why Vault gave no value when it did not. Values are never\n"
+	"printed. Exit status: 0 when a program started now would get what the\n"
+	"policy demands; otherwise the code of the worst failure (65 a required\n"
+	"secret missing, 69 Vault unavailable with on_error = fail, 77 permission\n"
+	"denied, 78 config error).\n"
+	"\n"
+	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n"
+	"      --json          one JSON object on stdout instead of the table\n";
+
+static const char usage_get[] =
+	"usage: vaultshim get [-c FILE] NAME\n"
+	"\n"
+	"Resolve NAME (which must be mapped in [env]) through the same sources and\n"
+	"policy as a program would, and print its value followed by a newline.\n"
+	"Exit 65 when it has no value from any source.\n"
+	"\n"
+	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
+
+static const char usage_run[] =
+	"usage: vaultshim run [-c FILE] -- CMD [ARGS...]\n"
+	"\n"
+	"Resolve every mapped name, place the values in the environment and exec\n"
+	"CMD (environment mode: for programs that cannot take the preload, such as\n"
+	"static binaries). VAULTSHIM_CONFIG is set to the config's absolute path.\n"
+	"When the policy refuses (a required secret missing, on_error = fail and\n"
+	"Vault failing) CMD is not started. The exit status is CMD's own; 126 when\n"
+	"it cannot be executed, 127 when it is not found.\n"
+	"\n"
+	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
+
+static void die(int code, const char *ctx, const char *msg)
+{
+	fprintf(stderr, "vaultshim: %s: %s\n", ctx, msg);
+	exit(code);
+}
+
+static void usage_error(const char *ctx, const char *msg, const char *usage)
+{
+	fprintf(stderr, "vaultshim: %s: %s\n%s", ctx, msg, usage);
+	exit(VS_EX_USAGE);
+}
+
+/* -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else /etc. */
+static char *config_path(const char *opt)
+{
+	const char *p = opt;
+	char *abs;
+
+	if (!p) {
+		const char *env = getenv("VAULTSHIM_CONFIG");
+		if (env && *env)
+			p = env;
+		else if (access("vaultshim.conf", F_OK) == 0)
+			p = "vaultshim.conf";
+		else
+			p = VS_CONFIG_DEFAULT_PATH;
+	}
+	abs = realpath(p, NULL);
+	if (!abs) {
+		char msg[PATH_MAX + 64];
+		snprintf(msg, sizeof msg, "cannot open config file: %s", strerror(errno));
+		die(errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, p, msg);
+	}
+	return abs;
+}
+
+static vs_config *load_config(const char *path)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+
+	if (vs_config_load(path, vs_libc_getenv, NULL, &cfg, &err))
+		die(err.code, "config", err.msg);
+	return cfg;
+}
+
+/* Options shared by the commands: -c FILE, --json; returns the index of the
+ * first operand. "--" ends the options. */
+static int parse_opts(int argc, char **argv, const char *usage, const char **cfg, bool *json,
+		      const char *ctx)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			return i + 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			if (++i >= argc)
+				usage_error(ctx, "-c needs a file", usage);
+			*cfg = argv[i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			*cfg = a + 9;
+		} else if (!strcmp(a, "--json") && json) {
+			*json = true;
+		} else if (a[0] == '-' && a[1]) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "unknown option '%s'", a);
+			usage_error(ctx, msg, usage);
+		} else {
+			return i;
+		}
+	}
+	return i;
+}
+
+static void resolve_or_die(const vs_config *cfg, const char *const *names, size_t n,
+			   vs_resolution *res)
+{
+	vs_vault_settings s;
+	vs_error err = {0};
+
+	if (vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err))
+		die(err.code, "vault", err.msg);
+	if (vs_resolve(cfg, names, n, vs_libc_getenv, NULL, vs_vault_fetch, &s, res, &err)) {
+		vs_vault_settings_clear(&s);
+		die(err.code, "resolve", err.msg);
+	}
+	vs_vault_settings_clear(&s);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *cfg_opt = NULL;
+	bool json = false;
+	int first = parse_opts(argc, argv, usage_check, &cfg_opt, &json, "check");
+	char *path;
+	vs_config *cfg;
+	vs_resolution res;
+	size_t counts[VS_SRC_MISSING + 1] = {0};
+
+	if (first < argc)
+		usage_error("check", "unexpected argument", usage_check);
+	path = config_path(cfg_opt);
+	cfg = load_config(path);
+	resolve_or_die(cfg, NULL, 0, &res);
+
+	for (size_t i = 0; i < res.n; i++)
+		counts[res.values[i].source]++;
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "names");
+		char *text;
+		cJSON_AddStringToObject(root, "config", path);
+		cJSON_AddNumberToObject(root, "status", res.status);
+		if (res.message[0])
+			cJSON_AddStringToObject(root, "error", res.message);
+		cJSON_AddNumberToObject(root, "requests", res.stats.requests);
+		cJSON_AddNumberToObject(root, "ms", res.stats.ms);
+		for (size_t i = 0; i < res.n; i++) {
+			const vs_value *v = &res.values[i];
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", v->entry->name);
+			cJSON_AddStringToObject(o, "source", vs_source_name(v->source));
+			cJSON_AddStringToObject(o, "path", v->entry->path);
+			cJSON_AddStringToObject(o, "field", v->entry->field);
+			cJSON_AddBoolToObject(o, "required", v->entry->required);
+			cJSON_AddNumberToObject(o, "ms", v->ms);
+			if (v->lease_duration)
+				cJSON_AddNumberToObject(o, "lease_duration", (double)v->lease_duration);
+			if (v->vault_err[0])
+				cJSON_AddStringToObject(o, "vault_error", v->vault_err);
+			cJSON_AddItemToArray(arr, o);
+		}
+		text = cJSON_Print(root);
+		puts(text);
+		free(text);
+		cJSON_Delete(root);
+	} else {
+		int w = 4;
+		for (size_t i = 0; i < res.n; i++)
+			if ((int)strlen(res.values[i].entry->name) > w)
+				w = (int)strlen(res.values[i].entry->name);
+		printf("%-*s  %-7s  %8s  %s\n", w, "NAME", "SOURCE", "MS", "PATH#FIELD");
+		for (size_t i = 0; i < res.n; i++) {
+			const vs_value *v = &res.values[i];
+			printf("%-*s  %-7s  %8.1f  %s#%s", w, v->entry->name, vs_source_name(v->source), v->ms,
+			       v->entry->path, v->entry->field);
+			if (v->lease_duration)
+				printf("  lease %lds", v->lease_duration);
+			if (v->vault_err[0])
+				printf("  (vault: %s)", v->vault_err);
+			putchar('\n');
+		}
+		printf("%zu names: %zu vault, %zu env, %zu dotenv, %zu default, %zu missing; "
+		       "%d requests in %.1f ms\n",
+		       res.n, counts[VS_SRC_VAULT], counts[VS_SRC_ENV], counts[VS_SRC_DOTENV],
+		       counts[VS_SRC_DEFAULT], counts[VS_SRC_MISSING], res.stats.requests, res.stats.ms);
+	}
+	fflush(stdout);
+	if (res.status)
+		fprintf(stderr, "vaultshim: check: %s\n", res.message);
+	{
+		int status = res.status;
+		vs_resolution_clear(&res);
+		vs_config_free(cfg);
+		free(path);
+		return status;
+	}
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	const char *cfg_opt = NULL;
+	int first = parse_opts(argc, argv, usage_get, &cfg_opt, NULL, "get");
+	const char *name;
+	char *path;
+	vs_config *cfg;
+	vs_resolution res;
+	int status;
+
+	if (first != argc - 1)
+		usage_error("get", first >= argc ? "missing NAME" : "too many arguments", usage_get);
+	name = argv[first];
+	path = config_path(cfg_opt);
+	cfg = load_config(path);
+	if (!vs_config_find(cfg, name)) {
+		fprintf(stderr, "vaultshim: get: '%s' is not mapped in [env] of %s\n", name, path);
+		exit(VS_EX_USAGE);
+	}
+	resolve_or_die(cfg, &name, 1, &res);
+	status = res.status;
+	if (status) {
+		fprintf(stderr, "vaultshim: get: %s\n", res.message);
+	} else if (!res.values[0].value) {
+		fprintf(stderr, "vaultshim: get: %s: no value from Vault (%s), the environment, dotenv or a default\n",
+			name, res.values[0].vault_err);
+		status = VS_EX_MISSING;
+	} else {
+		fputs(res.values[0].value, stdout);
+		putchar('\n');
+	}
+	vs_resolution_clear(&res);
+	vs_config_free(cfg);
+	free(path);
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *cfg_opt = NULL;
+	int first = parse_opts(argc, argv, usage_run, &cfg_opt, NULL, "run");
+	char *path;
+	vs_config *cfg;
+	vs_resolution res;
+
+	if (first >= argc)
+		usage_error("run", "missing command (vaultshim run [-c FILE] -- CMD...)", usage_run);
+	path = config_path(cfg_opt);
+	cfg = load_config(path);
+	resolve_or_die(cfg, NULL, 0, &res);
+	if (res.status)
+		die(res.status, "run", res.message);
+	for (size_t i = 0; i < res.n; i++) {
+		const vs_value *v = &res.values[i];
+		/* env-sourced names are already in the environment as they were */
+		if (v->value && v->source != VS_SRC_ENV && setenv(v->entry->name, v->value, 1))
+			die(VS_EX_OSERR, "run", "setenv failed");
+	}
+	if (setenv("VAULTSHIM_CONFIG", path, 1))
+		die(VS_EX_OSERR, "run", "setenv failed");
+	vs_resolution_clear(&res);
+	vs_config_free(cfg);
+	free(path);
+	fflush(NULL);
+	execvp(argv[first], argv + first);
+	{
+		int e = errno;
+		fprintf(stderr, "vaultshim: run: %s: %s\n", argv[first], strerror(e));
+		return e == ENOENT ? 127 : 126;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (vs_log_init(getenv("VAULTSHIM_LOG")) < 0)
+		fprintf(stderr, "vaultshim: VAULTSHIM_LOG must be debug, info, warn, error or off; using warn\n");
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return VS_EX_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("vaultshim %s (libcurl %s)\n", VS_VERSION, curl_version_info(CURLVERSION_NOW)->version);
+		return 0;
+	}
+	vs_vault_global_init();
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "get"))
+		return cmd_get(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "vaultshim: unknown command '%s'\n%s", cmd, usage_main);
+	return VS_EX_USAGE;
+}
