@@ -55,7 +55,8 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	vs_vault_req *reqs = NULL;
 	vs_secret *secs = NULL;
 	vs_error ferr = {0};
-	size_t n = names ? n_names : cfg->n_entries;
+	size_t n = names ? n_names : cfg->n_entries, n_fallback = 0;
+	const vs_value *first_fallback = NULL;
 	int rc = 0, fetch_rc;
 
 	memset(out, 0, sizeof *out);
@@ -76,8 +77,6 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	}
 
 	fetch_rc = n ? fetch(fetch_ctx, reqs, n, secs, &out->stats, &ferr) : 0;
-	if (fetch_rc)
-		vs_log(VS_LOG_WARN, "%s", ferr.msg);
 
 	for (size_t i = 0; i < n; i++) {
 		vs_value *v = &out->values[i];
@@ -124,9 +123,12 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			if (e->required)
 				v->code = VS_EX_MISSING;
 		}
-		if (vault_code)
-			vs_log(v->source == VS_SRC_MISSING ? VS_LOG_WARN : VS_LOG_INFO, "%s: %s; source: %s",
-			       e->name, v->vault_err, vs_source_name(v->source));
+		if (vault_code) {
+			vs_log(VS_LOG_INFO, "%s: %s; source: %s", e->name, v->vault_err,
+			       vs_source_name(v->source));
+			if (!n_fallback++)
+				first_fallback = v;
+		}
 		if (val && !(v->value = strdup(val))) {
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto out;
@@ -143,6 +145,11 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 					 e->path, e->field, v->vault_err);
 		}
 	}
+	/* When the program goes on without Vault's answer, say so once; when the
+	 * policy refuses, the caller prints out->message and that is the one line. */
+	if (!out->status && n_fallback)
+		vs_log(VS_LOG_WARN, "%zu of %zu names not from Vault (first: %s: %s); fallback sources used",
+		       n_fallback, n, first_fallback->entry->name, first_fallback->vault_err);
 out:
 	for (size_t i = 0; i < n && secs; i++)
 		vs_secret_clear(&secs[i]);
