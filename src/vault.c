@@ -1158,6 +1158,9 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
 	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
 		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
+	if (s->tls_server_name)
+		vs_log(VS_LOG_WARN, "tls_server_name / VAULT_TLS_SERVER_NAME is not applied by this version; "
+				    "the certificate is checked against the address's host");
 	if (!(c = client_new(s, stats)) || !(items = calloc(n, sizeof *items)) ||
 	    !(map = calloc(n, sizeof *map))) {
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
