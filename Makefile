@@ -35,7 +35,7 @@ HEADERS := $(wildcard src/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
-.PHONY: all test unit-test integration-test devserver-test demo install uninstall clean deps
+.PHONY: all test run-tests unit-test demo run-demo install uninstall clean deps
 
 all: $(BUILD)/vaultshim
 
@@ -57,15 +57,25 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libvaultshim-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) $(CHECK_LIBS) -o $@
 
+# `make test` and `make demo` are the two set-up commands of a fresh machine:
+# each installs what is missing (scripts/install-deps is idempotent and quick
+# when everything is there), then builds in a sub-make that sees the new
+# pkg-config flags.
+test: deps
+	$(MAKE) run-tests
+
+demo: deps
+	$(MAKE) run-demo
+
 # Every suite; tests/run prints one "N passed, N failed" line at the end.
-test: $(BUILD)/vaultshim $(BUILD)/unit-tests
+run-tests: $(BUILD)/vaultshim $(BUILD)/unit-tests
 	tests/run
+
+run-demo: $(BUILD)/vaultshim
+	scripts/demo
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
-
-demo: $(BUILD)/vaultshim
-	scripts/demo
 
 deps:
 	scripts/install-deps

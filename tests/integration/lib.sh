@@ -1,0 +1,64 @@
+# Shared by tests/integration/*.sh: a dev server per test file and TAP-style
+# "ok N - name" / "not ok N - name" lines (tests/run counts them).
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VAULTSHIM=$ROOT/build/vaultshim
+T=$(mktemp -d /tmp/vaultshim-it.XXXXXX)
+chmod 700 "$T"
+_n=0
+_server_pid=""
+
+cleanup() {
+	[ -n "$_server_pid" ] && kill "$_server_pid" 2>/dev/null && wait "$_server_pid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+not_ok() { _n=$((_n + 1)); echo "not ok $_n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# check NAME COND_EXIT_STATUS [diagnostic lines...]
+check() {
+	local name=$1 rc=$2
+	shift 2
+	if [ "$rc" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
+}
+
+# start_server [extra dev-server args...]: sets VAULT_ADDR and ROOT_TOKEN
+start_server() {
+	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/hvs.it/' > "$T/root-token"
+	chmod 600 "$T/root-token"
+	ROOT_TOKEN=$(cat "$T/root-token")
+	rm -f "$T/addr"
+	python3 "$ROOT/scripts/vault-dev-server" --listen 127.0.0.1:0 --control \
+		--root-token-file "$T/root-token" --addr-file "$T/addr" "$@" >/dev/null 2>"$T/server.log" &
+	_server_pid=$!
+	for _ in $(seq 100); do
+		[ -s "$T/addr" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/addr" ] || { echo "Bail out! dev server did not start"; cat "$T/server.log"; exit 1; }
+	VAULT_ADDR=$(cat "$T/addr")
+	export VAULT_ADDR
+}
+
+stop_server() {
+	kill "$_server_pid" 2>/dev/null && wait "$_server_pid" 2>/dev/null
+	_server_pid=""
+}
+
+# api METHOD PATH [JSON]: the dev server's API with the root token; prints the body
+api() {
+	curl -sS -X "$1" -H "X-Vault-Token: $ROOT_TOKEN" ${3:+-H 'Content-Type: application/json' -d "$3"} \
+		"$VAULT_ADDR$2"
+}
+
+control() {
+	curl -sS -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "$VAULT_ADDR/_control/$2" >/dev/null
+}
+
+# write_conf FILE <<EOF ... : a config file with safe permissions
+write_conf() {
+	cat > "$1"
+	chmod 600 "$1"
+}

@@ -1,0 +1,206 @@
+#define _GNU_SOURCE
+#include "devserver.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void fatal(const char *msg)
+{
+	fprintf(stderr, "devserver harness: %s\n", msg);
+	exit(99);
+}
+
+void ds_start(devserver *ds, const char *const *extra)
+{
+	char tokfile[128], addrfile[128];
+	const char *argv[32];
+	int n = 0, fd;
+	unsigned char rnd[16];
+	FILE *f;
+
+	memset(ds, 0, sizeof *ds);
+	strcpy(ds->dir, "/tmp/vs-ds.XXXXXX");
+	if (!mkdtemp(ds->dir))
+		fatal("mkdtemp failed");
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd < 0 || read(fd, rnd, sizeof rnd) != sizeof rnd)
+		fatal("no /dev/urandom");
+	close(fd);
+	strcpy(ds->token, "hvs.test");
+	for (size_t i = 0; i < sizeof rnd; i++)
+		sprintf(ds->token + strlen(ds->token), "%02x", rnd[i]);
+	snprintf(tokfile, sizeof tokfile, "%s/root-token", ds->dir);
+	snprintf(addrfile, sizeof addrfile, "%s/addr", ds->dir);
+	fd = open(tokfile, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, ds->token, strlen(ds->token)) < 0)
+		fatal("cannot write token file");
+	close(fd);
+
+	argv[n++] = "python3";
+	argv[n++] = "scripts/vault-dev-server";
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--control";
+	argv[n++] = "--root-token-file";
+	argv[n++] = tokfile;
+	argv[n++] = "--addr-file";
+	argv[n++] = addrfile;
+	for (int i = 0; extra && extra[i] && n < 30; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	ds->pid = fork();
+	if (ds->pid < 0)
+		fatal("fork failed");
+	if (ds->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execvp("python3", (char **)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) { /* 10 s */
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		if ((f = fopen(addrfile, "r"))) {
+			if (fgets(ds->addr, sizeof ds->addr, f))
+				ds->addr[strcspn(ds->addr, "\n")] = '\0';
+			fclose(f);
+			if (ds->addr[0])
+				return;
+		}
+		if (waitpid(ds->pid, NULL, WNOHANG) == ds->pid)
+			fatal("scripts/vault-dev-server exited at start");
+		nanosleep(&ts, NULL);
+	}
+	fatal("scripts/vault-dev-server did not start within 10 s");
+}
+
+void ds_stop(devserver *ds)
+{
+	char cmd[128];
+
+	if (ds->pid > 0) {
+		kill(ds->pid, SIGTERM);
+		waitpid(ds->pid, NULL, 0);
+		ds->pid = 0;
+	}
+	if (ds->dir[0]) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", ds->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "devserver harness: could not remove %s\n", ds->dir);
+	}
+}
+
+struct sink {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud)
+{
+	struct sink *s = ud;
+	char *np = realloc(s->p, s->n + sz * nm + 1);
+	if (!np)
+		return 0;
+	memcpy(np + s->n, ptr, sz * nm);
+	s->n += sz * nm;
+	np[s->n] = '\0';
+	s->p = np;
+	return sz * nm;
+}
+
+long ds_call(const devserver *ds, const char *method, const char *path,
+	     const char *json, const char *token, char **body)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hd = NULL;
+	struct sink s = {0};
+	char url[512], th[128];
+	long status = 0;
+
+	snprintf(url, sizeof url, "%s%s", ds->addr, path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	if (token) {
+		snprintf(th, sizeof th, "X-Vault-Token: %s", token);
+		hd = curl_slist_append(hd, th);
+	}
+	if (json) {
+		hd = curl_slist_append(hd, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(h);
+	if (body)
+		*body = s.p;
+	else
+		free(s.p);
+	return status;
+}
+
+void ds_put_v2(const devserver *ds, const char *mount_path, const char *data_json)
+{
+	char path[512], *json;
+	const char *slash = strchr(mount_path, '/');
+	long st;
+
+	snprintf(path, sizeof path, "/v1/%.*s/data/%s", (int)(slash - mount_path), mount_path, slash + 1);
+	if (asprintf(&json, "{\"data\":%s}", data_json) < 0)
+		fatal("oom");
+	st = ds_call(ds, "POST", path, json, ds->token, NULL);
+	free(json);
+	if (st != 200 && st != 204)
+		fatal("could not write a test secret");
+}
+
+static cJSON *counters(const devserver *ds)
+{
+	char *body = NULL;
+	cJSON *root;
+
+	if (ds_call(ds, "GET", "/_control/counters", NULL, NULL, &body) != 200)
+		fatal("control API: counters unavailable");
+	root = cJSON_Parse(body);
+	free(body);
+	return root;
+}
+
+int ds_count(const devserver *ds, const char *method_path)
+{
+	cJSON *root = counters(ds);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "requests"),
+						    method_path);
+	int n = cJSON_IsNumber(v) ? v->valueint : 0;
+	cJSON_Delete(root);
+	return n;
+}
+
+int ds_count_total(const devserver *ds)
+{
+	cJSON *root = counters(ds);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "total");
+	int n = cJSON_IsNumber(v) ? v->valueint : -1;
+	cJSON_Delete(root);
+	return n;
+}
+
+void ds_reset(const devserver *ds)
+{
+	ds_call(ds, "DELETE", "/_control/faults", NULL, NULL, NULL);
+	ds_call(ds, "POST", "/_control/unseal", NULL, NULL, NULL);
+	ds_call(ds, "DELETE", "/_control/counters", NULL, NULL, NULL);
+}

@@ -1,0 +1,12 @@
+/* One Suite per module; tests/unit/main.c adds them all. */
+#ifndef VS_TEST_SUITES_H
+#define VS_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *dotenv_suite(void);
+Suite *resolve_suite(void);
+Suite *vault_suite(void);
+
+#endif
