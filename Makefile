@@ -25,10 +25,10 @@ CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -
 	-DVS_VERSION='"$(VERSION)"'
 LDFLAGS += -Wl,-z,relro -Wl,-z,now
 
-# The core without network code: config, dotenv, common, log (usable by the preload).
-CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c
+# The core without network code (the preload links only these).
+CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c
 # Everything the CLI needs besides main.c.
-LIB_SRC := $(CORE_SRC) src/vault.c src/resolve.c
+LIB_SRC := $(CORE_SRC) src/vault.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 HEADERS := $(wildcard src/*.h)
 

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
-		   vs_vault_stats *stats, vs_error *err)
-{
-	return vs_vault_read(ctx, reqs, n, out, stats, err);
-}
-
 const char *vs_source_name(vs_source s)
 {
 	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing"};

@@ -1269,24 +1269,8 @@ out:
 	return rc;
 }
 
-const char *vs_secret_field(const vs_secret *sec, const char *field)
+int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
+		   vs_vault_stats *stats, vs_error *err)
 {
-	if (sec->code)
-		return NULL;
-	for (size_t i = 0; i < sec->n_fields; i++)
-		if (!strcmp(sec->fields[i].key, field))
-			return sec->fields[i].value;
-	return NULL;
-}
-
-void vs_secret_clear(vs_secret *sec)
-{
-	for (size_t i = 0; i < sec->n_fields; i++) {
-		free(sec->fields[i].key);
-		vs_free_secret(sec->fields[i].value);
-	}
-	free(sec->fields);
-	free(sec->api_path);
-	free(sec->lease_id);
-	memset(sec, 0, sizeof *sec);
+	return vs_vault_read(ctx, reqs, n, out, stats, err);
 }
