@@ -125,7 +125,7 @@ enum key {
 	K_ROLE, K_JWT_FILE, K_NAMESPACE, K_CA_CERT, K_CA_PATH, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
 	K_KV_VERSION,
-	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT,
+	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS,
 	K_COUNT
 };
 
@@ -156,6 +156,8 @@ static const struct {
 	[K_ON_ERROR] = {"on_error", SEC_OPTIONS, false},
 	[K_DOTENV] = {"dotenv", SEC_OPTIONS, true},
 	[K_INHERIT] = {"inherit", SEC_OPTIONS, false},
+	[K_HELPER] = {"helper", SEC_OPTIONS, true},
+	[K_EAGER_PROGRAMS] = {"eager_programs", SEC_OPTIONS, false},
 };
 
 typedef struct {
@@ -466,6 +468,18 @@ static int set_key(parser *p, enum key k, const char *v)
 		if (vs_parse_bool(v, &b))
 			return perr(p, "inherit '%s' is not a boolean (yes or no)", v);
 		o->inherit = b;
+		break;
+	case K_HELPER:
+		o->helper = dup;
+		break;
+	case K_EAGER_PROGRAMS:
+		for (const char *c = v; *c; c++)
+			if (!(*c == ',' || *c == ' ' || *c == '*' || *c == '?' || *c == '[' || *c == ']' ||
+			      *c == '.' || *c == '-' || *c == '_' || *c == '+' ||
+			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+				return perr(p, "eager_programs: '%c' is not allowed in a program pattern "
+					    "(comma-separated names or globs such as ruby*, my-tool)", *c);
+		o->eager_programs = dup;
 		break;
 	case K_COUNT:
 		break;

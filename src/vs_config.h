@@ -69,6 +69,9 @@ typedef struct vs_options {
 	vs_on_error on_error;
 	const char *dotenv;       /* NULL when none */
 	bool inherit;             /* children inherit LD_PRELOAD / VAULTSHIM_CONFIG */
+	const char *helper;       /* the resolver helper executable; NULL = search */
+	const char *eager_programs; /* extra executables auto mode treats as eager:
+				     * comma-separated basenames or globs; NULL = none */
 } vs_options;
 
 typedef struct vs_arena vs_arena;
