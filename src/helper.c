@@ -1,0 +1,201 @@
+#define _GNU_SOURCE
+#include "vs_helper.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	bool oom;
+} obuf;
+
+static void put(obuf *b, const void *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(np = malloc(cap))) {
+			b->oom = true;
+			return;
+		}
+		if (b->p) {
+			memcpy(np, b->p, b->len);
+			explicit_bzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void putf(obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void putf(obuf *b, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_code,
+		       const char *batch_msg, size_t *len)
+{
+	obuf b = {0};
+
+	putf(&b, "VSR1 %zu\n", cfg->n_entries);
+	if (batch_code) {
+		putf(&b, "E %d %zu\n", batch_code, strlen(batch_msg));
+		put(&b, batch_msg, strlen(batch_msg));
+		put(&b, "\n", 1);
+	} else {
+		for (size_t i = 0; i < cfg->n_entries; i++) {
+			const vs_entry *e = &cfg->entries[i];
+			const vs_secret *s = &secs[i];
+			const char *v = vs_secret_field(s, e->field);
+			if (s->code) {
+				putf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
+				put(&b, s->err, strlen(s->err));
+				put(&b, "\n", 1);
+			} else if (!v) {
+				putf(&b, "n %s %.3f\n", e->name, s->ms);
+			} else {
+				putf(&b, "v %s %.3f %ld %zu\n", e->name, s->ms, s->lease_duration, strlen(v));
+				put(&b, v, strlen(v));
+				put(&b, "\n", 1);
+			}
+		}
+	}
+	put(&b, "end\n", 4);
+	if (b.oom) {
+		if (b.p) {
+			explicit_bzero(b.p, b.cap);
+			free(b.p);
+		}
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+/* Reads one header line; returns its length without '\n', or -1. */
+static long line_at(const char *buf, size_t len, size_t pos)
+{
+	const char *nl = pos < len ? memchr(buf + pos, '\n', len - pos) : NULL;
+	return nl ? nl - (buf + pos) : -1;
+}
+
+static int bad(vs_error *err, const char *what)
+{
+	vs_fail(err, VS_EX_UNAVAILABLE, "resolver helper: malformed output (%s)", what);
+	return -1;
+}
+
+/* Takes len bytes at *pos followed by '\n'. */
+static char *take(const char *buf, size_t len, size_t *pos, size_t n)
+{
+	char *s;
+	if (*pos + n + 1 > len || buf[*pos + n] != '\n')
+		return NULL;
+	if (!(s = malloc(n + 1)))
+		return NULL;
+	memcpy(s, buf + *pos, n);
+	s[n] = '\0';
+	*pos += n + 1;
+	return s;
+}
+
+int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret *out,
+		    int *batch_code, vs_error *err)
+{
+	size_t pos = 0, count;
+	char hdr[512], name[256];
+	long l;
+
+	*batch_code = 0;
+	l = line_at(buf, len, pos);
+	if (l < 0 || (size_t)l >= sizeof hdr)
+		return bad(err, "no header");
+	memcpy(hdr, buf, (size_t)l);
+	hdr[l] = '\0';
+	if (sscanf(hdr, "VSR1 %zu", &count) != 1 || count != cfg->n_entries)
+		return bad(err, "header does not match the config");
+	pos = (size_t)l + 1;
+
+	for (size_t i = 0;; i++) {
+		double ms = 0;
+		size_t n;
+		int code;
+		long lease;
+
+		l = line_at(buf, len, pos);
+		if (l < 0 || (size_t)l >= sizeof hdr)
+			return bad(err, "truncated");
+		memcpy(hdr, buf + pos, (size_t)l);
+		hdr[l] = '\0';
+		pos += (size_t)l + 1;
+		if (!strcmp(hdr, "end")) {
+			if (i != cfg->n_entries && !*batch_code)
+				return bad(err, "missing entries");
+			return 0;
+		}
+		if (i >= cfg->n_entries || *batch_code)
+			return bad(err, "too many records");
+		if (hdr[0] == 'E' && i == 0 && sscanf(hdr, "E %d %zu", &code, &n) == 2) {
+			char *msg = take(buf, len, &pos, n);
+			if (!msg || code <= 0)
+				return free(msg), bad(err, "batch record");
+			vs_fail(err, code, "%s", msg);
+			free(msg);
+			*batch_code = code;
+			continue;
+		}
+		if (hdr[0] == 'v' && sscanf(hdr, "v %255s %lf %ld %zu", name, &ms, &lease, &n) == 4) {
+			char *v;
+			if (strcmp(name, cfg->entries[i].name))
+				return bad(err, "entry order");
+			v = take(buf, len, &pos, n);
+			if (!v)
+				return bad(err, "value record");
+			if (!(out[i].fields = calloc(1, sizeof *out[i].fields)) ||
+			    !(out[i].fields[0].key = strdup(cfg->entries[i].field))) {
+				vs_free_secret(v);
+				return bad(err, "out of memory");
+			}
+			out[i].fields[0].value = v;
+			out[i].n_fields = 1;
+			out[i].ms = ms;
+			out[i].lease_duration = lease;
+		} else if (hdr[0] == 'n' && sscanf(hdr, "n %255s %lf", name, &ms) == 2) {
+			if (strcmp(name, cfg->entries[i].name))
+				return bad(err, "entry order");
+			out[i].ms = ms;
+		} else if (hdr[0] == 'e' && sscanf(hdr, "e %255s %d %lf %zu", name, &code, &ms, &n) == 4) {
+			char *msg;
+			if (strcmp(name, cfg->entries[i].name) || code <= 0)
+				return bad(err, "error record");
+			if (!(msg = take(buf, len, &pos, n)))
+				return bad(err, "error record");
+			out[i].code = code;
+			snprintf(out[i].err, sizeof out[i].err, "%s", msg);
+			out[i].ms = ms;
+			free(msg);
+		} else {
+			return bad(err, "unknown record");
+		}
+	}
+}
