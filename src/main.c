@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "vs_config.h"
+#include "vs_helper.h"
 #include "vs_log.h"
 #include "vs_resolve.h"
 #include "vs_vault.h"
@@ -79,6 +80,14 @@ static const char usage_run[] =
 	"it cannot be executed, 127 when it is not found.\n"
 	"\n"
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
+
+static const char usage_resolve[] =
+	"usage: vaultshim resolve -c FILE\n"
+	"\n"
+	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
+	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
+	"one's outcome to stdout in the helper protocol (see src/vs_helper.h). Not\n"
+	"meant for people: use 'vaultshim check' to see what resolves.\n";
 
 static void die(int code, const char *ctx, const char *msg)
 {
@@ -325,6 +334,63 @@ static int cmd_run(int argc, char **argv)
 	}
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int cmd_resolve(int argc, char **argv)
+{
+	const char *cfg_opt = NULL;
+	int first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, "resolve");
+	vs_config *cfg;
+	vs_vault_settings s;
+	vs_vault_req *reqs;
+	vs_secret *secs;
+	vs_error err = {0};
+	char *out;
+	size_t len = 0;
+	int batch = 0, rc = 0;
+
+	if (first < argc || !cfg_opt)
+		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
+	cfg = load_config(cfg_opt);
+	reqs = calloc(cfg->n_entries + 1, sizeof *reqs);
+	secs = calloc(cfg->n_entries + 1, sizeof *secs);
+	if (!reqs || !secs)
+		die(VS_EX_SOFTWARE, "resolve", "out of memory");
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		reqs[i] = (vs_vault_req){.path = cfg->entries[i].path, .version = cfg->entries[i].version,
+					 .kv_version = cfg->entries[i].kv_version};
+	if ((batch = vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err)) == 0) {
+		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, NULL, &err);
+		vs_vault_settings_clear(&s);
+	}
+	out = vs_helper_format(cfg, secs, batch, err.msg, &len);
+	if (!out || write_all(1, out, len) < 0)
+		rc = VS_EX_IOERR;
+	if (out) {
+		explicit_bzero(out, len);
+		free(out);
+	}
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		vs_secret_clear(&secs[i]);
+	free(secs);
+	free(reqs);
+	vs_config_free(cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -351,6 +417,8 @@ int main(int argc, char **argv)
 		return cmd_get(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "resolve"))
+		return cmd_resolve(argc - 1, argv + 1);
 	fprintf(stderr, "vaultshim: unknown command '%s'\n%s", cmd, usage_main);
 	return VS_EX_USAGE;
 }
