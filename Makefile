@@ -37,7 +37,7 @@ UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 .PHONY: all test run-tests unit-test demo run-demo install uninstall clean deps
 
-all: $(BUILD)/vaultshim
+all: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -49,6 +49,17 @@ $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 
 $(BUILD)/vaultshim: $(BUILD)/obj/main.o $(BUILD)/libvaultshim-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) -o $@
+
+# The preload: hooks plus the network-free core; -z defs proves it needs
+# nothing but libc (no libcurl, cJSON or OpenSSL in the host process).
+CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+$(BUILD)/obj/preload/vaultshim.o: preload/vaultshim.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fvisibility=hidden -Isrc -c $< -o $@
+
+$(BUILD)/libvaultshim.so: $(BUILD)/obj/preload/vaultshim.o $(CORE_OBJ) preload/vaultshim.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
+		$(BUILD)/obj/preload/vaultshim.o $(CORE_OBJ) -pthread -ldl -o $@
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -68,10 +79,10 @@ demo: deps
 	$(MAKE) run-demo
 
 # Every suite; tests/run prints one "N passed, N failed" line at the end.
-run-tests: $(BUILD)/vaultshim $(BUILD)/unit-tests
+run-tests: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
 	tests/run
 
-run-demo: $(BUILD)/vaultshim
+run-demo: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	scripts/demo
 
 unit-test: $(BUILD)/unit-tests
@@ -80,13 +91,13 @@ unit-test: $(BUILD)/unit-tests
 deps:
 	scripts/install-deps
 
-install: $(BUILD)/vaultshim
+install: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vaultshim
 	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim
+	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
 
 clean:

@@ -1,0 +1,639 @@
+/*
+ * libvaultshim.so — stands in for getenv/secure_getenv so that mapped names
+ * resolve from Vault, and tracks setenv/unsetenv/putenv/clearenv so that a
+ * program's own later writes win.
+ *
+ * lazy:  the first getenv of a mapped name resolves every mapping once; the
+ *        values are interned for the life of the process and never enter
+ *        environ (so never /proc/PID/environ).
+ * eager: the constructor resolves and places the values in environ before
+ *        main, for runtimes that copy environ at start (Python, Perl, shells,
+ *        Java).
+ *
+ * Vault is read by a helper process (`vaultshim resolve`), so this object
+ * links neither libcurl nor cJSON nor OpenSSL. See ../shared/DESIGN.md,
+ * "Pitfalls", for the constraints each piece below answers.
+ */
+#define _GNU_SOURCE
+#include "vs_config.h"
+#include "vs_helper.h"
+#include "vs_log.h"
+#include "vs_resolve.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define HELPER_OUTPUT_MAX (64u * 1024 * 1024)
+#define HELPER_GRACE_MS 3000L  /* process start-up on top of the Vault deadline */
+
+/* Executables whose runtime copies environ at start: auto mode goes eager. */
+static const char default_eager[] = "python*,perl*,bash,sh,dash,ash,zsh,ksh*,mksh,java";
+
+extern char **environ;
+
+typedef char *(*getenv_fn)(const char *);
+typedef int (*setenv_fn)(const char *, const char *, int);
+typedef int (*unsetenv_fn)(const char *);
+typedef int (*putenv_fn)(char *);
+typedef int (*clearenv_fn)(void);
+
+static getenv_fn real_getenv;
+static setenv_fn real_setenv;
+static unsetenv_fn real_unsetenv;
+static putenv_fn real_putenv;
+static clearenv_fn real_clearenv;
+
+typedef struct mapped {
+	const char *name;
+	size_t len;
+	char *value;              /* interned: never freed (callers keep pointers) */
+	atomic_bool overridden;   /* the program wrote this name itself */
+} mapped;
+
+static vs_config *cfg;
+static mapped *map;           /* cfg->n_entries, in config order */
+static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
+static uint32_t slot_mask;
+/* first-byte filter: a name whose first byte is not set here is not mapped */
+static uint64_t filter[4];
+static bool secure_mode;
+
+static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int resolved;   /* 1 once the values are interned */
+
+/* Re-entrancy guard: anything called while resolving (malloc, posix_spawn,
+ * the dynamic loader, logging) may call getenv again; such calls go straight
+ * to libc. initial-exec: no __tls_get_addr (which may allocate) on the path. */
+static __thread int in_hook __attribute__((tls_model("initial-exec")));
+
+/* ------------------------------------------------------------------ */
+/* before the constructor and straight lookups                         */
+
+/* getenv before our constructor (another library's constructor runs first):
+ * the real getenv is not known yet, so read environ directly. */
+static char *scan_environ(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!environ || !len)
+		return NULL;
+	for (char **e = environ; *e; e++)
+		if ((*e)[0] == name[0] && !strncmp(*e, name, len) && (*e)[len] == '=')
+			return *e + len + 1;
+	return NULL;
+}
+
+static char *libc_getenv(const char *name)
+{
+	getenv_fn f = real_getenv;
+	return f ? f(name) : scan_environ(name);
+}
+
+static const char *env_for_core(const char *name, void *ctx)
+{
+	(void)ctx;
+	return libc_getenv(name);
+}
+
+static void *next_symbol(const char *name, void *self)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	/* RTLD_NEXT handing back our own hook would recurse forever */
+	if (p == self) {
+		fprintf(stderr, "vaultshim: dlsym(RTLD_NEXT, \"%s\") returned the preload's own hook\n", name);
+		abort();
+	}
+	return p;
+}
+
+static uint32_t hash_name(const char *s, size_t *len)
+{
+	uint32_t h = 2166136261u;
+	const char *p = s;
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+static mapped *lookup(const char *name)
+{
+	size_t len;
+	uint32_t h = hash_name(name, &len);
+
+	if (!slots)
+		return NULL;
+	for (uint32_t i = h & slot_mask;; i = (i + 1) & slot_mask) {
+		uint32_t s = slots[i];
+		mapped *m;
+		if (!s)
+			return NULL;
+		m = &map[s - 1];
+		if (m->len == len && !memcmp(m->name, name, len))
+			return m;
+	}
+}
+
+/* Names the program writes: from then on its own value wins over Vault. */
+static void mark_written(const char *name, size_t len)
+{
+	mapped *m;
+	char buf[256];
+
+	if (!slots || len == 0 || len >= sizeof buf)
+		return;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if ((m = lookup(buf)))
+		atomic_store(&m->overridden, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* resolution through the helper                                       */
+
+static char *find_helper(void)
+{
+	Dl_info info;
+	char *p = NULL;
+
+	if (cfg->options.helper)
+		return strdup(cfg->options.helper);
+	if (dladdr((void *)find_helper, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+		const char *slash = strrchr(info.dli_fname, '/');
+		int dl = (int)(slash - info.dli_fname);
+		/* in-tree: build/libvaultshim.so beside build/vaultshim; installed: lib/ and bin/ */
+		if (asprintf(&p, "%.*s/vaultshim", dl, info.dli_fname) >= 0 && access(p, X_OK) == 0)
+			return p;
+		free(p);
+		if (asprintf(&p, "%.*s/../bin/vaultshim", dl, info.dli_fname) >= 0 && access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	if (access("/usr/local/bin/vaultshim", X_OK) == 0)
+		return strdup("/usr/local/bin/vaultshim");
+	return strdup("/usr/bin/vaultshim");
+}
+
+static long deadline_ms(void)
+{
+	long ms = VS_DEFAULT_TIMEOUT_MS;
+	const char *v;
+
+	if (cfg->vault.timeout_ms > 0)
+		ms = cfg->vault.timeout_ms;
+	else if ((v = libc_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
+		long t;
+		if (!vs_parse_duration_ms(v, &t) && t > 0)
+			ms = t;
+	}
+	return ms + HELPER_GRACE_MS;
+}
+
+/* The helper's environment: ours without LD_PRELOAD (no preload in the
+ * helper, which would otherwise resolve recursively). */
+static char **helper_env(void)
+{
+	size_t n = 0, j = 0;
+	char **env;
+
+	for (char **e = environ; e && *e; e++)
+		n++;
+	if (!(env = calloc(n + 1, sizeof *env)))
+		return NULL;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11))
+			env[j++] = *e;
+	return env;
+}
+
+typedef struct helper_result {
+	char *out;
+	size_t len, cap;
+	vs_error err;   /* err.code != 0: the helper could not answer */
+} helper_result;
+
+static void run_helper(helper_result *r)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	char *helper = find_helper(), **env = helper_env();
+	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path, NULL};
+	int pfd[2] = {-1, -1}, status = 0;
+	pid_t pid = -1;
+	double end = vs_now_ms() + (double)deadline_ms();
+	bool eof = false;
+
+	if (!helper || !env) {
+		vs_fail(&r->err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		vs_fail(&r->err, VS_EX_OSERR, "resolver helper: pipe: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	errno = posix_spawn(&pid, helper, &fa, &attr, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (errno) {
+		vs_fail(&r->err, VS_EX_UNAVAILABLE, "cannot run the resolver helper %s: %s", helper, strerror(errno));
+		pid = -1;
+		goto out;
+	}
+	while (!eof) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		double left = end - vs_now_ms();
+		int pr;
+		if (left <= 0) {
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms", deadline_ms());
+			goto out;
+		}
+		pr = poll(&p, 1, (int)left + 1);
+		if (pr < 0 && errno != EINTR) {
+			vs_fail(&r->err, VS_EX_OSERR, "resolver helper: poll: %s", strerror(errno));
+			goto out;
+		}
+		if (pr <= 0)
+			continue;
+		if (r->len + 4096 > r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 16384;
+			char *nb;
+			if (cap > HELPER_OUTPUT_MAX || !(nb = malloc(cap))) {
+				vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper: output too large");
+				goto out;
+			}
+			if (r->out) {
+				memcpy(nb, r->out, r->len);
+				explicit_bzero(r->out, r->cap);
+				free(r->out);
+			}
+			r->out = nb;
+			r->cap = cap;
+		}
+		{
+			ssize_t n = read(pfd[0], r->out + r->len, r->cap - r->len);
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				vs_fail(&r->err, VS_EX_OSERR, "resolver helper: read: %s", strerror(errno));
+				goto out;
+			}
+			if (n == 0)
+				eof = true;
+			else if (n > 0)
+				r->len += (size_t)n;
+		}
+	}
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (pid > 0) {
+		/* the helper exits right after writing; kill it if we gave up on it */
+		if (r->err.code)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		/* a SIGCHLD handler of the program may have reaped it: the protocol's
+		 * end marker, not the status, tells whether the answer is whole */
+		if (!r->err.code && r->len == 0)
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d)",
+				helper, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	free(env);
+	free(helper);
+}
+
+typedef struct fetch_ctx {
+	helper_result *hr;
+} fetch_ctx;
+
+/* vs_fetch_fn over the helper's answer: the resolver applies the policy. */
+static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
+			vs_vault_stats *stats, vs_error *err)
+{
+	helper_result *hr = ((fetch_ctx *)ctx)->hr;
+	int batch = 0;
+
+	(void)reqs;
+	(void)stats;
+	if (hr->err.code)
+		return vs_fail(err, hr->err.code, "%s", hr->err.msg);
+	if (n != cfg->n_entries)
+		return vs_fail(err, VS_EX_SOFTWARE, "resolver: name count mismatch");
+	if (vs_helper_parse(cfg, hr->out, hr->len, out, &batch, err) < 0) {
+		for (size_t i = 0; i < n; i++)
+			vs_secret_clear(&out[i]);
+		return err->code;
+	}
+	return batch;
+}
+
+/* Resolves every mapping once. Policy failure: one line, then exit with the
+ * sysexits code, before the program can act on a missing secret. */
+static void resolve_all(bool eager)
+{
+	helper_result hr = {0};
+	fetch_ctx fc = {&hr};
+	vs_resolution res;
+	vs_error err = {0};
+
+	run_helper(&hr);
+	if (vs_resolve(cfg, NULL, 0, env_for_core, NULL, helper_fetch, &fc, &res, &err)) {
+		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		_exit(err.code);
+	}
+	if (hr.out) {
+		explicit_bzero(hr.out, hr.cap);
+		free(hr.out);
+	}
+	if (res.status) {
+		fprintf(stderr, "vaultshim: %s\n", res.message);
+		/* _exit, not exit: another thread may be mid-way through anything */
+		_exit(res.status);
+	}
+	for (size_t i = 0; i < res.n; i++) {
+		const vs_value *v = &res.values[i];
+		if (eager) {
+			/* env-sourced names are in environ already; real_setenv so it
+			 * does not count as the program's own write */
+			if (v->value && v->source != VS_SRC_ENV)
+				real_setenv(map[i].name, v->value, 1);
+		} else if (v->value) {
+			map[i].value = strdup(v->value);
+		}
+	}
+	vs_resolution_clear(&res);
+}
+
+static void ensure_resolved(void)
+{
+	if (atomic_load_explicit(&resolved, memory_order_acquire))
+		return;
+	in_hook++;
+	pthread_mutex_lock(&resolve_lock);
+	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
+		resolve_all(false);
+		atomic_store_explicit(&resolved, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&resolve_lock);
+	in_hook--;
+}
+
+/* fork while another thread resolves: hold the lock across fork so the child
+ * gets either no resolution or a whole one, and a usable mutex. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&resolve_lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&resolve_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* the hooks                                                           */
+
+static __attribute__((noinline)) char *getenv_mapped(const char *name)
+{
+	mapped *m;
+
+	if (in_hook || !real_getenv)
+		return libc_getenv(name);
+	m = lookup(name);
+	if (!m || atomic_load_explicit(&m->overridden, memory_order_relaxed))
+		return real_getenv(name);
+	ensure_resolved();
+	return m->value;
+}
+
+EXPORT char *getenv(const char *name)
+{
+	unsigned char c = (unsigned char)name[0];
+
+	/* unmapped first byte: one test, then a tail call into libc */
+	if (__builtin_expect(!(filter[c >> 6] & (1ULL << (c & 63))), 1)) {
+		getenv_fn f = real_getenv;
+		if (__builtin_expect(f != NULL, 1))
+			return f(name);
+		return scan_environ(name);
+	}
+	return getenv_mapped(name);
+}
+
+EXPORT char *secure_getenv(const char *name)
+{
+	/* a secure-execution (setuid, capabilities) process is never served
+	 * secrets and keeps glibc's semantics */
+	if (secure_mode || getauxval(AT_SECURE))
+		return NULL;
+	return getenv(name);
+}
+
+EXPORT int setenv(const char *name, const char *value, int overwrite)
+{
+	int rc;
+	if (!real_setenv)
+		real_setenv = (setenv_fn)next_symbol("setenv", (void *)setenv);
+	rc = real_setenv(name, value, overwrite);
+	if (rc == 0)
+		mark_written(name, strlen(name));
+	return rc;
+}
+
+EXPORT int unsetenv(const char *name)
+{
+	int rc;
+	if (!real_unsetenv)
+		real_unsetenv = (unsetenv_fn)next_symbol("unsetenv", (void *)unsetenv);
+	rc = real_unsetenv(name);
+	if (rc == 0)
+		mark_written(name, strlen(name));
+	return rc;
+}
+
+EXPORT int putenv(char *string)
+{
+	int rc;
+	if (!real_putenv)
+		real_putenv = (putenv_fn)next_symbol("putenv", (void *)putenv);
+	rc = real_putenv(string);
+	if (rc == 0) {
+		const char *eq = strchr(string, '=');
+		mark_written(string, eq ? (size_t)(eq - string) : strlen(string));
+	}
+	return rc;
+}
+
+EXPORT int clearenv(void)
+{
+	int rc;
+	if (!real_clearenv)
+		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
+	rc = real_clearenv();
+	if (rc == 0 && map)
+		for (size_t i = 0; i < cfg->n_entries; i++)
+			atomic_store(&map[i].overridden, true);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* constructor                                                         */
+
+static bool exe_is_eager(void)
+{
+	char exe[4096], list[1024];
+	const char *base;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	snprintf(list, sizeof list, "%s%s%s", default_eager, cfg->options.eager_programs ? "," : "",
+		 cfg->options.eager_programs ? cfg->options.eager_programs : "");
+	for (char *save = NULL, *pat = strtok_r(list, ", ", &save); pat; pat = strtok_r(NULL, ", ", &save))
+		if (!fnmatch(pat, base, 0))
+			return true;
+	return false;
+}
+
+/* inherit = no: children exec'd from here get neither the preload nor the
+ * config; other entries of LD_PRELOAD stay. */
+static void drop_inheritance(void)
+{
+	const char *lp = libc_getenv("LD_PRELOAD");
+	Dl_info info;
+
+	real_unsetenv("VAULTSHIM_CONFIG");
+	if (lp && dladdr((void *)drop_inheritance, &info) && info.dli_fname) {
+		const char *self = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1 : info.dli_fname;
+		char *copy = strdup(lp), *out = calloc(1, strlen(lp) + 1);
+		if (copy && out) {
+			for (char *save = NULL, *t = strtok_r(copy, ": ", &save); t; t = strtok_r(NULL, ": ", &save)) {
+				const char *tb = strrchr(t, '/') ? strrchr(t, '/') + 1 : t;
+				if (!strcmp(tb, self))
+					continue;
+				if (*out)
+					strcat(out, ":");
+				strcat(out, t);
+			}
+			if (*out)
+				real_setenv("LD_PRELOAD", out, 1);
+			else
+				real_unsetenv("LD_PRELOAD");
+		}
+		free(copy);
+		free(out);
+	}
+}
+
+static int build_index(void)
+{
+	size_t n = cfg->n_entries, cap = 16;
+
+	while (cap < n * 2)
+		cap *= 2;
+	map = calloc(n, sizeof *map);
+	slots = calloc(cap, sizeof *slots);
+	if (!map || !slots)
+		return -1;
+	slot_mask = (uint32_t)(cap - 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		uint32_t h = hash_name(cfg->entries[i].name, &len), s;
+		unsigned char c = (unsigned char)cfg->entries[i].name[0];
+		map[i].name = cfg->entries[i].name;
+		map[i].len = len;
+		for (s = h & slot_mask; slots[s]; s = (s + 1) & slot_mask)
+			;
+		slots[s] = (uint32_t)i + 1;
+		filter[c >> 6] |= 1ULL << (c & 63);
+	}
+	return 0;
+}
+
+__attribute__((constructor)) static void vaultshim_init(void)
+{
+	const char *path;
+	vs_error err = {0};
+	bool eager;
+
+	real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
+	if (!real_setenv)
+		real_setenv = (setenv_fn)next_symbol("setenv", (void *)setenv);
+	if (!real_unsetenv)
+		real_unsetenv = (unsetenv_fn)next_symbol("unsetenv", (void *)unsetenv);
+	if (!real_putenv)
+		real_putenv = (putenv_fn)next_symbol("putenv", (void *)putenv);
+	if (!real_clearenv)
+		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
+	if (!real_getenv || !real_setenv || !real_unsetenv) {
+		fprintf(stderr, "vaultshim: cannot find libc's getenv/setenv/unsetenv\n");
+		abort();
+	}
+	if (getauxval(AT_SECURE)) {
+		secure_mode = true;
+		return;
+	}
+	in_hook++;
+	vs_log_init(real_getenv("VAULTSHIM_LOG"));
+	path = real_getenv("VAULTSHIM_CONFIG");
+	if (!path || !*path) {
+		/* no config named and none installed: nothing to do */
+		if (access(VS_CONFIG_DEFAULT_PATH, F_OK) != 0)
+			goto out;
+		path = VS_CONFIG_DEFAULT_PATH;
+	}
+	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
+		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
+		_exit(err.code);
+	}
+	if (!cfg->n_entries)
+		goto out;
+	eager = cfg->options.mode == VS_MODE_EAGER ||
+		(cfg->options.mode == VS_MODE_AUTO && exe_is_eager());
+	if (!cfg->options.inherit)
+		drop_inheritance();
+	if (build_index() < 0) {
+		fprintf(stderr, "vaultshim: out of memory\n");
+		_exit(VS_EX_SOFTWARE);
+	}
+	if (eager) {
+		/* values go into environ now; getenv then answers from environ, and
+		 * the program's own writes need no tracking */
+		resolve_all(true);
+		atomic_store(&resolved, 1);
+		memset(filter, 0, sizeof filter);
+		vs_log(VS_LOG_DEBUG, "eager mode: %zu names placed in the environment", cfg->n_entries);
+	} else {
+		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+		vs_log(VS_LOG_DEBUG, "lazy mode: %zu names mapped", cfg->n_entries);
+	}
+out:
+	in_hook--;
+}
