@@ -214,8 +214,8 @@ static int read_quoted(parser *p, const char **s, const char *end, buf *b)
 	while (q < end && *q != '"') {
 		if (*q == '\\') {
 			char c;
-			if (q + 1 >= end)
-				break;
+			if (q + 1 >= end) /* a backslash as the last byte escapes nothing */
+				return perr(p, "unterminated quote");
 			switch (q[1]) {
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
@@ -775,7 +775,7 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 
 	*out = NULL;
 	if (len > VS_CONFIG_MAX)
-		return vs_fail(err, VS_EX_CONFIG, "%s:0: file larger than %d bytes", path, VS_CONFIG_MAX);
+		return vs_fail(err, VS_EX_CONFIG, "%s: file larger than %d bytes", path, VS_CONFIG_MAX);
 	cfg = calloc(1, sizeof *cfg);
 	if (!cfg || !(cfg->arena = calloc(1, sizeof *cfg->arena))) {
 		free(cfg);
