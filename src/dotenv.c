@@ -146,6 +146,13 @@ static bool quoted(dparser *p, char q)
 				continue;
 			}
 		}
+		/* line breaks inside quotes read as python-dotenv's universal
+		 * newlines: CRLF and a lone CR both become LF */
+		if (c == '\r') {
+			if (p->s + 1 < p->end && p->s[1] == '\n')
+				p->s++;
+			c = '\n';
+		}
 		if (c == '\n')
 			p->line++;
 		vput(p, c);
