@@ -1,0 +1,1366 @@
+/*
+ * Config parser tests: vs_config_parse on in-memory text with a fake
+ * environment (never the process environment), vs_config_load on real files
+ * in a private temporary directory.
+ */
+#define _GNU_SOURCE
+#include "suites.h"
+#include "vs_config.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- fake environment ---- */
+
+struct kv {
+	const char *name, *value;
+};
+
+static const char *fake_getenv(const char *name, void *ctx)
+{
+	for (const struct kv *e = ctx; e && e->name; e++)
+		if (!strcmp(e->name, name))
+			return e->value;
+	return NULL;
+}
+
+static const struct kv base_env[] = {
+	{"HOME", "/home/alice"},
+	{"EMPTY", ""},
+	{"TEAM", "payments"},
+	{NULL, NULL},
+};
+
+/* ---- helpers ---- */
+
+static vs_config *parse_with(const char *path, const char *text, size_t len,
+			     const struct kv *env)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	int rc = vs_config_parse(path, text, len, fake_getenv, (void *)env, &cfg, &err);
+
+	ck_assert_msg(rc == VS_OK, "expected the config to parse, got %d: %s", rc, err.msg);
+	ck_assert_ptr_nonnull(cfg);
+	return cfg;
+}
+
+#define PARSE(text) parse_with("t.conf", (text), strlen(text), base_env)
+#define PARSE_ENV(text, env) parse_with("t.conf", (text), strlen(text), (env))
+
+/*
+ * Parses text that must be refused with "PATH:LINE: reason" where the reason
+ * holds w1 (and w2 when non-NULL).
+ */
+static void expect_err_at(const char *path, const char *text, size_t len,
+			  const struct kv *env, int line, const char *w1, const char *w2)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	char prefix[256];
+	int rc = vs_config_parse(path, text, len, fake_getenv, (void *)env, &cfg, &err);
+
+	if (rc == VS_OK) {
+		vs_config_free(cfg);
+		ck_abort_msg("expected a config error on line %d (%s), but the config parsed", line, w1);
+	}
+	ck_assert_msg(rc == VS_EX_CONFIG, "expected code %d, got %d (%s)", VS_EX_CONFIG, rc, err.msg);
+	ck_assert_int_eq(err.code, VS_EX_CONFIG);
+	ck_assert_ptr_null(cfg);
+	snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+	ck_assert_msg(!strncmp(err.msg, prefix, strlen(prefix)),
+		      "message '%s' does not start with '%s'", err.msg, prefix);
+	ck_assert_msg(strlen(err.msg) > strlen(prefix), "message '%s' has no reason", err.msg);
+	ck_assert_msg(strstr(err.msg + strlen(prefix), w1), "message '%s' lacks '%s'", err.msg, w1);
+	if (w2)
+		ck_assert_msg(strstr(err.msg + strlen(prefix), w2), "message '%s' lacks '%s'", err.msg, w2);
+}
+
+#define EXPECT_ERR(text, line, w1, w2) \
+	expect_err_at("t.conf", (text), strlen(text), base_env, (line), (w1), (w2))
+
+/* Lines 1-3 of most error inputs: the faulty line is line 4. */
+#define ENV_HDR "; mappings\n[env]\nOK = secret/ok#field\n"
+#define VAULT_HDR "; server\n[vault]\nnamespace = team\n"
+#define OPTIONS_HDR "; options\n[options]\ninherit = yes\n"
+
+static void assert_entry(const vs_config *cfg, const char *name, const char *path,
+			 const char *field, int line)
+{
+	const vs_entry *e = vs_config_find(cfg, name);
+
+	ck_assert_msg(e != NULL, "no entry named %s", name);
+	ck_assert_str_eq(e->name, name);
+	ck_assert_str_eq(e->path, path);
+	ck_assert_str_eq(e->field, field);
+	ck_assert_int_eq(e->line, line);
+}
+
+/* Compares a default without printing it: defaults are secrets in all but name. */
+#define ASSERT_DEFAULT(e, expected)                                                     \
+	do {                                                                             \
+		ck_assert_msg((e)->def != NULL, "%s has no default", (e)->name);         \
+		ck_assert_msg(strlen((e)->def) == strlen(expected) &&                    \
+				      !memcmp((e)->def, (expected), strlen(expected)),   \
+			      "default of %s differs from the expected one (%zu vs %zu bytes)", \
+			      (e)->name, strlen((e)->def), strlen(expected));            \
+	} while (0)
+
+/* ---- the example of DESIGN.md ---- */
+
+static const char design_example[] =
+	"[vault]\n"
+	"address = https://vault.internal:8200   ; a key set here wins over its VAULT_* variable\n"
+	"auth = approle                           ; token | approle | kubernetes | jwt\n"
+	"role_id_file = /run/secrets/role-id\n"
+	"secret_id_file = /run/secrets/secret-id\n"
+	"timeout = 5s\n"
+	"\n"
+	"[options]\n"
+	"mode = auto            ; lazy | eager | auto\n"
+	"on_error = fallback    ; fallback | fail\n"
+	"dotenv = /srv/app/.env ; optional extra fallback source\n"
+	"\n"
+	"[env]\n"
+	"SECRET_KEY   = secret/store-erp/${APP_ENV:-development}/flask#secret_key   required\n"
+	"DB_PASSWORD  = secret/store-erp/${APP_ENV:-development}/database#password  default=\"dev-only\"\n"
+	"API_KEY      = secret/shop/api#key version=3\n"
+	"DB_USER      = database/creds/app#username\n";
+
+static void check_design_example(const vs_config *cfg, const char *app_env)
+{
+	char p1[128], p2[128];
+	const vs_entry *e;
+
+	ck_assert_str_eq(cfg->vault.address, "https://vault.internal:8200");
+	ck_assert(cfg->vault.auth_set);
+	ck_assert_int_eq(cfg->vault.auth, VS_AUTH_APPROLE);
+	ck_assert_str_eq(cfg->vault.role_id_file, "/run/secrets/role-id");
+	ck_assert_str_eq(cfg->vault.secret_id_file, "/run/secrets/secret-id");
+	ck_assert_int_eq(cfg->vault.timeout_ms, 5000);
+	/* keys not in the file stay unset so VAULT_* variables can apply */
+	ck_assert_ptr_null(cfg->vault.token_file);
+	ck_assert_ptr_null(cfg->vault.namespace_);
+	ck_assert_ptr_null(cfg->vault.ca_cert);
+	ck_assert_int_eq(cfg->vault.skip_verify, -1);
+	ck_assert_int_eq(cfg->vault.max_retries, -1);
+	ck_assert_int_eq(cfg->vault.kv_version, 0);
+
+	ck_assert_int_eq(cfg->options.mode, VS_MODE_AUTO);
+	ck_assert_int_eq(cfg->options.on_error, VS_ON_ERROR_FALLBACK);
+	ck_assert_str_eq(cfg->options.dotenv, "/srv/app/.env");
+
+	ck_assert_uint_eq(cfg->n_entries, 4);
+	snprintf(p1, sizeof p1, "secret/store-erp/%s/flask", app_env);
+	snprintf(p2, sizeof p2, "secret/store-erp/%s/database", app_env);
+	assert_entry(cfg, "SECRET_KEY", p1, "secret_key", 14);
+	assert_entry(cfg, "DB_PASSWORD", p2, "password", 15);
+	assert_entry(cfg, "API_KEY", "secret/shop/api", "key", 16);
+	assert_entry(cfg, "DB_USER", "database/creds/app", "username", 17);
+
+	e = vs_config_find(cfg, "SECRET_KEY");
+	ck_assert(e->required);
+	ck_assert_ptr_null(e->def);
+	ck_assert_int_eq(e->version, 0);
+
+	e = vs_config_find(cfg, "DB_PASSWORD");
+	ck_assert(!e->required);
+	ASSERT_DEFAULT(e, "dev-only");
+	ck_assert_int_eq(e->version, 0);
+
+	e = vs_config_find(cfg, "API_KEY");
+	ck_assert(!e->required);
+	ck_assert_ptr_null(e->def);
+	ck_assert_int_eq(e->version, 3);
+	ck_assert_int_eq(e->kv_version, 0);
+
+	e = vs_config_find(cfg, "DB_USER");
+	ck_assert(!e->required);
+	ck_assert_ptr_null(e->def);
+	ck_assert_int_eq(e->version, 0);
+
+	/* entries keep the file's order */
+	ck_assert_str_eq(cfg->entries[0].name, "SECRET_KEY");
+	ck_assert_str_eq(cfg->entries[3].name, "DB_USER");
+}
+
+START_TEST(test_design_example_default_env)
+{
+	vs_config *cfg = PARSE(design_example);
+
+	ck_assert_str_eq(cfg->path, "t.conf");
+	check_design_example(cfg, "development");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_design_example_app_env_set)
+{
+	static const struct kv env[] = {{"APP_ENV", "production"}, {NULL, NULL}};
+	vs_config *cfg = PARSE_ENV(design_example, env);
+
+	check_design_example(cfg, "production");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_design_example_app_env_empty_uses_default)
+{
+	/* ${VAR:-default}: set but empty takes the default, as in sh */
+	static const struct kv env[] = {{"APP_ENV", ""}, {NULL, NULL}};
+	vs_config *cfg = PARSE_ENV(design_example, env);
+
+	check_design_example(cfg, "development");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_process_environment_is_not_read)
+{
+	vs_config *cfg;
+
+	/* the test runs in its own process: changing its environment is harmless */
+	ck_assert_int_eq(setenv("APP_ENV", "from-process", 1), 0);
+	cfg = PARSE(design_example);
+	check_design_example(cfg, "development");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_design_example_crlf)
+{
+	size_t n = strlen(design_example), j = 0;
+	char *crlf = malloc(2 * n + 1);
+	vs_config *cfg;
+
+	ck_assert_ptr_nonnull(crlf);
+	for (size_t i = 0; i < n; i++) {
+		if (design_example[i] == '\n')
+			crlf[j++] = '\r';
+		crlf[j++] = design_example[i];
+	}
+	crlf[j] = '\0';
+	cfg = PARSE(crlf);
+	check_design_example(cfg, "development");
+	vs_config_free(cfg);
+	free(crlf);
+}
+END_TEST
+
+START_TEST(test_design_example_bom)
+{
+	char *text;
+	vs_config *cfg;
+
+	ck_assert_int_ge(asprintf(&text, "\xEF\xBB\xBF%s", design_example), 0);
+	cfg = PARSE(text);
+	check_design_example(cfg, "development");
+	vs_config_free(cfg);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_bom_keeps_line_numbers)
+{
+	EXPECT_ERR("\xEF\xBB\xBF[bogus]\n", 1, "unknown section", "[bogus]");
+	EXPECT_ERR("\xEF\xBB\xBF; c\n[vault]\nnope = 1\n", 3, "unknown key", "nope");
+}
+END_TEST
+
+/* ---- [vault] and [options] values ---- */
+
+START_TEST(test_vault_all_keys)
+{
+	vs_config *cfg = PARSE(
+		"[vault]\n"
+		"address = unix:///run/vault-agent.sock\n"
+		"auth = kubernetes\n"
+		"auth_mount = /k8s-prod\n"
+		"token_file = /var/run/token\n"
+		"role = web\n"
+		"jwt_file = /var/run/secrets/sa-token\n"
+		"namespace = team/a\n"
+		"ca_cert = /etc/ssl/vault-ca.pem\n"
+		"ca_path = /etc/ssl/vault\n"
+		"client_cert = /etc/ssl/client.pem\n"
+		"client_key = /etc/ssl/client.key\n"
+		"tls_server_name = vault.internal\n"
+		"skip_verify = true\n"
+		"timeout = 250ms\n"
+		"max_retries = 0\n"
+		"kv_version = 2\n");
+
+	ck_assert_str_eq(cfg->vault.address, "unix:///run/vault-agent.sock");
+	ck_assert(cfg->vault.auth_set);
+	ck_assert_int_eq(cfg->vault.auth, VS_AUTH_KUBERNETES);
+	ck_assert_str_eq(cfg->vault.auth_mount, "k8s-prod");
+	ck_assert_str_eq(cfg->vault.token_file, "/var/run/token");
+	ck_assert_str_eq(cfg->vault.role, "web");
+	ck_assert_str_eq(cfg->vault.jwt_file, "/var/run/secrets/sa-token");
+	ck_assert_str_eq(cfg->vault.namespace_, "team/a");
+	ck_assert_str_eq(cfg->vault.ca_cert, "/etc/ssl/vault-ca.pem");
+	ck_assert_str_eq(cfg->vault.ca_path, "/etc/ssl/vault");
+	ck_assert_str_eq(cfg->vault.client_cert, "/etc/ssl/client.pem");
+	ck_assert_str_eq(cfg->vault.client_key, "/etc/ssl/client.key");
+	ck_assert_str_eq(cfg->vault.tls_server_name, "vault.internal");
+	ck_assert_int_eq(cfg->vault.skip_verify, 1);
+	ck_assert_int_eq(cfg->vault.timeout_ms, 250);
+	ck_assert_int_eq(cfg->vault.max_retries, 0);
+	ck_assert_int_eq(cfg->vault.kv_version, 2);
+	ck_assert_uint_eq(cfg->n_entries, 0);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_vault_other_values)
+{
+	vs_config *cfg = PARSE(
+		"[vault]\n"
+		"address=http://127.0.0.1:8200\n"
+		"auth\t=\tjwt\n"
+		"skip_verify = off\n"
+		"timeout = 1.5\n"
+		"max_retries = 100\n"
+		"kv_version = 1\n");
+
+	ck_assert_str_eq(cfg->vault.address, "http://127.0.0.1:8200");
+	ck_assert_int_eq(cfg->vault.auth, VS_AUTH_JWT);
+	ck_assert_int_eq(cfg->vault.skip_verify, 0);
+	ck_assert_int_eq(cfg->vault.timeout_ms, 1500);
+	ck_assert_int_eq(cfg->vault.max_retries, 100);
+	ck_assert_int_eq(cfg->vault.kv_version, 1);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[vault]\nauth = token\ntimeout = 2m\nkv_version = auto\n");
+	ck_assert(cfg->vault.auth_set);
+	ck_assert_int_eq(cfg->vault.auth, VS_AUTH_TOKEN);
+	ck_assert_int_eq(cfg->vault.timeout_ms, 120000);
+	ck_assert_int_eq(cfg->vault.kv_version, 0);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_vault_quoted_values)
+{
+	vs_config *cfg = PARSE(
+		"[vault]\n"
+		"address = \"https://vault.internal:8200\" ; quoted\n"
+		"namespace = \"\"\n"
+		"role = \"a ; b # c\"  # the quotes keep ';' and '#'\n");
+
+	ck_assert_str_eq(cfg->vault.address, "https://vault.internal:8200");
+	ck_assert_str_eq(cfg->vault.namespace_, "");
+	ck_assert_str_eq(cfg->vault.role, "a ; b # c");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_options_values)
+{
+	vs_config *cfg = PARSE("[options]\nmode = eager\non_error = fail\ninherit = no\n");
+
+	ck_assert_int_eq(cfg->options.mode, VS_MODE_EAGER);
+	ck_assert_int_eq(cfg->options.on_error, VS_ON_ERROR_FAIL);
+	ck_assert(!cfg->options.inherit);
+	ck_assert_ptr_null(cfg->options.dotenv);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[options]\nmode = lazy # comment\n");
+	ck_assert_int_eq(cfg->options.mode, VS_MODE_LAZY);
+	ck_assert(cfg->options.inherit);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_inline_comments)
+{
+	vs_config *cfg = PARSE(
+		"[vault]\n"
+		"address = https://v.example:8200 # hash comment\n"
+		"role = web;not-a-comment\n"
+		"[options]  ; after a header\n"
+		"dotenv = /srv/.env\t; tab then comment\n"
+		"[env]\n"
+		"A = secret/x#f # comment\n"
+		"B = secret/y#g required ; comment\n"
+		"C = secret/z#h default=\"d\" # comment\n"
+		"D = secret/w#i version=2 ; comment\n"
+		"E = secret/hash#fi#eld\n");
+	const vs_entry *e;
+
+	ck_assert_str_eq(cfg->vault.address, "https://v.example:8200");
+	ck_assert_str_eq(cfg->vault.role, "web;not-a-comment");
+	ck_assert_str_eq(cfg->options.dotenv, "/srv/.env");
+	ck_assert_uint_eq(cfg->n_entries, 5);
+	assert_entry(cfg, "A", "secret/x", "f", 7);
+	e = vs_config_find(cfg, "A");
+	ck_assert(!e->required);
+	ck_assert_ptr_null(e->def);
+	assert_entry(cfg, "B", "secret/y", "g", 8);
+	ck_assert(vs_config_find(cfg, "B")->required);
+	assert_entry(cfg, "C", "secret/z", "h", 9);
+	ASSERT_DEFAULT(vs_config_find(cfg, "C"), "d");
+	assert_entry(cfg, "D", "secret/w", "i", 10);
+	ck_assert_int_eq(vs_config_find(cfg, "D")->version, 2);
+	/* the field is what follows the last '#' */
+	assert_entry(cfg, "E", "secret/hash#fi", "eld", 11);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_empty_and_comment_only_files)
+{
+	static const char *const texts[] = {
+		"",
+		"\n\n\n",
+		"; only comments\n# here\n   ; indented\n\t# tab\n",
+		"\xEF\xBB\xBF",
+		"[vault]\n[options]\n[env]\n",
+	};
+
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		vs_config *cfg = PARSE(texts[i]);
+		ck_assert_uint_eq(cfg->n_entries, 0);
+		ck_assert_ptr_null(cfg->vault.address);
+		ck_assert(!cfg->vault.auth_set);
+		ck_assert_int_eq(cfg->vault.timeout_ms, -1);
+		ck_assert_int_eq(cfg->vault.skip_verify, -1);
+		ck_assert_int_eq(cfg->vault.max_retries, -1);
+		ck_assert_int_eq(cfg->options.mode, VS_MODE_AUTO);
+		ck_assert_int_eq(cfg->options.on_error, VS_ON_ERROR_FALLBACK);
+		ck_assert_ptr_null(cfg->options.dotenv);
+		ck_assert(cfg->options.inherit);
+		ck_assert_ptr_null(vs_config_find(cfg, "ANY"));
+		vs_config_free(cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_no_trailing_newline)
+{
+	vs_config *cfg = PARSE("[env]\nLAST = secret/x#y required");
+
+	assert_entry(cfg, "LAST", "secret/x", "y", 2);
+	ck_assert(vs_config_find(cfg, "LAST")->required);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_relative_files_against_config_dir)
+{
+	vs_config *cfg = parse_with("/etc/vs/app.conf",
+				    "[vault]\n"
+				    "token_file = token\n"
+				    "role_id_file = secrets/role-id\n"
+				    "ca_cert = /abs/ca.pem\n"
+				    "[options]\n"
+				    "dotenv = .env\n",
+				    strlen("[vault]\ntoken_file = token\nrole_id_file = secrets/role-id\n"
+					   "ca_cert = /abs/ca.pem\n[options]\ndotenv = .env\n"),
+				    base_env);
+
+	ck_assert_str_eq(cfg->path, "/etc/vs/app.conf");
+	ck_assert_str_eq(cfg->vault.token_file, "/etc/vs/token");
+	ck_assert_str_eq(cfg->vault.role_id_file, "/etc/vs/secrets/role-id");
+	ck_assert_str_eq(cfg->vault.ca_cert, "/abs/ca.pem");
+	ck_assert_str_eq(cfg->options.dotenv, "/etc/vs/.env");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_tilde_uses_fake_home)
+{
+	vs_config *cfg = parse_with("/etc/vs/app.conf",
+				    "[vault]\ntoken_file = ~/.vault-token\n[options]\ndotenv = ~/app/.env\n",
+				    strlen("[vault]\ntoken_file = ~/.vault-token\n[options]\ndotenv = ~/app/.env\n"),
+				    base_env);
+
+	ck_assert_str_eq(cfg->vault.token_file, "/home/alice/.vault-token");
+	ck_assert_str_eq(cfg->options.dotenv, "/home/alice/app/.env");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_tilde_without_home)
+{
+	static const struct kv no_home[] = {{"USER", "alice"}, {NULL, NULL}};
+	const char *text = VAULT_HDR "token_file = ~/.vault-token\n";
+
+	expect_err_at("t.conf", text, strlen(text), no_home, 4, "HOME", "~/");
+}
+END_TEST
+
+/* ---- [env] entries ---- */
+
+START_TEST(test_default_escapes)
+{
+	vs_config *cfg = PARSE("[env]\n"
+			       "A = secret/a#f default=\"q\\\"b\\\\s\\nn\\tt\\$HOME\"\n"
+			       "B = secret/b#f default=\"\\${HOME}\"\n"
+			       "C = secret/c#f default=\"a # b ; c\"\n"
+			       "D = secret/d#f default=\"\"\n");
+
+	/* \" \\ \n \t, and \$ is a literal '$' that is not expanded */
+	ASSERT_DEFAULT(vs_config_find(cfg, "A"), "q\"b\\s\nn\tt$HOME");
+	ASSERT_DEFAULT(vs_config_find(cfg, "B"), "${HOME}");
+	ASSERT_DEFAULT(vs_config_find(cfg, "C"), "a # b ; c");
+	ASSERT_DEFAULT(vs_config_find(cfg, "D"), "");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_default_expansion)
+{
+	vs_config *cfg = PARSE("[env]\n"
+			       "A = secret/a#f default=\"${HOME}/cache\"\n"
+			       "B = secret/b#f default=${TEAM}-db\n"
+			       "C = secret/c#f default=\"${NOPE:-fallback}\"\n"
+			       "D = secret/d#f default=cost$5\n"
+			       "E = secret/e#f default=\"${EMPTY}x\"\n");
+
+	ASSERT_DEFAULT(vs_config_find(cfg, "A"), "/home/alice/cache");
+	ASSERT_DEFAULT(vs_config_find(cfg, "B"), "payments-db");
+	ASSERT_DEFAULT(vs_config_find(cfg, "C"), "fallback");
+	ASSERT_DEFAULT(vs_config_find(cfg, "D"), "cost$5");
+	ASSERT_DEFAULT(vs_config_find(cfg, "E"), "x");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_bare_default)
+{
+	vs_config *cfg = PARSE("[env]\nA = secret/a#f default=word required\n");
+	const vs_entry *e = vs_config_find(cfg, "A");
+
+	ASSERT_DEFAULT(e, "word");
+	ck_assert(e->required);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_kv_version_and_version)
+{
+	vs_config *cfg = PARSE("[env]\n"
+			       "V1 = kv1/app#f kv_version=1\n"
+			       "V2 = kv2/app#f kv_version=2 version=7\n"
+			       "V3 = kv2/app#g version=12 kv_version=2 required default=x\n");
+	const vs_entry *e;
+
+	e = vs_config_find(cfg, "V1");
+	ck_assert_int_eq(e->kv_version, 1);
+	ck_assert_int_eq(e->version, 0);
+	e = vs_config_find(cfg, "V2");
+	ck_assert_int_eq(e->kv_version, 2);
+	ck_assert_int_eq(e->version, 7);
+	e = vs_config_find(cfg, "V3");
+	ck_assert_int_eq(e->kv_version, 2);
+	ck_assert_int_eq(e->version, 12);
+	ck_assert(e->required);
+	ASSERT_DEFAULT(e, "x");
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_quoted_reference)
+{
+	vs_config *cfg = PARSE("[env]\n"
+			       "A = \"secret/my app#key\"\n"
+			       "B = \"secret/${TEAM}/x#the field\" required\n");
+
+	assert_entry(cfg, "A", "secret/my app", "key", 2);
+	assert_entry(cfg, "B", "secret/payments/x", "the field", 3);
+	ck_assert(vs_config_find(cfg, "B")->required);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_slashes_trimmed)
+{
+	static const struct kv env[] = {{"P", "/secret/app/"}, {NULL, NULL}};
+	vs_config *cfg = PARSE_ENV("[env]\n"
+				   "A = /secret/app/#f\n"
+				   "B = //secret/app//#f\n"
+				   "C = ${P}#f\n",
+				   env);
+
+	assert_entry(cfg, "A", "secret/app", "f", 2);
+	assert_entry(cfg, "B", "secret/app", "f", 3);
+	assert_entry(cfg, "C", "secret/app", "f", 4);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_path_expansion)
+{
+	vs_config *cfg = PARSE("[env]\n"
+			       "A = secret/${TEAM}/db#password\n"
+			       "B = secret/${NOT_SET:-shared}/db#password\n"
+			       "C = secret/a$b/c#f\n");
+
+	assert_entry(cfg, "A", "secret/payments/db", "password", 2);
+	assert_entry(cfg, "B", "secret/shared/db", "password", 3);
+	/* a '$' not followed by '{' is literal */
+	assert_entry(cfg, "C", "secret/a$b/c", "f", 4);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_reserved_prefix_is_exact)
+{
+	/* only the prefixes are reserved, not names that merely contain them */
+	vs_config *cfg = PARSE("[env]\n"
+			       "MY_VAULT_TOKEN = secret/a#f\n"
+			       "VAULTX = secret/b#f\n"
+			       "LDAP_PASSWORD = secret/c#f\n");
+
+	ck_assert_uint_eq(cfg->n_entries, 3);
+	ck_assert_ptr_nonnull(vs_config_find(cfg, "LDAP_PASSWORD"));
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_find_and_free)
+{
+	vs_config *cfg = PARSE("[env]\nDB = secret/a#f\nDB_USER = secret/b#g\n");
+
+	ck_assert_str_eq(vs_config_find(cfg, "DB")->field, "f");
+	ck_assert_str_eq(vs_config_find(cfg, "DB_USER")->field, "g");
+	ck_assert_ptr_eq(vs_config_find(cfg, "DB_USER"), &cfg->entries[1]);
+	ck_assert_ptr_null(vs_config_find(cfg, "DB_"));
+	ck_assert_ptr_null(vs_config_find(cfg, "db"));
+	ck_assert_ptr_null(vs_config_find(cfg, "DB_USERX"));
+	ck_assert_ptr_null(vs_config_find(cfg, ""));
+	vs_config_free(cfg);
+	vs_config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_many_entries)
+{
+	/* more entries than one growth step and more text than one arena chunk */
+	size_t cap = 64 * 1024, n = 0;
+	char *text = malloc(cap);
+	vs_config *cfg;
+
+	ck_assert_ptr_nonnull(text);
+	n += (size_t)snprintf(text + n, cap - n, "[env]\n");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "NAME_%03d = secret/app/%03d/some/longer/path/segment#field_%d default=\"d%d\"\n",
+				      i, i, i, i);
+	ck_assert_uint_lt(n, cap);
+	cfg = PARSE(text);
+	ck_assert_uint_eq(cfg->n_entries, 300);
+	assert_entry(cfg, "NAME_000", "secret/app/000/some/longer/path/segment", "field_0", 2);
+	assert_entry(cfg, "NAME_299", "secret/app/299/some/longer/path/segment", "field_299", 301);
+	ASSERT_DEFAULT(vs_config_find(cfg, "NAME_150"), "d150");
+	vs_config_free(cfg);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(vs_mode_name(VS_MODE_LAZY), "lazy");
+	ck_assert_str_eq(vs_mode_name(VS_MODE_EAGER), "eager");
+	ck_assert_str_eq(vs_mode_name(VS_MODE_AUTO), "auto");
+	ck_assert_str_eq(vs_auth_name(VS_AUTH_TOKEN), "token");
+	ck_assert_str_eq(vs_auth_name(VS_AUTH_APPROLE), "approle");
+	ck_assert_str_eq(vs_auth_name(VS_AUTH_KUBERNETES), "kubernetes");
+	ck_assert_str_eq(vs_auth_name(VS_AUTH_JWT), "jwt");
+}
+END_TEST
+
+/* ---- errors: structure ---- */
+
+START_TEST(test_err_unknown_section)
+{
+	EXPECT_ERR("[vault]\naddress = https://v:8200\n\n[secrets]\n", 4, "unknown section", "[secrets]");
+}
+END_TEST
+
+START_TEST(test_err_key_outside_section)
+{
+	EXPECT_ERR("; top\n\naddress = https://v:8200\n[vault]\n", 3, "outside", NULL);
+	EXPECT_ERR("DB = secret/a#f\n", 1, "outside", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unknown_key_vault)
+{
+	EXPECT_ERR(VAULT_HDR "colour = red\n", 4, "unknown key 'colour'", "[vault]");
+	/* an [options] key is unknown in [vault] */
+	EXPECT_ERR(VAULT_HDR "mode = lazy\n", 4, "unknown key 'mode'", "[vault]");
+}
+END_TEST
+
+START_TEST(test_err_unknown_key_options)
+{
+	EXPECT_ERR(OPTIONS_HDR "address = https://v:8200\n", 4, "unknown key 'address'", "[options]");
+}
+END_TEST
+
+START_TEST(test_err_duplicate_key)
+{
+	EXPECT_ERR("[vault]\naddress = https://a:8200\ntimeout = 5s\naddress = https://b:8200\n",
+		   4, "duplicate key 'address'", "line 2");
+	EXPECT_ERR("[options]\nmode = lazy\n[vault]\n[options]\nmode = eager\n",
+		   5, "duplicate key 'mode'", "line 2");
+}
+END_TEST
+
+START_TEST(test_err_section_without_bracket)
+{
+	EXPECT_ERR("; x\n[vault\naddress = https://v:8200\n", 2, "without ']'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_text_after_section)
+{
+	EXPECT_ERR("; x\n\n[vault] address = https://v:8200\n", 3, "after section header", NULL);
+}
+END_TEST
+
+START_TEST(test_err_line_without_equals)
+{
+	EXPECT_ERR(VAULT_HDR "address https://v:8200\n", 4, "expected 'key = value'", NULL);
+	EXPECT_ERR(ENV_HDR "JUST_A_NAME\n", 4, "expected NAME = path#field", NULL);
+}
+END_TEST
+
+START_TEST(test_err_nul_byte)
+{
+	static const char text[] = "[env]\nA = secret/a#f\nB = secret/b\0#f\n";
+
+	expect_err_at("t.conf", text, sizeof text - 1, base_env, 3, "NUL", NULL);
+}
+END_TEST
+
+START_TEST(test_err_too_large)
+{
+	size_t n = (size_t)VS_CONFIG_MAX + 1;
+	char *text = malloc(n);
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	int rc;
+
+	ck_assert_ptr_nonnull(text);
+	/* lines of comments: only the size can be wrong */
+	for (size_t i = 0; i < n; i++)
+		text[i] = (i % 64 == 63) ? '\n' : ';';
+	rc = vs_config_parse("big.conf", text, n, fake_getenv, (void *)base_env, &cfg, &err);
+	ck_assert_int_eq(rc, VS_EX_CONFIG);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(!strncmp(err.msg, "big.conf:", 9), "message '%s' does not name the file", err.msg);
+	ck_assert_msg(strstr(err.msg, "larger than"), "message '%s' lacks 'larger than'", err.msg);
+
+	/* exactly the limit is fine */
+	rc = vs_config_parse("big.conf", text, n - 1, fake_getenv, (void *)base_env, &cfg, &err);
+	ck_assert_msg(rc == VS_OK, "a config of exactly VS_CONFIG_MAX bytes was refused: %s", err.msg);
+	ck_assert_uint_eq(cfg->n_entries, 0);
+	vs_config_free(cfg);
+	free(text);
+}
+END_TEST
+
+/* ---- errors: [env] entries ---- */
+
+START_TEST(test_err_duplicate_name)
+{
+	EXPECT_ERR(ENV_HDR "OTHER = secret/b#f\nOK = secret/c#f\n", 5, "duplicate name 'OK'", "line 3");
+}
+END_TEST
+
+START_TEST(test_err_invalid_name_digit)
+{
+	EXPECT_ERR(ENV_HDR "1ABC = secret/a#f\n", 4, "'1ABC'", "not a valid environment variable name");
+}
+END_TEST
+
+START_TEST(test_err_invalid_name_dash)
+{
+	EXPECT_ERR(ENV_HDR "A-B = secret/a#f\n", 4, "'A-B'", "not a valid environment variable name");
+}
+END_TEST
+
+START_TEST(test_err_reserved_vault_token)
+{
+	EXPECT_ERR(ENV_HDR "VAULT_TOKEN = secret/a#f\n", 4, "'VAULT_TOKEN'", "reserved");
+}
+END_TEST
+
+START_TEST(test_err_reserved_vaultshim)
+{
+	EXPECT_ERR(ENV_HDR "VAULTSHIM_X = secret/a#f\n", 4, "'VAULTSHIM_X'", "reserved");
+}
+END_TEST
+
+START_TEST(test_err_reserved_ld_preload)
+{
+	EXPECT_ERR(ENV_HDR "LD_PRELOAD = secret/a#f\n", 4, "'LD_PRELOAD'", "reserved");
+}
+END_TEST
+
+START_TEST(test_err_reference_without_field)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/app/db\n", 4, "no #field", "secret/app/db");
+	/* a '#' after whitespace starts a comment, so there is no field either */
+	EXPECT_ERR(ENV_HDR "A = secret/app/db #password\n", 4, "no #field", NULL);
+}
+END_TEST
+
+START_TEST(test_err_empty_field)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/app/db#\n", 4, "empty field", "'A'");
+	EXPECT_ERR(ENV_HDR "A = secret/app/db# required\n", 4, "empty field", NULL);
+}
+END_TEST
+
+START_TEST(test_err_missing_reference)
+{
+	EXPECT_ERR(ENV_HDR "A =\n", 4, "no Vault reference", "'A'");
+	EXPECT_ERR(ENV_HDR "A =   ; nothing here\n", 4, "no Vault reference", NULL);
+	EXPECT_ERR(ENV_HDR "A = \"\"\n", 4, "no Vault reference", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unterminated_quote_default)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"dev-only\n", 4, "unterminated quote", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unterminated_quote_vault)
+{
+	EXPECT_ERR(VAULT_HDR "address = \"https://v:8200\n", 4, "unterminated quote", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unterminated_quote_reference)
+{
+	EXPECT_ERR(ENV_HDR "A = \"secret/my app#key\n", 4, "unterminated quote", NULL);
+}
+END_TEST
+
+/* A closing quote escaped by a final backslash leaves the quote open. */
+START_TEST(test_err_unterminated_quote_trailing_backslash_default)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"dev\\\n", 4, "unterminated quote", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unterminated_quote_trailing_backslash_vault)
+{
+	EXPECT_ERR(VAULT_HDR "role = \"web\\\n", 4, "unterminated quote", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unknown_escape)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"a\\qb\"\n", 4, "unknown escape", "\\q");
+	EXPECT_ERR(VAULT_HDR "role = \"a\\xb\"\n", 4, "unknown escape", "\\x");
+}
+END_TEST
+
+START_TEST(test_err_text_after_quoted)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"x\"y\n", 4, "after quoted default", NULL);
+	EXPECT_ERR(VAULT_HDR "role = \"web\" extra\n", 4, "after quoted value", NULL);
+}
+END_TEST
+
+START_TEST(test_err_unknown_option)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f optional\n", 4, "unknown option 'optional'", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f required=yes\n", 4, "unknown option 'required=yes'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_option_twice)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f required required\n", 4, "'required' given twice", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=x default=y\n", 4, "'default' given twice", NULL);
+}
+END_TEST
+
+START_TEST(test_err_version_zero)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=0\n", 4, "version", "positive number");
+}
+END_TEST
+
+START_TEST(test_err_version_abc)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=abc\n", 4, "version", "positive number");
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=-2\n", 4, "version", "positive number");
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=\n", 4, "version", "number");
+}
+END_TEST
+
+START_TEST(test_err_version_twice)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=2 version=3\n", 4, "'version' given twice", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f kv_version=2 kv_version=2\n", 4, "'kv_version' given twice", NULL);
+}
+END_TEST
+
+START_TEST(test_err_version_with_kv1)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f version=3 kv_version=1\n", 4, "kv_version=1", "KV v2");
+	EXPECT_ERR(ENV_HDR "A = secret/a#f kv_version=1 version=3\n", 4, "kv_version=1", "KV v2");
+}
+END_TEST
+
+START_TEST(test_err_entry_kv_version)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/a#f kv_version=3\n", 4, "kv_version", "1 or 2");
+	EXPECT_ERR(ENV_HDR "A = secret/a#f kv_version=auto\n", 4, "kv_version", "1 or 2");
+}
+END_TEST
+
+/* ---- errors: values ---- */
+
+START_TEST(test_err_bad_mode)
+{
+	EXPECT_ERR(OPTIONS_HDR "mode = fast\n", 4, "mode 'fast'", "lazy");
+}
+END_TEST
+
+START_TEST(test_err_bad_on_error)
+{
+	EXPECT_ERR(OPTIONS_HDR "on_error = panic\n", 4, "on_error 'panic'", "fallback");
+}
+END_TEST
+
+START_TEST(test_err_bad_inherit)
+{
+	EXPECT_ERR("; options\n[options]\nmode = lazy\ninherit = perhaps\n", 4, "inherit 'perhaps'", "boolean");
+}
+END_TEST
+
+START_TEST(test_err_bad_auth)
+{
+	EXPECT_ERR(VAULT_HDR "auth = ldap\n", 4, "auth 'ldap'", "approle");
+	EXPECT_ERR(VAULT_HDR "auth = AppRole\n", 4, "auth 'AppRole'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_timeout)
+{
+	EXPECT_ERR(VAULT_HDR "timeout = soon\n", 4, "timeout 'soon'", "duration");
+	EXPECT_ERR(VAULT_HDR "timeout = 0\n", 4, "timeout '0'", "positive");
+	EXPECT_ERR(VAULT_HDR "timeout = -1s\n", 4, "timeout '-1s'", NULL);
+	EXPECT_ERR(VAULT_HDR "timeout = 5 s\n", 4, "timeout '5 s'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_skip_verify)
+{
+	EXPECT_ERR(VAULT_HDR "skip_verify = maybe\n", 4, "skip_verify 'maybe'", "boolean");
+}
+END_TEST
+
+START_TEST(test_err_bad_max_retries)
+{
+	EXPECT_ERR(VAULT_HDR "max_retries = -1\n", 4, "max_retries '-1'", "0 to 100");
+	EXPECT_ERR(VAULT_HDR "max_retries = 101\n", 4, "max_retries '101'", NULL);
+	EXPECT_ERR(VAULT_HDR "max_retries = three\n", 4, "max_retries 'three'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_vault_kv_version)
+{
+	EXPECT_ERR(VAULT_HDR "kv_version = 3\n", 4, "kv_version '3'", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_address_scheme)
+{
+	EXPECT_ERR(VAULT_HDR "address = ftp://vault:8200\n", 4, "address 'ftp://vault:8200'", "https://");
+	EXPECT_ERR(VAULT_HDR "address = vault.internal:8200\n", 4, "address", "http://");
+}
+END_TEST
+
+START_TEST(test_err_empty_value)
+{
+	EXPECT_ERR(VAULT_HDR "address =\n", 4, "empty value", "address");
+	EXPECT_ERR(OPTIONS_HDR "dotenv = ; none\n", 4, "empty value", "dotenv");
+}
+END_TEST
+
+/* ---- errors: expansion and paths ---- */
+
+START_TEST(test_err_unset_variable)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/${UNSET}/db#f\n", 4, "${UNSET}", "not set");
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"${UNSET}\"\n", 4, "${UNSET}", "not set");
+}
+END_TEST
+
+START_TEST(test_err_unterminated_expansion)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/${TEAM/db#f\n", 4, "unterminated ${", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f default=\"x${TEAM\"\n", 4, "unterminated ${", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_variable_name)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/${1BAD}/db#f\n", 4, "invalid variable name", "1BAD");
+	EXPECT_ERR(ENV_HDR "A = secret/${}/db#f\n", 4, "invalid variable name", NULL);
+}
+END_TEST
+
+START_TEST(test_err_empty_segment)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/${EMPTY}/x#f\n", 4, "empty segment", "secret//x");
+	EXPECT_ERR(ENV_HDR "A = secret//x#f\n", 4, "empty segment", NULL);
+}
+END_TEST
+
+START_TEST(test_err_dot_segments)
+{
+	EXPECT_ERR(ENV_HDR "A = secret/../sys/x#f\n", 4, "'..'", "segment");
+	EXPECT_ERR(ENV_HDR "A = secret/./x#f\n", 4, "'.'", "segment");
+	EXPECT_ERR(ENV_HDR "A = secret/${NOPE:-..}#f\n", 4, "'..'", "segment");
+}
+END_TEST
+
+START_TEST(test_err_empty_path)
+{
+	EXPECT_ERR(ENV_HDR "A = /#f\n", 4, "empty Vault path", NULL);
+	EXPECT_ERR(ENV_HDR "A = ${EMPTY}#f\n", 4, "empty Vault path", NULL);
+}
+END_TEST
+
+START_TEST(test_err_stops_at_first_error)
+{
+	/* the first of several faults is the one reported */
+	EXPECT_ERR("[env]\nA = secret/a#f\nB = nofield\nmode = x\n[bogus]\n", 3, "no #field", NULL);
+}
+END_TEST
+
+/* ---- files ---- */
+
+static char tmpdir[64];
+
+static void files_setup(void)
+{
+	strcpy(tmpdir, "/tmp/vs-config-test-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		abort();
+	}
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void files_teardown(void)
+{
+	if (tmpdir[0])
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *tmp_path(const char *name)
+{
+	char *p;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", tmpdir, name), 0);
+	return p;
+}
+
+static void write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t off = 0;
+
+	ck_assert_msg(fd >= 0, "cannot create %s", path);
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		ck_assert_msg(w > 0, "cannot write %s", path);
+		off += (size_t)w;
+	}
+	/* fchmod, not the umask, decides the mode under test */
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+static const char small_conf[] =
+	"[vault]\naddress = https://vault.internal:8200\ntoken_file = token\n"
+	"[env]\nDB_PASSWORD = secret/app/db#password required\n";
+
+static void expect_load_ok(const char *path)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	char *tok;
+	int rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+
+	ck_assert_msg(rc == VS_OK, "loading %s failed: %s", path, err.msg);
+	ck_assert_str_eq(cfg->path, path);
+	ck_assert_str_eq(cfg->vault.address, "https://vault.internal:8200");
+	ck_assert_int_ge(asprintf(&tok, "%s/token", tmpdir), 0);
+	ck_assert_str_eq(cfg->vault.token_file, tok);
+	assert_entry(cfg, "DB_PASSWORD", "secret/app/db", "password", 5);
+	free(tok);
+	vs_config_free(cfg);
+}
+
+static void expect_load_refused(const char *path, int code, const char *word)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	int rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+
+	if (rc == VS_OK) {
+		vs_config_free(cfg);
+		ck_abort_msg("%s was accepted, expected a refusal (%s)", path, word);
+	}
+	ck_assert_msg(rc == code, "expected code %d for %s, got %d (%s)", code, path, rc, err.msg);
+	ck_assert_int_eq(err.code, code);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(strstr(err.msg, path), "message '%s' does not name %s", err.msg, path);
+	ck_assert_msg(strstr(err.msg, word), "message '%s' lacks '%s'", err.msg, word);
+}
+
+START_TEST(test_load_0600)
+{
+	char *path = tmp_path("private.conf");
+
+	write_file(path, small_conf, strlen(small_conf), 0600);
+	expect_load_ok(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_0644)
+{
+	char *path = tmp_path("readable.conf");
+
+	write_file(path, small_conf, strlen(small_conf), 0644);
+	expect_load_ok(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_refuses_group_writable)
+{
+	char *path = tmp_path("group.conf");
+
+	write_file(path, small_conf, strlen(small_conf), 0664);
+	expect_load_refused(path, VS_EX_NOPERM, "writable");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_refuses_other_writable)
+{
+	char *path = tmp_path("other.conf");
+
+	write_file(path, small_conf, strlen(small_conf), 0646);
+	expect_load_refused(path, VS_EX_NOPERM, "writable");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	char *path = tmp_path("does-not-exist.conf");
+
+	expect_load_refused(path, VS_EX_IOERR, "config file");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_refuses_directory)
+{
+	expect_load_refused(tmpdir, VS_EX_IOERR, "not a regular file");
+}
+END_TEST
+
+START_TEST(test_load_owner)
+{
+	char *path;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_load_owner: not root, cannot chown; this case was NOT checked\n");
+		return;
+	}
+	path = tmp_path("owner.conf");
+	write_file(path, small_conf, strlen(small_conf), 0644);
+	/* owned by root: accepted */
+	ck_assert_int_eq(chown(path, 0, 0), 0);
+	expect_load_ok(path);
+	/* owned by someone else: refused even though root could read it */
+	ck_assert_int_eq(chown(path, 12345, 12345), 0);
+	expect_load_refused(path, VS_EX_NOPERM, "owned by uid 12345");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_parse_error_names_path)
+{
+	static const char bad[] = "[vault]\naddress = https://v:8200\n[nope]\n";
+	char *path = tmp_path("bad.conf"), prefix[128];
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	int rc;
+
+	write_file(path, bad, strlen(bad), 0600);
+	rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+	ck_assert_int_eq(rc, VS_EX_CONFIG);
+	ck_assert_ptr_null(cfg);
+	snprintf(prefix, sizeof prefix, "%s:3: ", path);
+	ck_assert_msg(!strncmp(err.msg, prefix, strlen(prefix)), "message '%s' does not start with '%s'",
+		      err.msg, prefix);
+	ck_assert_msg(strstr(err.msg, "unknown section"), "message '%s' lacks the reason", err.msg);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_load_too_large)
+{
+	size_t n = (size_t)VS_CONFIG_MAX + 1;
+	char *text = malloc(n), *path = tmp_path("huge.conf");
+
+	ck_assert_ptr_nonnull(text);
+	for (size_t i = 0; i < n; i++)
+		text[i] = (i % 64 == 63) ? '\n' : ';';
+	write_file(path, text, n, 0600);
+	expect_load_refused(path, VS_EX_CONFIG, "larger than");
+	free(text);
+	free(path);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *example = tcase_create("example");
+	TCase *values = tcase_create("values");
+	TCase *entries = tcase_create("entries");
+	TCase *syntax = tcase_create("errors-syntax");
+	TCase *entry_err = tcase_create("errors-entries");
+	TCase *value_err = tcase_create("errors-values");
+	TCase *expand_err = tcase_create("errors-expansion");
+	TCase *files = tcase_create("files");
+
+	tcase_add_test(example, test_design_example_default_env);
+	tcase_add_test(example, test_design_example_app_env_set);
+	tcase_add_test(example, test_design_example_app_env_empty_uses_default);
+	tcase_add_test(example, test_process_environment_is_not_read);
+	tcase_add_test(example, test_design_example_crlf);
+	tcase_add_test(example, test_design_example_bom);
+	tcase_add_test(example, test_bom_keeps_line_numbers);
+	suite_add_tcase(s, example);
+
+	tcase_add_test(values, test_vault_all_keys);
+	tcase_add_test(values, test_vault_other_values);
+	tcase_add_test(values, test_vault_quoted_values);
+	tcase_add_test(values, test_options_values);
+	tcase_add_test(values, test_inline_comments);
+	tcase_add_test(values, test_empty_and_comment_only_files);
+	tcase_add_test(values, test_no_trailing_newline);
+	tcase_add_test(values, test_relative_files_against_config_dir);
+	tcase_add_test(values, test_tilde_uses_fake_home);
+	tcase_add_test(values, test_tilde_without_home);
+	tcase_add_test(values, test_names);
+	suite_add_tcase(s, values);
+
+	tcase_add_test(entries, test_default_escapes);
+	tcase_add_test(entries, test_default_expansion);
+	tcase_add_test(entries, test_bare_default);
+	tcase_add_test(entries, test_kv_version_and_version);
+	tcase_add_test(entries, test_quoted_reference);
+	tcase_add_test(entries, test_slashes_trimmed);
+	tcase_add_test(entries, test_path_expansion);
+	tcase_add_test(entries, test_reserved_prefix_is_exact);
+	tcase_add_test(entries, test_find_and_free);
+	tcase_add_test(entries, test_many_entries);
+	suite_add_tcase(s, entries);
+
+	tcase_add_test(syntax, test_err_unknown_section);
+	tcase_add_test(syntax, test_err_key_outside_section);
+	tcase_add_test(syntax, test_err_unknown_key_vault);
+	tcase_add_test(syntax, test_err_unknown_key_options);
+	tcase_add_test(syntax, test_err_duplicate_key);
+	tcase_add_test(syntax, test_err_section_without_bracket);
+	tcase_add_test(syntax, test_err_text_after_section);
+	tcase_add_test(syntax, test_err_line_without_equals);
+	tcase_add_test(syntax, test_err_nul_byte);
+	tcase_add_test(syntax, test_err_too_large);
+	tcase_add_test(syntax, test_err_stops_at_first_error);
+	suite_add_tcase(s, syntax);
+
+	tcase_add_test(entry_err, test_err_duplicate_name);
+	tcase_add_test(entry_err, test_err_invalid_name_digit);
+	tcase_add_test(entry_err, test_err_invalid_name_dash);
+	tcase_add_test(entry_err, test_err_reserved_vault_token);
+	tcase_add_test(entry_err, test_err_reserved_vaultshim);
+	tcase_add_test(entry_err, test_err_reserved_ld_preload);
+	tcase_add_test(entry_err, test_err_reference_without_field);
+	tcase_add_test(entry_err, test_err_empty_field);
+	tcase_add_test(entry_err, test_err_missing_reference);
+	tcase_add_test(entry_err, test_err_unterminated_quote_default);
+	tcase_add_test(entry_err, test_err_unterminated_quote_vault);
+	tcase_add_test(entry_err, test_err_unterminated_quote_reference);
+	tcase_add_test(entry_err, test_err_unterminated_quote_trailing_backslash_default);
+	tcase_add_test(entry_err, test_err_unterminated_quote_trailing_backslash_vault);
+	tcase_add_test(entry_err, test_err_unknown_escape);
+	tcase_add_test(entry_err, test_err_text_after_quoted);
+	tcase_add_test(entry_err, test_err_unknown_option);
+	tcase_add_test(entry_err, test_err_option_twice);
+	tcase_add_test(entry_err, test_err_version_zero);
+	tcase_add_test(entry_err, test_err_version_abc);
+	tcase_add_test(entry_err, test_err_version_twice);
+	tcase_add_test(entry_err, test_err_version_with_kv1);
+	tcase_add_test(entry_err, test_err_entry_kv_version);
+	suite_add_tcase(s, entry_err);
+
+	tcase_add_test(value_err, test_err_bad_mode);
+	tcase_add_test(value_err, test_err_bad_on_error);
+	tcase_add_test(value_err, test_err_bad_inherit);
+	tcase_add_test(value_err, test_err_bad_auth);
+	tcase_add_test(value_err, test_err_bad_timeout);
+	tcase_add_test(value_err, test_err_bad_skip_verify);
+	tcase_add_test(value_err, test_err_bad_max_retries);
+	tcase_add_test(value_err, test_err_bad_vault_kv_version);
+	tcase_add_test(value_err, test_err_bad_address_scheme);
+	tcase_add_test(value_err, test_err_empty_value);
+	suite_add_tcase(s, value_err);
+
+	tcase_add_test(expand_err, test_err_unset_variable);
+	tcase_add_test(expand_err, test_err_unterminated_expansion);
+	tcase_add_test(expand_err, test_err_bad_variable_name);
+	tcase_add_test(expand_err, test_err_empty_segment);
+	tcase_add_test(expand_err, test_err_dot_segments);
+	tcase_add_test(expand_err, test_err_empty_path);
+	suite_add_tcase(s, expand_err);
+
+	/* unchecked fixture: runs in the runner process, so the directory is
+	 * removed even when a test process dies */
+	tcase_add_unchecked_fixture(files, files_setup, files_teardown);
+	tcase_add_test(files, test_load_0600);
+	tcase_add_test(files, test_load_0644);
+	tcase_add_test(files, test_load_refuses_group_writable);
+	tcase_add_test(files, test_load_refuses_other_writable);
+	tcase_add_test(files, test_load_missing_file);
+	tcase_add_test(files, test_load_refuses_directory);
+	tcase_add_test(files, test_load_owner);
+	tcase_add_test(files, test_load_parse_error_names_path);
+	tcase_add_test(files, test_load_too_large);
+	suite_add_tcase(s, files);
+
+	return s;
+}
