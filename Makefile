@@ -35,7 +35,7 @@ HEADERS := $(wildcard src/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
-.PHONY: all test run-tests unit-test demo run-demo install uninstall clean deps
+.PHONY: all test run-tests unit-test demo run-demo bench run-bench install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 
@@ -84,6 +84,13 @@ run-tests: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
 
 run-demo: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	scripts/demo
+
+# Benchmark figures as ratios against baselines measured in the same run.
+bench: deps
+	$(MAKE) run-bench
+
+run-bench: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
+	tests/bench/run
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

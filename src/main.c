@@ -37,6 +37,7 @@ static const char usage_main[] =
 	"  get [-c FILE] NAME         print the value of one mapped name\n"
 	"  run [-c FILE] -- CMD...    resolve, export the values, exec CMD\n"
 	"  version                    print the version\n"
+	"  resolve -c FILE            the preload's helper (internal; see --help)\n"
 	"\n"
 	"Run 'vaultshim COMMAND --help' for a command's options.\n"
 	"\n"
