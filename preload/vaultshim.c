@@ -579,8 +579,9 @@ static int build_index(void)
 
 __attribute__((constructor)) static void vaultshim_init(void)
 {
-	const char *path;
+	const char *path, *m;
 	vs_error err = {0};
+	vs_mode mode;
 	bool eager;
 
 	real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
@@ -615,8 +616,22 @@ __attribute__((constructor)) static void vaultshim_init(void)
 	}
 	if (!cfg->n_entries)
 		goto out;
-	eager = cfg->options.mode == VS_MODE_EAGER ||
-		(cfg->options.mode == VS_MODE_AUTO && exe_is_eager());
+	/* VAULTSHIM_MODE (set by vaultshim-exec --mode) is an explicit choice
+	 * for this launch and wins over the config's mode */
+	mode = cfg->options.mode;
+	if ((m = real_getenv("VAULTSHIM_MODE")) && *m) {
+		if (!strcmp(m, "lazy"))
+			mode = VS_MODE_LAZY;
+		else if (!strcmp(m, "eager"))
+			mode = VS_MODE_EAGER;
+		else if (!strcmp(m, "auto"))
+			mode = VS_MODE_AUTO;
+		else {
+			fprintf(stderr, "vaultshim: VAULTSHIM_MODE '%s' is not one of lazy, eager, auto\n", m);
+			_exit(VS_EX_USAGE);
+		}
+	}
+	eager = mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager());
 	if (!cfg->options.inherit)
 		drop_inheritance();
 	if (build_index() < 0) {
