@@ -124,7 +124,7 @@ enum key {
 	K_ADDRESS, K_AUTH, K_AUTH_MOUNT, K_TOKEN_FILE, K_ROLE_ID_FILE, K_SECRET_ID_FILE,
 	K_ROLE, K_JWT_FILE, K_NAMESPACE, K_CA_CERT, K_CA_PATH, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
-	K_KV_VERSION,
+	K_KV_VERSION, K_TOKEN_WRAPPED, K_SECRET_ID_WRAPPED,
 	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS,
 	K_COUNT
 };
@@ -152,6 +152,8 @@ static const struct {
 	[K_TIMEOUT] = {"timeout", SEC_VAULT, false},
 	[K_MAX_RETRIES] = {"max_retries", SEC_VAULT, false},
 	[K_KV_VERSION] = {"kv_version", SEC_VAULT, false},
+	[K_TOKEN_WRAPPED] = {"token_wrapped", SEC_VAULT, false},
+	[K_SECRET_ID_WRAPPED] = {"secret_id_wrapped", SEC_VAULT, false},
 	[K_MODE] = {"mode", SEC_OPTIONS, false},
 	[K_ON_ERROR] = {"on_error", SEC_OPTIONS, false},
 	[K_DOTENV] = {"dotenv", SEC_OPTIONS, true},
@@ -451,6 +453,15 @@ static int set_key(parser *p, enum key k, const char *v)
 		else if (!strcmp(v, "1")) vc->kv_version = 1;
 		else if (!strcmp(v, "2")) vc->kv_version = 2;
 		else return perr(p, "kv_version '%s' is not one of auto, 1, 2", v);
+		break;
+	case K_TOKEN_WRAPPED:
+	case K_SECRET_ID_WRAPPED:
+		if (vs_parse_bool(v, &b))
+			return perr(p, "%s '%s' is not a boolean (yes or no)", name, v);
+		if (k == K_TOKEN_WRAPPED)
+			vc->token_wrapped = b;
+		else
+			vc->secret_id_wrapped = b;
 		break;
 	case K_MODE:
 		if (!strcmp(v, "auto")) o->mode = VS_MODE_AUTO;

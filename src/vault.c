@@ -185,6 +185,12 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		goto fail;
 	if (s->auth == VS_AUTH_TOKEN && (rc = find_token(s, cfg, env, ctx, err)))
 		goto fail;
+	if (s->auth == VS_AUTH_APPROLE &&
+	    ((!s->role_id_file && (rc = dup_into(&s->role_id, pick(NULL, env, ctx, "VAULT_ROLE_ID"), err))) ||
+	     (!s->secret_id_file && (rc = dup_into(&s->secret_id, pick(NULL, env, ctx, "VAULT_SECRET_ID"), err)))))
+		goto fail;
+	s->token_wrapped = vc->token_wrapped;
+	s->secret_id_wrapped = vc->secret_id_wrapped;
 
 	/* namespace = "" in the config deliberately clears VAULT_NAMESPACE */
 	v = vc->namespace_ ? vc->namespace_ : pick(NULL, env, ctx, "VAULT_NAMESPACE");
@@ -195,6 +201,22 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 	    (rc = dup_into(&s->client_key, pick(vc->client_key, env, ctx, "VAULT_CLIENT_KEY"), err)) ||
 	    (rc = dup_into(&s->tls_server_name, pick(vc->tls_server_name, env, ctx, "VAULT_TLS_SERVER_NAME"), err)))
 		goto fail;
+	if (s->tls_server_name && !strncmp(s->base_url, "https://", 8)) {
+		/* Verify the certificate against another name than the address's
+		 * host: address the server by that name and pin the connection to
+		 * the real host with CONNECT_TO. */
+		const char *hp = s->base_url + 8, *colon = strrchr(hp, ':'), *bracket = strchr(hp, ']');
+		char *url = NULL;
+		int hl = (colon && (!bracket || colon > bracket)) ? (int)(colon - hp) : (int)strlen(hp);
+		const char *port = (colon && (!bracket || colon > bracket)) ? colon + 1 : "443";
+		if (asprintf(&s->connect_to, "%s:%s:%.*s:%s", s->tls_server_name, port, hl, hp, port) < 0 ||
+		    asprintf(&url, "https://%s:%s", s->tls_server_name, port) < 0) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		free(s->base_url);
+		s->base_url = url;
+	}
 	if (!s->client_cert != !s->client_key) {
 		rc = vs_fail(err, VS_EX_CONFIG, "a client certificate needs both client_cert and client_key "
 			     "(or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)");
@@ -262,6 +284,9 @@ void vs_vault_settings_clear(vs_vault_settings *s)
 	free(s->client_cert);
 	free(s->client_key);
 	free(s->tls_server_name);
+	free(s->connect_to);
+	vs_free_secret(s->role_id);
+	vs_free_secret(s->secret_id);
 	memset(s, 0, sizeof *s);
 }
 
@@ -284,6 +309,8 @@ typedef struct xfer {
 	long retry_after_ms;
 	double not_before;   /* > 0: waiting to be re-sent */
 	bool running, done;
+	bool redirected;     /* one redirect followed already */
+	struct curl_slist *connect_to;
 	double t0, t1;
 } xfer;
 
@@ -377,6 +404,7 @@ static void xfer_free(client *c, xfer *x)
 			explicit_bzero(l->data, strlen(l->data));
 		curl_slist_free_all(x->hdrs);
 	}
+	curl_slist_free_all(x->connect_to);
 	if (x->body) {
 		explicit_bzero(x->body, x->cap);
 		free(x->body);
@@ -434,8 +462,6 @@ static xfer *xfer_new(client *c, const char *method, const char *path, const cha
 	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "vaultshim");
 	curl_easy_setopt(x->h, CURLOPT_SHARE, c->share);
-	/* the client must not pick up http_proxy from the host program's environment
-	 * implicitly for a unix socket; for TCP it honours proxies as curl does */
 	if (s->unix_socket)
 		curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, s->unix_socket);
 	if (post_body) {
@@ -451,6 +477,11 @@ static xfer *xfer_new(client *c, const char *method, const char *path, const cha
 	if (s->client_cert) {
 		curl_easy_setopt(x->h, CURLOPT_SSLCERT, s->client_cert);
 		curl_easy_setopt(x->h, CURLOPT_SSLKEY, s->client_key);
+	}
+	if (s->connect_to) {
+		if (!(x->connect_to = curl_slist_append(NULL, s->connect_to)))
+			goto fail;
+		curl_easy_setopt(x->h, CURLOPT_CONNECT_TO, x->connect_to);
 	}
 	if (s->skip_verify) {
 		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -486,14 +517,52 @@ static int xfer_start(client *c, xfer *x)
 	x->errbuf[0] = '\0';
 	x->retry_after_ms = 0;
 	x->not_before = 0;
-	x->attempts++;
-	if (x->attempts == 1)
-		x->t0 = vs_now_ms();
 	if (c->st)
 		c->st->requests++;
 	if (curl_multi_add_handle(c->multi, x->h) != CURLM_OK)
 		return -1;
 	x->running = true;
+	return 0;
+}
+
+static bool is_redirect(const xfer *x)
+{
+	return x->cc == CURLE_OK &&
+	       (x->status == 301 || x->status == 302 || x->status == 307 || x->status == 308);
+}
+
+/* A standby answers 307 with the active node's address: follow one redirect,
+ * re-sending the same request — without the token when https would drop to
+ * http, where it could be read on the wire. */
+static int follow_redirect(xfer *x)
+{
+	char *loc = NULL, *url;
+	bool downgrade;
+
+	curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &loc);
+	if (!loc || (strncmp(loc, "http://", 7) && strncmp(loc, "https://", 8)) || !(url = strdup(loc)))
+		return -1;
+	downgrade = !strncmp(x->url, "https://", 8) && !strncmp(url, "http://", 7);
+	if (downgrade) {
+		struct curl_slist *kept = NULL;
+		for (struct curl_slist *l = x->hdrs; l; l = l->next)
+			if (strncasecmp(l->data, "X-Vault-Token:", 14))
+				kept = curl_slist_append(kept, l->data);
+		for (struct curl_slist *l = x->hdrs; l; l = l->next)
+			explicit_bzero(l->data, strlen(l->data));
+		curl_slist_free_all(x->hdrs);
+		x->hdrs = kept;
+		curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
+		vs_log(VS_LOG_WARN, "%s: redirected from https to http; the token is not sent there", x->what);
+	}
+	free(x->url);
+	x->url = url;
+	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
+	/* the new host is reached directly, not through the agent socket or pin */
+	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, NULL);
+	curl_easy_setopt(x->h, CURLOPT_CONNECT_TO, NULL);
+	x->redirected = true;
+	vs_log(VS_LOG_DEBUG, "%s: following a %ld redirect", x->what, x->status);
 	return 0;
 }
 
@@ -545,6 +614,8 @@ static void run_all(client *c, xfer **xs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (!xs[i] || xs[i]->done)
 			continue;
+		xs[i]->attempts = 1;
+		xs[i]->t0 = vs_now_ms();
 		if (xfer_start(c, xs[i]) < 0) {
 			xs[i]->cc = CURLE_OUT_OF_MEMORY;
 			xs[i]->done = true;
@@ -569,10 +640,15 @@ static void run_all(client *c, xfer **xs, size_t n)
 			x->running = false;
 			vs_log(VS_LOG_DEBUG, "%s -> %ld%s%s (attempt %d)", x->what, x->status,
 			       x->cc ? " " : "", x->cc ? curl_easy_strerror(x->cc) : "", x->attempts);
+			if (is_redirect(x) && !x->redirected && follow_redirect(x) == 0) {
+				x->not_before = vs_now_ms(); /* re-sent at once below */
+				continue;
+			}
 			if (retryable(x) && x->attempts <= c->s->max_retries) {
 				long wait = backoff_ms(x);
 				if (remaining_ms(c) > (double)wait + 1) {
 					x->not_before = vs_now_ms() + (double)wait;
+					x->attempts++;
 					if (c->st)
 						c->st->retries++;
 					continue;
@@ -742,6 +818,53 @@ static void client_free(client *c, char *login_token)
 /* ------------------------------------------------------------------ */
 /* login                                                               */
 
+/*
+ * Unwraps a response-wrapped credential (sys/wrapping/unwrap, with the
+ * wrapping token as X-Vault-Token) and returns <block>.<key> of the original
+ * response: data.secret_id for a wrapped AppRole secret_id, auth.client_token
+ * for a wrapped token. A wrapping token works once: a second unwrap is 400.
+ */
+static int unwrap(client *c, const char *wrapping_token, const char *block, const char *key,
+		  char **out, vs_error *err)
+{
+	const char *saved = c->token;
+	xfer *x;
+	cJSON *root = NULL;
+	const char *v;
+	char msg[VS_ERR_MAX];
+	int rc = 0;
+
+	*out = NULL;
+	c->token = wrapping_token;
+	x = xfer_new(c, "POST", "sys/wrapping/unwrap", NULL, strdup("{}"), true);
+	c->token = saved;
+	if (!x)
+		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+	run_all(c, &x, 1);
+	if (x->cc != CURLE_OK || x->status != 200) {
+		rc = failure(c, x, msg, sizeof msg);
+		if (x->cc == CURLE_OK && x->status == 400)
+			rc = VS_EX_NOPERM; /* used already, expired or not a wrapping token */
+		vs_fail(err, rc, "unwrapping the %s: %s", key, msg);
+		goto out;
+	}
+	if (!(root = parse_body(x, msg, sizeof msg))) {
+		rc = vs_fail(err, VS_EX_UNAVAILABLE, "%s", msg);
+		goto out;
+	}
+	v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, block), key));
+	if (!v || !*v || !printable(v)) {
+		rc = vs_fail(err, VS_EX_UNAVAILABLE, "unwrapped response has no usable %s.%s", block, key);
+		goto out;
+	}
+	if (!(*out = strdup(v)))
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+out:
+	cJSON_Delete(root);
+	xfer_free(c, x);
+	return rc;
+}
+
 static int login(client *c, char **token_out, vs_error *err)
 {
 	const vs_vault_settings *s = c->s;
@@ -755,12 +878,11 @@ static int login(client *c, char **token_out, vs_error *err)
 	if (!req)
 		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 	if (s->auth == VS_AUTH_APPROLE) {
-		const char *v;
 		if (s->role_id_file) {
 			if ((rc = read_cred_file(s->role_id_file, "role_id file", &role_id, err)))
 				goto out;
-		} else if ((v = getenv("VAULT_ROLE_ID")) && *v) {
-			role_id = strdup(v);
+		} else if (s->role_id) {
+			role_id = strdup(s->role_id);
 		} else {
 			rc = vs_fail(err, VS_EX_CONFIG, "auth = approle needs role_id_file in [vault] or VAULT_ROLE_ID");
 			goto out;
@@ -768,8 +890,15 @@ static int login(client *c, char **token_out, vs_error *err)
 		if (s->secret_id_file) {
 			if ((rc = read_cred_file(s->secret_id_file, "secret_id file", &secret_id, err)))
 				goto out;
-		} else if ((v = getenv("VAULT_SECRET_ID")) && *v) {
-			secret_id = strdup(v);
+		} else if (s->secret_id) {
+			secret_id = strdup(s->secret_id);
+		}
+		if (secret_id && s->secret_id_wrapped) {
+			char *unwrapped = NULL;
+			if ((rc = unwrap(c, secret_id, "data", "secret_id", &unwrapped, err)))
+				goto out;
+			vs_free_secret(secret_id);
+			secret_id = unwrapped;
 		}
 		cJSON_AddStringToObject(req, "role_id", role_id ? role_id : "");
 		if (secret_id)
@@ -1135,76 +1264,18 @@ static int copy_secret(vs_secret *dst, const vs_secret *src)
 	return 0;
 }
 
-int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
-		  vs_secret *out, vs_vault_stats *stats, vs_error *err)
+/* Reads every item that is neither failed nor read yet, all in flight together. */
+static int read_items(client *c, item *items, size_t ni)
 {
-	client *c = NULL;
-	item *items = NULL;
-	size_t ni = 0, nm = 0;
-	size_t *map = NULL;
-	mount *mounts = NULL;
-	xfer **xs = NULL;
-	char *login_token = NULL;
-	double t0 = vs_now_ms();
-	int rc = 0;
+	xfer **xs = calloc(ni ? ni : 1, sizeof *xs);
 
-	vs_vault_global_init();
-	if (stats)
-		memset(stats, 0, sizeof *stats);
-	if (n == 0)
-		return 0;
-	if (s->auth == VS_AUTH_TOKEN && !s->token)
-		return vs_fail(err, VS_EX_NOPERM,
-			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
-	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
-		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
-	if (s->tls_server_name)
-		vs_log(VS_LOG_WARN, "tls_server_name / VAULT_TLS_SERVER_NAME is not applied by this version; "
-				    "the certificate is checked against the address's host");
-	if (!(c = client_new(s, stats)) || !(items = calloc(n, sizeof *items)) ||
-	    !(map = calloc(n, sizeof *map))) {
-		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if (s->auth != VS_AUTH_TOKEN) {
-		if ((rc = login(c, &login_token, err)))
-			goto out;
-		c->token = login_token;
-	}
-
-	/* each unique (path, version, kv override) is read once */
-	for (size_t i = 0; i < n; i++) {
-		int kv = reqs[i].kv_version ? reqs[i].kv_version : s->kv_version;
-		size_t j;
-		for (j = 0; j < ni; j++)
-			if (!strcmp(items[j].req.path, reqs[i].path) && items[j].req.version == reqs[i].version &&
-			    items[j].req.kv_version == kv)
-				break;
-		map[i] = j;
-		if (j < ni)
-			continue;
-		items[ni].req = reqs[i];
-		items[ni].req.kv_version = kv;
-		/* a forced KV version takes the first segment as the mount */
-		if (kv) {
-			items[ni].kind = kv == 2 ? K_KV2 : K_KV1;
-		}
-		ni++;
-	}
-	if (detect_mounts(c, items, ni, &mounts, &nm) < 0) {
-		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-
-	if (!(xs = calloc(ni, sizeof *xs))) {
-		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
+	if (!xs)
+		return -1;
 	for (size_t i = 0; i < ni; i++) {
 		item *it = &items[i];
 		char *api = NULL, query[32], msg[VS_ERR_MAX];
 		const char *q = NULL;
-		if (it->failed)
+		if (it->failed || it->x)
 			continue;
 		if (it->kind == K_KV2) {
 			size_t ml = it->mount ? strlen(it->mount) : first_seg_len(it->req.path) + 1;
@@ -1229,18 +1300,107 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 			api = strdup(it->req.path);
 		}
 		it->sec.engine = it->kind == K_KV2 ? "kv-v2" : it->kind == K_KV1 ? "kv-v1" : "generic";
+		free(it->sec.api_path);
 		if (!api || !(it->sec.api_path = api) || !(it->x = xs[i] = xfer_new(c, "GET", api, q, NULL, true))) {
+			free(xs);
+			return -1;
+		}
+		if (c->st)
+			c->st->reads++;
+	}
+	run_all(c, xs, ni);
+	for (size_t i = 0; i < ni; i++)
+		if (xs[i])
+			finish_read(c, &items[i]);
+	free(xs);
+	return 0;
+}
+
+int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
+		  vs_secret *out, vs_vault_stats *stats, vs_error *err)
+{
+	client *c = NULL;
+	item *items = NULL;
+	size_t ni = 0, nm = 0;
+	size_t *map = NULL;
+	mount *mounts = NULL;
+	char *login_token = NULL;
+	double t0 = vs_now_ms();
+	int rc = 0;
+
+	vs_vault_global_init();
+	if (stats)
+		memset(stats, 0, sizeof *stats);
+	if (n == 0)
+		return 0;
+	if (s->auth == VS_AUTH_TOKEN && !s->token)
+		return vs_fail(err, VS_EX_NOPERM,
+			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
+	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
+		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
+	if (!(c = client_new(s, stats)) || !(items = calloc(n, sizeof *items)) ||
+	    !(map = calloc(n, sizeof *map))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (s->auth != VS_AUTH_TOKEN) {
+		if ((rc = login(c, &login_token, err)))
+			goto out;
+		c->token = login_token;
+	} else if (s->token_wrapped) {
+		if ((rc = unwrap(c, s->token, "auth", "client_token", &login_token, err)))
+			goto out;
+		c->token = login_token;
+	}
+
+	/* each unique (path, version, kv override) is read once */
+	for (size_t i = 0; i < n; i++) {
+		int kv = reqs[i].kv_version ? reqs[i].kv_version : s->kv_version;
+		size_t j;
+		for (j = 0; j < ni; j++)
+			if (!strcmp(items[j].req.path, reqs[i].path) && items[j].req.version == reqs[i].version &&
+			    items[j].req.kv_version == kv)
+				break;
+		map[i] = j;
+		if (j < ni)
+			continue;
+		items[ni].req = reqs[i];
+		items[ni].req.kv_version = kv;
+		/* a forced KV version takes the first segment as the mount */
+		if (kv) {
+			items[ni].kind = kv == 2 ? K_KV2 : K_KV1;
+		}
+		ni++;
+	}
+	for (int round = 0;; round++) {
+		bool spoiled = false;
+		if (detect_mounts(c, items, ni, &mounts, &nm) < 0 || read_items(c, items, ni) < 0) {
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-	}
-	if (stats)
 		for (size_t i = 0; i < ni; i++)
-			stats->reads += xs[i] != NULL;
-	run_all(c, xs, ni);
-	for (size_t i = 0; i < ni; i++)
-		if (items[i].x)
-			finish_read(c, &items[i]);
+			spoiled |= items[i].failed && items[i].sec.code == VS_EX_NOPERM &&
+				   strstr(items[i].sec.err, "invalid token");
+		if (!spoiled || round > 0 || s->auth == VS_AUTH_TOKEN)
+			break;
+		/* The login's token was revoked or expired while we used it: log in
+		 * once more and redo only what it spoiled. */
+		vs_log(VS_LOG_INFO, "the %s login token became invalid; logging in again", vs_auth_name(s->auth));
+		vs_free_secret(login_token);
+		login_token = NULL;
+		if ((rc = login(c, &login_token, err)))
+			goto out;
+		c->token = login_token;
+		for (size_t i = 0; i < ni; i++) {
+			item *it = &items[i];
+			if (!(it->failed && it->sec.code == VS_EX_NOPERM && strstr(it->sec.err, "invalid token")))
+				continue;
+			xfer_free(c, it->x);
+			it->x = NULL;
+			vs_secret_clear(&it->sec);
+			it->failed = false;
+		}
+	}
 
 	for (size_t i = 0; i < n; i++)
 		if (copy_secret(&out[i], &items[map[i]].sec) < 0) {
@@ -1259,7 +1419,6 @@ out:
 	for (size_t i = 0; i < nm; i++)
 		free(mounts[i].prefix);
 	free(mounts);
-	free(xs);
 	free(items);
 	free(map);
 	client_free(c, login_token);

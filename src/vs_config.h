@@ -62,6 +62,8 @@ typedef struct vs_vault_conf {
 	long timeout_ms;          /* -1 unset */
 	int max_retries;          /* -1 unset */
 	int kv_version;           /* 0 detect, 1, 2 */
+	bool token_wrapped;       /* the token (file or variable) is a wrapping token */
+	bool secret_id_wrapped;   /* the AppRole secret_id is a wrapping token */
 } vs_vault_conf;
 
 typedef struct vs_options {

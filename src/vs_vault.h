@@ -35,6 +35,9 @@ typedef struct vs_vault_settings {
 	char *token_source;     /* where the token came from, for messages */
 	char *role;
 	char *role_id_file, *secret_id_file, *jwt_file;
+	char *role_id, *secret_id; /* from VAULT_ROLE_ID / VAULT_SECRET_ID (secret) */
+	bool token_wrapped, secret_id_wrapped;
+	char *connect_to;       /* "name:port:host:port" when tls_server_name is set */
 	char *namespace_;
 	char *ca_cert, *ca_path, *client_cert, *client_key, *tls_server_name;
 	bool skip_verify;
