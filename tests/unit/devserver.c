@@ -27,7 +27,16 @@ void ds_start(devserver *ds, const char *const *extra)
 	unsigned char rnd[16];
 	FILE *f;
 
+	char ca[sizeof ds->ca_file], cc[sizeof ds->client_cert], ck[sizeof ds->client_key];
+
+	/* the TLS files a test set before starting survive the reset */
+	memcpy(ca, ds->ca_file, sizeof ca);
+	memcpy(cc, ds->client_cert, sizeof cc);
+	memcpy(ck, ds->client_key, sizeof ck);
 	memset(ds, 0, sizeof *ds);
+	memcpy(ds->ca_file, ca, sizeof ca);
+	memcpy(ds->client_cert, cc, sizeof cc);
+	memcpy(ds->client_key, ck, sizeof ck);
 	strcpy(ds->dir, "/tmp/vs-ds.XXXXXX");
 	if (!mkdtemp(ds->dir))
 		fatal("mkdtemp failed");
@@ -126,7 +135,18 @@ long ds_call(const devserver *ds, const char *method, const char *path,
 	char url[512], th[128];
 	long status = 0;
 
-	snprintf(url, sizeof url, "%s%s", ds->addr, path);
+	if (!strncmp(ds->addr, "unix://", 7)) {
+		snprintf(url, sizeof url, "http://localhost%s", path);
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, ds->addr + 7);
+	} else {
+		snprintf(url, sizeof url, "%s%s", ds->addr, path);
+	}
+	if (ds->ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, ds->ca_file);
+	if (ds->client_cert[0]) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, ds->client_cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, ds->client_key);
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);

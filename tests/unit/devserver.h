@@ -13,6 +13,9 @@ typedef struct devserver {
 	char token[64];        /* root token, random per server */
 	char dir[64];          /* temp dir: token file, addr file */
 	int pid;
+	/* for TLS servers: what the harness's own calls trust and present
+	 * (set before ds_start; kept by it) */
+	char ca_file[256], client_cert[256], client_key[256];
 } devserver;
 
 /* Starts a server with extra arguments (NULL-terminated list, may be NULL).

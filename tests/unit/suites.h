@@ -8,5 +8,6 @@ Suite *config_suite(void);
 Suite *dotenv_suite(void);
 Suite *resolve_suite(void);
 Suite *vault_suite(void);
+Suite *vault_prod_suite(void);
 
 #endif
