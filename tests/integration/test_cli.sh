@@ -129,3 +129,24 @@ out=$(cd "$T/proj" && SECRET_KEY=a DB_PASSWORD=b "$VAULTSHIM" run -- sh -c 'echo
 check "./vaultshim.conf is found and passed on as an absolute path" $([ "$out" = "$T/proj/vaultshim.conf" ]; echo $?) "got '$out'"
 out=$(cd "$T/proj" && VAULTSHIM_CONFIG="$T/app.conf" SECRET_KEY=a "$VAULTSHIM" run -- sh -c 'echo "$VAULTSHIM_CONFIG"' 2>/dev/null)
 check "VAULTSHIM_CONFIG wins over ./vaultshim.conf" $([ "$out" = "$T/app.conf" ]; echo $?) "got '$out'"
+
+# --- dynamic secrets: check shows the lease ----------------------------------------
+start_server
+write_conf "$T/lease.conf" <<CONF
+[vault]
+address = $VAULT_ADDR
+token_file = $T/root-token
+[env]
+DB_USER = database/creds/app#username
+DB_PASS = database/creds/app#password
+CONF
+"$VAULTSHIM" check -c "$T/lease.conf" >"$T/out" 2>"$T/err"; rc=$?
+grep -Eq '^DB_USER +vault +[0-9.]+ +database/creds/app#username +lease 3600s$' "$T/out"
+check "check shows a dynamic secret's lease duration" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
+n=$(curl -s "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET database/creds/app", 0))')
+check "two fields of one dynamic secret: one read, one lease" $(( n != 1 )) "reads=$n"
+"$VAULTSHIM" check -c "$T/lease.conf" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert all(n["lease_duration"] == 3600 for n in d["names"]), d'
+check "check --json carries lease_duration" $?
