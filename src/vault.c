@@ -1211,6 +1211,9 @@ static void finish_read(client *c, item *it)
 	if (it->kind == K_KV2) {
 		cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
 		const char *dt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "deletion_time"));
+		cJSON *ver = cJSON_GetObjectItemCaseSensitive(md, "version");
+		if (cJSON_IsNumber(ver))
+			sec->kv_version_no = (long)ver->valuedouble;
 		data = cJSON_GetObjectItemCaseSensitive(data, "data");
 		if (cJSON_IsNull(data) || !data) {
 			snprintf(msg, sizeof msg, "%s: latest version is %s", x->what,
@@ -1262,6 +1265,26 @@ static int copy_secret(vs_secret *dst, const vs_secret *src)
 		}
 	}
 	return 0;
+}
+
+/* Logs in (or unwraps the token) when the settings say so; the token to use
+ * becomes c->token, owned by *login_token when it is not the settings'. */
+static int authenticate(client *c, char **login_token, vs_error *err)
+{
+	const vs_vault_settings *s = c->s;
+	int rc = 0;
+
+	*login_token = NULL;
+	if (s->auth == VS_AUTH_TOKEN && !s->token)
+		return vs_fail(err, VS_EX_NOPERM,
+			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
+	if (s->auth != VS_AUTH_TOKEN)
+		rc = login(c, login_token, err);
+	else if (s->token_wrapped)
+		rc = unwrap(c, s->token, "auth", "client_token", login_token, err);
+	if (!rc && *login_token)
+		c->token = *login_token;
+	return rc;
 }
 
 /* Reads every item that is neither failed nor read yet, all in flight together. */
@@ -1334,8 +1357,7 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 	if (n == 0)
 		return 0;
 	if (s->auth == VS_AUTH_TOKEN && !s->token)
-		return vs_fail(err, VS_EX_NOPERM,
-			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
+		return authenticate(&(client){.s = s}, &login_token, err);
 	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
 		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
 	if (!(c = client_new(s, stats)) || !(items = calloc(n, sizeof *items)) ||
@@ -1343,15 +1365,8 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (s->auth != VS_AUTH_TOKEN) {
-		if ((rc = login(c, &login_token, err)))
-			goto out;
-		c->token = login_token;
-	} else if (s->token_wrapped) {
-		if ((rc = unwrap(c, s->token, "auth", "client_token", &login_token, err)))
-			goto out;
-		c->token = login_token;
-	}
+	if ((rc = authenticate(c, &login_token, err)))
+		goto out;
 
 	/* each unique (path, version, kv override) is read once */
 	for (size_t i = 0; i < n; i++) {
@@ -1425,6 +1440,85 @@ out:
 	if (rc)
 		for (size_t i = 0; i < n; i++)
 			vs_secret_clear(&out[i]);
+	return rc;
+}
+
+int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_version,
+		      const vs_field *fields, size_t n, long cas, vs_error *err)
+{
+	client *c = NULL;
+	char *login_token = NULL, *body = NULL, *api = NULL, msg[VS_ERR_MAX];
+	cJSON *root = NULL, *data;
+	mount *mounts = NULL;
+	size_t nm = 0;
+	item it = {.req = {.path = path}};
+	xfer *x = NULL;
+	int rc = 0;
+
+	vs_vault_global_init();
+	if (!(c = client_new(s, NULL))) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = authenticate(c, &login_token, err)))
+		goto out;
+	it.req.kv_version = kv_version ? kv_version : s->kv_version;
+	if (it.req.kv_version)
+		it.kind = it.req.kv_version == 2 ? K_KV2 : K_KV1;
+	if (detect_mounts(c, &it, 1, &mounts, &nm) < 0) {
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (it.failed) {
+		rc = vs_fail(err, it.sec.code, "%s", it.sec.err);
+		goto out;
+	}
+	if (it.kind == K_GENERIC) {
+		rc = vs_fail(err, VS_EX_CONFIG, "%s is not on a KV mount", path);
+		goto out;
+	}
+	root = cJSON_CreateObject();
+	data = it.kind == K_KV2 ? cJSON_AddObjectToObject(root, "data") : root;
+	if (it.kind == K_KV2 && cas >= 0)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(root, "options"), "cas", (double)cas);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddStringToObject(data, fields[i].key, fields[i].value);
+	if (it.kind == K_KV2) {
+		size_t ml = it.mount ? strlen(it.mount) : first_seg_len(path) + 1;
+		if (strlen(path) <= ml) {
+			rc = vs_fail(err, VS_EX_CONFIG, "%s: names a mount, not a secret", path);
+			goto out;
+		}
+		if (asprintf(&api, "%.*s/data/%s", (int)(ml - 1), path, path + ml) < 0)
+			api = NULL;
+	} else {
+		api = strdup(path);
+	}
+	if (!api || !(body = cJSON_PrintUnformatted(root)) ||
+	    !(x = xfer_new(c, "POST", api, NULL, body, true))) {
+		body = NULL;
+		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	body = NULL; /* owned by x */
+	run_all(c, &x, 1);
+	if (x->cc != CURLE_OK || (x->status != 200 && x->status != 204)) {
+		rc = failure(c, x, msg, sizeof msg);
+		if (x->cc == CURLE_OK && x->status == 400 && strstr(msg, "check-and-set"))
+			rc = VS_EX_TEMPFAIL;
+		vs_fail(err, rc, "%s", msg);
+	}
+out:
+	cJSON_Delete(root);
+	xfer_free(c, x);
+	free(api);
+	for (size_t i = 0; i < nm; i++)
+		free(mounts[i].prefix);
+	free(mounts);
+	if (c)
+		client_free(c, login_token);
+	else
+		vs_free_secret(login_token);
 	return rc;
 }
 

@@ -21,6 +21,7 @@ enum {
 	VS_EX_SOFTWARE = 70,    /* internal error, out of memory */
 	VS_EX_OSERR = 71,       /* fork/exec/pipe failure */
 	VS_EX_IOERR = 74,       /* cannot read or write a file */
+	VS_EX_TEMPFAIL = 75,    /* a concurrent change: try again (KV check-and-set) */
 	VS_EX_NOPERM = 77,      /* permission denied (Vault 403, no token, unsafe file) */
 	VS_EX_CONFIG = 78,      /* config error */
 };

@@ -83,6 +83,7 @@ typedef struct vs_secret {
 	long lease_duration;
 	bool renewable;
 	double ms;              /* wall time of this read, retries included */
+	long kv_version_no;     /* KV v2: the version read (data.metadata.version); 0 otherwise */
 } vs_secret;
 
 typedef struct vs_vault_stats {
@@ -99,6 +100,17 @@ typedef struct vs_vault_stats {
  */
 int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
 		  vs_secret *out, vs_vault_stats *stats, vs_error *err);
+
+/*
+ * Writes fields to a KV secret: for KV v2 one write with check-and-set
+ * (cas = the version it must replace, 0 = must not exist yet, -1 = no
+ * check), for KV v1 the whole object. The mount's KV version is detected as
+ * for reads (kv_version 0) or forced (1, 2). Returns 0 or a sysexits code:
+ * VS_EX_TEMPFAIL when check-and-set finds that someone else wrote first.
+ * Values are never part of err.
+ */
+int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_version,
+		      const vs_field *fields, size_t n, long cas, vs_error *err);
 
 /* The value of `field` in a successful read, or NULL. Borrowed pointer. */
 const char *vs_secret_field(const vs_secret *sec, const char *field);
