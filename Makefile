@@ -47,7 +47,7 @@ $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vaultshim: $(BUILD)/obj/main.o $(BUILD)/libvaultshim-core.a
+$(BUILD)/vaultshim: $(BUILD)/obj/main.o $(BUILD)/obj/migrate.o $(BUILD)/libvaultshim-core.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) -o $@
 
 # The preload: hooks plus the network-free core; -z defs proves it needs

@@ -8,6 +8,7 @@
 #include "vs_config.h"
 #include "vs_helper.h"
 #include "vs_log.h"
+#include "vs_migrate.h"
 #include "vs_resolve.h"
 #include "vs_vault.h"
 
@@ -36,6 +37,8 @@ static const char usage_main[] =
 	"                             program started now would be refused\n"
 	"  get [-c FILE] NAME         print the value of one mapped name\n"
 	"  run [-c FILE] -- CMD...    resolve, export the values, exec CMD\n"
+	"  migrate --env-file F --path P [...]\n"
+	"                             move secrets from a .env file into Vault\n"
 	"  version                    print the version\n"
 	"  resolve -c FILE            the preload's helper (internal; see --help)\n"
 	"\n"
@@ -89,6 +92,43 @@ static const char usage_resolve[] =
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
 	"one's outcome to stdout in the helper protocol (see src/vs_helper.h). Not\n"
 	"meant for people: use 'vaultshim check' to see what resolves.\n";
+
+static const char usage_migrate[] =
+	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
+	"                         [--keys A,B | --all | --secrets-only] [--match WORDS]\n"
+	"                         [--config-out FILE] [--strip] [--overwrite]\n"
+	"                         [--dry-run] [--yes] [-c FILE]\n"
+	"\n"
+	"Moves secrets from a .env file into Vault, then maps them so the program\n"
+	"reads them through vaultshim unchanged. Steps: parse FILE (every line it\n"
+	"cannot parse is reported as FILE:LINE and nothing happens); choose the\n"
+	"names; show the plan (names and destinations, never values); ask (unless\n"
+	"--yes); write them to VAULT_PATH in one KV write (v2: check-and-set);\n"
+	"read them back through the resolver; then back up FILE to\n"
+	"FILE.backup.<UTC time> (mode 0600), extend the config, strip FILE, and\n"
+	"verify again through the config, restoring FILE on any mismatch. Run it\n"
+	"twice: the second run changes nothing and says so.\n"
+	"\n"
+	"  --env-file FILE     the .env to migrate (python-dotenv syntax)\n"
+	"  --path VAULT_PATH   destination, e.g. secret/myapp/production; each name\n"
+	"                      becomes a field of that secret, named as the variable\n"
+	"  --secrets-only      names containing SECRET, PASSWORD, PASSWD, TOKEN, KEY,\n"
+	"                      CREDENTIAL or PRIVATE, and URLs holding a password\n"
+	"                      (the default)\n"
+	"  --match WORDS       comma-separated words replacing that list\n"
+	"  --keys A,B          exactly these names (each must be in FILE)\n"
+	"  --all               every name with a value\n"
+	"  --config-out FILE   write or extend this mapping config ([env] lines)\n"
+	"  --strip             remove the migrated lines from FILE, keeping every\n"
+	"                      other byte (comments, order, other values)\n"
+	"  --overwrite         replace different values already in Vault (refused\n"
+	"                      otherwise)\n"
+	"  --dry-run           show the plan; change nothing\n"
+	"  --yes               do not ask (required when stdin is not a terminal)\n"
+	"  -c, --config FILE   take [vault] connection settings from this config;\n"
+	"                      otherwise VAULT_ADDR, VAULT_TOKEN, ...\n"
+	"exit: 0 done or nothing to do; 64 usage; 65 FILE unparseable or values\n"
+	"differ in Vault; 69/77 Vault unavailable/denied; 74 file errors.\n";
 
 static void die(int code, const char *ctx, const char *msg)
 {
@@ -335,6 +375,77 @@ static int cmd_run(int argc, char **argv)
 	}
 }
 
+static int cmd_migrate(int argc, char **argv)
+{
+	vs_migrate_opts o = {0};
+	const char *cfg_opt = NULL;
+	vs_config *conn = NULL;
+	int modes = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **val = NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_migrate, stdout);
+			return 0;
+		} else if (!strcmp(a, "--env-file")) {
+			val = &o.env_file;
+		} else if (!strcmp(a, "--path")) {
+			val = &o.path;
+		} else if (!strcmp(a, "--keys")) {
+			val = &o.keys;
+			modes++;
+		} else if (!strcmp(a, "--match")) {
+			val = &o.match;
+		} else if (!strcmp(a, "--config-out")) {
+			val = &o.config_out;
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			val = &cfg_opt;
+		} else if (!strcmp(a, "--all")) {
+			o.all = true;
+			modes++;
+		} else if (!strcmp(a, "--secrets-only")) {
+			modes++;
+		} else if (!strcmp(a, "--strip")) {
+			o.strip = true;
+		} else if (!strcmp(a, "--dry-run")) {
+			o.dry_run = true;
+		} else if (!strcmp(a, "--yes")) {
+			o.yes = true;
+		} else if (!strcmp(a, "--overwrite")) {
+			o.overwrite = true;
+		} else {
+			char msg[256];
+			snprintf(msg, sizeof msg, "unknown argument '%s'", a);
+			usage_error("migrate", msg, usage_migrate);
+		}
+		if (val) {
+			if (++i >= argc || !*argv[i]) {
+				char msg[128];
+				snprintf(msg, sizeof msg, "%s needs a value", a);
+				usage_error("migrate", msg, usage_migrate);
+			}
+			*val = argv[i];
+		}
+	}
+	if (!o.env_file || !o.path)
+		usage_error("migrate", "--env-file and --path are required", usage_migrate);
+	if (modes > 1)
+		usage_error("migrate", "--keys, --all and --secrets-only exclude each other", usage_migrate);
+	if (o.match && (o.keys || o.all))
+		usage_error("migrate", "--match applies to --secrets-only only", usage_migrate);
+	while (*o.path == '/')
+		o.path++;
+	if (cfg_opt) {
+		char *path = config_path(cfg_opt);
+		conn = load_config(path);
+		free(path);
+	}
+	rc = vs_migrate(&o, conn, stdout);
+	vs_config_free(conn);
+	return rc;
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -420,6 +531,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "resolve"))
 		return cmd_resolve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(argc - 1, argv + 1);
 	fprintf(stderr, "vaultshim: unknown command '%s'\n%s", cmd, usage_main);
 	return VS_EX_USAGE;
 }

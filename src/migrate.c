@@ -1,0 +1,689 @@
+/*
+ * vaultshim migrate — move secrets out of a .env file into Vault, safely and
+ * repeatably: plan (names and destinations, never values), confirm, one KV
+ * write with check-and-set, verify by resolving back, then back up, map and
+ * strip locally, and verify once more through the written config.
+ *
+ * Order matters for "nothing lost": Vault is written and checked before any
+ * local file changes, so a failure there leaves the .env as it was; a
+ * failure after the local changes restores them from the backup.
+ */
+#define _GNU_SOURCE
+#include "vs_migrate.h"
+#include "vs_config.h"
+#include "vs_dotenv.h"
+#include "vs_resolve.h"
+#include "vs_vault.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char default_words[] = "SECRET,PASSWORD,PASSWD,TOKEN,KEY,CREDENTIAL,PRIVATE";
+
+enum action { A_SKIP, A_WRITE, A_UNCHANGED, A_OVERWRITE, A_CONFLICT };
+
+typedef struct pick {
+	const char *name;
+	const char *value;       /* borrowed from the dotenv */
+	int line;
+	enum action action;
+	bool mapped_already;     /* the config-out maps it to this destination already */
+	char note[160];          /* why skipped or refused */
+} pick;
+
+typedef struct state {
+	const vs_migrate_opts *o;
+	FILE *out;
+	char *text;              /* the .env as read */
+	size_t len;
+	struct stat st;
+	vs_dotenv *d;
+	pick *picks;
+	size_t n;
+	vs_vault_settings vs;
+	bool vs_ready;
+	vs_secret cur;           /* what Vault holds at the path now */
+	bool exists;
+	char *cfg_text;          /* config-out before we touched it; NULL when absent */
+	size_t cfg_len;
+	vs_config *cfg_out;
+	char backup[4096];
+} state;
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("vaultshim: migrate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static bool in_list(const char *list, const char *name, size_t len)
+{
+	const char *p = list;
+	while (p && *p) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == len && !strncmp(p, name, len))
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
+/* A secret by name (any of the words, case-insensitive) or by value: a URL
+ * that carries a password (scheme://user:pass@host). */
+static bool looks_secret(const char *words, const char *name, const char *value)
+{
+	const char *p = words;
+	const char *scheme;
+
+	while (p && *p) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		char w[64];
+		if (l && l < sizeof w) {
+			memcpy(w, p, l);
+			w[l] = '\0';
+			if (strcasestr(name, w))
+				return true;
+		}
+		p = c ? c + 1 : NULL;
+	}
+	if (value && (scheme = strstr(value, "://"))) {
+		const char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+		if (at && (!slash || at < slash)) {
+			const char *colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon && colon + 1 < at)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int read_env_file(state *st)
+{
+	const vs_migrate_opts *o = st->o;
+	vs_error err = {0};
+	int fd = open(o->env_file, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return fail(errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: %s", o->env_file, strerror(errno));
+	if (fstat(fd, &st->st) < 0 || !S_ISREG(st->st.st_mode)) {
+		close(fd);
+		return fail(VS_EX_IOERR, "%s: not a regular file", o->env_file);
+	}
+	if ((rc = vs_read_fd(fd, o->env_file, VS_DOTENV_MAX, &st->text, &st->len, &err)))
+		return fail(rc, "%s", err.msg);
+	if ((rc = vs_dotenv_parse(o->env_file, st->text, st->len, &st->d, &err)))
+		return fail(rc, "%s", err.msg);
+	if (st->d->n_issues) {
+		for (size_t i = 0; i < st->d->n_issues; i++)
+			fprintf(stderr, "vaultshim: migrate: %s\n", st->d->issues[i]);
+		return fail(VS_EX_MISSING, "%s: %zu statement%s not understood; fix %s first (nothing was changed)",
+			    o->env_file, st->d->n_issues, st->d->n_issues == 1 ? "" : "s",
+			    st->d->n_issues == 1 ? "it" : "them");
+	}
+	return 0;
+}
+
+/* The keys to migrate: --keys, --all, or the secret-looking ones. */
+static int choose(state *st)
+{
+	const vs_migrate_opts *o = st->o;
+	const char *words = o->match ? o->match : default_words;
+
+	if (!(st->picks = calloc(st->d->n + 1, sizeof *st->picks)))
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < st->d->n; i++) {
+		const vs_dotenv_entry *e = &st->d->entries[i];
+		bool named = o->keys && in_list(o->keys, e->key, strlen(e->key));
+		bool later = false;
+		pick *p;
+		/* later duplicates win: only the last statement of a key counts */
+		for (size_t j = i + 1; j < st->d->n; j++)
+			later |= !strcmp(st->d->entries[j].key, e->key);
+		if (later)
+			continue;
+		if (o->keys ? !named : !(o->all || looks_secret(words, e->key, e->value)))
+			continue;
+		p = &st->picks[st->n++];
+		p->name = e->key;
+		p->value = e->value;
+		p->line = e->line;
+		p->action = A_WRITE;
+		if (!e->value)
+			snprintf(p->note, sizeof p->note, "no value ('%s' alone on its line)", e->key), p->action = A_SKIP;
+		else if (!vs_valid_env_name(e->key, strlen(e->key)))
+			snprintf(p->note, sizeof p->note, "not a valid environment variable name"), p->action = A_SKIP;
+		else if (!strncmp(e->key, "VAULT_", 6) || !strncmp(e->key, "VAULTSHIM_", 10) || !strncmp(e->key, "LD_", 3))
+			snprintf(p->note, sizeof p->note, "reserved name (configures vaultshim itself)"), p->action = A_SKIP;
+		else if (e->interpolation && !named)
+			snprintf(p->note, sizeof p->note, "holds ${...} or $(...), which python-dotenv may expand; "
+				 "name it in --keys to migrate it literally"), p->action = A_SKIP;
+	}
+	if (o->keys) {
+		const char *k = o->keys;
+		while (k && *k) {
+			const char *c = strchr(k, ',');
+			size_t l = c ? (size_t)(c - k) : strlen(k);
+			bool found = false;
+			for (size_t i = 0; i < st->n; i++)
+				found |= strlen(st->picks[i].name) == l && !strncmp(st->picks[i].name, k, l);
+			if (!found)
+				return fail(VS_EX_USAGE, "--keys: '%.*s' is not set in %s", (int)l, k, o->env_file);
+			k = c ? c + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+/* Reads the destination as it is now and sets each pick's action. */
+static int compare_with_vault(state *st)
+{
+	vs_vault_req req = {.path = st->o->path};
+	vs_error err = {0};
+	int rc = vs_vault_read(&st->vs, &req, 1, &st->cur, NULL, &err);
+
+	if (rc)
+		return fail(rc, "%s", err.msg);
+	if (st->cur.code == VS_EX_MISSING && st->cur.http_status == 404) {
+		st->exists = false;
+	} else if (st->cur.code) {
+		return fail(st->cur.code, "%s", st->cur.err);
+	} else {
+		st->exists = true;
+	}
+	if (st->cur.engine && !strcmp(st->cur.engine, "generic"))
+		return fail(VS_EX_CONFIG, "%s is not on a KV mount", st->o->path);
+	for (size_t i = 0; i < st->n; i++) {
+		pick *p = &st->picks[i];
+		const char *have = st->exists ? vs_secret_field(&st->cur, p->name) : NULL;
+		if (p->action != A_WRITE || !have)
+			continue;
+		if (!strcmp(have, p->value))
+			p->action = A_UNCHANGED;
+		else
+			p->action = st->o->overwrite ? A_OVERWRITE : A_CONFLICT;
+	}
+	return 0;
+}
+
+/* Writes "path#NAME" as a quoted config reference: '$' and quotes escaped so
+ * the parser reads back exactly this path. */
+static void put_ref(FILE *f, const char *path, const char *name)
+{
+	fputc('"', f);
+	for (const char *c = path; *c; c++) {
+		if (*c == '"' || *c == '\\' || *c == '$')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	fprintf(f, "#%s\"", name);
+}
+
+static bool is_migrated(const pick *p)
+{
+	return p->action == A_WRITE || p->action == A_UNCHANGED || p->action == A_OVERWRITE;
+}
+
+/* The [env] lines mapping the migrated names (only those not mapped yet). */
+static char *mapping_lines(state *st, size_t *len, bool all)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < st->n; i++) {
+		const pick *p = &st->picks[i];
+		if (!is_migrated(p) || (!all && p->mapped_already))
+			continue;
+		fprintf(f, "%s = ", p->name);
+		put_ref(f, st->o->path, p->name);
+		fputc('\n', f);
+	}
+	fclose(f);
+	return buf;
+}
+
+static const char *no_env(const char *name, void *ctx)
+{
+	(void)name;
+	(void)ctx;
+	return NULL;
+}
+
+/* Checks the config-out: an existing mapping of a migrated name must point
+ * at the same destination. */
+static int check_config_out(state *st)
+{
+	const char *path = st->o->config_out;
+	vs_error err = {0};
+	int fd, rc;
+
+	if (!path || access(path, F_OK) != 0)
+		return 0;
+	if ((fd = vs_open_private(path, "config file", &err)) < 0)
+		return fail(err.code, "%s", err.msg);
+	if ((rc = vs_read_fd(fd, path, VS_CONFIG_MAX, &st->cfg_text, &st->cfg_len, &err)))
+		return fail(rc, "%s", err.msg);
+	if ((rc = vs_config_parse(path, st->cfg_text, st->cfg_len, vs_libc_getenv, NULL, &st->cfg_out, &err)))
+		return fail(rc, "%s", err.msg);
+	for (size_t i = 0; i < st->n; i++) {
+		pick *p = &st->picks[i];
+		const vs_entry *e = vs_config_find(st->cfg_out, p->name);
+		if (!is_migrated(p) || !e)
+			continue;
+		if (strcmp(e->path, st->o->path) || strcmp(e->field, p->name))
+			return fail(VS_EX_CONFIG, "%s:%d: %s is mapped to %s#%s already, not to %s#%s; "
+				    "change or remove that line first", path, e->line, p->name, e->path, e->field,
+				    st->o->path, p->name);
+		p->mapped_already = true;
+	}
+	return 0;
+}
+
+static const char *action_name(enum action a)
+{
+	static const char *const n[] = {"skip", "write", "unchanged", "overwrite", "CONFLICT"};
+	return n[a];
+}
+
+static void print_plan(state *st)
+{
+	int w = 4;
+
+	for (size_t i = 0; i < st->n; i++)
+		if ((int)strlen(st->picks[i].name) > w)
+			w = (int)strlen(st->picks[i].name);
+	fprintf(st->out, "%-*s  %-9s  %s\n", w, "NAME", "ACTION", "DESTINATION / NOTE");
+	for (size_t i = 0; i < st->n; i++) {
+		const pick *p = &st->picks[i];
+		if (p->action == A_SKIP)
+			fprintf(st->out, "%-*s  %-9s  %s:%d: %s\n", w, p->name, "skip", st->o->env_file, p->line, p->note);
+		else if (p->action == A_CONFLICT)
+			fprintf(st->out, "%-*s  %-9s  %s#%s holds a different value (--overwrite to replace it)\n", w,
+				p->name, "CONFLICT", st->o->path, p->name);
+		else
+			fprintf(st->out, "%-*s  %-9s  %s#%s\n", w, p->name, action_name(p->action), st->o->path,
+				p->name);
+	}
+}
+
+/* Writes data to path atomically (temp file in the same directory, fsync,
+ * rename) with the given mode. */
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	int fd;
+	ssize_t w = 0;
+
+	snprintf(tmp, sizeof tmp, "%s.vaultshim-tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, mode & 0777) < 0)
+		goto bad;
+	for (size_t off = 0; off < len; off += (size_t)w)
+		if ((w = write(fd, data + off, len - off)) <= 0)
+			goto bad;
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+bad:
+	close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Resolves the migrated names through `cfg` with no environment and checks
+ * each comes from Vault with exactly the value it had in the .env. */
+static int verify(state *st, const vs_config *cfg, const char *what)
+{
+	vs_resolution res;
+	vs_error err = {0};
+	int rc;
+	size_t bad = 0;
+
+	const char **names = calloc(st->n + 1, sizeof *names);
+	size_t nn = 0;
+	if (!names)
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < st->n; i++)
+		if (is_migrated(&st->picks[i]))
+			names[nn++] = st->picks[i].name;
+	rc = vs_resolve(cfg, names, nn, no_env, NULL, vs_vault_fetch, &st->vs, &res, &err);
+	free(names);
+	if (rc)
+		return fail(rc, "verification through %s: %s", what, err.msg);
+	for (size_t i = 0; i < res.n; i++) {
+		const vs_value *v = &res.values[i];
+		const pick *p = NULL;
+		for (size_t j = 0; j < st->n && !p; j++)
+			if (!strcmp(st->picks[j].name, v->entry->name))
+				p = &st->picks[j];
+		if (v->source != VS_SRC_VAULT || !v->value || strcmp(v->value, p->value)) {
+			fprintf(stderr, "vaultshim: migrate: verification through %s: %s does not read back "
+				"as it was in %s (%s)\n", what, p->name, st->o->env_file,
+				v->source != VS_SRC_VAULT ? v->vault_err : "the value differs");
+			bad++;
+		}
+	}
+	vs_resolution_clear(&res);
+	return bad ? VS_EX_UNAVAILABLE : 0;
+}
+
+static int restore(state *st, bool env_written, bool cfg_written)
+{
+	int rc = 0;
+
+	if (env_written && write_atomic(st->o->env_file, st->text, st->len, st->st.st_mode) < 0) {
+		fail(VS_EX_IOERR, "could not restore %s: %s; the original is in %s", st->o->env_file,
+		     strerror(errno), st->backup);
+		rc = -1;
+	} else if (env_written) {
+		fprintf(stderr, "vaultshim: migrate: %s restored from %s\n", st->o->env_file, st->backup);
+	}
+	if (cfg_written) {
+		if (st->cfg_text ? write_atomic(st->o->config_out, st->cfg_text, st->cfg_len, 0600) < 0
+				 : unlink(st->o->config_out) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static bool confirm(state *st, size_t n_write)
+{
+	char line[32];
+
+	if (st->o->yes)
+		return true;
+	if (!isatty(0)) {
+		fail(VS_EX_USAGE, "standard input is not a terminal: pass --yes to write without asking");
+		return false;
+	}
+	fprintf(stderr, "Write %zu secret%s to %s%s%s%s? [y/N] ", n_write, n_write == 1 ? "" : "s", st->o->path,
+		st->o->strip ? ", strip them from " : "", st->o->strip ? st->o->env_file : "",
+		st->o->config_out ? " and update the config" : "");
+	fflush(stderr);
+	if (!fgets(line, sizeof line, stdin))
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
+{
+	state st = {.o = o, .out = out};
+	vs_error err = {0};
+	size_t n_write = 0, n_migrated = 0, n_conflict = 0, n_map = 0, n_strip = 0;
+	bool env_written = false, cfg_written = false;
+	char *lines = NULL, *newcfg = NULL, *stripped = NULL;
+	size_t lines_len = 0;
+	vs_config *check_cfg = NULL;
+	int rc;
+
+	if ((rc = read_env_file(&st)) || (rc = choose(&st)))
+		goto out;
+	if ((rc = vs_vault_settings_init(&st.vs, conn, vs_libc_getenv, NULL, &err))) {
+		rc = fail(rc, "%s", err.msg);
+		goto out;
+	}
+	st.vs_ready = true;
+	if ((rc = compare_with_vault(&st)) || (rc = check_config_out(&st)))
+		goto out;
+
+	for (size_t i = 0; i < st.n; i++) {
+		const pick *p = &st.picks[i];
+		n_write += p->action == A_WRITE || p->action == A_OVERWRITE;
+		n_conflict += p->action == A_CONFLICT;
+		n_migrated += is_migrated(p);
+		n_map += is_migrated(p) && !p->mapped_already;
+		if (is_migrated(p))
+			for (size_t j = 0; j < st.d->n; j++)
+				n_strip += !strcmp(st.d->entries[j].key, p->name);
+	}
+	if (!st.n) {
+		fprintf(out, "nothing to migrate: no %s in %s\n", o->keys ? "such keys" : "secret-looking names",
+			o->env_file);
+		rc = 0;
+		goto out;
+	}
+	print_plan(&st);
+	if (n_conflict) {
+		rc = fail(VS_EX_MISSING, "%zu name%s in %s hold%s a different value in Vault: nothing was written "
+			  "(--overwrite replaces them)", n_conflict, n_conflict == 1 ? "" : "s", o->path,
+			  n_conflict == 1 ? "s" : "");
+		goto out;
+	}
+	if (!n_migrated) {
+		fprintf(out, "nothing to migrate: every chosen name was skipped\n");
+		goto out;
+	}
+	if (!n_write && (!o->config_out || !n_map) && (!o->strip || !n_strip)) {
+		fprintf(out, "nothing to do: %zu secret%s already in Vault at %s with the same value%s%s\n", n_migrated,
+			n_migrated == 1 ? "" : "s", o->path, n_migrated == 1 ? "" : "s",
+			o->config_out ? " and mapped in the config" : "");
+		goto out;
+	}
+	if (o->dry_run) {
+		fprintf(out, "dry run: would write %zu secret%s to %s%s%s; nothing was changed\n", n_write,
+			n_write == 1 ? "" : "s", o->path, o->config_out ? ", map them in " : "",
+			o->config_out ? o->config_out : "");
+		goto out;
+	}
+	if (!confirm(&st, n_write)) {
+		rc = o->yes || isatty(0) ? (fprintf(stderr, "vaultshim: migrate: not confirmed; nothing was changed\n"), 1)
+					  : VS_EX_USAGE;
+		goto out;
+	}
+
+	/* 1. Vault: one write holding what is there plus the migrated keys */
+	if (n_write) {
+		size_t nf = 0;
+		vs_field *fields = calloc(st.cur.n_fields + st.n + 1, sizeof *fields);
+		if (!fields) {
+			rc = fail(VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; st.exists && i < st.cur.n_fields; i++) {
+			bool replaced = false;
+			for (size_t j = 0; j < st.n; j++)
+				replaced |= is_migrated(&st.picks[j]) && !strcmp(st.picks[j].name, st.cur.fields[i].key);
+			if (!replaced)
+				fields[nf++] = st.cur.fields[i];
+		}
+		for (size_t j = 0; j < st.n; j++)
+			if (is_migrated(&st.picks[j]))
+				fields[nf++] = (vs_field){(char *)st.picks[j].name, (char *)st.picks[j].value};
+		rc = vs_vault_kv_write(&st.vs, o->path, 0, fields, nf,
+				       st.exists ? st.cur.kv_version_no : 0, &err);
+		free(fields);
+		if (rc) {
+			rc = fail(rc, "writing %s: %s; %s was not changed", o->path, err.msg, o->env_file);
+			goto out;
+		}
+	}
+
+	/* 2. read back through the resolver before any local change */
+	{
+		FILE *f;
+		char *text = NULL;
+		size_t tl = 0;
+		if (!(lines = mapping_lines(&st, &lines_len, true)) || !(f = open_memstream(&text, &tl))) {
+			rc = fail(VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		fprintf(f, "[env]\n%s", lines);
+		fclose(f);
+		rc = vs_config_parse("(migration check)", text, tl, no_env, NULL, &check_cfg, &err);
+		free(text);
+		free(lines);
+		lines = NULL;
+		if (rc) {
+			rc = fail(VS_EX_SOFTWARE, "%s", err.msg);
+			goto out;
+		}
+		if ((rc = verify(&st, check_cfg, "Vault"))) {
+			fail(rc, "%s was not changed", o->env_file);
+			goto out;
+		}
+	}
+
+	/* 3. back up the .env before touching it */
+	if (o->strip) {
+		time_t now = time(NULL);
+		struct tm tm;
+		int fd;
+		ssize_t w = 0;
+		gmtime_r(&now, &tm);
+		snprintf(st.backup, sizeof st.backup, "%s.backup.", o->env_file);
+		strftime(st.backup + strlen(st.backup), sizeof st.backup - strlen(st.backup), "%Y%m%dT%H%M%SZ", &tm);
+		fd = open(st.backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			rc = fail(VS_EX_IOERR, "cannot create the backup %s: %s; %s was not changed", st.backup,
+				  strerror(errno), o->env_file);
+			goto out;
+		}
+		for (size_t off = 0; off < st.len; off += (size_t)w)
+			if ((w = write(fd, st.text + off, st.len - off)) <= 0)
+				break;
+		if (w < 0 || fsync(fd) < 0 || close(fd) < 0) {
+			rc = fail(VS_EX_IOERR, "writing the backup %s failed; %s was not changed", st.backup, o->env_file);
+			goto out;
+		}
+	}
+
+	/* 4. map the names in the config */
+	if (o->config_out && n_map) {
+		FILE *f;
+		size_t nl = 0;
+		bool env_last = false;
+		if (!(lines = mapping_lines(&st, &lines_len, false)) || !(f = open_memstream(&newcfg, &nl))) {
+			rc = fail(VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (st.cfg_text) {
+			/* append under [env] when it is the last section, else open one */
+			for (const char *l = st.cfg_text; l && l < st.cfg_text + st.cfg_len;) {
+				const char *s = l;
+				while (*s == ' ' || *s == '\t')
+					s++;
+				if (*s == '[')
+					env_last = !strncmp(s, "[env]", 5);
+				l = memchr(l, '\n', st.cfg_len - (size_t)(l - st.cfg_text));
+				l = l ? l + 1 : NULL;
+			}
+			fwrite(st.cfg_text, 1, st.cfg_len, f);
+			if (st.cfg_len && st.cfg_text[st.cfg_len - 1] != '\n')
+				fputc('\n', f);
+		} else {
+			fprintf(f, "# vaultshim mapping config, written by 'vaultshim migrate' from %s\n", o->env_file);
+		}
+		if (!env_last)
+			fputs(st.cfg_text ? "\n[env]\n" : "[env]\n", f);
+		fputs(lines, f);
+		fclose(f);
+		if (write_atomic(o->config_out, newcfg, nl, 0600) < 0) {
+			rc = fail(VS_EX_IOERR, "cannot write %s: %s", o->config_out, strerror(errno));
+			goto out;
+		}
+		cfg_written = true;
+	}
+
+	/* 5. strip the migrated statements, every other byte kept */
+	if (o->strip && n_strip) {
+		size_t sl = 0;
+		if (!(stripped = malloc(st.len + 1))) {
+			rc = fail(VS_EX_SOFTWARE, "out of memory");
+			restore(&st, false, cfg_written);
+			goto out;
+		}
+		for (size_t pos = 0; pos < st.len;) {
+			const vs_dotenv_entry *drop = NULL;
+			for (size_t j = 0; j < st.d->n && !drop; j++) {
+				const vs_dotenv_entry *e = &st.d->entries[j];
+				if (e->start != pos)
+					continue;
+				for (size_t k = 0; k < st.n; k++)
+					if (is_migrated(&st.picks[k]) && !strcmp(st.picks[k].name, e->key))
+						drop = e;
+			}
+			if (drop) {
+				pos = drop->end;
+				continue;
+			}
+			stripped[sl++] = st.text[pos++];
+		}
+		env_written = true;
+		if (write_atomic(o->env_file, stripped, sl, st.st.st_mode) < 0) {
+			rc = fail(VS_EX_IOERR, "cannot rewrite %s: %s", o->env_file, strerror(errno));
+			restore(&st, false, cfg_written);
+			goto out;
+		}
+		explicit_bzero(stripped, sl);
+	}
+
+	/* 6. verify once more, through the config the program will use */
+	if (cfg_written) {
+		vs_config *written = NULL;
+		if ((rc = vs_config_load(o->config_out, vs_libc_getenv, NULL, &written, &err))) {
+			fail(rc, "%s", err.msg);
+		} else {
+			rc = verify(&st, written, o->config_out);
+			vs_config_free(written);
+		}
+		if (rc) {
+			restore(&st, env_written, cfg_written);
+			goto out;
+		}
+	}
+
+	fprintf(out, "migrated %zu secret%s to %s (%zu written, %zu already there)\n", n_migrated,
+		n_migrated == 1 ? "" : "s", o->path, n_write, n_migrated - n_write);
+	if (cfg_written)
+		fprintf(out, "mapped %zu name%s in %s\n", n_map, n_map == 1 ? "" : "s", o->config_out);
+	if (env_written)
+		fprintf(out, "removed %zu statement%s from %s; the original is in %s (mode 0600)\n", n_strip,
+			n_strip == 1 ? "" : "s", o->env_file, st.backup);
+	rc = 0;
+out:
+	if (stripped) {
+		explicit_bzero(stripped, st.len);
+		free(stripped);
+	}
+	free(lines);
+	free(newcfg);
+	vs_config_free(check_cfg);
+	vs_config_free(st.cfg_out);
+	if (st.cfg_text)
+		vs_free_secret(st.cfg_text);
+	vs_secret_clear(&st.cur);
+	if (st.vs_ready)
+		vs_vault_settings_clear(&st.vs);
+	free(st.picks);
+	vs_dotenv_free(st.d);
+	if (st.text) {
+		explicit_bzero(st.text, st.len);
+		free(st.text);
+	}
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * vs_migrate.h — `vaultshim migrate`: move secrets from a .env file into
+ * Vault (see src/migrate.c for the order of steps and why).
+ */
+#ifndef VS_MIGRATE_H
+#define VS_MIGRATE_H
+
+#include <stdio.h>
+
+#include "vs_config.h"
+
+typedef struct vs_migrate_opts {
+	const char *env_file;    /* the .env to read */
+	const char *path;        /* Vault destination, as `vault kv put` takes it */
+	const char *keys;        /* comma-separated names, or NULL */
+	const char *match;       /* comma-separated words marking secret names, or NULL */
+	bool all;                /* every name, not only secret-looking ones */
+	const char *config_out;  /* mapping config to write or extend, or NULL */
+	bool strip, dry_run, yes, overwrite;
+} vs_migrate_opts;
+
+/* Runs a migration; conn (may be NULL) gives the [vault] connection settings.
+ * Prints the plan and the outcome to out, errors to stderr (never values).
+ * Returns 0 or a sysexits code. */
+int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out);
+
+#endif
