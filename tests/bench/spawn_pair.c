@@ -1,0 +1,125 @@
+/*
+ * spawn_pair RUNS WARMUP ENVFILE... -- PROG [ARG...]: runs PROG under each
+ * environment (one NAME=value a line per ENVFILE) in turn, RUNS rounds, the
+ * order rotating each round, and prints for each environment the median wall
+ * time of spawn + wait in microseconds, one per line.
+ *
+ * Interleaving run by run puts the machine's drift (other tenants, frequency,
+ * page cache) into every side alike, which back-to-back batches such as two
+ * hyperfine invocations do not: a cross-check of those on shared machines.
+ */
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MAX_ENVS 8
+
+static char **read_env(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char **env = NULL, *line = NULL;
+	size_t n = 0, cap = 0, len = 0;
+	ssize_t got;
+
+	if (!f)
+		return NULL;
+	while ((got = getline(&line, &len, f)) > 0) {
+		if (line[got - 1] == '\n')
+			line[--got] = '\0';
+		if (!got)
+			continue;
+		if (n + 2 > cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(env = realloc(env, cap * sizeof *env)))
+				return NULL;
+		}
+		if (!(env[n++] = strdup(line)))
+			return NULL;
+	}
+	free(line);
+	fclose(f);
+	if (!env)
+		env = calloc(1, sizeof *env);
+	else
+		env[n] = NULL;
+	return env;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* spawn + wait; <0 when PROG could not run or did not exit 0 */
+static double run_once(char **argv, char **env)
+{
+	pid_t pid;
+	int status;
+	double t0 = now_us(), t1;
+
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, env))
+		return -1;
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	t1 = now_us();
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t1 - t0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	char **envs[MAX_ENVS], **prog = NULL;
+	double *times[MAX_ENVS];
+	int runs, warmup, k = 0;
+
+	if (argc < 6)
+		goto usage;
+	runs = atoi(argv[1]);
+	warmup = atoi(argv[2]);
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			prog = &argv[i + 1];
+			break;
+		}
+		if (k == MAX_ENVS || !(envs[k] = read_env(argv[i]))) {
+			fprintf(stderr, "spawn_pair: cannot read %s\n", argv[i]);
+			return 2;
+		}
+		k++;
+	}
+	if (!prog || !*prog || !k || runs < 1)
+		goto usage;
+	for (int e = 0; e < k; e++)
+		if (!(times[e] = calloc((size_t)runs, sizeof(double))))
+			return 2;
+	for (int r = -warmup; r < runs; r++)
+		for (int j = 0; j < k; j++) {
+			int e = (j + (r < 0 ? 0 : r)) % k;
+			double t = run_once(prog, envs[e]);
+			if (t < 0) {
+				fprintf(stderr, "spawn_pair: %s failed under %s\n", prog[0], argv[3 + e]);
+				return 1;
+			}
+			if (r >= 0)
+				times[e][r] = t;
+		}
+	for (int e = 0; e < k; e++) {
+		qsort(times[e], (size_t)runs, sizeof(double), cmp_double);
+		printf("%.3f\n", runs % 2 ? times[e][runs / 2] : (times[e][runs / 2 - 1] + times[e][runs / 2]) / 2);
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: spawn_pair RUNS WARMUP ENVFILE... -- PROG [ARG...]\n");
+	return 2;
+}
