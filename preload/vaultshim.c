@@ -23,7 +23,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -69,8 +68,18 @@ static vs_config *cfg;
 static mapped *map;           /* cfg->n_entries, in config order */
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
 static uint32_t slot_mask;
-/* first-byte filter: a name whose first byte is not set here is not mapped */
+/* First-byte filter: a name whose first byte has a clear bit is not mapped.
+ * Until the config is loaded every bit is set (all to the slow path). */
 static uint64_t filter[4];
+/* Second-byte filter, per first byte, checked in the slow path before any
+ * hashing: SHELL, SHLVL and SSH_AUTH_SOCK need not hash because SECRET_KEY
+ * is mapped. */
+static uint64_t filter2[256][4];
+
+enum { ST_OFF, ST_PENDING, ST_READY };
+static atomic_int state;             /* ST_PENDING: config not loaded yet */
+static char config_path[4096];       /* for the deferred load */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool secure_mode;
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -121,6 +130,21 @@ static void *next_symbol(const char *name, void *self)
 	return p;
 }
 
+/* setenv & co. are resolved on first use: start-up only pays for getenv. */
+static setenv_fn libc_setenv(void)
+{
+	if (!real_setenv)
+		real_setenv = (setenv_fn)next_symbol("setenv", (void *)setenv);
+	return real_setenv;
+}
+
+static unsetenv_fn libc_unsetenv(void)
+{
+	if (!real_unsetenv)
+		real_unsetenv = (unsetenv_fn)next_symbol("unsetenv", (void *)unsetenv);
+	return real_unsetenv;
+}
+
 static uint32_t hash_name(const char *s, size_t *len)
 {
 	uint32_t h = 2166136261u;
@@ -149,12 +173,17 @@ static mapped *lookup(const char *name)
 	}
 }
 
+static void deferred_init(void);
+
 /* Names the program writes: from then on its own value wins over Vault. */
 static void mark_written(const char *name, size_t len)
 {
 	mapped *m;
 	char buf[256];
 
+	/* a write before the config is loaded must still be remembered */
+	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		deferred_init();
 	if (!slots || len == 0 || len >= sizeof buf)
 		return;
 	memcpy(buf, name, len);
@@ -381,7 +410,7 @@ static void resolve_all(bool eager)
 			/* env-sourced names are in environ already; real_setenv so it
 			 * does not count as the program's own write */
 			if (v->value && v->source != VS_SRC_ENV)
-				real_setenv(map[i].name, v->value, 1);
+				libc_setenv()(map[i].name, v->value, 1);
 		} else if (v->value) {
 			map[i].value = strdup(v->value);
 		}
@@ -407,16 +436,15 @@ static void ensure_resolved(void)
  * gets either no resolution or a whole one, and a usable mutex. */
 static void atfork_prepare(void)
 {
+	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&resolve_lock);
 }
 
 static void atfork_release(void)
 {
 	pthread_mutex_unlock(&resolve_lock);
+	pthread_mutex_unlock(&init_lock);
 }
-
-/* ------------------------------------------------------------------ */
-/* the hooks                                                           */
 
 static __attribute__((noinline)) char *getenv_mapped(const char *name)
 {
@@ -424,6 +452,13 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 
 	if (in_hook || !real_getenv)
 		return libc_getenv(name);
+	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		deferred_init();
+	{
+		unsigned char c0 = (unsigned char)name[0], c1 = (unsigned char)name[c0 != 0];
+		if (!(filter2[c0][c1 >> 6] & (1ULL << (c1 & 63))))
+			return real_getenv(name);
+	}
 	m = lookup(name);
 	if (!m || atomic_load_explicit(&m->overridden, memory_order_relaxed))
 		return real_getenv(name);
@@ -456,10 +491,8 @@ EXPORT char *secure_getenv(const char *name)
 
 EXPORT int setenv(const char *name, const char *value, int overwrite)
 {
-	int rc;
-	if (!real_setenv)
-		real_setenv = (setenv_fn)next_symbol("setenv", (void *)setenv);
-	rc = real_setenv(name, value, overwrite);
+	int rc = libc_setenv()(name, value, overwrite);
+
 	if (rc == 0)
 		mark_written(name, strlen(name));
 	return rc;
@@ -467,10 +500,8 @@ EXPORT int setenv(const char *name, const char *value, int overwrite)
 
 EXPORT int unsetenv(const char *name)
 {
-	int rc;
-	if (!real_unsetenv)
-		real_unsetenv = (unsetenv_fn)next_symbol("unsetenv", (void *)unsetenv);
-	rc = real_unsetenv(name);
+	int rc = libc_unsetenv()(name);
+
 	if (rc == 0)
 		mark_written(name, strlen(name));
 	return rc;
@@ -495,6 +526,8 @@ EXPORT int clearenv(void)
 	if (!real_clearenv)
 		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
 	rc = real_clearenv();
+	if (rc == 0 && !in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		deferred_init();
 	if (rc == 0 && map)
 		for (size_t i = 0; i < cfg->n_entries; i++)
 			atomic_store(&map[i].overridden, true);
@@ -504,9 +537,49 @@ EXPORT int clearenv(void)
 /* ------------------------------------------------------------------ */
 /* constructor                                                         */
 
-static bool exe_is_eager(void)
+/* Glob match of pattern p[0..pn) against s: '*' and '?' only. Written out
+ * rather than fnmatch() so start-up touches no more of libc than it must. */
+static bool glob_match(const char *p, size_t pn, const char *s)
 {
-	char exe[4096], list[1024];
+	size_t pi = 0, star = (size_t)-1;
+	const char *mark = NULL;
+
+	while (*s) {
+		if (pi < pn && (p[pi] == '?' || p[pi] == *s)) {
+			pi++;
+			s++;
+		} else if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = s;
+		} else if (star != (size_t)-1) {
+			pi = star + 1;
+			s = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+static bool list_matches(const char *list, const char *base)
+{
+	while (list && *list) {
+		size_t n = strcspn(list, ", ");
+		if (n && glob_match(list, n, base))
+			return true;
+		list += n;
+		list += strspn(list, ", ");
+	}
+	return false;
+}
+
+/* Executables whose runtime copies environ at start (the built-in list plus
+ * `extra`, comma-separated globs): auto mode goes eager for them. */
+static bool exe_is_eager(const char *extra)
+{
+	char exe[1024];
 	const char *base;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
@@ -514,12 +587,7 @@ static bool exe_is_eager(void)
 		return false;
 	exe[n] = '\0';
 	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	snprintf(list, sizeof list, "%s%s%s", default_eager, cfg->options.eager_programs ? "," : "",
-		 cfg->options.eager_programs ? cfg->options.eager_programs : "");
-	for (char *save = NULL, *pat = strtok_r(list, ", ", &save); pat; pat = strtok_r(NULL, ", ", &save))
-		if (!fnmatch(pat, base, 0))
-			return true;
-	return false;
+	return list_matches(default_eager, base) || list_matches(extra, base);
 }
 
 /* inherit = no: children exec'd from here get neither the preload nor the
@@ -529,7 +597,7 @@ static void drop_inheritance(void)
 	const char *lp = libc_getenv("LD_PRELOAD");
 	Dl_info info;
 
-	real_unsetenv("VAULTSHIM_CONFIG");
+	libc_unsetenv()("VAULTSHIM_CONFIG");
 	if (lp && dladdr((void *)drop_inheritance, &info) && info.dli_fname) {
 		const char *self = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1 : info.dli_fname;
 		char *copy = strdup(lp), *out = calloc(1, strlen(lp) + 1);
@@ -543,16 +611,18 @@ static void drop_inheritance(void)
 				strcat(out, t);
 			}
 			if (*out)
-				real_setenv("LD_PRELOAD", out, 1);
+				libc_setenv()("LD_PRELOAD", out, 1);
 			else
-				real_unsetenv("LD_PRELOAD");
+				libc_unsetenv()("LD_PRELOAD");
 		}
 		free(copy);
 		free(out);
 	}
 }
 
-static int build_index(void)
+/* Builds the name index and the filters that go with it (the second-byte
+ * filter directly: only the slow path reads it, after the load). */
+static int build_index(uint64_t *new_filter)
 {
 	size_t n = cfg->n_entries, cap = 16;
 
@@ -563,38 +633,207 @@ static int build_index(void)
 	if (!map || !slots)
 		return -1;
 	slot_mask = (uint32_t)(cap - 1);
+	memset(new_filter, 0, sizeof filter);
 	for (size_t i = 0; i < n; i++) {
 		size_t len;
 		uint32_t h = hash_name(cfg->entries[i].name, &len), s;
-		unsigned char c = (unsigned char)cfg->entries[i].name[0];
+		unsigned char c0 = (unsigned char)cfg->entries[i].name[0];
+		unsigned char c1 = (unsigned char)cfg->entries[i].name[1];
 		map[i].name = cfg->entries[i].name;
 		map[i].len = len;
 		for (s = h & slot_mask; slots[s]; s = (s + 1) & slot_mask)
 			;
 		slots[s] = (uint32_t)i + 1;
-		filter[c >> 6] |= 1ULL << (c & 63);
+		new_filter[c0 >> 6] |= 1ULL << (c0 & 63);
+		filter2[c0][c1 >> 6] |= 1ULL << (c1 & 63);
 	}
 	return 0;
 }
 
-__attribute__((constructor)) static void vaultshim_init(void)
+static vs_mode env_mode(bool *set)
 {
-	const char *path, *m;
+	const char *m = real_getenv("VAULTSHIM_MODE");
+
+	*set = m && *m;
+	if (!*set || !strcmp(m, "auto"))
+		return VS_MODE_AUTO;
+	if (!strcmp(m, "lazy"))
+		return VS_MODE_LAZY;
+	if (!strcmp(m, "eager"))
+		return VS_MODE_EAGER;
+	fprintf(stderr, "vaultshim: VAULTSHIM_MODE '%s' is not one of lazy, eager, auto\n", m);
+	_exit(VS_EX_USAGE);
+}
+
+/* Loads the config and makes the preload ready: lazy (index and filter) or
+ * eager (values placed in environ). Config errors: one line, then exit. */
+static void full_init(const char *path)
+{
+	uint64_t new_filter[4];
 	vs_error err = {0};
 	vs_mode mode;
-	bool eager;
+	bool mode_set;
 
+	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
+		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
+		_exit(err.code);
+	}
+	if (!cfg->n_entries)
+		goto off;
+	/* VAULTSHIM_MODE (set by vaultshim-exec --mode) is an explicit choice
+	 * for this launch and wins over the config's mode */
+	mode = env_mode(&mode_set);
+	if (!mode_set)
+		mode = cfg->options.mode;
+	if (!cfg->options.inherit)
+		drop_inheritance();
+	if (build_index(new_filter) < 0) {
+		fprintf(stderr, "vaultshim: out of memory\n");
+		_exit(VS_EX_SOFTWARE);
+	}
+	if (mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager(cfg->options.eager_programs))) {
+		/* values go into environ now; getenv then answers from environ, and
+		 * the program's own writes need no tracking */
+		resolve_all(true);
+		atomic_store(&resolved, 1);
+		vs_log(VS_LOG_DEBUG, "eager mode: %zu names placed in the environment", cfg->n_entries);
+		goto off;
+	}
+	for (size_t i = 0; i < 4; i++)
+		filter[i] = new_filter[i];
+	vs_log(VS_LOG_DEBUG, "lazy mode: %zu names mapped", cfg->n_entries);
+	return;
+off:
+	memset(filter, 0, sizeof filter);
+}
+
+/* The first getenv that passes the (all-ones) filter loads the config. */
+static void deferred_init(void)
+{
+	in_hook++;
+	pthread_mutex_lock(&init_lock);
+	if (atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+		full_init(config_path);
+		atomic_store_explicit(&state, ST_READY, memory_order_release);
+	}
+	pthread_mutex_unlock(&init_lock);
+	in_hook--;
+}
+
+typedef struct quick {
+	char mode[16];
+	char eager_programs[512];
+	bool inherit_no;
+} quick;
+
+/* Copies v[0..n) into dst (size dsz); false when it does not fit. */
+static bool take_value(char *dst, size_t dsz, const char *v, size_t n)
+{
+	if (n >= dsz)
+		return false;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* One line of the quick scan; false when a value we need does not fit. */
+static bool quick_line(quick *q, const char *k, const char *le, bool *in_options)
+{
+	const char *ke, *v, *ve;
+
+	while (k < le && (*k == ' ' || *k == '\t'))
+		k++;
+	if (k < le && *k == '[') {
+		*in_options = le - k >= 9 && !memcmp(k, "[options]", 9);
+		return true;
+	}
+	if (!*in_options || k == le || *k == ';' || *k == '#')
+		return true;
+	for (ke = k; ke < le && *ke != '=' && *ke != ' ' && *ke != '\t'; ke++)
+		;
+	for (v = ke; v < le && (*v == ' ' || *v == '\t' || *v == '='); v++)
+		;
+	for (ve = v; ve < le && !((*ve == ';' || *ve == '#') && (ve == v || ve[-1] == ' ' || ve[-1] == '\t')); ve++)
+		;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+		ve--;
+	if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
+		v++, ve--;
+#define KEY_IS(lit) ((size_t)(ke - k) == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
+	if (KEY_IS("mode"))
+		return take_value(q->mode, sizeof q->mode, v, (size_t)(ve - v));
+	if (KEY_IS("eager_programs"))
+		return take_value(q->eager_programs, sizeof q->eager_programs, v, (size_t)(ve - v));
+	if (KEY_IS("inherit")) {
+		char val[16];
+		bool b = true;
+		q->inherit_no = take_value(val, sizeof val, v, (size_t)(ve - v)) && !vs_parse_bool(val, &b) && !b;
+	}
+#undef KEY_IS
+	return true;
+}
+
+/*
+ * Reads [options] mode, eager_programs and inherit without the parser: no
+ * allocation, a small buffer, a few system calls. It only decides whether
+ * anything must happen before main; the full, checked load comes later (or
+ * at once when this says so). Returns -1 when the file cannot be scanned
+ * this way (unreadable, a line too long): then the full load runs at once
+ * and reports whatever is wrong.
+ */
+static int quick_scan(const char *path, quick *q)
+{
+	char buf[2048];
+	size_t have = 0;
+	bool in_options = false, eof = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	memset(q, 0, sizeof *q);
+	if (fd < 0)
+		return -1;
+	while (!eof || have) {
+		char *nl;
+		if (!eof && have < sizeof buf) {
+			ssize_t r = read(fd, buf + have, sizeof buf - have);
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			eof = r == 0;
+			have += (size_t)r;
+		}
+		nl = memchr(buf, '\n', have);
+		if (!nl && !eof) {
+			if (have == sizeof buf) { /* a line longer than the buffer */
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (!quick_line(q, buf, nl ? nl : buf + have, &in_options)) {
+			rc = -1;
+			break;
+		}
+		if (!nl)
+			break;
+		have -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, have);
+	}
+	close(fd);
+	return rc;
+}
+
+__attribute__((constructor)) static void vaultshim_init(void)
+{
+	const char *path;
+	quick q;
+	bool now, mode_set;
+	vs_mode mode;
+
+	/* only getenv is needed before main; the writers are resolved on use */
 	real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
-	if (!real_setenv)
-		real_setenv = (setenv_fn)next_symbol("setenv", (void *)setenv);
-	if (!real_unsetenv)
-		real_unsetenv = (unsetenv_fn)next_symbol("unsetenv", (void *)unsetenv);
-	if (!real_putenv)
-		real_putenv = (putenv_fn)next_symbol("putenv", (void *)putenv);
-	if (!real_clearenv)
-		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
-	if (!real_getenv || !real_setenv || !real_unsetenv) {
-		fprintf(stderr, "vaultshim: cannot find libc's getenv/setenv/unsetenv\n");
+	if (!real_getenv) {
+		fprintf(stderr, "vaultshim: cannot find libc's getenv\n");
 		abort();
 	}
 	if (getauxval(AT_SECURE)) {
@@ -610,44 +849,33 @@ __attribute__((constructor)) static void vaultshim_init(void)
 			goto out;
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
-	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
-		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
-		_exit(err.code);
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	/* A process that never reads its environment (/bin/true) should not pay
+	 * for the config: load it now only when something must happen before
+	 * main — eager mode, or inherit = no — and otherwise at the first
+	 * getenv. */
+	mode = env_mode(&mode_set);
+	now = mode_set ? mode == VS_MODE_EAGER : false;
+	if (!now && quick_scan(path, &q) < 0) {
+		now = true;
+	} else if (!now) {
+		if (!mode_set)
+			mode = !strcmp(q.mode, "eager") ? VS_MODE_EAGER : !strcmp(q.mode, "lazy") ? VS_MODE_LAZY
+												   : VS_MODE_AUTO;
+		now = q.inherit_no || mode == VS_MODE_EAGER ||
+		      (mode == VS_MODE_AUTO && exe_is_eager(q.eager_programs));
 	}
-	if (!cfg->n_entries)
-		goto out;
-	/* VAULTSHIM_MODE (set by vaultshim-exec --mode) is an explicit choice
-	 * for this launch and wins over the config's mode */
-	mode = cfg->options.mode;
-	if ((m = real_getenv("VAULTSHIM_MODE")) && *m) {
-		if (!strcmp(m, "lazy"))
-			mode = VS_MODE_LAZY;
-		else if (!strcmp(m, "eager"))
-			mode = VS_MODE_EAGER;
-		else if (!strcmp(m, "auto"))
-			mode = VS_MODE_AUTO;
-		else {
-			fprintf(stderr, "vaultshim: VAULTSHIM_MODE '%s' is not one of lazy, eager, auto\n", m);
-			_exit(VS_EX_USAGE);
-		}
-	}
-	eager = mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager());
-	if (!cfg->options.inherit)
-		drop_inheritance();
-	if (build_index() < 0) {
-		fprintf(stderr, "vaultshim: out of memory\n");
-		_exit(VS_EX_SOFTWARE);
-	}
-	if (eager) {
-		/* values go into environ now; getenv then answers from environ, and
-		 * the program's own writes need no tracking */
-		resolve_all(true);
-		atomic_store(&resolved, 1);
-		memset(filter, 0, sizeof filter);
-		vs_log(VS_LOG_DEBUG, "eager mode: %zu names placed in the environment", cfg->n_entries);
+	if (now) {
+		full_init(path);
+		atomic_store(&state, ST_READY);
+	} else if (strlen(path) < sizeof config_path) {
+		strcpy(config_path, path);
+		memset(filter, 0xff, sizeof filter);
+		atomic_store(&state, ST_PENDING);
+		vs_log(VS_LOG_DEBUG, "config load deferred to the first getenv");
 	} else {
-		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
-		vs_log(VS_LOG_DEBUG, "lazy mode: %zu names mapped", cfg->n_entries);
+		full_init(path);
+		atomic_store(&state, ST_READY);
 	}
 out:
 	in_hook--;

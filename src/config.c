@@ -485,11 +485,11 @@ static int set_key(parser *p, enum key k, const char *v)
 		break;
 	case K_EAGER_PROGRAMS:
 		for (const char *c = v; *c; c++)
-			if (!(*c == ',' || *c == ' ' || *c == '*' || *c == '?' || *c == '[' || *c == ']' ||
+			if (!(*c == ',' || *c == ' ' || *c == '*' || *c == '?' ||
 			      *c == '.' || *c == '-' || *c == '_' || *c == '+' ||
 			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
 				return perr(p, "eager_programs: '%c' is not allowed in a program pattern "
-					    "(comma-separated names or globs such as ruby*, my-tool)", *c);
+					    "(comma-separated names, or globs with * and ?, such as ruby*, my-tool)", *c);
 		o->eager_programs = dup;
 		break;
 	case K_COUNT:
