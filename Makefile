@@ -57,8 +57,14 @@ $(BUILD)/obj/preload/vaultshim.o: preload/vaultshim.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fvisibility=hidden -Isrc -c $< -o $@
 
+# It is mapped into every process started under it, so it links for start-up
+# cost: lazy binding (no -z now: most of its imports serve only a resolution
+# that many processes never make) and two LOAD segments instead of four
+# (-z noseparate-code: fewer mmap calls per process). Measured with
+# tests/bench/run, /bin/true: 1.15x -> 1.12x of its time without the preload.
+PRELOAD_LDFLAGS := -Wl,-z,relro -Wl,-z,noseparate-code
 $(BUILD)/libvaultshim.so: $(BUILD)/obj/preload/vaultshim.o $(CORE_OBJ) preload/vaultshim.map
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
+	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
 		$(BUILD)/obj/preload/vaultshim.o $(CORE_OBJ) -pthread -ldl -o $@
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)

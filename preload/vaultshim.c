@@ -69,16 +69,19 @@ static mapped *map;           /* cfg->n_entries, in config order */
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
 static uint32_t slot_mask;
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
- * Until the config is loaded every bit is set (all to the slow path). */
-static uint64_t filter[4];
+ * Until the config is loaded every bit is set (all to the slow path): that
+ * is the static initial value, so the constructor need not write it. */
+static uint64_t filter[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
 /* Second-byte filter, per first byte, checked in the slow path before any
  * hashing: SHELL, SHLVL and SSH_AUTH_SOCK need not hash because SECRET_KEY
  * is mapped. */
 static uint64_t filter2[256][4];
 
-enum { ST_OFF, ST_PENDING, ST_READY };
-static atomic_int state;             /* ST_PENDING: config not loaded yet */
-static char config_path[4096];       /* for the deferred load */
+enum { ST_OFF = 1, ST_PENDING = 0, ST_READY = 2 };
+static atomic_int state = ST_PENDING; /* config not loaded yet */
+/* for the deferred load: a string of the initial environment, which lives
+ * as long as the process */
+static const char *config_path;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool secure_mode;
 
@@ -130,7 +133,20 @@ static void *next_symbol(const char *name, void *self)
 	return p;
 }
 
-/* setenv & co. are resolved on first use: start-up only pays for getenv. */
+/* libc's getenv is looked up when the config is loaded, not at start: a
+ * process that reads no variable never pays for dlsym. Until then getenv
+ * answers by scanning environ, which is all libc's getenv does. */
+static void resolve_libc_getenv(void)
+{
+	if (!real_getenv)
+		real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
+	if (!real_getenv) {
+		fprintf(stderr, "vaultshim: cannot find libc's getenv\n");
+		abort();
+	}
+}
+
+/* setenv & co. are resolved on first use. */
 static setenv_fn libc_setenv(void)
 {
 	if (!real_setenv)
@@ -450,10 +466,15 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 {
 	mapped *m;
 
-	if (in_hook || !real_getenv)
+	if (in_hook)
 		return libc_getenv(name);
-	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING) {
+		if (!config_path) /* before our constructor: plain environ */
+			return scan_environ(name);
 		deferred_init();
+	}
+	if (!real_getenv)
+		return libc_getenv(name);
 	{
 		unsigned char c0 = (unsigned char)name[0], c1 = (unsigned char)name[c0 != 0];
 		if (!(filter2[c0][c1 >> 6] & (1ULL << (c1 & 63))))
@@ -575,18 +596,18 @@ static bool list_matches(const char *list, const char *base)
 	return false;
 }
 
-/* Executables whose runtime copies environ at start (the built-in list plus
- * `extra`, comma-separated globs): auto mode goes eager for them. */
+/* Programs whose runtime copies environ at start (the built-in list plus
+ * `extra`, comma-separated globs): auto mode goes eager for them. Matched on
+ * the program's name (argv[0], which glibc keeps for us: no system call),
+ * without a login shell's leading '-'. */
 static bool exe_is_eager(const char *extra)
 {
-	char exe[1024];
-	const char *base;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *base = program_invocation_short_name;
 
-	if (n <= 0)
+	if (!base || !*base)
 		return false;
-	exe[n] = '\0';
-	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	if (*base == '-')
+		base++;
 	return list_matches(default_eager, base) || list_matches(extra, base);
 }
 
@@ -652,7 +673,7 @@ static int build_index(uint64_t *new_filter)
 
 static vs_mode env_mode(bool *set)
 {
-	const char *m = real_getenv("VAULTSHIM_MODE");
+	const char *m = libc_getenv("VAULTSHIM_MODE");
 
 	*set = m && *m;
 	if (!*set || !strcmp(m, "auto"))
@@ -712,7 +733,9 @@ static void deferred_init(void)
 {
 	in_hook++;
 	pthread_mutex_lock(&init_lock);
-	if (atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+	/* config_path is unset before our constructor ran: nothing to load yet */
+	if (config_path && atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+		resolve_libc_getenv();
 		full_init(config_path);
 		atomic_store_explicit(&state, ST_READY, memory_order_release);
 	}
@@ -823,6 +846,13 @@ static int quick_scan(const char *path, quick *q)
 	return rc;
 }
 
+/* Nothing more to do: getenv goes straight to libc from now on. */
+static void switch_off(void)
+{
+	memset(filter, 0, sizeof filter);
+	atomic_store(&state, ST_OFF);
+}
+
 __attribute__((constructor)) static void vaultshim_init(void)
 {
 	const char *path;
@@ -830,30 +860,27 @@ __attribute__((constructor)) static void vaultshim_init(void)
 	bool now, mode_set;
 	vs_mode mode;
 
-	/* only getenv is needed before main; the writers are resolved on use */
-	real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
-	if (!real_getenv) {
-		fprintf(stderr, "vaultshim: cannot find libc's getenv\n");
-		abort();
-	}
+	/* A process that never reads its environment (/bin/true) should pay for
+	 * next to nothing here: no dlsym, no allocation, no parser. The config
+	 * is loaded now only when something must happen before main — eager
+	 * mode or inherit = no — and otherwise at the first getenv. */
 	if (getauxval(AT_SECURE)) {
 		secure_mode = true;
+		switch_off();
 		return;
 	}
 	in_hook++;
-	vs_log_init(real_getenv("VAULTSHIM_LOG"));
-	path = real_getenv("VAULTSHIM_CONFIG");
+	vs_log_init(scan_environ("VAULTSHIM_LOG"));
+	path = scan_environ("VAULTSHIM_CONFIG");
 	if (!path || !*path) {
 		/* no config named and none installed: nothing to do */
-		if (access(VS_CONFIG_DEFAULT_PATH, F_OK) != 0)
+		if (access(VS_CONFIG_DEFAULT_PATH, F_OK) != 0) {
+			switch_off();
 			goto out;
+		}
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
-	/* A process that never reads its environment (/bin/true) should not pay
-	 * for the config: load it now only when something must happen before
-	 * main — eager mode, or inherit = no — and otherwise at the first
-	 * getenv. */
 	mode = env_mode(&mode_set);
 	now = mode_set ? mode == VS_MODE_EAGER : false;
 	if (!now && quick_scan(path, &q) < 0) {
@@ -866,16 +893,12 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		      (mode == VS_MODE_AUTO && exe_is_eager(q.eager_programs));
 	}
 	if (now) {
+		resolve_libc_getenv();
 		full_init(path);
 		atomic_store(&state, ST_READY);
-	} else if (strlen(path) < sizeof config_path) {
-		strcpy(config_path, path);
-		memset(filter, 0xff, sizeof filter);
-		atomic_store(&state, ST_PENDING);
-		vs_log(VS_LOG_DEBUG, "config load deferred to the first getenv");
 	} else {
-		full_init(path);
-		atomic_store(&state, ST_READY);
+		config_path = path;
+		vs_log(VS_LOG_DEBUG, "config load deferred to the first getenv");
 	}
 out:
 	in_hook--;
