@@ -1184,16 +1184,25 @@ static void finish_read(client *c, item *it)
 
 	sec->http_status = x->status;
 	sec->ms = x->t1 - x->t0;
-	if (x->cc == CURLE_OK && x->status == 404 && it->kind == K_KV2 && it->req.version) {
-		/* a deleted or destroyed version answers 404 with its metadata */
+	if (x->cc == CURLE_OK && x->status == 404 && it->kind == K_KV2) {
+		/* a deleted or destroyed version answers 404 with its metadata; the
+		 * version it names is what a check-and-set write must replace */
 		cJSON *r = x->body ? cJSON_ParseWithLength(x->body, x->len) : NULL;
 		cJSON *md = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "data"), "metadata");
+		cJSON *ver = cJSON_GetObjectItemCaseSensitive(md, "version");
 		if (md) {
 			bool destroyed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(md, "destroyed"));
-			snprintf(msg, sizeof msg, "%s: version %d is %s", x->what, it->req.version,
-				 destroyed ? "destroyed" : "deleted");
+			if (cJSON_IsNumber(ver))
+				sec->kv_version_no = (long)ver->valuedouble;
+			if (it->req.version)
+				snprintf(msg, sizeof msg, "%s: version %d is %s", x->what, it->req.version,
+					 destroyed ? "destroyed" : "deleted");
+			else
+				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s", x->what,
+					 sec->kv_version_no, destroyed ? "destroyed" : "deleted");
 			cJSON_Delete(r);
 			item_fail(it, VS_EX_MISSING, msg);
+			sec->http_status = 404;
 			return;
 		}
 		cJSON_Delete(r);
