@@ -55,6 +55,7 @@ typedef struct state {
 	size_t cfg_len;
 	vs_config *cfg_out;
 	char backup[4096];
+	char *env_path;          /* o->env_file with symlinks resolved */
 } state;
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,7 +118,13 @@ static int read_env_file(state *st)
 {
 	const vs_migrate_opts *o = st->o;
 	vs_error err = {0};
-	int fd = open(o->env_file, O_RDONLY | O_CLOEXEC), rc;
+	int fd, rc;
+
+	/* A symlinked .env (.env -> .env.production): the backup, the strip and
+	 * any restore act on the file it names, never replace the link. */
+	if (!(st->env_path = realpath(o->env_file, NULL)))
+		return fail(errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: %s", o->env_file, strerror(errno));
+	fd = open(st->env_path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return fail(errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: %s", o->env_file, strerror(errno));
@@ -396,7 +403,7 @@ static int restore(state *st, bool env_written, bool cfg_written)
 {
 	int rc = 0;
 
-	if (env_written && write_atomic(st->o->env_file, st->text, st->len, st->st.st_mode) < 0) {
+	if (env_written && write_atomic(st->env_path, st->text, st->len, st->st.st_mode) < 0) {
 		fail(VS_EX_IOERR, "could not restore %s: %s; the original is in %s", st->o->env_file,
 		     strerror(errno), st->backup);
 		rc = -1;
@@ -514,8 +521,9 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		for (size_t j = 0; j < st.n; j++)
 			if (is_migrated(&st.picks[j]))
 				fields[nf++] = (vs_field){(char *)st.picks[j].name, (char *)st.picks[j].value};
-		rc = vs_vault_kv_write(&st.vs, o->path, 0, fields, nf,
-				       st.exists ? st.cur.kv_version_no : 0, &err);
+		/* check-and-set against the version seen: 0 when there is none, the
+		 * deleted or destroyed latest version's number when that is all */
+		rc = vs_vault_kv_write(&st.vs, o->path, 0, fields, nf, st.cur.kv_version_no, &err);
 		free(fields);
 		if (rc) {
 			rc = fail(rc, "writing %s: %s; %s was not changed", o->path, err.msg, o->env_file);
@@ -555,9 +563,17 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		int fd;
 		ssize_t w = 0;
 		gmtime_r(&now, &tm);
-		snprintf(st.backup, sizeof st.backup, "%s.backup.", o->env_file);
+		snprintf(st.backup, sizeof st.backup, "%s.backup.", st.env_path);
 		strftime(st.backup + strlen(st.backup), sizeof st.backup - strlen(st.backup), "%Y%m%dT%H%M%SZ", &tm);
 		fd = open(st.backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		/* two migrations within one second: .1, .2 … rather than fail */
+		for (int k = 1; fd < 0 && errno == EEXIST && k < 100; k++) {
+			size_t bl = strlen(st.backup);
+			snprintf(st.backup + bl, sizeof st.backup - bl, ".%d", k);
+			fd = open(st.backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0)
+				st.backup[bl] = '\0';
+		}
 		if (fd < 0) {
 			rc = fail(VS_EX_IOERR, "cannot create the backup %s: %s; %s was not changed", st.backup,
 				  strerror(errno), o->env_file);
@@ -634,7 +650,7 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 			stripped[sl++] = st.text[pos++];
 		}
 		env_written = true;
-		if (write_atomic(o->env_file, stripped, sl, st.st.st_mode) < 0) {
+		if (write_atomic(st.env_path, stripped, sl, st.st.st_mode) < 0) {
 			rc = fail(VS_EX_IOERR, "cannot rewrite %s: %s", o->env_file, strerror(errno));
 			restore(&st, false, cfg_written);
 			goto out;
@@ -680,6 +696,7 @@ out:
 	if (st.vs_ready)
 		vs_vault_settings_clear(&st.vs);
 	free(st.picks);
+	free(st.env_path);
 	vs_dotenv_free(st.d);
 	if (st.text) {
 		explicit_bzero(st.text, st.len);
