@@ -76,6 +76,9 @@ static uint64_t filter[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
  * hashing: SHELL, SHLVL and SSH_AUTH_SOCK need not hash because SECRET_KEY
  * is mapped. */
 static uint64_t filter2[256][4];
+/* Lengths of the mapped names (bit 63: 63 or longer): DB_HOST need not hash
+ * because DB_PASSWORD is mapped. */
+static uint64_t len_mask;
 
 enum { ST_OFF = 1, ST_PENDING = 0, ST_READY = 2 };
 static atomic_int state = ST_PENDING; /* config not loaded yet */
@@ -161,23 +164,29 @@ static unsetenv_fn libc_unsetenv(void)
 	return real_unsetenv;
 }
 
-static uint32_t hash_name(const char *s, size_t *len)
+/* The table compares whole names, so its hash need only spread them: the
+ * length and three bytes, no pass over the whole name. */
+static uint32_t hash_name(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	const char *p = s;
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	*len = (size_t)(p - s);
-	return h;
+	uint32_t h = (uint32_t)len * 2654435761u;
+
+	h ^= (uint32_t)(unsigned char)s[0] << 16;
+	h ^= (uint32_t)(unsigned char)s[len / 2] << 8;
+	h ^= (uint32_t)(unsigned char)s[len - 1];
+	return h * 2246822519u;
 }
 
 static mapped *lookup(const char *name)
 {
 	size_t len;
-	uint32_t h = hash_name(name, &len);
+	uint32_t h;
 
 	if (!slots)
 		return NULL;
+	len = strlen(name);
+	if (!len || !(len_mask & (1ULL << (len < 63 ? len : 63))))
+		return NULL;
+	h = hash_name(name, len);
 	for (uint32_t i = h & slot_mask;; i = (i + 1) & slot_mask) {
 		uint32_t s = slots[i];
 		mapped *m;
@@ -656,12 +665,13 @@ static int build_index(uint64_t *new_filter)
 	slot_mask = (uint32_t)(cap - 1);
 	memset(new_filter, 0, sizeof filter);
 	for (size_t i = 0; i < n; i++) {
-		size_t len;
-		uint32_t h = hash_name(cfg->entries[i].name, &len), s;
+		size_t len = strlen(cfg->entries[i].name);
+		uint32_t h = hash_name(cfg->entries[i].name, len), s;
 		unsigned char c0 = (unsigned char)cfg->entries[i].name[0];
 		unsigned char c1 = (unsigned char)cfg->entries[i].name[1];
 		map[i].name = cfg->entries[i].name;
 		map[i].len = len;
+		len_mask |= 1ULL << (len < 63 ? len : 63);
 		for (s = h & slot_mask; slots[s]; s = (s + 1) & slot_mask)
 			;
 		slots[s] = (uint32_t)i + 1;
