@@ -393,6 +393,13 @@ check "wrapper: --help exits 0 with the usage" $(( rc || $? )) "rc=$rc"
 timeout 10 "$EXEC" -c "$T/flask.conf" -- sh -c 'exit 7' >"$L/status.out" 2>"$L/status.err"
 rc=$?
 check "wrapper: the command's own exit status" $(( rc != 7 )) "rc=$rc"
+# installed as a symlink (e.g. /usr/local/bin/vaultshim-exec -> the real script),
+# it still finds the library and the tool beside the real script
+mkdir -p "$T/linkbin" && ln -sf "$EXEC" "$T/linkbin/vaultshim-exec"
+timeout 10 "$T/linkbin/vaultshim-exec" -c "$T/flask.conf" -- sh -c 'case "$LD_PRELOAD" in */libvaultshim.so*) exit 0;; esac; exit 9' \
+	>"$L/link.out" 2>"$L/link.err"
+rc=$?
+check "wrapper: run through a symlink, finds the library" $rc "rc=$rc $(cat "$L/link.err")"
 
 # --- docs examples: systemd drop-in, container entrypoint ---------------------------
 sh -n "$EX/container/entrypoint.sh"
