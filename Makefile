@@ -104,13 +104,19 @@ unit-test: $(BUILD)/unit-tests
 deps:
 	scripts/install-deps
 
+# bin/ and lib/ side by side: the wrapper finds ../lib/libvaultshim.so and the
+# preload finds its helper at ../bin/vaultshim, wherever PREFIX is.
 install: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vaultshim
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/vaultshim
 	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
+	install -m 0755 scripts/vaultshim-exec $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
+	install -m 0755 $(BUILD)/libvaultshim.so $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
+	cp -R scripts/examples $(DESTDIR)$(PREFIX)/share/vaultshim/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
+	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
+	rm -f $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
 
 clean:
