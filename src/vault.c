@@ -1175,82 +1175,119 @@ static int take_fields(vs_secret *sec, const cJSON *data)
 	return 0;
 }
 
-static void finish_read(client *c, item *it)
+/* JSON numbers are doubles: clamp before converting (out-of-range or NaN
+ * conversions are undefined behaviour). */
+static long json_long(const cJSON *v)
 {
-	xfer *x = it->x;
-	vs_secret *sec = &it->sec;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	if (!(d >= 0))
+		return 0;
+	return d > 1e15 ? (long)1e15 : (long)d;
+}
+
+static void sec_fail(vs_secret *sec, int code, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof sec->err - 1);
+	sec->code = code;
+	memcpy(sec->err, msg, n);
+	sec->err[n] = '\0';
+}
+
+int vs_vault_parse_read(int kv, int version, const char *what, long status, const char *body,
+			size_t len, vs_secret *sec)
+{
 	char msg[VS_ERR_MAX];
 	cJSON *root = NULL, *data;
 
-	sec->http_status = x->status;
-	sec->ms = x->t1 - x->t0;
-	if (x->cc == CURLE_OK && x->status == 404 && it->kind == K_KV2) {
+	sec->http_status = status;
+	if (status == 404 && kv == 2) {
 		/* a deleted or destroyed version answers 404 with its metadata; the
 		 * version it names is what a check-and-set write must replace */
-		cJSON *r = x->body ? cJSON_ParseWithLength(x->body, x->len) : NULL;
+		cJSON *r = body ? cJSON_ParseWithLength(body, len) : NULL;
 		cJSON *md = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "data"), "metadata");
-		cJSON *ver = cJSON_GetObjectItemCaseSensitive(md, "version");
-		if (md) {
+		if (cJSON_IsObject(md)) {
 			bool destroyed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(md, "destroyed"));
-			if (cJSON_IsNumber(ver))
-				sec->kv_version_no = (long)ver->valuedouble;
-			if (it->req.version)
-				snprintf(msg, sizeof msg, "%s: version %d is %s", x->what, it->req.version,
+			sec->kv_version_no = json_long(cJSON_GetObjectItemCaseSensitive(md, "version"));
+			if (version)
+				snprintf(msg, sizeof msg, "%s: version %d is %s", what, version,
 					 destroyed ? "destroyed" : "deleted");
 			else
-				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s", x->what,
+				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s", what,
 					 sec->kv_version_no, destroyed ? "destroyed" : "deleted");
 			cJSON_Delete(r);
-			item_fail(it, VS_EX_MISSING, msg);
-			sec->http_status = 404;
-			return;
+			sec_fail(sec, VS_EX_MISSING, msg);
+			return sec->code;
 		}
 		cJSON_Delete(r);
 	}
-	if (x->cc != CURLE_OK || x->status < 200 || x->status >= 300) {
-		int code = failure(c, x, msg, sizeof msg);
-		item_fail(it, code, msg);
-		return;
-	}
-	if (!(root = parse_body(x, msg, sizeof msg))) {
-		item_fail(it, VS_EX_UNAVAILABLE, msg);
-		return;
+	if (status < 200 || status >= 300)
+		return -1;
+	root = body ? cJSON_ParseWithLength(body, len) : NULL;
+	if (!root || !cJSON_IsObject(root)) {
+		snprintf(msg, sizeof msg, "%s: malformed JSON in Vault's response (HTTP %ld, %zu bytes)", what,
+			 status, len);
+		sec_fail(sec, VS_EX_UNAVAILABLE, msg);
+		goto out;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
-	if (it->kind == K_KV2) {
+	if (kv == 2) {
 		cJSON *md = cJSON_GetObjectItemCaseSensitive(data, "metadata");
 		const char *dt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "deletion_time"));
-		cJSON *ver = cJSON_GetObjectItemCaseSensitive(md, "version");
-		if (cJSON_IsNumber(ver))
-			sec->kv_version_no = (long)ver->valuedouble;
+		sec->kv_version_no = json_long(cJSON_GetObjectItemCaseSensitive(md, "version"));
 		data = cJSON_GetObjectItemCaseSensitive(data, "data");
 		if (cJSON_IsNull(data) || !data) {
-			snprintf(msg, sizeof msg, "%s: latest version is %s", x->what,
+			snprintf(msg, sizeof msg, "%s: latest version is %s", what,
 				 dt && *dt ? "deleted" : "empty or destroyed");
-			item_fail(it, VS_EX_MISSING, msg);
+			sec_fail(sec, VS_EX_MISSING, msg);
 			goto out;
 		}
 	}
 	if (!cJSON_IsObject(data)) {
-		snprintf(msg, sizeof msg, "%s: response has no data object", x->what);
-		item_fail(it, VS_EX_UNAVAILABLE, msg);
+		snprintf(msg, sizeof msg, "%s: response has no data object", what);
+		sec_fail(sec, VS_EX_UNAVAILABLE, msg);
 		goto out;
 	}
 	if (take_fields(sec, data) < 0) {
-		item_fail(it, VS_EX_SOFTWARE, "out of memory");
+		sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	{
 		const char *lid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "lease_id"));
-		cJSON *ld = cJSON_GetObjectItemCaseSensitive(root, "lease_duration");
-		if (lid && *lid)
-			sec->lease_id = strdup(lid);
-		if (cJSON_IsNumber(ld))
-			sec->lease_duration = (long)ld->valuedouble;
+		if (lid && *lid && !(sec->lease_id = strdup(lid))) {
+			sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		sec->lease_duration = json_long(cJSON_GetObjectItemCaseSensitive(root, "lease_duration"));
 		sec->renewable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "renewable"));
 	}
 out:
 	cJSON_Delete(root);
+	return sec->code;
+}
+
+static void finish_read(client *c, item *it)
+{
+	xfer *x = it->x;
+	vs_secret *sec = &it->sec;
+	int kv = it->kind == K_KV2 ? 2 : it->kind == K_KV1 ? 1 : 0;
+	char msg[VS_ERR_MAX];
+
+	sec->ms = x->t1 - x->t0;
+	if (x->cc != CURLE_OK) {
+		sec->http_status = 0;
+		item_fail(it, failure(c, x, msg, sizeof msg), msg);
+		return;
+	}
+	switch (vs_vault_parse_read(kv, it->req.version, x->what, x->status, x->body, x->len, sec)) {
+	case 0:
+		return;
+	case -1: /* an HTTP failure status: say it with Vault's own words */
+		item_fail(it, failure(c, x, msg, sizeof msg), msg);
+		return;
+	default:
+		it->failed = true;
+		return;
+	}
 }
 
 static int copy_secret(vs_secret *dst, const vs_secret *src)

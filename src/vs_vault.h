@@ -112,6 +112,16 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_version,
 		      const vs_field *fields, size_t n, long cas, vs_error *err);
 
+/*
+ * Parses the answer to a read (what: "GET path", for messages) of a KV v2
+ * (kv = 2), KV v1 (1) or other (0) path, version asked for (0 = latest),
+ * into sec (zeroed by the caller; clear it with vs_secret_clear). Returns 0,
+ * or a sysexits code with sec->code/err set, or -1 when status is an HTTP
+ * failure for the caller to report. Exposed for the fuzz target.
+ */
+int vs_vault_parse_read(int kv, int version, const char *what, long status, const char *body,
+			size_t len, vs_secret *sec);
+
 /* The value of `field` in a successful read, or NULL. Borrowed pointer. */
 const char *vs_secret_field(const vs_secret *sec, const char *field);
 
