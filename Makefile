@@ -35,7 +35,7 @@ HEADERS := $(wildcard src/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
-.PHONY: all test run-tests unit-test demo run-demo bench run-bench install uninstall clean deps
+.PHONY: all test run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 
@@ -97,6 +97,18 @@ bench: deps
 
 run-bench: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	tests/bench/run
+
+# Robustness: libFuzzer targets (clang) run for a bounded time each
+# (FUZZ_SECONDS), the whole suite under AddressSanitizer + UBSan, and the
+# Check suites under valgrind. Each script builds in its own directory.
+fuzz: deps
+	tests/fuzz/run
+
+asan: deps
+	tests/sanitize/asan
+
+valgrind: deps
+	tests/sanitize/valgrind
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
