@@ -27,12 +27,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,11 +64,13 @@ typedef struct mapped {
 	size_t len;
 	char *value;              /* interned: never freed (callers keep pointers) */
 	atomic_bool overridden;   /* the program wrote this name itself */
+	char *placed;             /* eager: the value put in environ (never freed) */
 } mapped;
 
 static vs_config *cfg;
 static mapped *map;           /* cfg->n_entries, in config order */
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
+static size_t n_placed;       /* eager: values placed in environ */
 static uint32_t slot_mask;
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
  * Until the config is loaded every bit is set (all to the slow path): that
@@ -199,6 +203,7 @@ static mapped *lookup(const char *name)
 }
 
 static void deferred_init(void);
+static void prime_exec_hooks(void);
 
 /* Names the program writes: from then on its own value wins over Vault. */
 static void mark_written(const char *name, size_t len)
@@ -434,8 +439,12 @@ static void resolve_all(bool eager)
 		if (eager) {
 			/* env-sourced names are in environ already; real_setenv so it
 			 * does not count as the program's own write */
-			if (v->value && v->source != VS_SRC_ENV)
-				libc_setenv()(map[i].name, v->value, 1);
+			if (v->value && v->source != VS_SRC_ENV &&
+			    libc_setenv()(map[i].name, v->value, 1) == 0) {
+				/* remembered so exec'd children do not inherit it */
+				map[i].placed = strdup(v->value);
+				n_placed += map[i].placed != NULL;
+			}
 		} else if (v->value) {
 			map[i].value = strdup(v->value);
 		}
@@ -562,6 +571,318 @@ EXPORT int clearenv(void)
 		for (size_t i = 0; i < cfg->n_entries; i++)
 			atomic_store(&map[i].overridden, true);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* exec'd children                                                     */
+
+/*
+ * In eager mode the values sit in environ, and every exec would hand them to
+ * the child, whose /proc/PID/environ anyone with the right uid can read. The
+ * exec family, posix_spawn and system/popen get the environment without the
+ * values the preload placed (same name, same value: an entry the program
+ * wrote itself stays). A child that has the preload resolves for itself.
+ *
+ * The filtered array lives on the caller's stack: execve may be called in a
+ * vfork child (CPython's subprocess does), where malloc is not safe.
+ */
+#define MAX_STACK_ENV 16384
+
+static bool placed_entry(const char *e)
+{
+	for (size_t i = 0; cfg && i < cfg->n_entries; i++) {
+		const mapped *m = &map[i];
+		if (m->placed && !strncmp(e, m->name, m->len) && e[m->len] == '=' &&
+		    !strcmp(e + m->len + 1, m->placed))
+			return true;
+	}
+	return false;
+}
+
+static size_t env_count(char *const *envp)
+{
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	return n;
+}
+
+/* Copies envp into out (room for env_count + 1) without the placed values. */
+static char **filter_env(char *const *envp, char **out)
+{
+	size_t j = 0;
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!placed_entry(envp[i]))
+			out[j++] = envp[i];
+	out[j] = NULL;
+	return out;
+}
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*system_fn)(const char *);
+typedef FILE *(*popen_fn)(const char *, const char *);
+static void *real_system, *real_popen;
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			const posix_spawnattr_t *, char *const[], char *const[]);
+typedef int (*pclose_fn)(FILE *);
+
+static void *next_fn(void **slot, const char *name, void *self)
+{
+	if (!*slot)
+		*slot = next_symbol(name, self);
+	return *slot;
+}
+
+static void *real_execvpe, *real_fexecve, *real_spawn, *real_spawnp, *real_pclose;
+
+/* Calls the real exec/spawn with envp filtered when values were placed. The
+ * stack array is sized here, in the caller of the real function. */
+#define WITH_ENV(envp, call)                                                   \
+	do {                                                                   \
+		size_t n_ = n_placed ? env_count(envp) : 0;                    \
+		if (!n_placed || n_ > MAX_STACK_ENV) {                         \
+			char *const *env_ = (envp);                            \
+			return call;                                           \
+		} else {                                                       \
+			char *buf_[n_ + 1];                                    \
+			char *const *env_ = filter_env((envp), buf_);          \
+			return call;                                           \
+		}                                                              \
+	} while (0)
+
+/* The system call itself, as libc's execve: no lookup, safe in a vfork child. */
+static int sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return (int)syscall(SYS_execve, path, argv, envp);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	WITH_ENV(envp, sys_execve(path, argv, env_));
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	execve_fn f = (execve_fn)next_fn(&real_execvpe, "execvpe", (void *)execvpe);
+	WITH_ENV(envp, f(file, argv, env_));
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	fexecve_fn f = (fexecve_fn)next_fn(&real_fexecve, "fexecve", (void *)fexecve);
+	WITH_ENV(envp, f(fd, argv, env_));
+}
+
+/* Looked up when the config is loaded, so no hook needs dlsym later (in a
+ * vfork child it could wait forever on the loader's lock). */
+static void prime_exec_hooks(void)
+{
+	next_fn(&real_execvpe, "execvpe", (void *)execvpe);
+	next_fn(&real_fexecve, "fexecve", (void *)fexecve);
+	next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
+	next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
+	next_fn(&real_system, "system", (void *)system);
+	next_fn(&real_popen, "popen", (void *)popen);
+	next_fn(&real_pclose, "pclose", (void *)pclose);
+}
+
+/* The execl family: collect the arguments, then the matching execv*. */
+#define COLLECT_ARGS(arg0, ap, argv, extra)                                    \
+	size_t argc_ = 1;                                                      \
+	va_start(ap, arg0);                                                    \
+	while (va_arg(ap, char *))                                             \
+		argc_++;                                                       \
+	va_end(ap);                                                            \
+	char *argv[argc_ + 1];                                                 \
+	va_start(ap, arg0);                                                    \
+	argv[0] = (char *)(arg0);                                              \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                 \
+		argv[i_] = va_arg(ap, char *);                                 \
+	extra;                                                                 \
+	va_end(ap)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char *const *envp;
+	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
+	return execve(path, argv, envp);
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = (spawn_fn)next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
+	WITH_ENV(envp, f(pid, path, fa, attr, argv, env_));
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = (spawn_fn)next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
+	WITH_ENV(envp, f(pid, file, fa, attr, argv, env_));
+}
+
+/*
+ * system() as POSIX describes it — /bin/sh -c, SIGCHLD blocked and SIGINT,
+ * SIGQUIT ignored in the caller while it waits, the child with default
+ * dispositions and the caller's mask — spawned with the filtered
+ * environment. glibc's own system() spawns internally, out of any hook's
+ * reach, so it is used only when nothing was placed.
+ */
+EXPORT int system(const char *cmd)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	sigset_t block, old_mask, defaults;
+	posix_spawnattr_t attr;
+	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
+	int status = -1, err;
+	pid_t pid;
+
+	if (!n_placed || !cmd)
+		return ((system_fn)next_fn(&real_system, "system", (void *)system))(cmd);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&defaults);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGINT);
+	if (old_quit.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGQUIT);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setsigmask(&attr, &old_mask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (err == 0) {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+	} else {
+		status = W_EXITCODE(127, 0);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	return status;
+}
+
+/* popen()/pclose() over posix_spawn: the streams this opened, with their pid. */
+static struct popened {
+	FILE *f;
+	pid_t pid;
+	struct popened *next;
+} *popened;
+static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
+	bool reading, cloexec;
+	struct popened *p;
+	int fds[2], err;
+	pid_t pid;
+	FILE *f;
+
+	if (!n_placed)
+		return ((popen_fn)next_fn(&real_popen, "popen", (void *)popen))(cmd, mode);
+	if (!mode || (mode[0] != 'r' && mode[0] != 'w') || (mode[1] && strcmp(mode + 1, "e"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	reading = mode[0] == 'r';
+	cloexec = mode[1] == 'e';
+	if (!(p = calloc(1, sizeof *p)) || pipe2(fds, O_CLOEXEC) < 0) {
+		free(p);
+		return NULL;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[reading ? 1 : 0], reading ? 1 : 0);
+	/* POSIX: streams of earlier popen() calls are closed in the new child */
+	pthread_mutex_lock(&popen_lock);
+	for (struct popened *q = popened; q; q = q->next)
+		posix_spawn_file_actions_addclose(&fa, fileno(q->f));
+	err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[reading ? 1 : 0]);
+	if (err || !(f = fdopen(fds[reading ? 0 : 1], reading ? "r" : "w"))) {
+		pthread_mutex_unlock(&popen_lock);
+		if (!err) {
+			close(fds[reading ? 0 : 1]);
+			waitpid(pid, NULL, 0);
+		} else {
+			close(fds[reading ? 0 : 1]);
+			errno = err;
+		}
+		free(p);
+		return NULL;
+	}
+	if (!cloexec)
+		fcntl(fileno(f), F_SETFD, 0);
+	p->f = f;
+	p->pid = pid;
+	p->next = popened;
+	popened = p;
+	pthread_mutex_unlock(&popen_lock);
+	return f;
+}
+
+EXPORT int pclose(FILE *f)
+{
+	struct popened **pp, *p = NULL;
+	int status;
+
+	pthread_mutex_lock(&popen_lock);
+	for (pp = &popened; *pp; pp = &(*pp)->next)
+		if ((*pp)->f == f) {
+			p = *pp;
+			*pp = p->next;
+			break;
+		}
+	pthread_mutex_unlock(&popen_lock);
+	if (!p)
+		return ((pclose_fn)next_fn(&real_pclose, "pclose", (void *)pclose))(f);
+	fclose(f);
+	while (waitpid(p->pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	free(p);
+	return status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -722,6 +1043,7 @@ static void full_init(const char *path)
 		fprintf(stderr, "vaultshim: out of memory\n");
 		_exit(VS_EX_SOFTWARE);
 	}
+	prime_exec_hooks();
 	if (mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager(cfg->options.eager_programs))) {
 		/* values go into environ now; getenv then answers from environ, and
 		 * the program's own writes need no tracking */

@@ -39,7 +39,7 @@ cc_prog() { # cc_prog NAME [extra gcc args...]
 	gcc "${CFLAGS_T[@]}" -o "$T/$n" "$PROGS/$n.c" "$@" 2>"$T/cc-$n.log" ||
 		{ echo "Bail out! cannot compile tests/programs/$n.c"; cat "$T/cc-$n.log"; exit 1; }
 }
-for p in getenv_basic envprobe marker writes execsh; do cc_prog $p; done
+for p in getenv_basic envprobe marker writes execsh children; do cc_prog $p; done
 cc_prog threads -pthread
 cc_prog forkres -pthread
 cc_prog secure -ldl
@@ -390,10 +390,44 @@ check "inherit = no: the child gets neither; other LD_PRELOAD entries stay" $([ 
 out=$(PRE_LD="$T/libharmless.so:$SO" pre "$LAZY" "$T/execsh" 2>"$T/err")
 check "inherit (default) with two preloads: the list is kept whole" $([ "$out" = "$T/libharmless.so:$SO|$LAZY" ]; echo $?) "got: $out"
 
+# === 11b. eager values stay out of exec'd children ==============================
+# A C program in eager mode has the values in its environ; each way of starting
+# a child must leave them out of the child's initial environment (its
+# /proc/PID/environ). The child has the preload too, so it still gets the
+# secret, by resolving for itself. A value the program set itself is passed on.
+sha_db=$(printf '%s' "$S_DB" | sha256sum | cut -c1-64)
+sha_own=$(printf '%s' program-own-value | sha256sum | cut -c1-64)
+for m in execve execv execvp execvpe execl execlp execle fexecve posix_spawn posix_spawnp system popen; do
+	out=$(pre "$EAGER" "$T/children" $m 2>"$T/err" | tr '\n' ' '); rc=$?
+	check "eager, $m: no secret in the child's environ, which resolves for itself" \
+		$([ "$out" = "0 $sha_db " ]; echo $?) "rc=$rc got: ${out//$sha_db/<sha of the value>}" "$(errs)"
+done
+# (the child, with the preload, then resolves Vault first, as any process does)
+for m in execve system popen posix_spawn; do
+	out=$(pre "$EAGER" "$T/children" $m own 2>"$T/err" | tr '\n' ' ')
+	check "eager, $m: the program's own DB_PASSWORD is passed in the child's environ" \
+		$([ "$out" = "1 $sha_db " ]; echo $?) "got: ${out//$sha_db/<sha of the value>}" "$(errs)"
+done
+# without the preload in the child (inherit = no) the child gets no secret at
+# all, and a value the program set itself arrives as it was set
+NOINH=$(conf noinherit 'mode = eager' 'inherit = no')
+out=$(pre "$NOINH" "$T/children" system 2>"$T/err" | tr '\n' ' ')
+sha_empty=$(printf '' | sha256sum | cut -c1-64)
+check "eager + inherit = no: the child has neither the value nor the preload" \
+	$([ "$out" = "0 $sha_empty " ]; echo $?) "got: $out" "$(errs)"
+out=$(pre "$NOINH" "$T/children" execve own 2>"$T/err" | tr '\n' ' ')
+check "eager + inherit = no: the program's own value reaches the child as set" \
+	$([ "$out" = "1 $sha_own " ]; echo $?) "got: $out" "$(errs)"
+# system() keeps its contract: exit status, 127 for a missing shell command
+printf '#include <stdlib.h>\n#include <sys/wait.h>\nint main(void){int a=system("exit 7"),b=system("no-such-cmd-vs 2>/dev/null"),c=system(0);return !(WEXITSTATUS(a)==7&&WEXITSTATUS(b)==127&&c!=0);}\n' > "$T/sysst.c"
+gcc -o "$T/sysst" "$T/sysst.c" 2>/dev/null
+pre "$EAGER" "$T/sysst" 2>"$T/err"
+check "eager, system(): exit status, 127 for a missing command, system(NULL) != 0" $? "$(errs)"
+
 # === 12. exports and link dependencies ========================================
 syms=$(nm -D --defined-only "$SO" | awk '$2 ~ /^[TtWwiDdBb]$/ {print $3}' | sed 's/@.*//' | sort | tr '\n' ' ')
-check "exports: exactly getenv secure_getenv setenv unsetenv putenv clearenv" \
-	$([ "$syms" = "clearenv getenv putenv secure_getenv setenv unsetenv " ]; echo $?) "got: $syms"
+check "exports: exactly the getenv family and the exec family" \
+	$([ "$syms" = "clearenv execl execle execlp execv execve execvp execvpe fexecve getenv pclose popen posix_spawn posix_spawnp putenv secure_getenv setenv system unsetenv " ]; echo $?) "got: $syms"
 ! ldd "$SO" | grep -Eq 'libcurl|libssl|libcrypto|libcjson'
 check "ldd: no libcurl, libssl, libcrypto or libcjson" $? "$(ldd "$SO" | tr '\n' ' ')"
 

@@ -300,6 +300,19 @@ else
 	served=$(sed -nE 's/.*"pid": ?([0-9]+).*/\1/p' "$T/dj-run.json")
 	[ -n "$served" ] && [ "$(ps -o ppid= -p "$served" | tr -d ' ')" = "$parent" ]
 	check "django: /proof was served by the reloader's re-executed child" $? "parent=$parent served=$served"
+	# The autoreloader re-executes python with os.environ, values included:
+	# the preload filters the values it placed out of that exec, and the
+	# re-executed child (which has the preload too) resolves for itself.
+	leaked=""
+	for pid in $parent $served; do
+		[ -r "/proc/$pid/environ" ] && tr '\0' '\n' < "/proc/$pid/environ" | grep -q '^VAULTSHIM_CONFIG=' ||
+			leaked+=" pid $pid: environ unreadable or without VAULTSHIM_CONFIG;"
+		for v in "${VALUES[@]}"; do
+			tr '\0' '\n' < "/proc/$pid/environ" | grep -qF -- "$v" && leaked+=" pid $pid: a value;"
+		done
+	done
+	check "django: no secret in /proc/PID/environ of the reloader or its re-executed child" \
+		$([ -n "$parent" ] && [ -n "$served" ] && [ -z "$leaked" ]; echo $?) "parent=$parent served=$served$leaked"
 	kill -TERM -- "-$grp" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do pgrep -g "$grp" >/dev/null || break; sleep 0.1; done
 	left=$(pgrep -g "$grp" | tr '\n' ' ')
