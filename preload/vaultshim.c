@@ -281,8 +281,7 @@ static char **helper_env(void)
 }
 
 typedef struct helper_result {
-	char *out;
-	size_t len, cap;
+	vs_buf out;     /* the helper's answer (holds secrets) */
 	vs_error err;   /* err.code != 0: the helper could not answer */
 } helper_result;
 
@@ -338,31 +337,22 @@ static void run_helper(helper_result *r)
 		}
 		if (pr <= 0)
 			continue;
-		if (r->len + 4096 > r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 16384;
-			char *nb;
-			if (cap > HELPER_OUTPUT_MAX || !(nb = malloc(cap))) {
-				vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper: output too large");
-				goto out;
-			}
-			if (r->out) {
-				memcpy(nb, r->out, r->len);
-				explicit_bzero(r->out, r->cap);
-				free(r->out);
-			}
-			r->out = nb;
-			r->cap = cap;
+		if (r->out.len + 4096 > HELPER_OUTPUT_MAX || !vs_buf_reserve(&r->out, 4096)) {
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper: output too large");
+			goto out;
 		}
 		{
-			ssize_t n = read(pfd[0], r->out + r->len, r->cap - r->len);
+			ssize_t n = read(pfd[0], r->out.p + r->out.len, r->out.cap - 1 - r->out.len);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				vs_fail(&r->err, VS_EX_OSERR, "resolver helper: read: %s", strerror(errno));
 				goto out;
 			}
 			if (n == 0)
 				eof = true;
-			else if (n > 0)
-				r->len += (size_t)n;
+			else if (n > 0) {
+				r->out.len += (size_t)n;
+				r->out.p[r->out.len] = '\0';
+			}
 		}
 	}
 out:
@@ -378,7 +368,7 @@ out:
 			;
 		/* a SIGCHLD handler of the program may have reaped it: the protocol's
 		 * end marker, not the status, tells whether the answer is whole */
-		if (!r->err.code && r->len == 0)
+		if (!r->err.code && r->out.len == 0)
 			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d)",
 				helper, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
@@ -403,7 +393,7 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 		return vs_fail(err, hr->err.code, "%s", hr->err.msg);
 	if (n != cfg->n_entries)
 		return vs_fail(err, VS_EX_SOFTWARE, "resolver: name count mismatch");
-	if (vs_helper_parse(cfg, hr->out, hr->len, out, &batch, err) < 0) {
+	if (vs_helper_parse(cfg, hr->out.p, hr->out.len, out, &batch, err) < 0) {
 		for (size_t i = 0; i < n; i++)
 			vs_secret_clear(&out[i]);
 		return err->code;
@@ -425,10 +415,7 @@ static void resolve_all(bool eager)
 		fprintf(stderr, "vaultshim: %s\n", err.msg);
 		_exit(err.code);
 	}
-	if (hr.out) {
-		explicit_bzero(hr.out, hr.cap);
-		free(hr.out);
-	}
+	vs_buf_free(&hr.out);
 	if (res.status) {
 		fprintf(stderr, "vaultshim: %s\n", res.message);
 		/* _exit, not exit: another thread may be mid-way through anything */

@@ -120,39 +120,75 @@ bad:
 	return -1;
 }
 
+bool vs_buf_reserve(vs_buf *b, size_t extra)
+{
+	size_t cap;
+	char *np;
+
+	if (b->oom)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	if (!(np = malloc(cap))) {
+		b->oom = true;
+		return false;
+	}
+	if (b->p) {
+		memcpy(np, b->p, b->len + 1);
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	} else {
+		np[0] = '\0';
+	}
+	b->p = np;
+	b->cap = cap;
+	return true;
+}
+
+void vs_buf_put(vs_buf *b, const void *s, size_t n)
+{
+	if (!vs_buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void vs_buf_reset(vs_buf *b)
+{
+	if (b->p) {
+		explicit_bzero(b->p, b->cap);
+		b->p[0] = '\0';
+	}
+	b->len = 0;
+	b->oom = false;
+}
+
+void vs_buf_free(vs_buf *b)
+{
+	if (b->p) {
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof *b);
+}
+
 int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
 	       vs_error *err)
 {
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
+	vs_buf b = {0};
 	int rc = VS_OK;
 
-	if (!buf) {
-		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
-		goto out;
-	}
 	for (;;) {
 		ssize_t r;
-		if (n + 1 >= cap) {
-			size_t ncap = cap * 2;
-			char *nb;
-			if (cap > max + 1) {
-				rc = vs_fail(err, VS_EX_CONFIG, "%s: file larger than %zu bytes", path, max);
-				goto out;
-			}
-			/* Grow by copy so a secret-bearing buffer never lingers in freed memory. */
-			nb = malloc(ncap);
-			if (!nb) {
-				rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
-				goto out;
-			}
-			memcpy(nb, buf, n);
-			explicit_bzero(buf, cap);
-			free(buf);
-			buf = nb;
-			cap = ncap;
+		if (!vs_buf_reserve(&b, 4096)) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
+			goto out;
 		}
-		r = read(fd, buf + n, cap - 1 - n);
+		r = read(fd, b.p + b.len, b.cap - 1 - b.len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -161,22 +197,19 @@ int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
 		}
 		if (r == 0)
 			break;
-		n += (size_t)r;
-		if (n > max) {
+		b.len += (size_t)r;
+		b.p[b.len] = '\0';
+		if (b.len > max) {
 			rc = vs_fail(err, VS_EX_CONFIG, "%s: file larger than %zu bytes", path, max);
 			goto out;
 		}
 	}
-	buf[n] = '\0';
-	*out = buf;
+	*out = b.p;
 	if (len)
-		*len = n;
-	buf = NULL;
+		*len = b.len;
+	b.p = NULL;
 out:
-	if (buf) {
-		explicit_bzero(buf, cap);
-		free(buf);
-	}
+	vs_buf_free(&b);
 	close(fd);
 	return rc;
 }

@@ -62,60 +62,6 @@ static void arena_free(vs_arena *a)
 	free(a);
 }
 
-/* ---- growable buffer used while building one value ---- */
-
-typedef struct {
-	char *p;
-	size_t len, cap;
-	bool oom;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *np;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = malloc(cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_reset(buf *b)
-{
-	if (b->p)
-		explicit_bzero(b->p, b->cap);
-	b->len = 0;
-	b->oom = false;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
-static void buf_free(buf *b)
-{
-	if (b->p) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof *b);
-}
-
 /* ---- parser state ---- */
 
 enum section { SEC_NONE, SEC_VAULT, SEC_OPTIONS, SEC_ENV };
@@ -171,7 +117,7 @@ typedef struct {
 	vs_error *err;
 	size_t entries_cap;
 	int key_line[K_COUNT];
-	buf b, tmp;
+	vs_buf b, tmp;
 } parser;
 
 static int perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -209,7 +155,7 @@ static bool comment_at(const char *start, const char *pos)
  * handling escapes; "\$" becomes the marker \x01 so that expansion treats
  * it as a literal '$'. Advances *s past the closing quote.
  */
-static int read_quoted(parser *p, const char **s, const char *end, buf *b)
+static int read_quoted(parser *p, const char **s, const char *end, vs_buf *b)
 {
 	const char *q = *s + 1;
 
@@ -231,13 +177,13 @@ static int read_quoted(parser *p, const char **s, const char *end, buf *b)
 			default:
 				return perr(p, "unknown escape '\\%c' in quoted value (use \\\\ \\\" \\n \\t \\r \\$)", q[1]);
 			}
-			buf_put(b, &c, 1);
+			vs_buf_put(b, &c, 1);
 			q += 2;
 			continue;
 		}
 		if (*q == '\x01')
 			return perr(p, "control character in quoted value");
-		buf_put(b, q, 1);
+		vs_buf_put(b, q, 1);
 		q++;
 	}
 	if (q >= end)
@@ -252,7 +198,7 @@ static int read_quoted(parser *p, const char **s, const char *end, buf *b)
  * variable without a default is an error: it would silently read the wrong
  * path (secret/app//db) instead of failing where the mistake is.
  */
-static int expand(parser *p, const char *src, size_t n, buf *out, const char *what)
+static int expand(parser *p, const char *src, size_t n, vs_buf *out, const char *what)
 {
 	size_t i = 0;
 
@@ -262,12 +208,12 @@ static int expand(parser *p, const char *src, size_t n, buf *out, const char *wh
 		char namebuf[256];
 
 		if (src[i] == '\x01') {
-			buf_put(out, "$", 1);
+			vs_buf_put(out, "$", 1);
 			i++;
 			continue;
 		}
 		if (src[i] != '$' || i + 1 >= n || src[i + 1] != '{') {
-			buf_put(out, src + i, 1);
+			vs_buf_put(out, src + i, 1);
 			i++;
 			continue;
 		}
@@ -292,9 +238,9 @@ static int expand(parser *p, const char *src, size_t n, buf *out, const char *wh
 		namebuf[name_len] = '\0';
 		val = p->env ? p->env(namebuf, p->env_ctx) : NULL;
 		if (val && *val)
-			buf_put(out, val, strlen(val));
+			vs_buf_put(out, val, strlen(val));
 		else if (def)
-			buf_put(out, def, def_len);
+			vs_buf_put(out, def, def_len);
 		else if (val)
 			; /* set but empty: expands to nothing, as in sh */
 		else
@@ -324,17 +270,17 @@ static const char *file_path(parser *p, const char *v)
 			perr(p, "'~/' in a path but HOME is not set");
 			return NULL;
 		}
-		buf_reset(&p->tmp);
-		buf_put(&p->tmp, home, strlen(home));
-		buf_put(&p->tmp, v + 1, strlen(v + 1));
+		vs_buf_reset(&p->tmp);
+		vs_buf_put(&p->tmp, home, strlen(home));
+		vs_buf_put(&p->tmp, v + 1, strlen(v + 1));
 		return p->tmp.oom ? (poom(p), NULL) : arena_dup(p, p->tmp.p, p->tmp.len);
 	}
 	slash = strrchr(p->path, '/');
 	if (v[0] == '/' || !slash)
 		return arena_dup(p, v, strlen(v));
-	buf_reset(&p->tmp);
-	buf_put(&p->tmp, p->path, (size_t)(slash - p->path) + 1);
-	buf_put(&p->tmp, v, strlen(v));
+	vs_buf_reset(&p->tmp);
+	vs_buf_put(&p->tmp, p->path, (size_t)(slash - p->path) + 1);
+	vs_buf_put(&p->tmp, v, strlen(v));
 	return p->tmp.oom ? (poom(p), NULL) : arena_dup(p, p->tmp.p, p->tmp.len);
 }
 
@@ -344,7 +290,7 @@ static int scalar_value(parser *p, const char *s, const char *end)
 	const char *start = s;
 	int rc;
 
-	buf_reset(&p->b);
+	vs_buf_reset(&p->b);
 	while (s < end && is_space(*s))
 		s++;
 	if (s < end && *s == '"') {
@@ -366,7 +312,7 @@ static int scalar_value(parser *p, const char *s, const char *end)
 			e++;
 		while (e > v && is_space(e[-1]))
 			e--;
-		buf_put(&p->b, v, (size_t)(e - v));
+		vs_buf_put(&p->b, v, (size_t)(e - v));
 	}
 	return p->b.oom ? poom(p) : 0;
 }
@@ -533,7 +479,7 @@ static int parse_entry(parser *p, const char *s, const char *end)
 	vs_config *cfg = p->cfg;
 	const char *name = s, *name_end, *ref, *ref_end, *hash, *start;
 	vs_entry e = {0};
-	buf raw = {0};
+	vs_buf raw = {0};
 	int rc = 0;
 	bool have_default = false, have_version = false, have_kv = false;
 
@@ -564,14 +510,14 @@ static int parse_entry(parser *p, const char *s, const char *end)
 	while (s < end && is_space(*s))
 		s++;
 	start = s;
-	buf_reset(&p->b);
+	vs_buf_reset(&p->b);
 	if (s < end && *s == '"') {
 		if ((rc = read_quoted(p, &s, end, &p->b)))
 			return rc;
 	} else {
 		while (s < end && !is_space(*s) && !comment_at(start, s))
 			s++;
-		buf_put(&p->b, start, (size_t)(s - start));
+		vs_buf_put(&p->b, start, (size_t)(s - start));
 	}
 	if (p->b.oom)
 		return poom(p);
@@ -623,7 +569,7 @@ static int parse_entry(parser *p, const char *s, const char *end)
 			e.required = true;
 			s += 8;
 		} else if ((size_t)(end - tok) >= 8 && !strncmp(tok, "default=", 8)) {
-			buf_reset(&p->b);
+			vs_buf_reset(&p->b);
 			s += 8;
 			if (have_default) {
 				rc = perr(p, "'default' given twice for '%s'", e.name);
@@ -640,9 +586,9 @@ static int parse_entry(parser *p, const char *s, const char *end)
 				const char *v = s;
 				while (s < end && !is_space(*s))
 					s++;
-				buf_put(&p->b, v, (size_t)(s - v));
+				vs_buf_put(&p->b, v, (size_t)(s - v));
 			}
-			buf_reset(&raw);
+			vs_buf_reset(&raw);
 			if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, &raw, "the default")))
 				goto out;
 			if (!(e.def = arena_dup(p, raw.p ? raw.p : "", raw.len))) {
@@ -709,7 +655,7 @@ static int parse_entry(parser *p, const char *s, const char *end)
 	}
 	cfg->entries[cfg->n_entries++] = e;
 out:
-	buf_free(&raw);
+	vs_buf_free(&raw);
 	return rc;
 }
 
@@ -820,8 +766,8 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 	*out = cfg;
 	cfg = NULL;
 out:
-	buf_free(&p.b);
-	buf_free(&p.tmp);
+	vs_buf_free(&p.b);
+	vs_buf_free(&p.tmp);
 	vs_config_free(cfg);
 	return rc;
 }

@@ -11,32 +11,13 @@ typedef struct {
 	int line;
 	vs_dotenv *d;
 	size_t cap, icap;
-	char *val;
-	size_t vlen, vcap;
+	vs_buf val;               /* the value being read (a secret) */
 	bool oom;
 } dparser;
 
 static void vput(dparser *p, char c)
 {
-	if (p->oom)
-		return;
-	if (p->vlen + 2 > p->vcap) {
-		size_t cap = p->vcap ? p->vcap * 2 : 128;
-		char *n = malloc(cap);
-		if (!n) {
-			p->oom = true;
-			return;
-		}
-		if (p->val) {
-			memcpy(n, p->val, p->vlen);
-			explicit_bzero(p->val, p->vcap);
-			free(p->val);
-		}
-		p->val = n;
-		p->vcap = cap;
-	}
-	p->val[p->vlen++] = c;
-	p->val[p->vlen] = '\0';
+	vs_buf_put(&p->val, &c, 1);
 }
 
 static bool sp(char c)
@@ -181,7 +162,11 @@ static int add_entry(dparser *p, const char *key, size_t klen, bool has_value,
 	memset(e, 0, sizeof *e);
 	if (!(e->key = strndup(key, klen)))
 		return -1;
-	if (has_value && !(e->value = strdup(p->val ? p->val : ""))) {
+	if (p->val.oom) {
+		free(e->key);
+		return -1;
+	}
+	if (has_value && !(e->value = strdup(p->val.p ? p->val.p : ""))) {
 		free(e->key);
 		return -1;
 	}
@@ -199,9 +184,7 @@ static void statement(dparser *p)
 	int line = p->line;
 	bool interp = false;
 
-	p->vlen = 0;
-	if (p->val)
-		p->val[0] = '\0';
+	vs_buf_reset(&p->val);
 	while (p->s < p->end && sp(*p->s))
 		p->s++;
 	if (p->s >= p->end)
@@ -266,7 +249,7 @@ static void statement(dparser *p)
 			return;
 		}
 		if (q == '"')
-			interp = looks_interpolated(p->val ? p->val : "", p->vlen);
+			interp = looks_interpolated(p->val.p ? p->val.p : "", p->val.len);
 		if (!rest_of_line_ok(p)) {
 			issue(p, line, "unexpected text after the quoted value of '%.*s'",
 			      (int)(key_end - key), key);
@@ -322,10 +305,7 @@ int vs_dotenv_parse(const char *path, const char *text, size_t len,
 	} else {
 		*out = p.d;
 	}
-	if (p.val) {
-		explicit_bzero(p.val, p.vcap);
-		free(p.val);
-	}
+	vs_buf_free(&p.val);
 	return rc;
 }
 

@@ -5,41 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	bool oom;
-} obuf;
+static void putf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void put(obuf *b, const void *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		char *np;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(np = malloc(cap))) {
-			b->oom = true;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void putf(obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void putf(obuf *b, const char *fmt, ...)
+static void putf(vs_buf *b, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -49,19 +17,19 @@ static void putf(obuf *b, const char *fmt, ...)
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		vs_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_code,
 		       const char *batch_msg, size_t *len)
 {
-	obuf b = {0};
+	vs_buf b = {0};
 
 	putf(&b, "VSR1 %zu\n", cfg->n_entries);
 	if (batch_code) {
 		putf(&b, "E %d %zu\n", batch_code, strlen(batch_msg));
-		put(&b, batch_msg, strlen(batch_msg));
-		put(&b, "\n", 1);
+		vs_buf_put(&b, batch_msg, strlen(batch_msg));
+		vs_buf_put(&b, "\n", 1);
 	} else {
 		for (size_t i = 0; i < cfg->n_entries; i++) {
 			const vs_entry *e = &cfg->entries[i];
@@ -69,23 +37,20 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 			const char *v = vs_secret_field(s, e->field);
 			if (s->code) {
 				putf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
-				put(&b, s->err, strlen(s->err));
-				put(&b, "\n", 1);
+				vs_buf_put(&b, s->err, strlen(s->err));
+				vs_buf_put(&b, "\n", 1);
 			} else if (!v) {
 				putf(&b, "n %s %.3f\n", e->name, s->ms);
 			} else {
 				putf(&b, "v %s %.3f %ld %zu\n", e->name, s->ms, s->lease_duration, strlen(v));
-				put(&b, v, strlen(v));
-				put(&b, "\n", 1);
+				vs_buf_put(&b, v, strlen(v));
+				vs_buf_put(&b, "\n", 1);
 			}
 		}
 	}
-	put(&b, "end\n", 4);
+	vs_buf_put(&b, "end\n", 4);
 	if (b.oom) {
-		if (b.p) {
-			explicit_bzero(b.p, b.cap);
-			free(b.p);
-		}
+		vs_buf_free(&b);
 		return NULL;
 	}
 	*len = b.len;

@@ -299,8 +299,7 @@ typedef struct xfer {
 	char *url;
 	char *what;          /* "GET secret/data/app", for messages and logs */
 	char *post;          /* request body (may hold credentials) */
-	char *body;
-	size_t len, cap;
+	vs_buf body;         /* the response (may hold secrets) */
 	bool too_big;
 	long status;
 	CURLcode cc;
@@ -328,29 +327,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	xfer *x = ud;
 	size_t n = size * nmemb;
 
-	if (x->len + n > VS_RESPONSE_MAX) {
+	if (x->body.len + n > VS_RESPONSE_MAX) {
 		x->too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-		char *nb;
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		if (!(nb = malloc(cap)))
-			return 0;
-		if (x->body) {
-			memcpy(nb, x->body, x->len);
-			explicit_bzero(x->body, x->cap);
-			free(x->body);
-		}
-		x->body = nb;
-		x->cap = cap;
-	}
-	memcpy(x->body + x->len, ptr, n);
-	x->len += n;
-	x->body[x->len] = '\0';
-	return n;
+	vs_buf_put(&x->body, ptr, n);
+	return x->body.oom ? 0 : n;
 }
 
 static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
@@ -405,10 +387,7 @@ static void xfer_free(client *c, xfer *x)
 		curl_slist_free_all(x->hdrs);
 	}
 	curl_slist_free_all(x->connect_to);
-	if (x->body) {
-		explicit_bzero(x->body, x->cap);
-		free(x->body);
-	}
+	vs_buf_free(&x->body);
 	vs_free_secret(x->post);
 	free(x->url);
 	free(x->what);
@@ -510,7 +489,7 @@ static int xfer_start(client *c, xfer *x)
 		conn = (long)left;
 	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)left);
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, conn);
-	x->len = 0;
+	vs_buf_reset(&x->body);
 	x->too_big = false;
 	x->status = 0;
 	x->cc = CURLE_OK;
@@ -568,7 +547,7 @@ static int follow_redirect(xfer *x)
 
 static bool is_sealed(const xfer *x)
 {
-	return x->status == 503 && x->body && strstr(x->body, "Vault is sealed");
+	return x->status == 503 && x->body.p && strstr(x->body.p, "Vault is sealed");
 }
 
 /* Transient failures worth another try: connection-level errors that are not
@@ -702,7 +681,7 @@ static void vault_errors(const xfer *x, char *out, size_t sz)
 	size_t used = 0;
 
 	out[0] = '\0';
-	if (!x->body || !(root = cJSON_ParseWithLength(x->body, x->len)))
+	if (!x->body.p || !(root = cJSON_ParseWithLength(x->body.p, x->body.len)))
 		return;
 	errs = cJSON_GetObjectItemCaseSensitive(root, "errors");
 	cJSON_ArrayForEach(e, errs) {
@@ -769,11 +748,11 @@ static int failure(const client *c, const xfer *x, char *msg, size_t sz)
 /* Parses a 2xx body; on failure writes a message and returns NULL. */
 static cJSON *parse_body(const xfer *x, char *msg, size_t sz)
 {
-	cJSON *root = x->body ? cJSON_ParseWithLength(x->body, x->len) : NULL;
+	cJSON *root = x->body.p ? cJSON_ParseWithLength(x->body.p, x->body.len) : NULL;
 	if (!root || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		snprintf(msg, sz, "%s: malformed JSON in Vault's response (HTTP %ld, %zu bytes)", x->what,
-			 x->status, x->len);
+			 x->status, x->body.len);
 		return NULL;
 	}
 	return root;
@@ -1278,7 +1257,7 @@ static void finish_read(client *c, item *it)
 		item_fail(it, failure(c, x, msg, sizeof msg), msg);
 		return;
 	}
-	switch (vs_vault_parse_read(kv, it->req.version, x->what, x->status, x->body, x->len, sec)) {
+	switch (vs_vault_parse_read(kv, it->req.version, x->what, x->status, x->body.p, x->body.len, sec)) {
 	case 0:
 		return;
 	case -1: /* an HTTP failure status: say it with Vault's own words */

@@ -73,6 +73,26 @@ int vs_open_private(const char *path, const char *what, vs_error *err);
 int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
 	       vs_error *err);
 
+/*
+ * A growable byte buffer for secrets: growing copies into a new block and
+ * clears the old one (realloc would leave a copy in freed memory), and the
+ * buffer is cleared before it is freed. p is NUL-terminated when not NULL.
+ * An allocation failure sets oom and makes further puts no-ops.
+ */
+typedef struct vs_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+} vs_buf;
+
+/* Makes room for `extra` more bytes (plus the NUL); false on failure. */
+bool vs_buf_reserve(vs_buf *b, size_t extra);
+void vs_buf_put(vs_buf *b, const void *s, size_t n);
+/* Clears the content, keeps the memory. */
+void vs_buf_reset(vs_buf *b);
+/* Clears and frees; the buffer is empty and reusable afterwards. */
+void vs_buf_free(vs_buf *b);
+
 /* explicit_bzero then free; NULL is fine. */
 void vs_free_secret(char *s);
 
