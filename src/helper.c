@@ -70,11 +70,12 @@ static int bad(vs_error *err, const char *what)
 	return -1;
 }
 
-/* Takes len bytes at *pos followed by '\n'. */
+/* Takes n bytes at *pos followed by '\n'; the check cannot wrap however
+ * large n is. */
 static char *take(const char *buf, size_t len, size_t *pos, size_t n)
 {
 	char *s;
-	if (*pos + n + 1 > len || buf[*pos + n] != '\n')
+	if (*pos > len || n >= len - *pos || buf[*pos + n] != '\n')
 		return NULL;
 	if (!(s = malloc(n + 1)))
 		return NULL;
@@ -97,7 +98,7 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 		return bad(err, "no header");
 	memcpy(hdr, buf, (size_t)l);
 	hdr[l] = '\0';
-	if (sscanf(hdr, "VSR1 %zu", &count) != 1 || count != cfg->n_entries)
+	if (strchr(hdr, '-') || sscanf(hdr, "VSR1 %zu", &count) != 1 || count != cfg->n_entries)
 		return bad(err, "header does not match the config");
 	pos = (size_t)l + 1;
 
@@ -113,6 +114,10 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 		memcpy(hdr, buf + pos, (size_t)l);
 		hdr[l] = '\0';
 		pos += (size_t)l + 1;
+		/* no header holds a '-': names are [A-Za-z0-9_] and every number is
+		 * non-negative, while sscanf's %zu would read "-1" as SIZE_MAX */
+		if (strchr(hdr, '-'))
+			return bad(err, "negative number");
 		if (!strcmp(hdr, "end")) {
 			if (i != cfg->n_entries && !*batch_code)
 				return bad(err, "missing entries");
