@@ -293,6 +293,18 @@ int vs_dotenv_parse(const char *path, const char *text, size_t len,
 		return vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		p.s += 3;
+	{
+		/* a NUL byte would cut a name or value short: the file is refused
+		 * as unparseable, as the config parser does */
+		const char *nul = memchr(text, '\0', len);
+		if (nul) {
+			int line = 1;
+			for (const char *c = text; c < nul; c++)
+				line += *c == '\n';
+			issue(&p, line, "NUL byte; the file is not parsed");
+			p.s = p.end;
+		}
+	}
 	while (p.s < p.end && !p.oom) {
 		const char *before = p.s;
 		statement(&p);

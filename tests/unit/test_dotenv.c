@@ -724,6 +724,19 @@ START_TEST(test_load_missing)
 }
 END_TEST
 
+START_TEST(test_nul_byte_refuses_the_file)
+{
+	static const char text[] = "A=1\nB=x\0y\nC=3\n";
+	vs_dotenv *d = parse_len(text, sizeof text - 1);
+
+	/* a NUL would cut a name or value short: nothing is taken, one issue */
+	ck_assert_uint_eq(d->n, 0);
+	ck_assert_uint_eq(d->n_issues, 1);
+	ck_assert_str_eq(d->issues[0], "t.env:2: NUL byte; the file is not parsed");
+	vs_dotenv_free(d);
+}
+END_TEST
+
 Suite *dotenv_suite(void)
 {
 	Suite *s = suite_create("dotenv");
@@ -777,6 +790,7 @@ Suite *dotenv_suite(void)
 	tcase_add_test(files, test_load_issues_name_path);
 	tcase_add_test(files, test_load_refuses_group_writable);
 	tcase_add_test(files, test_load_missing);
+	tcase_add_test(files, test_nul_byte_refuses_the_file);
 	suite_add_tcase(s, files);
 
 	return s;
