@@ -2,7 +2,12 @@
 # "ok N - name" / "not ok N - name" lines (tests/run counts them).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VAULTSHIM=$ROOT/build/vaultshim
+# Another build under test (tests/sanitize/asan), default build/:
+# VAULTSHIM_TEST_BUILD its directory, relative to the root; VAULTSHIM_TEST_SO
+# the preload as an LD_PRELOAD value (test_preload, test_stacks, test_soak);
+# VAULTSHIM_TEST_SO_FILE one file that works alone in a cleared environment
+# (test_migrate copies it and runs it with env -i).
+VAULTSHIM=$ROOT/${VAULTSHIM_TEST_BUILD:-build}/vaultshim
 T=$(mktemp -d /tmp/vaultshim-it.XXXXXX)
 chmod 700 "$T"
 _n=0

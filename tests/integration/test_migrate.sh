@@ -13,11 +13,11 @@ FX=$ROOT/tests/migrate
 EXPECT=(python3 "$FX/expect.py")
 skip() { echo "skip - $1"; }
 
-[ -x "$ROOT/build/vaultshim" ] && [ -f "$ROOT/build/libvaultshim.so" ] || { echo "Bail out! build first: make"; exit 1; }
+[ -x "$VAULTSHIM" ] && [ -f "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" ] || { echo "Bail out! build first: make"; exit 1; }
 # private copies: a concurrent `make` must not swap the binaries mid-run (the
 # preload finds its helper, vaultshim, beside itself)
 mkdir -p "$T/bin" "$T/log"
-cp "$ROOT/build/vaultshim" "$ROOT/build/libvaultshim.so" "$T/bin/"
+cp "$VAULTSHIM" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" "$T/bin/"
 VS=$T/bin/vaultshim
 SO=$T/bin/libvaultshim.so
 export VAULTSHIM_LIB=$SO VAULTSHIM_BIN=$VS

@@ -29,7 +29,7 @@ trap cleanup_preload EXIT
 
 skip() { echo "skip - $1"; }
 
-[ -f "$SO" ] && [ -x "$ROOT/build/vaultshim" ] || { echo "Bail out! build first: make"; exit 1; }
+[ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 
 # --- test programs ------------------------------------------------------------
 CFLAGS_T=(-std=gnu11 -O1 -g -Wall -Wextra)
@@ -274,7 +274,7 @@ else
 	chmod 755 "$SECURE_DIR"
 	install -m 644 "$T/root-token" "$SECURE_DIR/token"
 	printf '[vault]\naddress = %s\ntoken_file = %s\n[options]\nmode = lazy\nhelper = %s\n[env]\n%s\n' \
-		"$VAULT_ADDR" "$SECURE_DIR/token" "$ROOT/build/vaultshim" "$ENV_STD" > "$SECURE_DIR/app.conf"
+		"$VAULT_ADDR" "$SECURE_DIR/token" "$VAULTSHIM" "$ENV_STD" > "$SECURE_DIR/app.conf"
 	chmod 644 "$SECURE_DIR/app.conf"
 	install -m 4755 "$SO" "$SECURE_SO"
 	install -m 755 "$T/secure" "$SECURE_DIR/secure"

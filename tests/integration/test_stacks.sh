@@ -10,7 +10,9 @@
 PY=/usr/bin/python3 # Debian's flask/django/gunicorn belong to this interpreter
 EXEC=$ROOT/scripts/vaultshim-exec
 EX=$ROOT/scripts/examples
-LIB=$ROOT/build/libvaultshim.so
+LIB=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
+# another build under test: the wrapper must use it too
+[ -n "${VAULTSHIM_TEST_SO:-}" ] && export VAULTSHIM_LIB=$LIB VAULTSHIM_BIN=$VAULTSHIM
 L=$T/logs # everything the processes under test write
 mkdir -p "$L"
 
