@@ -491,6 +491,8 @@ static int parse_entry(parser *p, const char *s, const char *end)
 		s++;
 	if (s >= end || *s != '=')
 		return perr(p, "expected NAME = path#field");
+	if ((size_t)(name_end - name) > VS_NAME_MAX)
+		return perr(p, "name longer than %d characters", VS_NAME_MAX);
 	if (!vs_valid_env_name(name, (size_t)(name_end - name)))
 		return perr(p, "'%.*s' is not a valid environment variable name", (int)(name_end - name), name);
 	if (reserved_name(name, (size_t)(name_end - name)))
@@ -630,11 +632,10 @@ static int parse_entry(parser *p, const char *s, const char *end)
 				have_version = true;
 			}
 		} else {
-			const char *te = tok;
-			while (te < end && !is_space(*te))
-				te++;
-			rc = perr(p, "unknown option '%.*s' for '%s' (expected required, default=, version=, kv_version=)",
-				  (int)(te - tok), tok, e.name);
+			/* the word is not echoed: it may be the rest of an unquoted
+			 * default ("default=two words"), that is, part of a secret */
+			rc = perr(p, "unknown option after the reference of '%s' (expected required, default=, "
+				  "version=, kv_version=; quote a default that holds spaces)", e.name);
 			goto out;
 		}
 	}
@@ -781,8 +782,13 @@ int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 
 	*out = NULL;
 	fd = vs_open_private(path, "config file", err);
-	if (fd < 0)
-		return err ? err->code : VS_EX_IOERR;
+	if (fd < 0) {
+		/* a config that is missing or not a file is a config error (78)
+		 * wherever it is loaded; unsafe or unreadable ones stay 77 */
+		if (err && err->code == VS_EX_IOERR)
+			err->code = VS_EX_CONFIG;
+		return err ? err->code : VS_EX_CONFIG;
+	}
 	rc = vs_read_fd(fd, path, VS_CONFIG_MAX, &text, &len, err);
 	if (rc)
 		return rc;

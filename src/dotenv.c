@@ -229,7 +229,9 @@ static void statement(dparser *p)
 			if (add_entry(p, key, (size_t)(key_end - key), false, line, start, false))
 				p->oom = true;
 		} else {
-			issue(p, line, "expected '=' after '%.*s'", (int)(key_end - key), key);
+			/* the word is not echoed: after an unterminated quote this
+			 * line may be part of a multi-line secret */
+			issue(p, line, "expected NAME=value");
 			skip_line(p);
 		}
 		return;

@@ -13,6 +13,7 @@
 #include "vs_common.h"
 
 #define VS_CONFIG_MAX (1024 * 1024)
+#define VS_NAME_MAX 128          /* longest [env] name */
 #define VS_CONFIG_DEFAULT_PATH "/etc/vaultshim.conf"
 
 typedef enum { VS_MODE_AUTO, VS_MODE_LAZY, VS_MODE_EAGER } vs_mode;

@@ -876,8 +876,22 @@ END_TEST
 
 START_TEST(test_err_unknown_option)
 {
-	EXPECT_ERR(ENV_HDR "A = secret/a#f optional\n", 4, "unknown option 'optional'", NULL);
-	EXPECT_ERR(ENV_HDR "A = secret/a#f required=yes\n", 4, "unknown option 'required=yes'", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f optional\n", 4, "unknown option after the reference of 'A'", NULL);
+	EXPECT_ERR(ENV_HDR "A = secret/a#f required=yes\n", 4, "unknown option", "quote a default");
+}
+END_TEST
+
+START_TEST(test_err_unquoted_default_is_not_echoed)
+{
+	/* "default=two words": the second word is part of the default, i.e. of
+	 * a possible secret, and must not reach the message */
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	const char *t = ENV_HDR "A = secret/a#f default=hunter2 correct-horse\n";
+	ck_assert_int_eq(vs_config_parse("t.conf", t, strlen(t), fake_getenv, (void *)base_env, &cfg, &err), VS_EX_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "t.conf:4: unknown option"));
+	ck_assert_ptr_null(strstr(err.msg, "correct-horse"));
+	ck_assert_ptr_null(strstr(err.msg, "hunter2"));
 }
 END_TEST
 
@@ -1178,14 +1192,15 @@ START_TEST(test_load_missing_file)
 {
 	char *path = tmp_path("does-not-exist.conf");
 
-	expect_load_refused(path, VS_EX_IOERR, "config file");
+	/* a missing config is a config error (78), as the CLI and the preload say */
+	expect_load_refused(path, VS_EX_CONFIG, "config file");
 	free(path);
 }
 END_TEST
 
 START_TEST(test_load_refuses_directory)
 {
-	expect_load_refused(tmpdir, VS_EX_IOERR, "not a regular file");
+	expect_load_refused(tmpdir, VS_EX_CONFIG, "not a regular file");
 }
 END_TEST
 
@@ -1320,6 +1335,7 @@ Suite *config_suite(void)
 	tcase_add_test(entry_err, test_err_unknown_escape);
 	tcase_add_test(entry_err, test_err_text_after_quoted);
 	tcase_add_test(entry_err, test_err_unknown_option);
+	tcase_add_test(entry_err, test_err_unquoted_default_is_not_echoed);
 	tcase_add_test(entry_err, test_err_option_twice);
 	tcase_add_test(entry_err, test_err_version_zero);
 	tcase_add_test(entry_err, test_err_version_abc);

@@ -536,8 +536,10 @@ START_TEST(test_issue_key_space_value)
 	vs_dotenv *d = PARSE("# c\nKEY value\nNEXT=ok\n");
 
 	ck_assert_uint_eq(d->n_issues, 1);
-	assert_issue(d, 0, 2, "expected '='");
-	assert_issue(d, 0, 2, "KEY");
+	assert_issue(d, 0, 2, "expected NAME=value");
+	/* the line's words are not echoed: they may be part of a secret */
+	ck_assert_ptr_null(strstr(d->issues[0], "value\n"));
+	ck_assert_ptr_null(strstr(d->issues[0], "KEY"));
 	ck_assert_uint_eq(d->n, 1);
 	ck_assert_str_eq(d->entries[0].key, "NEXT");
 	ASSERT_VALUE(d, "NEXT", "ok");
@@ -564,7 +566,8 @@ START_TEST(test_issue_after_multiline)
 	vs_dotenv *d = PARSE("P=\"a\nb\nc\"\nbad line here\nQ=1\n");
 
 	ck_assert_uint_eq(d->n_issues, 1);
-	assert_issue(d, 0, 4, "expected '='");
+	assert_issue(d, 0, 4, "expected NAME=value");
+	ck_assert_ptr_null(strstr(d->issues[0], "bad"));
 	ASSERT_VALUE(d, "Q", "1");
 	ck_assert_int_eq(entry(d, "Q")->line, 5);
 	vs_dotenv_free(d);
