@@ -180,15 +180,11 @@ static uint32_t hash_name(const char *s, size_t len)
 	return h * 2246822519u;
 }
 
-static mapped *lookup(const char *name)
+static mapped *lookup_len(const char *name, size_t len)
 {
-	size_t len;
 	uint32_t h;
 
-	if (!slots)
-		return NULL;
-	len = strlen(name);
-	if (!len || !(len_mask & (1ULL << (len < 63 ? len : 63))))
+	if (!slots || !len || !(len_mask & (1ULL << (len < 63 ? len : 63))))
 		return NULL;
 	h = hash_name(name, len);
 	for (uint32_t i = h & slot_mask;; i = (i + 1) & slot_mask) {
@@ -202,6 +198,11 @@ static mapped *lookup(const char *name)
 	}
 }
 
+static mapped *lookup(const char *name)
+{
+	return lookup_len(name, strlen(name));
+}
+
 static void deferred_init(void);
 static void prime_exec_hooks(void);
 
@@ -209,16 +210,11 @@ static void prime_exec_hooks(void);
 static void mark_written(const char *name, size_t len)
 {
 	mapped *m;
-	char buf[256];
 
 	/* a write before the config is loaded must still be remembered */
 	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if (!slots || len == 0 || len >= sizeof buf)
-		return;
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	if ((m = lookup(buf)))
+	if ((m = lookup_len(name, len)))
 		atomic_store(&m->overridden, true);
 }
 
@@ -455,14 +451,18 @@ static void ensure_resolved(void)
 
 /* fork while another thread resolves: hold the lock across fork so the child
  * gets either no resolution or a whole one, and a usable mutex. */
+static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&resolve_lock);
+	pthread_mutex_lock(&popen_lock);
 }
 
 static void atfork_release(void)
 {
+	pthread_mutex_unlock(&popen_lock);
 	pthread_mutex_unlock(&resolve_lock);
 	pthread_mutex_unlock(&init_lock);
 }
@@ -638,15 +638,20 @@ static void *real_execvpe, *real_fexecve, *real_spawn, *real_spawnp, *real_pclos
 		}                                                              \
 	} while (0)
 
-/* The system call itself, as libc's execve: no lookup, safe in a vfork child. */
-static int sys_execve(const char *path, char *const argv[], char *const envp[])
+/* The next execve: a later preload's hook when one was found (looked up at
+ * start only then, or when the config loads), else the system call itself,
+ * which is all libc's execve is — no lookup, safe in a vfork child. */
+static void *real_execve;
+
+static int next_execve(const char *path, char *const argv[], char *const envp[])
 {
-	return (int)syscall(SYS_execve, path, argv, envp);
+	execve_fn f = (execve_fn)real_execve;
+	return f ? f(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, sys_execve(path, argv, env_));
+	WITH_ENV(envp, next_execve(path, argv, env_));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -675,6 +680,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
  * vfork child it could wait forever on the loader's lock). */
 static void prime_exec_hooks(void)
 {
+	next_fn(&real_execve, "execve", (void *)execve);
 	next_fn(&real_execvpe, "execvpe", (void *)execvpe);
 	next_fn(&real_fexecve, "fexecve", (void *)fexecve);
 	next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
@@ -742,6 +748,13 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
  * environment. glibc's own system() spawns internally, out of any hook's
  * reach, so it is used only when nothing was placed.
  */
+/* Concurrent system() calls: the first in saves SIGINT/SIGQUIT and ignores
+ * them, the last out restores them (a per-call save would let the last call
+ * restore another call's SIG_IGN for good). */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
+static int system_active;
+static struct sigaction system_old_int, system_old_quit;
+
 EXPORT int system(const char *cmd)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
@@ -756,8 +769,14 @@ EXPORT int system(const char *cmd)
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
+	pthread_mutex_lock(&system_lock);
+	if (system_active++ == 0) {
+		sigaction(SIGINT, &ign, &system_old_int);
+		sigaction(SIGQUIT, &ign, &system_old_quit);
+	}
+	old_int = system_old_int;
+	old_quit = system_old_quit;
+	pthread_mutex_unlock(&system_lock);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&defaults);
 	if (old_int.sa_handler != SIG_IGN)
@@ -779,8 +798,12 @@ EXPORT int system(const char *cmd)
 	} else {
 		status = W_EXITCODE(127, 0);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
+	pthread_mutex_lock(&system_lock);
+	if (--system_active == 0) {
+		sigaction(SIGINT, &system_old_int, NULL);
+		sigaction(SIGQUIT, &system_old_quit, NULL);
+	}
+	pthread_mutex_unlock(&system_lock);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return status;
 }
@@ -791,7 +814,6 @@ static struct popened {
 	pid_t pid;
 	struct popened *next;
 } *popened;
-static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 EXPORT FILE *popen(const char *cmd, const char *mode)
 {
@@ -1127,7 +1149,7 @@ static int quick_scan(const char *path, quick *q)
 {
 	char buf[2048];
 	size_t have = 0;
-	bool in_options = false, eof = false;
+	bool in_options = false, eof = false, first = true;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 
 	memset(q, 0, sizeof *q);
@@ -1143,6 +1165,13 @@ static int quick_scan(const char *path, quick *q)
 			}
 			eof = r == 0;
 			have += (size_t)r;
+			/* a UTF-8 BOM, which the full parser skips too */
+			if (first && have >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+				have -= 3;
+				memmove(buf, buf + 3, have);
+			}
+			if (have >= 3 || eof)
+				first = false;
 		}
 		nl = memchr(buf, '\n', have);
 		if (!nl && !eof) {
@@ -1163,6 +1192,22 @@ static int quick_scan(const char *path, quick *q)
 	}
 	close(fd);
 	return rc;
+}
+
+/* LD_PRELOAD is a list: when another object is in it, its execve hook (if
+ * any) must still run, so the constructor finds it at once, outside any
+ * vfork child; alone, execve is the bare system call. */
+static bool another_preload(void)
+{
+	const char *lp = scan_environ("LD_PRELOAD");
+	size_t first;
+
+	if (!lp)
+		return false;
+	lp += strspn(lp, ": ");
+	first = strcspn(lp, ": ");
+	lp += first;
+	return lp[strspn(lp, ": ")] != '\0';
 }
 
 /* Nothing more to do: getenv goes straight to libc from now on. */
@@ -1189,6 +1234,8 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		return;
 	}
 	in_hook++;
+	if (another_preload())
+		next_fn(&real_execve, "execve", (void *)execve);
 	vs_log_init(scan_environ("VAULTSHIM_LOG"));
 	path = scan_environ("VAULTSHIM_CONFIG");
 	if (!path || !*path) {

@@ -424,6 +424,38 @@ gcc -o "$T/sysst" "$T/sysst.c" 2>/dev/null
 pre "$EAGER" "$T/sysst" 2>"$T/err"
 check "eager, system(): exit status, 127 for a missing command, system(NULL) != 0" $? "$(errs)"
 
+# two threads in system() at once: the caller's SIGINT handler is back
+# afterwards (each call saving and restoring on its own would leave SIG_IGN)
+out=$(pre "$AUTO" /usr/bin/python3 -c '
+import os, signal, threading
+assert os.environ.get("DB_PASSWORD")
+t = [threading.Thread(target=os.system, args=("sleep 0.3",)) for _ in range(2)]
+for x in t: x.start()
+for x in t: x.join()
+print("kept" if signal.getsignal(signal.SIGINT) is signal.default_int_handler else "lost")' 2>"$T/err")
+check "eager, two concurrent system(): the SIGINT handler is restored" $([ "$out" = kept ]; echo $?) "got: $out" "$(errs)"
+# another preload after ours keeps its execve hook (LD_PRELOAD is a list)
+printf '#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <stdio.h>\nint execve(const char *p, char *const a[], char *const e[]){fprintf(stderr,"second-hook %%s\\n",p);int(*f)(const char*,char*const*,char*const*)=dlsym(RTLD_NEXT,"execve");return f(p,a,e);}\n' > "$T/hook2.c"
+gcc -shared -fPIC -o "$T/libhook2.so" "$T/hook2.c" -ldl 2>/dev/null
+PRE_LD="$SO:$T/libhook2.so" pre "$EAGER" "$T/children" execve >/dev/null 2>"$T/err"
+grep -qx 'second-hook /bin/sh' "$T/err"
+check "execve reaches the next preload's hook (eager mode)" $? "$(errs)"
+# and with no config at all (no VAULTSHIM_CONFIG, no /etc/vaultshim.conf)
+if [ ! -e /etc/vaultshim.conf ]; then
+	timeout 20 env -u VAULTSHIM_CONFIG LD_PRELOAD="$SO:$T/libhook2.so" "$T/children" execve own >/dev/null 2>"$T/err"
+	grep -qx 'second-hook /bin/sh' "$T/err"
+	check "execve reaches the next preload's hook (no config)" $? "$(errs)"
+else
+	skip "execve chaining without a config: /etc/vaultshim.conf exists on this machine"
+fi
+# a config beginning with a UTF-8 BOM: [options] still read before main
+# (the probe reads environ without any getenv, as a runtime that copies it does)
+printf '\xef\xbb\xbf' > "$T/bom.conf"; cat "$EAGER" >> "$T/bom.conf"; chmod 600 "$T/bom.conf"
+printf '#include <stdio.h>\n#include <string.h>\nextern char **environ;\nint main(void){for(char**e=environ;*e;e++)if(!strncmp(*e,"DB_PASSWORD=",12)){puts("in environ");return 0;}puts("absent");return 0;}\n' > "$T/snap.c"
+gcc -o "$T/snap" "$T/snap.c"
+out=$(pre "$T/bom.conf" "$T/snap" 2>"$T/err")
+check "a config with a BOM: mode = eager still applies before main" $([ "$out" = "in environ" ]; echo $?) "got: $out" "$(errs)"
+
 # === 12. exports and link dependencies ========================================
 syms=$(nm -D --defined-only "$SO" | awk '$2 ~ /^[TtWwiDdBb]$/ {print $3}' | sed 's/@.*//' | sort | tr '\n' ' ')
 check "exports: exactly the getenv family and the exec family" \
