@@ -103,10 +103,14 @@ fresh() {
 }
 # untouched NAME FILE ORIG_SUM: the file has its original bytes and no backup appeared
 untouched() {
+	local rc base
+	base=$(basename "$2")
 	[ "$(sum "$2")" = "$3" ]
-	check "$1: $(basename "$2") unchanged" $?
+	rc=$?
+	check "$1: $base unchanged" $rc
 	[ "$(nbackups "$2")" = 0 ]
-	check "$1: no backup of $(basename "$2")" $? "$(nbackups "$2") backups"
+	rc=$?
+	check "$1: no backup of $base" $rc "$(nbackups "$2") backups"
 }
 
 # --- fixtures -------------------------------------------------------------------
@@ -529,7 +533,8 @@ check "12 --strip of a symlinked .env strips its target (or refuses)" $? "rc=$rc
 # --- 9. values never printed ------------------------------------------------------------------
 for fx in nasty crlf flask; do
 	"${EXPECT[@]}" leaks $fx "$T"/log/*.out "$T"/log/*.err >"$T/leak.diag" 2>&1
-	check "9 no $fx secret value in the stdout/stderr of any migrate run ($(ls "$T"/log | wc -l) files)" $? "$(cat "$T/leak.diag")"
+	rc=$?
+	check "9 no $fx secret value in the stdout/stderr of any migrate run ($(ls "$T"/log | wc -l) files)" $rc "$(cat "$T/leak.diag")"
 done
 ! grep -qF "$ROOT_TOKEN" "$T"/log/*
 check "9 the token is never printed" $?
