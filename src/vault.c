@@ -31,6 +31,11 @@ static void zero_free(void *p)
 static void global_init_once(void)
 {
 	cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = zero_free};
+	struct timespec ts;
+
+	/* retries of many processes started together must not fall in step */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	srand((unsigned)getpid() ^ (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	cJSON_InitHooks(&hooks);
 }
@@ -342,8 +347,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 
 	if (n > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
 		long secs = strtol(buf + 12, NULL, 10);
-		if (secs > 0)
-			x->retry_after_ms = secs * 1000;
+		if (secs > 0) /* capped: the deadline bounds any wait anyway */
+			x->retry_after_ms = (secs > 3600 ? 3600 : secs) * 1000;
 	}
 	return n;
 }
@@ -394,6 +399,17 @@ static void xfer_free(client *c, xfer *x)
 	free(x);
 }
 
+/* curl_slist_append returns NULL on failure and the list is then lost (with
+ * the token in it): keep it on x so xfer_free clears it either way. */
+static int add_header(xfer *x, const char *h)
+{
+	struct curl_slist *l = curl_slist_append(x->hdrs, h);
+	if (!l)
+		return -1;
+	x->hdrs = l;
+	return 0;
+}
+
 static xfer *xfer_new(client *c, const char *method, const char *path, const char *query,
 		      char *post_body, bool with_token)
 {
@@ -410,22 +426,27 @@ static xfer *xfer_new(client *c, const char *method, const char *path, const cha
 	    asprintf(&x->what, "%s %s", method, path) < 0 || !(x->h = curl_easy_init()))
 		goto fail;
 
-	x->hdrs = curl_slist_append(NULL, "X-Vault-Request: true");
+	if (add_header(x, "X-Vault-Request: true") < 0)
+		goto fail;
 	if (with_token && c->token) {
+		int r;
 		if (asprintf(&hdr, "X-Vault-Token: %s", c->token) < 0)
 			goto fail;
-		x->hdrs = curl_slist_append(x->hdrs, hdr);
+		r = add_header(x, hdr);
 		vs_free_secret(hdr);
+		if (r < 0)
+			goto fail;
 	}
 	if (s->namespace_) {
+		int r;
 		if (asprintf(&hdr, "X-Vault-Namespace: %s", s->namespace_) < 0)
 			goto fail;
-		x->hdrs = curl_slist_append(x->hdrs, hdr);
+		r = add_header(x, hdr);
 		free(hdr);
+		if (r < 0)
+			goto fail;
 	}
-	if (post_body)
-		x->hdrs = curl_slist_append(x->hdrs, "Content-Type: application/json");
-	if (!x->hdrs)
+	if (post_body && add_header(x, "Content-Type: application/json") < 0)
 		goto fail;
 
 	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
@@ -978,14 +999,18 @@ static size_t first_seg_len(const char *p)
 	return s ? (size_t)(s - p) : strlen(p);
 }
 
+static void sec_fail(vs_secret *sec, int code, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof sec->err - 1);
+	sec->code = code;
+	memcpy(sec->err, msg, n);
+	sec->err[n] = '\0';
+}
+
 static void item_fail(item *it, int code, const char *msg)
 {
-	size_t n = strnlen(msg, sizeof it->sec.err - 1);
-
 	it->failed = true;
-	it->sec.code = code;
-	memcpy(it->sec.err, msg, n);
-	it->sec.err[n] = '\0';
+	sec_fail(&it->sec, code, msg);
 }
 
 static int detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *nm)
@@ -1144,6 +1169,7 @@ static int take_fields(vs_secret *sec, const cJSON *data)
 		if (cJSON_IsNull(f) || !f->string)
 			continue;
 		o = &sec->fields[sec->n_fields];
+		o->json = !cJSON_IsString(f);
 		if (!(o->key = strdup(f->string)) || !(o->value = json_value_string(f))) {
 			free(o->key);
 			o->key = NULL;
@@ -1162,14 +1188,6 @@ static long json_long(const cJSON *v)
 	if (!(d >= 0))
 		return 0;
 	return d > 1e15 ? (long)1e15 : (long)d;
-}
-
-static void sec_fail(vs_secret *sec, int code, const char *msg)
-{
-	size_t n = strnlen(msg, sizeof sec->err - 1);
-	sec->code = code;
-	memcpy(sec->err, msg, n);
-	sec->err[n] = '\0';
 }
 
 int vs_vault_parse_read(int kv, int version, const char *what, long status, const char *body,
@@ -1283,10 +1301,12 @@ static int copy_secret(vs_secret *dst, const vs_secret *src)
 		if (!(dst->fields = calloc(src->n_fields, sizeof *dst->fields)))
 			return -1;
 		for (size_t i = 0; i < src->n_fields; i++) {
-			if (!(dst->fields[i].key = strdup(src->fields[i].key)) ||
-			    !(dst->fields[i].value = strdup(src->fields[i].value)))
+			dst->fields[i].json = src->fields[i].json;
+			if (!(dst->fields[i].key = strdup(src->fields[i].key)))
 				return -1;
 			dst->n_fields++;
+			if (!(dst->fields[i].value = strdup(src->fields[i].value)))
+				return -1;
 		}
 	}
 	return 0;
@@ -1426,10 +1446,18 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		/* The login's token was revoked or expired while we used it: log in
 		 * once more and redo only what it spoiled. */
 		vs_log(VS_LOG_INFO, "the %s login token became invalid; logging in again", vs_auth_name(s->auth));
-		vs_free_secret(login_token);
-		login_token = NULL;
-		if ((rc = login(c, &login_token, err)))
-			goto out;
+		{
+			char *fresh = NULL;
+			vs_error lerr = {0};
+			if (login(c, &fresh, &lerr)) {
+				/* keep what the first round read; the spoiled reads keep
+				 * their 403 and the failed login is said once */
+				vs_log(VS_LOG_WARN, "logging in again failed: %s", lerr.msg);
+				break;
+			}
+			vs_free_secret(login_token);
+			login_token = fresh;
+		}
 		c->token = login_token;
 		for (size_t i = 0; i < ni; i++) {
 			item *it = &items[i];
@@ -1506,8 +1534,13 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 	data = it.kind == K_KV2 ? cJSON_AddObjectToObject(root, "data") : root;
 	if (it.kind == K_KV2 && cas >= 0)
 		cJSON_AddNumberToObject(cJSON_AddObjectToObject(root, "options"), "cas", (double)cas);
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddStringToObject(data, fields[i].key, fields[i].value);
+	for (size_t i = 0; i < n; i++) {
+		/* a number, bool or object read from Vault goes back as it was */
+		cJSON *v = fields[i].json ? cJSON_Parse(fields[i].value) : NULL;
+		if (!v)
+			v = cJSON_CreateString(fields[i].value);
+		cJSON_AddItemToObject(data, fields[i].key, v);
+	}
 	if (it.kind == K_KV2) {
 		size_t ml = it.mount ? strlen(it.mount) : first_seg_len(path) + 1;
 		if (strlen(path) <= ml) {

@@ -69,6 +69,7 @@ typedef struct vs_vault_req {
 typedef struct vs_field {
 	char *key;
 	char *value;            /* strings as-is; numbers, bools, objects as JSON */
+	bool json;              /* value is JSON text (not a string): written back as such */
 } vs_field;
 
 typedef struct vs_secret {
