@@ -446,8 +446,33 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 	char *lines = NULL, *newcfg = NULL, *stripped = NULL;
 	size_t lines_len = 0;
 	vs_config *check_cfg = NULL;
-	int rc;
+	int rc = 0;
 
+	/* the destination must be a path the config can map, before anything
+	 * is read or written */
+	{
+		FILE *f;
+		char *text = NULL;
+		size_t tl = 0;
+		vs_config *probe = NULL;
+		if (!(f = open_memstream(&text, &tl))) {
+			rc = fail(VS_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		fputs("[env]\nPROBE = ", f);
+		put_ref(f, o->path, "PROBE");
+		fputc('\n', f);
+		fclose(f);
+		if (vs_config_parse("--path", text, tl, no_env, NULL, &probe, &err)) {
+			/* "--path:2: reason" -> "--path: reason" */
+			const char *reason = strstr(err.msg, ": ");
+			rc = fail(VS_EX_USAGE, "--path '%s': %s", o->path, reason ? reason + 2 : err.msg);
+		}
+		vs_config_free(probe);
+		free(text);
+		if (rc)
+			goto out;
+	}
 	if ((rc = read_env_file(&st)) || (rc = choose(&st)))
 		goto out;
 	if ((rc = vs_vault_settings_init(&st.vs, conn, vs_libc_getenv, NULL, &err))) {
@@ -520,7 +545,8 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		}
 		for (size_t j = 0; j < st.n; j++)
 			if (is_migrated(&st.picks[j]))
-				fields[nf++] = (vs_field){(char *)st.picks[j].name, (char *)st.picks[j].value};
+				fields[nf++] = (vs_field){.key = (char *)st.picks[j].name,
+							  .value = (char *)st.picks[j].value};
 		/* check-and-set against the version seen: 0 when there is none, the
 		 * deleted or destroyed latest version's number when that is all */
 		rc = vs_vault_kv_write(&st.vs, o->path, 0, fields, nf, st.cur.kv_version_no, &err);

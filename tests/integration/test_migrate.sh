@@ -530,6 +530,24 @@ check "12 --strip of a symlinked .env strips its target (or refuses)" $? "rc=$rc
 	"link.env is $( [ -L "$d/link.env" ] && echo a symlink || echo "no longer a symlink")" \
 	"target still holds the value: $(grep -c linked-secret-value "$d/real/.env.production")"
 
+# --- 13. review findings: the path is checked first; other fields keep their types ------------
+d=$T/c13; mkdir -p "$d"
+printf 'C13_TOKEN=c13-value-for-types\n' > "$d/t.env"
+ctl DELETE counters
+mig c13-badpath --env-file "$d/t.env" --path 'secret/c13//x' --all --yes
+n=$(curl -s "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+grep -q "^vaultshim: migrate: --path 'secret/c13//x': .*empty segment" "$T/log/c13-badpath.err"
+check "13 a --path the config cannot map is refused (64) before any request" $(( rc != 64 || n != 0 || $? )) \
+	"rc=$rc requests=$n $(err c13-badpath)"
+vapi POST /v1/secret/data/c13/typed '{"data":{"port":5432,"nested":{"a":1},"flag":true,"ratio":0.5}}' >/dev/null
+mig c13-types --env-file "$d/t.env" --path secret/c13/typed --all --yes
+vapi GET /v1/secret/data/c13/typed | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]["data"]
+assert d["port"] == 5432 and d["nested"] == {"a": 1} and d["flag"] is True and d["ratio"] == 0.5, d
+assert d["C13_TOKEN"] == "c13-value-for-types"'
+check "13 fields already in the secret keep their JSON types (number, object, bool)" $(( rc || $? )) "rc=$rc $(err c13-types)"
+
 # --- 9. values never printed ------------------------------------------------------------------
 for fx in nasty crlf flask; do
 	"${EXPECT[@]}" leaks $fx "$T"/log/*.out "$T"/log/*.err >"$T/leak.diag" 2>&1
