@@ -444,7 +444,7 @@ static int set_key(parser *p, enum key k, const char *v)
 	return 0;
 }
 
-static bool reserved_name(const char *s, size_t n)
+bool vs_reserved_name(const char *s, size_t n)
 {
 	return (n >= 6 && !memcmp(s, "VAULT_", 6)) ||
 	       (n >= 10 && !memcmp(s, "VAULTSHIM_", 10)) ||
@@ -495,7 +495,7 @@ static int parse_entry(parser *p, const char *s, const char *end)
 		return perr(p, "name longer than %d characters", VS_NAME_MAX);
 	if (!vs_valid_env_name(name, (size_t)(name_end - name)))
 		return perr(p, "'%.*s' is not a valid environment variable name", (int)(name_end - name), name);
-	if (reserved_name(name, (size_t)(name_end - name)))
+	if (vs_reserved_name(name, (size_t)(name_end - name)))
 		return perr(p, "'%.*s' is reserved (names starting with VAULT_, VAULTSHIM_ or LD_ configure vaultshim itself)",
 			    (int)(name_end - name), name);
 	for (size_t i = 0; i < cfg->n_entries; i++)

@@ -175,7 +175,7 @@ static int choose(state *st)
 			snprintf(p->note, sizeof p->note, "no value ('%s' alone on its line)", e->key), p->action = A_SKIP;
 		else if (!vs_valid_env_name(e->key, strlen(e->key)))
 			snprintf(p->note, sizeof p->note, "not a valid environment variable name"), p->action = A_SKIP;
-		else if (!strncmp(e->key, "VAULT_", 6) || !strncmp(e->key, "VAULTSHIM_", 10) || !strncmp(e->key, "LD_", 3))
+		else if (vs_reserved_name(e->key, strlen(e->key)))
 			snprintf(p->note, sizeof p->note, "reserved name (configures vaultshim itself)"), p->action = A_SKIP;
 		else if (e->interpolation && !named)
 			snprintf(p->note, sizeof p->note, "holds ${...} or $(...), which python-dotenv may expand; "

@@ -106,6 +106,10 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 		   vs_config **out, vs_error *err);
 
+/* True for names vaultshim keeps for itself (VAULT_*, VAULTSHIM_*, LD_*):
+ * they configure it, so they cannot be mapped. */
+bool vs_reserved_name(const char *name, size_t len);
+
 /* Returns the entry named `name` (exact match), or NULL. */
 const vs_entry *vs_config_find(const vs_config *cfg, const char *name);
 
