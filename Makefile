@@ -35,7 +35,7 @@ HEADERS := $(wildcard src/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
-.PHONY: all test run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
+.PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 
@@ -97,6 +97,10 @@ bench: deps
 
 run-bench: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	tests/bench/run
+
+# Against a real Vault: VAULT_ADDR and VAULT_TOKEN must point at one.
+test-live: all
+	tests/live/run
 
 # Robustness: libFuzzer targets (clang) run for a bounded time each
 # (FUZZ_SECONDS), the whole suite under AddressSanitizer + UBSan, and the
