@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "envfile.h"
+
 extern char **environ;
 
 static volatile unsigned long sink;
@@ -41,37 +43,6 @@ __attribute__((noinline)) void bench_loop(const char *name, long n)
 		acc += (unsigned long)v;
 	}
 	sink = acc;
-}
-
-static char **read_env(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char **env = NULL, *line = NULL;
-	size_t n = 0, cap = 0, len = 0;
-	ssize_t got;
-
-	if (!f)
-		return NULL;
-	while ((got = getline(&line, &len, f)) > 0) {
-		if (line[got - 1] == '\n')
-			line[--got] = '\0';
-		if (!got)
-			continue;
-		if (n + 2 > cap) {
-			cap = cap ? cap * 2 : 64;
-			if (!(env = realloc(env, cap * sizeof *env)))
-				return NULL;
-		}
-		if (!(env[n++] = strdup(line)))
-			return NULL;
-	}
-	free(line);
-	fclose(f);
-	if (!env)
-		env = calloc(1, sizeof *env);
-	else
-		env[n] = NULL;
-	return env;
 }
 
 static double now_ns(void)

@@ -10,42 +10,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "mallocboot.h"
+
 #ifndef HOOK_NAME
 #define HOOK_NAME "DB_PASSWORD"
 #endif
 
-static void *(*real_malloc)(size_t);
-static void (*real_free)(void *);
-static _Alignas(16) char boot[65536];
-static size_t boot_used;
-static __thread int resolving_self;
 volatile size_t mallochook_hits;
-
-static void *boot_alloc(size_t n)
-{
-	void *p;
-	n = (n + 15) & ~(size_t)15;
-	if (boot_used + n > sizeof boot)
-		return NULL;
-	p = boot + boot_used;
-	boot_used += n;
-	return p;
-}
 
 void *malloc(size_t n)
 {
-	if (!real_malloc) {
-		void *f;
-		if (resolving_self)
-			return boot_alloc(n);
-		resolving_self = 1;
-		f = dlsym(RTLD_NEXT, "malloc");
-		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-		resolving_self = 0;
-		if (!f)
-			return boot_alloc(n);
-		real_malloc = (void *(*)(size_t))f;
-	}
+	if (!boot_resolve())
+		return boot_alloc(n);
 	/* the point of this library: getenv of a mapped name from inside malloc */
 	if (getenv(HOOK_NAME))
 		mallochook_hits++;
@@ -54,13 +30,5 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-	if ((char *)p >= boot && (char *)p < boot + sizeof boot)
-		return;
-	if (!real_free) {
-		if (resolving_self)
-			return;
-		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-	}
-	if (real_free)
-		real_free(p);
+	boot_free(p);
 }

@@ -18,40 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *(*real_malloc)(size_t);
-static void (*real_free)(void *);
-static _Alignas(16) char boot[65536];
-static size_t boot_used;
-static int resolving;
+#include "../programs/mallocboot.h"
+
 static volatile int armed;
 static const char *volatile hook_name;
 static volatile size_t hook_calls; /* mallocs inside main's getenv */
 
-static void *boot_alloc(size_t n)
-{
-	void *p;
-	n = (n + 15) & ~(size_t)15;
-	if (boot_used + n > sizeof boot)
-		return NULL;
-	p = boot + boot_used;
-	boot_used += n;
-	return p;
-}
-
 void *malloc(size_t n)
 {
-	if (!real_malloc) {
-		void *f;
-		if (resolving)
-			return boot_alloc(n);
-		resolving = 1;
-		f = dlsym(RTLD_NEXT, "malloc");
-		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-		resolving = 0;
-		if (!f)
-			return boot_alloc(n);
-		real_malloc = (void *(*)(size_t))f;
-	}
+	if (!boot_resolve())
+		return boot_alloc(n);
 	if (armed) {
 		hook_calls++;
 		(void)getenv(hook_name);
@@ -61,12 +37,7 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-	if ((char *)p >= boot && (char *)p < boot + sizeof boot)
-		return;
-	if (!real_free)
-		real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-	if (real_free)
-		real_free(p);
+	boot_free(p);
 }
 
 int main(int argc, char **argv)

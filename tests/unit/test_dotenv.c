@@ -4,10 +4,10 @@
  */
 #define _GNU_SOURCE
 #include "suites.h"
+#include "tmpdir.h"
 #include "vs_dotenv.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,25 +615,12 @@ static char tmpdir[64];
 
 static void files_setup(void)
 {
-	strcpy(tmpdir, "/tmp/vs-dotenv-test-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	tmpdir_make(tmpdir, sizeof tmpdir, "vs-dotenv-test");
 }
 
 static void files_teardown(void)
 {
-	if (tmpdir[0])
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(tmpdir);
 }
 
 static char *write_env(const char *name, const char *text, mode_t mode)
