@@ -484,17 +484,18 @@ static char *approle_setup(void)
 	return rid;
 }
 
-/* POSTs with X-Vault-Wrap-TTL through curl's command line (the harness has no header hook). */
-static char *wrapped_secret_id(void)
+/* POSTs body to path with X-Vault-Wrap-TTL (through curl's command line: the
+ * harness has no header hook) and returns the wrapping token. */
+static char *wrapped_post(const char *path, const char *body)
 {
 	char cmd[1024], out[256] = "";
 	FILE *f;
 
 	snprintf(cmd, sizeof cmd,
-		 "curl -s -X POST -H 'X-Vault-Token: %s' -H 'X-Vault-Wrap-TTL: 300' -d '{}' "
-		 "%s/v1/auth/approle/role/web/secret-id | python3 -c "
+		 "curl -s -X POST -H 'X-Vault-Token: %s' -H 'X-Vault-Wrap-TTL: 300' -d '%s' "
+		 "%s/v1/%s | python3 -c "
 		 "'import json,sys; print(json.load(sys.stdin)[\"wrap_info\"][\"token\"])'",
-		 ds.token, ds.addr);
+		 ds.token, body, ds.addr, path);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(out, sizeof out, f));
@@ -511,7 +512,7 @@ START_TEST(approle_wrapped_secret_id)
 	vs_vault_stats st;
 	vs_error err = {0};
 	char conf[1024], rid_path[128], sid_path[128];
-	char *rid = approle_setup(), *wrap = wrapped_secret_id();
+	char *rid = approle_setup(), *wrap = wrapped_post("auth/approle/role/web/secret-id", "{}");
 
 	snprintf(rid_path, sizeof rid_path, "%s/role-id", pki);
 	snprintf(sid_path, sizeof sid_path, "%s/secret-id", pki);
@@ -542,20 +543,10 @@ START_TEST(wrapped_token)
 	vs_vault_settings s;
 	vs_secret sec;
 	vs_error err = {0};
-	char conf[512], cmd[1024], wrap[256] = "";
-	FILE *f;
+	char conf[512], *wrap;
 
 	ds_put_v2(&ds, "secret/wt/app", "{\"k\":\"via-wrapped-token\"}");
-	snprintf(cmd, sizeof cmd,
-		 "curl -s -X POST -H 'X-Vault-Token: %s' -H 'X-Vault-Wrap-TTL: 300' -d '{\"policies\":[\"root\"]}' "
-		 "%s/v1/auth/token/create | python3 -c "
-		 "'import json,sys; print(json.load(sys.stdin)[\"wrap_info\"][\"token\"])'",
-		 ds.token, ds.addr);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(wrap, sizeof wrap, f));
-	pclose(f);
-	wrap[strcspn(wrap, "\n")] = '\0';
+	wrap = wrapped_post("auth/token/create", "{\"policies\":[\"root\"]}");
 	snprintf(conf, sizeof conf, "address = %s\ntoken_file = %s\ntoken_wrapped = yes\n", ds.addr, token_file(wrap));
 	settings(&s, conf);
 	ck_assert_int_eq(read1(&s, "secret/wt/app", &sec, NULL, &err), 0);
@@ -563,6 +554,7 @@ START_TEST(wrapped_token)
 	ck_assert_str_eq(vs_secret_field(&sec, "k"), "via-wrapped-token");
 	vs_secret_clear(&sec);
 	vs_vault_settings_clear(&s);
+	free(wrap);
 }
 END_TEST
 
