@@ -1,7 +1,8 @@
 /*
  * libvaultshim.so — stands in for getenv/secure_getenv so that mapped names
  * resolve from Vault, and tracks setenv/unsetenv/putenv/clearenv so that a
- * program's own later writes win.
+ * program's own later writes win. What children get: exec.c; the
+ * resolution handed down a process tree: handoff.c.
  *
  * lazy:  the first getenv of a mapped name resolves every mapping once; the
  *        values are interned for the life of the process and never enter
@@ -15,7 +16,7 @@
  * "Pitfalls", for the constraints each piece below answers.
  */
 #define _GNU_SOURCE
-#include "vs_config.h"
+#include "preload.h"
 #include "vs_helper.h"
 #include "vs_log.h"
 #include "vs_resolve.h"
@@ -43,7 +44,9 @@
 #define HELPER_GRACE_MS 3000L  /* process start-up on top of the Vault deadline */
 
 /* Executables whose runtime copies environ at start: auto mode goes eager. */
-static const char default_eager[] = "python*,perl*,bash,sh,dash,ash,zsh,ksh*,mksh,java";
+/* jspawnhelper relays the JVM's environment to Java's children: eager, so a
+ * name missing from what it relays is a removal (exec.c). */
+static const char default_eager[] = "python*,perl*,bash,sh,dash,ash,zsh,ksh*,mksh,java,jspawnhelper";
 
 extern char **environ;
 
@@ -59,19 +62,19 @@ static unsetenv_fn real_unsetenv;
 static putenv_fn real_putenv;
 static clearenv_fn real_clearenv;
 
-typedef struct mapped {
-	const char *name;
-	size_t len;
-	char *value;              /* interned: never freed (callers keep pointers) */
-	atomic_bool overridden;   /* the program wrote this name itself */
-	char *placed;             /* eager: the value put in environ (never freed) */
-} mapped;
-
-static vs_config *cfg;
-static mapped *map;           /* cfg->n_entries, in config order */
+static vs_config *cfg;        /* NULL in a process served by the hand-off */
+mapped *vs_map;               /* the mapped names (config order) */
+size_t vs_n_map;
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
-static size_t n_placed;       /* eager: values placed in environ */
 static uint32_t slot_mask;
+/* the config this process serves: a string of the initial environment,
+ * which lives as long as the process; set by the constructor */
+const char *vs_config_path;
+bool vs_inherit = true;
+const char *vs_preload_value;
+/* [options] mode and eager_programs, for the hand-off this process writes */
+static int opt_mode;
+static const char *opt_eager = "";
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
  * Until the config is loaded every bit is set (all to the slow path): that
  * is the static initial value, so the constructor need not write it. */
@@ -86,14 +89,11 @@ static uint64_t len_mask;
 
 enum { ST_OFF = 1, ST_PENDING = 0, ST_READY = 2 };
 static atomic_int state = ST_PENDING; /* config not loaded yet */
-/* for the deferred load: a string of the initial environment, which lives
- * as long as the process */
-static const char *config_path;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool secure_mode;
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
-static atomic_int resolved;   /* 1 once the values are interned */
+atomic_int vs_resolved;       /* 1 once the values are interned */
 
 /* Re-entrancy guard: anything called while resolving (malloc, posix_spawn,
  * the dynamic loader, logging) may call getenv again; such calls go straight
@@ -153,6 +153,13 @@ static void resolve_libc_getenv(void)
 	}
 }
 
+void *vs_next_fn(void **slot, const char *name, void *self)
+{
+	if (!*slot)
+		*slot = next_symbol(name, self);
+	return *slot;
+}
+
 /* setenv & co. are resolved on first use. */
 static setenv_fn libc_setenv(void)
 {
@@ -180,7 +187,7 @@ static uint32_t hash_name(const char *s, size_t len)
 	return h * 2246822519u;
 }
 
-static mapped *lookup_len(const char *name, size_t len)
+mapped *vs_lookup_len(const char *name, size_t len)
 {
 	uint32_t h;
 
@@ -192,7 +199,7 @@ static mapped *lookup_len(const char *name, size_t len)
 		mapped *m;
 		if (!s)
 			return NULL;
-		m = &map[s - 1];
+		m = &vs_map[s - 1];
 		if (m->len == len && !memcmp(m->name, name, len))
 			return m;
 	}
@@ -200,11 +207,10 @@ static mapped *lookup_len(const char *name, size_t len)
 
 static mapped *lookup(const char *name)
 {
-	return lookup_len(name, strlen(name));
+	return vs_lookup_len(name, strlen(name));
 }
 
 static void deferred_init(void);
-static void prime_exec_hooks(void);
 
 /* Names the program writes: from then on its own value wins over Vault. */
 static void mark_written(const char *name, size_t len)
@@ -214,7 +220,7 @@ static void mark_written(const char *name, size_t len)
 	/* a write before the config is loaded must still be remembered */
 	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if ((m = lookup_len(name, len)))
+	if ((m = vs_lookup_len(name, len)))
 		atomic_store(&m->overridden, true);
 }
 
@@ -249,7 +255,7 @@ static long deadline_ms(void)
 	long ms = VS_DEFAULT_TIMEOUT_MS;
 	const char *v;
 
-	if (cfg->vault.timeout_ms > 0)
+	if (cfg && cfg->vault.timeout_ms > 0)
 		ms = cfg->vault.timeout_ms;
 	else if ((v = libc_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
 		long t;
@@ -397,9 +403,35 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	return batch;
 }
 
-/* Resolves every mapping once. Policy failure: one line, then exit with the
- * sysexits code, before the program can act on a missing secret. */
-static void resolve_all(bool eager)
+/* The config, loaded when this process must resolve (a process served by
+ * the hand-off has not read it). false when this user cannot read it (a
+ * child that dropped its privileges): one warning, and the mapped names
+ * answer from the environment. Any other failure: one line, then exit. */
+static bool need_config(const char *path)
+{
+	static atomic_bool warned;
+	vs_error err = {0};
+
+	if (cfg)
+		return true;
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 && errno == EACCES) {
+		if (!atomic_exchange(&warned, true))
+			fprintf(stderr,
+				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
+				path, (unsigned)geteuid());
+		return false;
+	}
+	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
+		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
+		_exit(err.code);
+	}
+	return true;
+}
+
+/* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
+ * exit with the sysexits code, before the program can act on a missing
+ * secret. */
+static void resolve_all(void)
 {
 	helper_result hr = {0};
 	fetch_ctx fc = {&hr};
@@ -417,52 +449,130 @@ static void resolve_all(bool eager)
 		/* _exit, not exit: another thread may be mid-way through anything */
 		_exit(res.status);
 	}
+	/* by name: a config edited since the hand-off was written may order
+	 * its entries differently */
 	for (size_t i = 0; i < res.n; i++) {
 		const vs_value *v = &res.values[i];
-		if (eager) {
-			/* env-sourced names are in environ already; real_setenv so it
-			 * does not count as the program's own write */
-			if (v->value && v->source != VS_SRC_ENV &&
-			    libc_setenv()(map[i].name, v->value, 1) == 0) {
-				/* remembered so exec'd children do not inherit it */
-				map[i].placed = strdup(v->value);
-				n_placed += map[i].placed != NULL;
-			}
-		} else if (v->value) {
-			map[i].value = strdup(v->value);
+		mapped *m = lookup(v->entry->name);
+		if (m && v->value) {
+			m->from_env = v->source == VS_SRC_ENV;
+			m->value = strdup(v->value);
 		}
 	}
 	vs_resolution_clear(&res);
 }
 
+/* Writes names, options and (with values) the values for the tree. */
+static void publish(bool values)
+{
+	const char **names = calloc(vs_n_map + 1, sizeof *names);
+	const char **vals = calloc(vs_n_map + 1, sizeof *vals);
+	bool *fe = calloc(vs_n_map + 1, sizeof *fe);
+
+	if (names && vals && fe) {
+		for (size_t i = 0; i < vs_n_map; i++) {
+			names[i] = vs_map[i].name;
+			vals[i] = vs_map[i].value;
+			fe[i] = vs_map[i].from_env;
+		}
+		if (vs_handoff_write(vs_config_path, opt_mode, vs_inherit, opt_eager, vs_n_map, names,
+				     values ? vals : NULL, fe) != 0)
+			vs_log(VS_LOG_DEBUG, "could not write the hand-off; children resolve for themselves");
+	}
+	free(names);
+	free(vals);
+	free(fe);
+}
+
+/* Takes the values of a resolved snapshot, whose buffer then lives as long
+ * as the process (the values are interned). */
+static bool adopt(const vs_snapshot *s)
+{
+	if (!s->resolved)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		mapped *m = lookup(s->names[i]);
+		if (m && s->values[i]) {
+			m->from_env = s->from_env[i];
+			m->value = (char *)s->values[i];
+		}
+	}
+	return true;
+}
+
+/* The values, once for the tree: from the hand-off when another process
+ * of the tree has resolved, else resolved here (siblings wait on the
+ * hand-off's lock meanwhile) and handed down. */
+static void resolve_tree(void)
+{
+	vs_snapshot snap;
+	int lk = -1;
+
+	if (vs_ho.fd >= 0) {
+		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
+		if (vs_handoff_read(&snap) == 0) {
+			if (adopt(&snap)) {
+				vs_log(VS_LOG_DEBUG, "values from the hand-off");
+				vs_handoff_unlock(lk);
+				return;
+			}
+			vs_snapshot_free(&snap);
+		}
+	}
+	if (need_config(vs_config_path)) {
+		resolve_all();
+		if (lk >= 0)
+			publish(true);
+	} else {
+		for (size_t i = 0; i < vs_n_map; i++)
+			atomic_store(&vs_map[i].overridden, true);
+	}
+	vs_handoff_unlock(lk);
+}
+
 static void ensure_resolved(void)
 {
-	if (atomic_load_explicit(&resolved, memory_order_acquire))
+	if (atomic_load_explicit(&vs_resolved, memory_order_acquire))
 		return;
 	in_hook++;
 	pthread_mutex_lock(&resolve_lock);
-	if (!atomic_load_explicit(&resolved, memory_order_relaxed)) {
-		resolve_all(false);
-		atomic_store_explicit(&resolved, 1, memory_order_release);
+	if (!atomic_load_explicit(&vs_resolved, memory_order_relaxed)) {
+		resolve_tree();
+		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
 	}
 	pthread_mutex_unlock(&resolve_lock);
 	in_hook--;
 }
 
+/* eager: the values of names the tree left alone go into environ, for
+ * runtimes that copy it; libc's setenv, so it is not the program's write */
+static void place_values(void)
+{
+	for (size_t i = 0; i < vs_n_map; i++) {
+		mapped *m = &vs_map[i];
+		const char *cur;
+		if (!m->value || atomic_load(&m->overridden))
+			continue;
+		cur = libc_getenv(m->name);
+		if (cur && !strcmp(cur, m->value))
+			continue; /* there already (the launch environment's value) */
+		if (libc_setenv()(m->name, m->value, 1) == 0)
+			m->placed = true;
+	}
+}
+
 /* fork while another thread resolves: hold the lock across fork so the child
  * gets either no resolution or a whole one, and a usable mutex. */
-static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&resolve_lock);
-	pthread_mutex_lock(&popen_lock);
+	pthread_mutex_lock(&vs_popen_lock);
 }
 
 static void atfork_release(void)
 {
-	pthread_mutex_unlock(&popen_lock);
+	pthread_mutex_unlock(&vs_popen_lock);
 	pthread_mutex_unlock(&resolve_lock);
 	pthread_mutex_unlock(&init_lock);
 }
@@ -474,7 +584,7 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 	if (in_hook)
 		return libc_getenv(name);
 	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING) {
-		if (!config_path) /* before our constructor: plain environ */
+		if (!vs_config_path) /* before our constructor: plain environ */
 			return scan_environ(name);
 		deferred_init();
 	}
@@ -489,6 +599,9 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 	if (!m || atomic_load_explicit(&m->overridden, memory_order_relaxed))
 		return real_getenv(name);
 	ensure_resolved();
+	/* a child that cannot read the config answers from environ */
+	if (atomic_load_explicit(&m->overridden, memory_order_relaxed))
+		return real_getenv(name);
 	return m->value;
 }
 
@@ -515,9 +628,30 @@ EXPORT char *secure_getenv(const char *name)
 	return getenv(name);
 }
 
+/*
+ * A program that sets a name to the very value it is served (git exports
+ * GIT_AUTHOR_NAME again for its hooks) changes nothing it could see: the
+ * name stays served and the value stays out of environ, so nothing that
+ * copies environ hands it on; children are served it through the hand-off.
+ */
+static bool reexport(const char *name, size_t len, const char *value)
+{
+	mapped *m;
+
+	if (in_hook || !value || !atomic_load_explicit(&vs_resolved, memory_order_acquire))
+		return false;
+	m = vs_lookup_len(name, len);
+	return m && m->value && !m->placed && !m->from_env && !atomic_load(&m->overridden) &&
+	       !strcmp(value, m->value);
+}
+
 EXPORT int setenv(const char *name, const char *value, int overwrite)
 {
-	int rc = libc_setenv()(name, value, overwrite);
+	int rc;
+
+	if (name && reexport(name, strlen(name), value))
+		return 0;
+	rc = libc_setenv()(name, value, overwrite);
 
 	if (rc == 0)
 		mark_written(name, strlen(name));
@@ -538,6 +672,11 @@ EXPORT int putenv(char *string)
 	int rc;
 	if (!real_putenv)
 		real_putenv = (putenv_fn)next_symbol("putenv", (void *)putenv);
+	{
+		const char *eq = strchr(string, '=');
+		if (eq && reexport(string, (size_t)(eq - string), eq + 1))
+			return 0;
+	}
 	rc = real_putenv(string);
 	if (rc == 0) {
 		const char *eq = strchr(string, '=');
@@ -554,344 +693,10 @@ EXPORT int clearenv(void)
 	rc = real_clearenv();
 	if (rc == 0 && !in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if (rc == 0 && map)
-		for (size_t i = 0; i < cfg->n_entries; i++)
-			atomic_store(&map[i].overridden, true);
+	if (rc == 0 && vs_map)
+		for (size_t i = 0; i < vs_n_map; i++)
+			atomic_store(&vs_map[i].overridden, true);
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* exec'd children                                                     */
-
-/*
- * In eager mode the values sit in environ, and every exec would hand them to
- * the child, whose /proc/PID/environ anyone with the right uid can read. The
- * exec family, posix_spawn and system/popen get the environment without the
- * values the preload placed (same name, same value: an entry the program
- * wrote itself stays). A child that has the preload resolves for itself.
- *
- * The filtered array lives on the caller's stack: execve may be called in a
- * vfork child (CPython's subprocess does), where malloc is not safe.
- */
-#define MAX_STACK_ENV 16384
-
-static bool placed_entry(const char *e)
-{
-	for (size_t i = 0; cfg && i < cfg->n_entries; i++) {
-		const mapped *m = &map[i];
-		if (m->placed && !strncmp(e, m->name, m->len) && e[m->len] == '=' &&
-		    !strcmp(e + m->len + 1, m->placed))
-			return true;
-	}
-	return false;
-}
-
-static size_t env_count(char *const *envp)
-{
-	size_t n = 0;
-	while (envp && envp[n])
-		n++;
-	return n;
-}
-
-/* Copies envp into out (room for env_count + 1) without the placed values. */
-static char **filter_env(char *const *envp, char **out)
-{
-	size_t j = 0;
-	for (size_t i = 0; envp && envp[i]; i++)
-		if (!placed_entry(envp[i]))
-			out[j++] = envp[i];
-	out[j] = NULL;
-	return out;
-}
-
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*system_fn)(const char *);
-typedef FILE *(*popen_fn)(const char *, const char *);
-static void *real_system, *real_popen;
-typedef int (*fexecve_fn)(int, char *const[], char *const[]);
-typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-			const posix_spawnattr_t *, char *const[], char *const[]);
-typedef int (*pclose_fn)(FILE *);
-
-static void *next_fn(void **slot, const char *name, void *self)
-{
-	if (!*slot)
-		*slot = next_symbol(name, self);
-	return *slot;
-}
-
-static void *real_execvpe, *real_fexecve, *real_spawn, *real_spawnp, *real_pclose;
-
-/* Calls the real exec/spawn with envp filtered when values were placed. The
- * stack array is sized here, in the caller of the real function. */
-#define WITH_ENV(envp, call)                                                   \
-	do {                                                                   \
-		size_t n_ = n_placed ? env_count(envp) : 0;                    \
-		if (!n_placed || n_ > MAX_STACK_ENV) {                         \
-			char *const *env_ = (envp);                            \
-			return call;                                           \
-		} else {                                                       \
-			char *buf_[n_ + 1];                                    \
-			char *const *env_ = filter_env((envp), buf_);          \
-			return call;                                           \
-		}                                                              \
-	} while (0)
-
-/* The next execve: a later preload's hook when one was found (looked up at
- * start only then, or when the config loads), else the system call itself,
- * which is all libc's execve is — no lookup, safe in a vfork child. */
-static void *real_execve;
-
-static int next_execve(const char *path, char *const argv[], char *const envp[])
-{
-	execve_fn f = (execve_fn)real_execve;
-	return f ? f(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
-}
-
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{
-	WITH_ENV(envp, next_execve(path, argv, env_));
-}
-
-EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	execve_fn f = (execve_fn)next_fn(&real_execvpe, "execvpe", (void *)execvpe);
-	WITH_ENV(envp, f(file, argv, env_));
-}
-
-EXPORT int execv(const char *path, char *const argv[])
-{
-	return execve(path, argv, environ);
-}
-
-EXPORT int execvp(const char *file, char *const argv[])
-{
-	return execvpe(file, argv, environ);
-}
-
-EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{
-	fexecve_fn f = (fexecve_fn)next_fn(&real_fexecve, "fexecve", (void *)fexecve);
-	WITH_ENV(envp, f(fd, argv, env_));
-}
-
-/* Looked up when the config is loaded, so no hook needs dlsym later (in a
- * vfork child it could wait forever on the loader's lock). */
-static void prime_exec_hooks(void)
-{
-	next_fn(&real_execve, "execve", (void *)execve);
-	next_fn(&real_execvpe, "execvpe", (void *)execvpe);
-	next_fn(&real_fexecve, "fexecve", (void *)fexecve);
-	next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
-	next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
-	next_fn(&real_system, "system", (void *)system);
-	next_fn(&real_popen, "popen", (void *)popen);
-	next_fn(&real_pclose, "pclose", (void *)pclose);
-}
-
-/* The execl family: collect the arguments, then the matching execv*. */
-#define COLLECT_ARGS(arg0, ap, argv, extra)                                    \
-	size_t argc_ = 1;                                                      \
-	va_start(ap, arg0);                                                    \
-	while (va_arg(ap, char *))                                             \
-		argc_++;                                                       \
-	va_end(ap);                                                            \
-	char *argv[argc_ + 1];                                                 \
-	va_start(ap, arg0);                                                    \
-	argv[0] = (char *)(arg0);                                              \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                                 \
-		argv[i_] = va_arg(ap, char *);                                 \
-	extra;                                                                 \
-	va_end(ap)
-
-EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execve(path, argv, environ);
-}
-
-EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execvpe(file, argv, environ);
-}
-
-EXPORT int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	char *const *envp;
-	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
-	return execve(path, argv, envp);
-}
-
-EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{
-	spawn_fn f = (spawn_fn)next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
-	WITH_ENV(envp, f(pid, path, fa, attr, argv, env_));
-}
-
-EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{
-	spawn_fn f = (spawn_fn)next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
-	WITH_ENV(envp, f(pid, file, fa, attr, argv, env_));
-}
-
-/*
- * system() as POSIX describes it — /bin/sh -c, SIGCHLD blocked and SIGINT,
- * SIGQUIT ignored in the caller while it waits, the child with default
- * dispositions and the caller's mask — spawned with the filtered
- * environment. glibc's own system() spawns internally, out of any hook's
- * reach, so it is used only when nothing was placed.
- */
-/* Concurrent system() calls: the first in saves SIGINT/SIGQUIT and ignores
- * them, the last out restores them (a per-call save would let the last call
- * restore another call's SIG_IGN for good). */
-static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
-static int system_active;
-static struct sigaction system_old_int, system_old_quit;
-
-EXPORT int system(const char *cmd)
-{
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
-	sigset_t block, old_mask, defaults;
-	posix_spawnattr_t attr;
-	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
-	int status = -1, err;
-	pid_t pid;
-
-	if (!n_placed || !cmd)
-		return ((system_fn)next_fn(&real_system, "system", (void *)system))(cmd);
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	pthread_mutex_lock(&system_lock);
-	if (system_active++ == 0) {
-		sigaction(SIGINT, &ign, &system_old_int);
-		sigaction(SIGQUIT, &ign, &system_old_quit);
-	}
-	old_int = system_old_int;
-	old_quit = system_old_quit;
-	pthread_mutex_unlock(&system_lock);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&defaults);
-	if (old_int.sa_handler != SIG_IGN)
-		sigaddset(&defaults, SIGINT);
-	if (old_quit.sa_handler != SIG_IGN)
-		sigaddset(&defaults, SIGQUIT);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setsigmask(&attr, &old_mask);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (err == 0) {
-		while (waitpid(pid, &status, 0) < 0) {
-			if (errno != EINTR) {
-				status = -1;
-				break;
-			}
-		}
-	} else {
-		status = W_EXITCODE(127, 0);
-	}
-	pthread_mutex_lock(&system_lock);
-	if (--system_active == 0) {
-		sigaction(SIGINT, &system_old_int, NULL);
-		sigaction(SIGQUIT, &system_old_quit, NULL);
-	}
-	pthread_mutex_unlock(&system_lock);
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	return status;
-}
-
-/* popen()/pclose() over posix_spawn: the streams this opened, with their pid. */
-static struct popened {
-	FILE *f;
-	pid_t pid;
-	struct popened *next;
-} *popened;
-
-EXPORT FILE *popen(const char *cmd, const char *mode)
-{
-	posix_spawn_file_actions_t fa;
-	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
-	bool reading, cloexec;
-	struct popened *p;
-	int fds[2], err;
-	pid_t pid;
-	FILE *f;
-
-	if (!n_placed)
-		return ((popen_fn)next_fn(&real_popen, "popen", (void *)popen))(cmd, mode);
-	if (!mode || (mode[0] != 'r' && mode[0] != 'w') || (mode[1] && strcmp(mode + 1, "e"))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	reading = mode[0] == 'r';
-	cloexec = mode[1] == 'e';
-	if (!(p = calloc(1, sizeof *p)) || pipe2(fds, O_CLOEXEC) < 0) {
-		free(p);
-		return NULL;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[reading ? 1 : 0], reading ? 1 : 0);
-	/* POSIX: streams of earlier popen() calls are closed in the new child */
-	pthread_mutex_lock(&popen_lock);
-	for (struct popened *q = popened; q; q = q->next)
-		posix_spawn_file_actions_addclose(&fa, fileno(q->f));
-	err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[reading ? 1 : 0]);
-	if (err || !(f = fdopen(fds[reading ? 0 : 1], reading ? "r" : "w"))) {
-		pthread_mutex_unlock(&popen_lock);
-		if (!err) {
-			close(fds[reading ? 0 : 1]);
-			waitpid(pid, NULL, 0);
-		} else {
-			close(fds[reading ? 0 : 1]);
-			errno = err;
-		}
-		free(p);
-		return NULL;
-	}
-	if (!cloexec)
-		fcntl(fileno(f), F_SETFD, 0);
-	p->f = f;
-	p->pid = pid;
-	p->next = popened;
-	popened = p;
-	pthread_mutex_unlock(&popen_lock);
-	return f;
-}
-
-EXPORT int pclose(FILE *f)
-{
-	struct popened **pp, *p = NULL;
-	int status;
-
-	pthread_mutex_lock(&popen_lock);
-	for (pp = &popened; *pp; pp = &(*pp)->next)
-		if ((*pp)->f == f) {
-			p = *pp;
-			*pp = p->next;
-			break;
-		}
-	pthread_mutex_unlock(&popen_lock);
-	if (!p)
-		return ((pclose_fn)next_fn(&real_pclose, "pclose", (void *)pclose))(f);
-	fclose(f);
-	while (waitpid(p->pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
-	}
-	free(p);
-	return status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -980,33 +785,43 @@ static void drop_inheritance(void)
 	}
 }
 
-/* Builds the name index and the filters that go with it (the second-byte
- * filter directly: only the slow path reads it, after the load). */
-static int build_index(uint64_t *new_filter)
+/* Builds the name index over names[0..n) (which live as long as the
+ * process) and the filters that go with it (the second-byte filter
+ * directly: only the slow path reads it, after the load). */
+static int build_index(const char *const *names, size_t n, uint64_t *new_filter)
 {
-	size_t n = cfg->n_entries, cap = 16;
+	size_t cap = 16;
 
 	while (cap < n * 2)
 		cap *= 2;
-	map = calloc(n, sizeof *map);
+	vs_map = calloc(n, sizeof *vs_map);
 	slots = calloc(cap, sizeof *slots);
-	if (!map || !slots)
+	if (!vs_map || !slots)
 		return -1;
 	slot_mask = (uint32_t)(cap - 1);
 	memset(new_filter, 0, sizeof filter);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(cfg->entries[i].name);
-		uint32_t h = hash_name(cfg->entries[i].name, len), s;
-		unsigned char c0 = (unsigned char)cfg->entries[i].name[0];
-		unsigned char c1 = (unsigned char)cfg->entries[i].name[1];
-		map[i].name = cfg->entries[i].name;
-		map[i].len = len;
+		size_t len = strlen(names[i]);
+		uint32_t h = hash_name(names[i], len), s;
+		unsigned char c0 = (unsigned char)names[i][0];
+		unsigned char c1 = (unsigned char)names[i][1];
+		vs_map[i].name = names[i];
+		vs_map[i].len = len;
 		len_mask |= 1ULL << (len < 63 ? len : 63);
 		for (s = h & slot_mask; slots[s]; s = (s + 1) & slot_mask)
 			;
 		slots[s] = (uint32_t)i + 1;
 		new_filter[c0 >> 6] |= 1ULL << (c0 & 63);
 		filter2[c0][c1 >> 6] |= 1ULL << (c1 & 63);
+	}
+	vs_n_map = n;
+	/* what each mapped name held in environ at start: an entry passed on
+	 * unchanged keeps this process's choice for the child (exec.c) */
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		mapped *m = eq ? vs_lookup_len(*e, (size_t)(eq - *e)) : NULL;
+		if (m && !m->initial)
+			m->initial = eq + 1;
 	}
 	return 0;
 }
@@ -1026,47 +841,101 @@ static vs_mode env_mode(bool *set)
 	_exit(VS_EX_USAGE);
 }
 
-/* Loads the config and makes the preload ready: lazy (index and filter) or
- * eager (values placed in environ). Config errors: one line, then exit. */
-static void full_init(const char *path)
+/* The mode for this launch: VAULTSHIM_MODE (set by vaultshim-exec --mode)
+ * is an explicit choice and wins over the config's. */
+static bool eager_for(int config_mode, const char *eager_programs)
 {
-	uint64_t new_filter[4];
-	vs_error err = {0};
-	vs_mode mode;
 	bool mode_set;
+	vs_mode mode = env_mode(&mode_set);
 
-	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
-		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
-		_exit(err.code);
-	}
-	if (!cfg->n_entries)
-		goto off;
-	/* VAULTSHIM_MODE (set by vaultshim-exec --mode) is an explicit choice
-	 * for this launch and wins over the config's mode */
-	mode = env_mode(&mode_set);
 	if (!mode_set)
-		mode = cfg->options.mode;
-	if (!cfg->options.inherit)
-		drop_inheritance();
-	if (build_index(new_filter) < 0) {
-		fprintf(stderr, "vaultshim: out of memory\n");
-		_exit(VS_EX_SOFTWARE);
-	}
-	prime_exec_hooks();
-	if (mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager(cfg->options.eager_programs))) {
-		/* values go into environ now; getenv then answers from environ, and
-		 * the program's own writes need no tracking */
-		resolve_all(true);
-		atomic_store(&resolved, 1);
-		vs_log(VS_LOG_DEBUG, "eager mode: %zu names placed in the environment", cfg->n_entries);
-		goto off;
+		mode = (vs_mode)config_mode;
+	return mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager(eager_programs));
+}
+
+/* Index built: serve lazily (filter on) or eagerly (values in environ now;
+ * getenv then answers from environ). */
+static void start(bool eager, const uint64_t *new_filter)
+{
+	vs_prime_exec_hooks();
+	if (eager) {
+		ensure_resolved();
+		place_values();
+		vs_log(VS_LOG_DEBUG, "eager mode: %zu names mapped", vs_n_map);
+		memset(filter, 0, sizeof filter);
+		return;
 	}
 	for (size_t i = 0; i < 4; i++)
 		filter[i] = new_filter[i];
-	vs_log(VS_LOG_DEBUG, "lazy mode: %zu names mapped", cfg->n_entries);
-	return;
-off:
-	memset(filter, 0, sizeof filter);
+	vs_log(VS_LOG_DEBUG, "lazy mode: %zu names mapped", vs_n_map);
+}
+
+static void die_oom(void)
+{
+	fprintf(stderr, "vaultshim: out of memory\n");
+	_exit(VS_EX_SOFTWARE);
+}
+
+/* The first process of a tree: loads the config, starts the hand-off for
+ * its descendants and makes the preload ready. Config errors: one line,
+ * then exit. */
+static void full_init(const char *path)
+{
+	uint64_t new_filter[4];
+	const char **names;
+
+	if (!need_config(path) || !cfg->n_entries) {
+		memset(filter, 0, sizeof filter);
+		return;
+	}
+	opt_mode = (int)cfg->options.mode;
+	opt_eager = cfg->options.eager_programs ? cfg->options.eager_programs : "";
+	vs_inherit = cfg->options.inherit;
+	if (!vs_inherit)
+		drop_inheritance();
+	if (!(names = calloc(cfg->n_entries, sizeof *names)))
+		die_oom();
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		names[i] = cfg->entries[i].name;
+	if (build_index(names, cfg->n_entries, new_filter) < 0)
+		die_oom();
+	free(names);
+	/* children without the preload need no hand-off (inherit = no) */
+	if (vs_inherit && vs_handoff_create() == 0)
+		publish(false);
+	start(eager_for(opt_mode, opt_eager), new_filter);
+}
+
+/*
+ * A process of a tree: names, options and, once some process of the tree
+ * has resolved, the values come from the hand-off; the config is not read.
+ * false when the hand-off is not for this process (another config).
+ */
+static bool handoff_init(const char *path)
+{
+	uint64_t new_filter[4];
+	vs_snapshot snap;
+
+	if (vs_handoff_read(&snap) != 0)
+		return false;
+	if (strcmp(snap.config_path, path) || !snap.n) {
+		vs_snapshot_free(&snap);
+		return false;
+	}
+	resolve_libc_getenv();
+	/* snap's strings are the index's names from now on: never freed */
+	opt_mode = snap.mode;
+	opt_eager = snap.eager_programs;
+	vs_inherit = snap.inherit;
+	if (build_index(snap.names, snap.n, new_filter) < 0)
+		die_oom();
+	for (size_t i = 0; i < vs_n_map; i++)
+		if (vs_mask_bit(vs_ho.mask, i))
+			atomic_store(&vs_map[i].overridden, true);
+	if (adopt(&snap))
+		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
+	start(eager_for(opt_mode, opt_eager), new_filter);
+	return true;
 }
 
 /* The first getenv that passes the (all-ones) filter loads the config. */
@@ -1074,14 +943,20 @@ static void deferred_init(void)
 {
 	in_hook++;
 	pthread_mutex_lock(&init_lock);
-	/* config_path is unset before our constructor ran: nothing to load yet */
-	if (config_path && atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+	/* vs_config_path is unset before our constructor ran: nothing to load yet */
+	if (vs_config_path && atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
 		resolve_libc_getenv();
-		full_init(config_path);
+		full_init(vs_config_path);
 		atomic_store_explicit(&state, ST_READY, memory_order_release);
 	}
 	pthread_mutex_unlock(&init_lock);
 	in_hook--;
+}
+
+void vs_ensure_loaded(void)
+{
+	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		deferred_init();
 }
 
 typedef struct quick {
@@ -1231,11 +1106,14 @@ __attribute__((constructor)) static void vaultshim_init(void)
 	if (getauxval(AT_SECURE)) {
 		secure_mode = true;
 		switch_off();
+		/* nor does it hand a tree's values on */
+		if (vs_handoff_attach(scan_environ("VAULTSHIM_HANDOFF")) == 0)
+			vs_handoff_drop();
 		return;
 	}
 	in_hook++;
 	if (another_preload())
-		next_fn(&real_execve, "execve", (void *)execve);
+		vs_next_fn(&vs_real_execve, "execve", (void *)execve);
 	vs_log_init(scan_environ("VAULTSHIM_LOG"));
 	path = scan_environ("VAULTSHIM_CONFIG");
 	if (!path || !*path) {
@@ -1247,6 +1125,16 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	vs_config_path = path;
+	vs_preload_value = scan_environ("LD_PRELOAD");
+	/* a process of a tree: everything comes from the hand-off */
+	if (vs_handoff_attach(scan_environ("VAULTSHIM_HANDOFF")) == 0) {
+		if (handoff_init(path)) {
+			atomic_store(&state, ST_READY);
+			goto out;
+		}
+		vs_handoff_drop(); /* another config's: not ours to pass on */
+	}
 	mode = env_mode(&mode_set);
 	now = mode_set ? mode == VS_MODE_EAGER : false;
 	if (!now && quick_scan(path, &q) < 0) {
@@ -1263,7 +1151,6 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		full_init(path);
 		atomic_store(&state, ST_READY);
 	} else {
-		config_path = path;
 		vs_log(VS_LOG_DEBUG, "config load deferred to the first getenv");
 	}
 out:

@@ -1,0 +1,738 @@
+/*
+ * exec.c — what a child is given: the exec family, execveat, fexecve,
+ * posix_spawn(p), system, popen and wordexp.
+ *
+ * The process-tree rule, applied to the envp of every child:
+ * - an entry NAME=value where value is the value this process serves (from
+ *   Vault, a .env file or a default) is removed: the child is served it
+ *   through the hand-off instead, so it is in no /proc/PID/environ;
+ * - any other entry of a mapped name is the tree's own choice and stays as
+ *   it is; so does the absence of a name this process had in environ (an
+ *   eager process's placed values, the launch environment's), which is a
+ *   removal (`unset X`, `env -u X`, an explicit environment without it);
+ * - the choices travel in VAULTSHIM_HANDOFF (see handoff.c) as a mask, so
+ *   the child knows which names to serve and which to leave to environ.
+ * When a served value was passed explicitly in an environment that leaves
+ * out LD_PRELOAD, the preload, the config and the hand-off are added for
+ * that child, which is then served the value.
+ *
+ * The child's array lives on the caller's stack, or in an anonymous mapping
+ * when it is large: execve may run in a vfork child (CPython's subprocess,
+ * posix_spawn), where malloc is not safe but system calls are.
+ */
+#define _GNU_SOURCE
+#include "preload.h"
+#include "vs_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wordexp.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define STACK_ENV_MAX (32 * 1024) /* bytes of the caller's stack, at most */
+#define HO_VAR "VAULTSHIM_HANDOFF="
+
+extern char **environ;
+
+/* ------------------------------------------------------------------ */
+/* the child's environment                                              */
+
+typedef struct child_env {
+	char **env;       /* what the real call gets */
+	void *mapped;     /* an anonymous mapping to release, or NULL */
+	size_t mapped_len;
+	bool cloexec_set; /* the hand-off descriptor was kept from the child */
+	int reopened;     /* a descriptor opened for this child, or -1 */
+} child_env;
+
+static bool tree_active(void)
+{
+	return vs_map && vs_n_map;
+}
+
+static size_t count(char *const *envp)
+{
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	return n;
+}
+
+static bool has_name(const char *e, const char *prefix_with_eq)
+{
+	return !strncmp(e, prefix_with_eq, strlen(prefix_with_eq));
+}
+
+/* Bytes needed for the child's environment of envp (0: pass envp as is). */
+static size_t child_env_size(char *const *envp)
+{
+	size_t need;
+
+	if (!tree_active())
+		return 0;
+	need = (count(envp) + 4) * sizeof(char *);
+	need += vs_n_map;                                  /* a byte per name: seen */
+	need += sizeof HO_VAR + 3 * 24 + vs_n_map / 4 + 2; /* the hand-off variable */
+	need += sizeof "LD_PRELOAD=" + (vs_preload_value ? strlen(vs_preload_value) : 0);
+	need += sizeof "VAULTSHIM_CONFIG=" + (vs_config_path ? strlen(vs_config_path) : 0);
+	return (need + 15) & ~(size_t)15;
+}
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_num(char *p, unsigned long long v, unsigned base)
+{
+	char tmp[24];
+	int i = 0;
+
+	do {
+		tmp[i++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (i)
+		*p++ = tmp[--i];
+	return p;
+}
+
+/* The program a call executes, as fstatat names it (path NULL: unknown,
+ * as for a name execvp searches on PATH). */
+typedef struct target {
+	int dirfd;
+	const char *path;
+	int flags;
+} target;
+
+/* A target that runs with more privilege than ours (setuid or setgid to
+ * another id): a secure-execution process, which gets no hand-off. */
+static bool escalates(target t)
+{
+	struct stat st;
+
+	if (!t.path || fstatat(t.dirfd, t.path, &st, t.flags) != 0)
+		return false;
+	return ((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	       ((st.st_mode & S_ISGID) && st.st_gid != getegid());
+}
+
+static target at_path(const char *path)
+{
+	return (target){AT_FDCWD, path && strchr(path, '/') ? path : NULL, 0};
+}
+
+/*
+ * Builds the child's environment in mem (child_env_size bytes) from
+ * envp, for the program t, handing down fd (-1: none). Uses no malloc
+ * and no lock: only reads of state published before.
+ */
+static char **child_env_build(char *const *envp, target t, int fd, void *mem, bool *keep_fd)
+{
+	size_t n = count(envp), j = 0;
+	char **out = mem;
+	unsigned char *seen = (unsigned char *)(out + n + 4);
+	char *s = (char *)(seen + vs_n_map);
+	bool stripped = false, has_preload = false, has_config = false;
+	bool resolved = atomic_load_explicit(&vs_resolved, memory_order_acquire);
+	bool hand = fd >= 0 && vs_inherit && !escalates(t);
+
+	memset(seen, 0, vs_n_map);
+	for (size_t i = 0; i < n; i++) {
+		const char *e = envp[i], *eq = strchr(e, '=');
+		mapped *m;
+
+		if (has_name(e, HO_VAR))
+			continue; /* written anew below */
+		if (has_name(e, "LD_PRELOAD="))
+			has_preload = true;
+		if (has_name(e, "VAULTSHIM_CONFIG="))
+			has_config = true;
+		if (eq && (m = vs_lookup_len(e, (size_t)(eq - e)))) {
+			size_t k = (size_t)(m - vs_map);
+			/* bit 1: the child answers from its environ */
+			seen[k] = 1;
+			if (resolved && m->value && !m->from_env && !strcmp(eq + 1, m->value)) {
+				stripped = true;
+				seen[k] = 2; /* served through the hand-off */
+				continue;
+			}
+			/* the value this process started with, untouched: passed on
+			 * as it came, with this process's own choice */
+			if (!atomic_load(&m->overridden) && m->initial && !strcmp(eq + 1, m->initial))
+				seen[k] = 3;
+		}
+		out[j++] = (char *)e;
+	}
+	if (stripped && !has_preload && hand && vs_preload_value) {
+		out[j++] = s;
+		s = put_str(put_str(s, "LD_PRELOAD="), vs_preload_value) + 1;
+		s[-1] = '\0';
+		has_preload = true;
+		if (!has_config && vs_config_path) {
+			out[j++] = s;
+			s = put_str(put_str(s, "VAULTSHIM_CONFIG="), vs_config_path) + 1;
+			s[-1] = '\0';
+		}
+	}
+	*keep_fd = hand && has_preload;
+	if (*keep_fd) {
+		char *digits, *first = NULL;
+		out[j++] = s;
+		s = put_str(s, HO_VAR);
+		s = put_num(s, (unsigned)fd, 10);
+		*s++ = '.';
+		s = put_num(s, (unsigned long long)vs_ho.dev, 16);
+		*s++ = '.';
+		s = put_num(s, (unsigned long long)vs_ho.ino, 16);
+		*s++ = '.';
+		digits = s;
+		/* the mask, most significant digit first: bit k set when the
+		 * child must answer name k from its environ */
+		for (size_t d = (vs_n_map + 3) / 4; d-- > 0;) {
+			unsigned v = 0;
+			for (unsigned b = 0; b < 4; b++) {
+				size_t k = d * 4 + b;
+				const mapped *m;
+				bool env;
+				if (k >= vs_n_map)
+					continue;
+				m = &vs_map[k];
+				if (seen[k] == 2)
+					env = false;
+				else if (seen[k] == 3)
+					env = atomic_load(&m->overridden);
+				else if (seen[k] == 1)
+					env = true;
+				else /* absent: removed if it was in environ */
+					env = atomic_load(&m->overridden) || m->placed || m->initial;
+				v |= (unsigned)env << b;
+			}
+			if (v || first)
+				*s++ = "0123456789abcdef"[v];
+			if (v && !first)
+				first = s - 1;
+		}
+		if (!first)
+			s = digits - 1; /* no mask: drop the '.' */
+		*s++ = '\0';
+	}
+	out[j] = NULL;
+	return out;
+}
+
+/* Prepares ce for envp; false (errno set) when no room could be had. */
+static bool child_env_begin(child_env *ce, char *const *envp, target t, void *stack, size_t size)
+{
+	bool keep_fd = false;
+	void *mem = stack;
+	int fd = -1;
+
+	memset(ce, 0, sizeof *ce);
+	ce->reopened = -1;
+	if (size > STACK_ENV_MAX) {
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			return false;
+		ce->mapped = mem;
+		ce->mapped_len = size;
+	}
+	if (vs_ho.fd >= 0 && vs_inherit) {
+		if (vs_handoff_fd_ok())
+			fd = vs_ho.fd;
+		else if ((fd = vs_handoff_reopen_from_parent()) >= 0)
+			ce->reopened = fd;
+	}
+	ce->env = child_env_build(envp, t, fd, mem, &keep_fd);
+	/* a child that gets no variable gets no descriptor either */
+	if (!keep_fd && ce->reopened >= 0) {
+		close(ce->reopened);
+		ce->reopened = -1;
+	} else if (!keep_fd && fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) {
+		ce->cloexec_set = true;
+	}
+	return true;
+}
+
+static void child_env_end(child_env *ce)
+{
+	int e = errno;
+	if (ce->cloexec_set)
+		fcntl(vs_ho.fd, F_SETFD, 0);
+	if (ce->reopened >= 0)
+		close(ce->reopened);
+	if (ce->mapped)
+		munmap(ce->mapped, ce->mapped_len);
+	errno = e;
+}
+
+/*
+ * Runs `call` with env_ set to the child's environment of envp, for the
+ * program t_. The stack array is sized here, in the hook's own frame. When
+ * no room can be had the call fails as the real one would: fail_rc.
+ */
+#define WITH_ENV(envp, t_, fail_rc, call)                                      \
+	do {                                                                   \
+		size_t need_ = child_env_size(envp);                           \
+		char *const *env_ = (envp);                                    \
+		if (!need_)                                                    \
+			return call;                                           \
+		{                                                              \
+			char stack_[need_ <= STACK_ENV_MAX ? need_ : 16]       \
+				__attribute__((aligned(16)));                  \
+			child_env ce_;                                         \
+			if (!child_env_begin(&ce_, (envp), (t_), stack_, need_)) \
+				return (fail_rc);                              \
+			env_ = ce_.env;                                        \
+			__typeof__(call) rc_ = call;                           \
+			child_env_end(&ce_);                                   \
+			return rc_;                                            \
+		}                                                              \
+	} while (0)
+
+/* ------------------------------------------------------------------ */
+/* the hooks                                                           */
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			const posix_spawnattr_t *, char *const[], char *const[]);
+typedef int (*system_fn)(const char *);
+typedef FILE *(*popen_fn)(const char *, const char *);
+typedef int (*pclose_fn)(FILE *);
+typedef int (*wordexp_fn)(const char *, wordexp_t *, int);
+
+/* The next execve: a later preload's hook when one was found (looked up at
+ * start only then, or when the config loads), else the system call itself,
+ * which is all libc's execve is: no lookup, safe in a vfork child. */
+void *vs_real_execve;
+static void *real_execvpe, *real_fexecve, *real_execveat, *real_spawn, *real_spawnp;
+static void *real_system, *real_popen, *real_pclose, *real_wordexp;
+
+static int next_execve(const char *path, char *const argv[], char *const envp[])
+{
+	execve_fn f = (execve_fn)vs_real_execve;
+	return f ? f(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+}
+
+static int next_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	execveat_fn f = (execveat_fn)real_execveat;
+	return f ? f(dirfd, path, argv, envp, flags)
+		 : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+}
+
+/* Looked up when the config or the hand-off is loaded, so no hook needs
+ * dlsym later (in a vfork child it could wait forever on the loader's
+ * lock). */
+void vs_prime_exec_hooks(void)
+{
+	vs_next_fn(&vs_real_execve, "execve", (void *)execve);
+	vs_next_fn(&real_execvpe, "execvpe", (void *)execvpe);
+	vs_next_fn(&real_fexecve, "fexecve", (void *)fexecve);
+	vs_next_fn(&real_execveat, "execveat", (void *)execveat);
+	vs_next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
+	vs_next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
+	vs_next_fn(&real_system, "system", (void *)system);
+	vs_next_fn(&real_popen, "popen", (void *)popen);
+	vs_next_fn(&real_pclose, "pclose", (void *)pclose);
+	vs_next_fn(&real_wordexp, "wordexp", (void *)wordexp);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	WITH_ENV(envp, at_path(path), -1, next_execve(path, argv, env_));
+}
+
+EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	target t = {dirfd, path, flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)};
+	WITH_ENV(envp, t, -1, next_execveat(dirfd, path, argv, env_, flags));
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	execve_fn f = (execve_fn)vs_next_fn(&real_execvpe, "execvpe", (void *)execvpe);
+	WITH_ENV(envp, at_path(file), -1, f(file, argv, env_));
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	fexecve_fn f = (fexecve_fn)vs_next_fn(&real_fexecve, "fexecve", (void *)fexecve);
+	target t = {fd, "", AT_EMPTY_PATH};
+	WITH_ENV(envp, t, -1, f(fd, argv, env_));
+}
+
+/* The execl family: collect the arguments, then the matching execv*. */
+#define COLLECT_ARGS(arg0, ap, argv, extra)                                    \
+	size_t argc_ = 1;                                                      \
+	va_start(ap, arg0);                                                    \
+	while (va_arg(ap, char *))                                             \
+		argc_++;                                                       \
+	va_end(ap);                                                            \
+	char *argv[argc_ + 1];                                                 \
+	va_start(ap, arg0);                                                    \
+	argv[0] = (char *)(arg0);                                              \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                 \
+		argv[i_] = va_arg(ap, char *);                                 \
+	extra;                                                                 \
+	va_end(ap)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char *const *envp;
+	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
+	return execve(path, argv, envp);
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = (spawn_fn)vs_next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
+
+	vs_ensure_loaded();
+	WITH_ENV(envp, at_path(path), ENOMEM, f(pid, path, fa, attr, argv, env_));
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = (spawn_fn)vs_next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
+
+	vs_ensure_loaded();
+	WITH_ENV(envp, at_path(file), ENOMEM, f(pid, file, fa, attr, argv, env_));
+}
+
+/*
+ * system() as POSIX describes it — /bin/sh -c, SIGCHLD blocked and SIGINT,
+ * SIGQUIT ignored in the caller while it waits, the child with default
+ * dispositions and the caller's mask — spawned through the posix_spawn hook
+ * above. glibc's own system() spawns internally, out of any hook's reach
+ * (environ as it is: no hand-off, served values included), so it is used
+ * only when no name is mapped.
+ */
+/* Concurrent system() calls: the first in saves SIGINT/SIGQUIT and ignores
+ * them, the last out restores them (a per-call save would let the last call
+ * restore another call's SIG_IGN for good). */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
+static int system_active;
+static struct sigaction system_old_int, system_old_quit;
+
+EXPORT int system(const char *cmd)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	sigset_t block, old_mask, defaults;
+	posix_spawnattr_t attr;
+	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
+	int status = -1, err;
+	pid_t pid;
+
+	vs_ensure_loaded();
+	if (!tree_active() || !cmd)
+		return ((system_fn)vs_next_fn(&real_system, "system", (void *)system))(cmd);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	pthread_mutex_lock(&system_lock);
+	if (system_active++ == 0) {
+		sigaction(SIGINT, &ign, &system_old_int);
+		sigaction(SIGQUIT, &ign, &system_old_quit);
+	}
+	old_int = system_old_int;
+	old_quit = system_old_quit;
+	pthread_mutex_unlock(&system_lock);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&defaults);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGINT);
+	if (old_quit.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGQUIT);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setsigmask(&attr, &old_mask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (err == 0) {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+	} else {
+		status = W_EXITCODE(127, 0);
+	}
+	pthread_mutex_lock(&system_lock);
+	if (--system_active == 0) {
+		sigaction(SIGINT, &system_old_int, NULL);
+		sigaction(SIGQUIT, &system_old_quit, NULL);
+	}
+	pthread_mutex_unlock(&system_lock);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	return status;
+}
+
+/* popen()/pclose() over posix_spawn: the streams this opened, with their pid. */
+pthread_mutex_t vs_popen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct popened {
+	FILE *f;
+	pid_t pid;
+	struct popened *next;
+} *popened;
+
+EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
+	bool reading, cloexec;
+	struct popened *p;
+	int fds[2], err;
+	pid_t pid;
+	FILE *f;
+
+	vs_ensure_loaded();
+	if (!tree_active())
+		return ((popen_fn)vs_next_fn(&real_popen, "popen", (void *)popen))(cmd, mode);
+	if (!mode || (mode[0] != 'r' && mode[0] != 'w') || (mode[1] && strcmp(mode + 1, "e"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	reading = mode[0] == 'r';
+	cloexec = mode[1] == 'e';
+	if (!(p = calloc(1, sizeof *p)) || pipe2(fds, O_CLOEXEC) < 0) {
+		free(p);
+		return NULL;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[reading ? 1 : 0], reading ? 1 : 0);
+	/* POSIX: streams of earlier popen() calls are closed in the new child */
+	pthread_mutex_lock(&vs_popen_lock);
+	for (struct popened *q = popened; q; q = q->next)
+		posix_spawn_file_actions_addclose(&fa, fileno(q->f));
+	err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[reading ? 1 : 0]);
+	if (err || !(f = fdopen(fds[reading ? 0 : 1], reading ? "r" : "w"))) {
+		pthread_mutex_unlock(&vs_popen_lock);
+		if (!err) {
+			close(fds[reading ? 0 : 1]);
+			waitpid(pid, NULL, 0);
+		} else {
+			close(fds[reading ? 0 : 1]);
+			errno = err;
+		}
+		free(p);
+		return NULL;
+	}
+	if (!cloexec)
+		fcntl(fileno(f), F_SETFD, 0);
+	p->f = f;
+	p->pid = pid;
+	p->next = popened;
+	popened = p;
+	pthread_mutex_unlock(&vs_popen_lock);
+	return f;
+}
+
+EXPORT int pclose(FILE *f)
+{
+	struct popened **pp, *p = NULL;
+	int status;
+
+	pthread_mutex_lock(&vs_popen_lock);
+	for (pp = &popened; *pp; pp = &(*pp)->next)
+		if ((*pp)->f == f) {
+			p = *pp;
+			*pp = p->next;
+			break;
+		}
+	pthread_mutex_unlock(&vs_popen_lock);
+	if (!p)
+		return ((pclose_fn)vs_next_fn(&real_pclose, "pclose", (void *)pclose))(f);
+	fclose(f);
+	while (waitpid(p->pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	free(p);
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* wordexp                                                             */
+
+static bool full_write(int fd, const void *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p = (const char *)p + w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static bool full_read(int fd, void *p, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p = (char *)p + r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* The forked child: expands with environ set to what a child may see,
+ * then sends back the status and the words. */
+static void __attribute__((noreturn)) wordexp_child(int fd, const char *words, int flags)
+{
+	wordexp_fn f = (wordexp_fn)real_wordexp;
+	size_t need = child_env_size(environ);
+	void *mem = mmap(NULL, need ? need : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	wordexp_t we = {0};
+	bool keep_fd;
+	int rc;
+
+	if (mem == MAP_FAILED)
+		_exit(1);
+	if (need)
+		environ = child_env_build(environ, at_path(NULL), vs_handoff_fd_ok() ? vs_ho.fd : -1, mem,
+					  &keep_fd);
+	rc = f(words, &we, flags & ~(WRDE_APPEND | WRDE_DOOFFS | WRDE_REUSE));
+	full_write(fd, &rc, sizeof rc);
+	full_write(fd, &we.we_wordc, sizeof we.we_wordc);
+	for (size_t i = 0; i < we.we_wordc; i++) {
+		size_t l = strlen(we.we_wordv[i]);
+		full_write(fd, &l, sizeof l);
+		full_write(fd, we.we_wordv[i], l);
+	}
+	_exit(0);
+}
+
+/* Appends the words read from fd to p as glibc's wordexp would. */
+static int wordexp_collect(int fd, wordexp_t *p, int flags)
+{
+	size_t wc, offs, old;
+	char **v;
+	int rc;
+
+	if (!full_read(fd, &rc, sizeof rc) || !full_read(fd, &wc, sizeof wc) || wc > (1u << 24))
+		return WRDE_NOSPACE;
+	if (rc && rc != WRDE_NOSPACE)
+		return rc;
+	if (flags & WRDE_REUSE)
+		wordfree(p);
+	if (!(flags & WRDE_APPEND) || (flags & WRDE_REUSE)) {
+		p->we_wordc = 0;
+		p->we_wordv = NULL;
+		if (!(flags & WRDE_DOOFFS))
+			p->we_offs = 0;
+	}
+	offs = (flags & WRDE_DOOFFS) ? p->we_offs : 0;
+	old = p->we_wordc;
+	if (!(v = realloc(p->we_wordv, (offs + old + wc + 1) * sizeof *v)))
+		return WRDE_NOSPACE;
+	if (!p->we_wordv)
+		for (size_t i = 0; i < offs; i++)
+			v[i] = NULL;
+	p->we_wordv = v;
+	for (size_t i = 0; i < wc; i++) {
+		size_t l;
+		char *w;
+		if (!full_read(fd, &l, sizeof l) || l > (1u << 26) || !(w = malloc(l + 1)))
+			return WRDE_NOSPACE;
+		if (!full_read(fd, w, l)) {
+			free(w);
+			return WRDE_NOSPACE;
+		}
+		w[l] = '\0';
+		v[offs + p->we_wordc++] = w;
+		v[offs + p->we_wordc] = NULL;
+	}
+	v[offs + p->we_wordc] = NULL;
+	return rc;
+}
+
+/*
+ * wordexp() runs `$(...)` and backquotes through /bin/sh with environ as it
+ * is, inside libc where no hook reaches: with names mapped, such an
+ * expansion runs in a forked copy of this process whose environ is first
+ * made what a child may see.
+ */
+EXPORT int wordexp(const char *words, wordexp_t *p, int flags)
+{
+	wordexp_fn f = (wordexp_fn)vs_next_fn(&real_wordexp, "wordexp", (void *)wordexp);
+	int fds[2], rc, status;
+	pid_t pid;
+
+	if (!tree_active() || (flags & WRDE_NOCMD) || !words || (!strchr(words, '`') && !strstr(words, "$(")))
+		return f(words, p, flags);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return WRDE_NOSPACE;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return WRDE_NOSPACE;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		wordexp_child(fds[1], words, flags);
+	}
+	close(fds[1]);
+	rc = wordexp_collect(fds[0], p, flags);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return rc;
+}

@@ -1,0 +1,470 @@
+/*
+ * handoff.c — one resolution per launch, handed down a process tree.
+ *
+ * The first preloaded process of a tree that loads its config creates a
+ * memfd (mode 0600, so only its uid can open it again) and writes into it
+ * the mapped names and the options; whichever process of the tree resolves
+ * first writes the values there too. Children inherit a read-only
+ * descriptor of it, at a high number, and find it through the variable
+ *
+ *   VAULTSHIM_HANDOFF=<fd>.<dev>.<ino>[.<mask>]
+ *
+ * which names the descriptor and the memfd's identity (a daemon that closed
+ * its descriptors, or reused the number, is noticed: fstat must match) and,
+ * as a hex bit mask in config order, the names an ancestor chose itself
+ * (set or removed): those answer from environ. Why a memfd: it never shows
+ * in /proc/PID/environ, it is shared by siblings (so a resolution made by
+ * one child serves the next) and later refreshes can go through it, it
+ * needs no process to serve it, and it dies with the last process holding
+ * it. /proc/PID/fd of a process shows it as "/memfd:vaultshim (deleted)".
+ *
+ * Writers: only processes that can open the memfd read-write again through
+ * /proc/self/fd (its owner; not a child that dropped privileges) write.
+ * Locks are POSIX record locks on the memfd (held per process, dropped by
+ * the kernel when a holder dies): byte 0 while resolving (siblings wait for
+ * that process instead of resolving too), byte 1 while the data is written
+ * or read. Every wait is bounded by the caller's deadline.
+ */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SNAP_MAGIC "VSHOFF1\n"
+#define SNAP_MAX (64u * 1024 * 1024)
+#define LOCK_RESOLVE 0
+#define LOCK_DATA 1
+#define DATA_WAIT_MS 2000.0 /* the data lock is held for microseconds */
+
+vs_handoff vs_ho = {.fd = -1, .rw_fd = -1, .mask = ""};
+static int held_fd = -1; /* writable descriptor while the resolver lock is held */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The descriptor still is our memfd (a program may close any fd it did
+ * not open, and reuse the number). */
+static bool still_ours(int fd)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == vs_ho.dev && st.st_ino == vs_ho.ino;
+}
+
+bool vs_mask_bit(const char *mask, size_t i)
+{
+	size_t len = strlen(mask), pos = i / 4;
+	char c;
+	int v;
+
+	if (pos >= len)
+		return false;
+	c = mask[len - 1 - pos]; /* least significant digit last, as written */
+	v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
+	return (v >> (i % 4)) & 1;
+}
+
+int vs_handoff_attach(const char *var)
+{
+	unsigned long long dev, ino;
+	char *end;
+	long fd;
+	struct stat st;
+
+	if (!var || !*var)
+		return -1;
+	errno = 0;
+	fd = strtol(var, &end, 10);
+	if (errno || end == var || *end != '.' || fd < 0 || fd > 1 << 20)
+		return -1;
+	var = end + 1;
+	dev = strtoull(var, &end, 16);
+	if (errno || end == var || *end != '.')
+		return -1;
+	var = end + 1;
+	ino = strtoull(var, &end, 16);
+	if (errno || end == var || (*end && *end != '.'))
+		return -1;
+	if (fstat((int)fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_dev != dev ||
+	    (unsigned long long)st.st_ino != ino)
+		return -1;
+	var = *end ? end + 1 : end;
+	if (var[strspn(var, "0123456789abcdef")])
+		return -1;
+	vs_ho.fd = (int)fd;
+	vs_ho.dev = st.st_dev;
+	vs_ho.ino = st.st_ino;
+	vs_ho.mask = var;
+	return 0;
+}
+
+/* Moves fd to a high number, out of the range programs count on (the
+ * lowest free descriptor, systemd's LISTEN_FDS from 3), as shells do with
+ * the descriptors they keep. */
+static int move_high(int fd, bool cloexec)
+{
+	struct rlimit rl;
+	long base = 10;
+	int nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t lim = rl.rlim_cur > 1024 ? 1024 : rl.rlim_cur;
+		if ((long)lim * 3 / 4 > base)
+			base = (long)lim * 3 / 4;
+	}
+	nfd = fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, (int)base);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
+bool vs_handoff_fd_ok(void)
+{
+	return vs_ho.fd >= 0 && still_ours(vs_ho.fd);
+}
+
+/* Writes "/proc/<pid>/fd/<fd>" without stdio (safe in a vfork child). */
+static void proc_fd_path(char *p, long pid, int fd)
+{
+	char digits[24];
+	long parts[2] = {pid, fd};
+
+	p = stpcpy(p, "/proc/");
+	for (int k = 0; k < 2; k++) {
+		int i = 0;
+		long v = parts[k];
+		do {
+			digits[i++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (i)
+			*p++ = digits[--i];
+		if (k == 0)
+			p = stpcpy(p, "/fd/");
+	}
+	*p = '\0';
+}
+
+int vs_handoff_reopen_from_parent(void)
+{
+	char p[64];
+	struct stat st;
+	int fd;
+
+	if (vs_ho.fd < 0)
+		return -1;
+	proc_fd_path(p, (long)getppid(), vs_ho.fd);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_dev != vs_ho.dev || st.st_ino != vs_ho.ino) {
+		close(fd);
+		return -1;
+	}
+	fd = move_high(fd, true);
+	fcntl(fd, F_SETFD, 0);
+	return fd;
+}
+
+static int reopen(int fd, int flags)
+{
+	char p[40];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	return open(p, flags | O_CLOEXEC);
+}
+
+int vs_handoff_create(void)
+{
+	struct stat st;
+	int rw = memfd_create("vaultshim", MFD_CLOEXEC), ro;
+
+	if (rw < 0)
+		return -1;
+	if (fchmod(rw, 0600) != 0 || fstat(rw, &st) != 0) {
+		close(rw);
+		return -1;
+	}
+	/* children get a read-only descriptor; without /proc, the same one */
+	ro = reopen(rw, O_RDONLY);
+	if (ro < 0)
+		ro = fcntl(rw, F_DUPFD_CLOEXEC, 0);
+	if (ro < 0) {
+		close(rw);
+		return -1;
+	}
+	rw = move_high(rw, true);
+	ro = move_high(ro, true);
+	fcntl(ro, F_SETFD, 0); /* inherited across exec */
+	vs_ho.fd = ro;
+	vs_ho.rw_fd = rw;
+	vs_ho.dev = st.st_dev;
+	vs_ho.ino = st.st_ino;
+	vs_ho.mask = "";
+	return 0;
+}
+
+void vs_handoff_drop(void)
+{
+	if (vs_ho.fd >= 0 && still_ours(vs_ho.fd))
+		fcntl(vs_ho.fd, F_SETFD, FD_CLOEXEC);
+	vs_ho.fd = -1;
+}
+
+/* fcntl record lock on one byte, retried until deadline (F_SETLKW could
+ * wait forever on a stopped holder). */
+static int lock_byte(int fd, short type, off_t byte, double deadline)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+	long wait_us = 500;
+
+	for (;;) {
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline)
+			return -1;
+		{
+			struct timespec ts = {0, wait_us * 1000};
+			nanosleep(&ts, NULL);
+		}
+		if (wait_us < 8000)
+			wait_us *= 2;
+	}
+}
+
+static void unlock_byte(int fd, off_t byte)
+{
+	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+	fcntl(fd, F_SETLK, &fl);
+}
+
+int vs_handoff_lock(double deadline)
+{
+	int fd;
+
+	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
+		return -1;
+	/* its owner can open it read-write again; a child that dropped its
+	 * privileges cannot, and resolves (or not) without the tree */
+	fd = vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd) ? vs_ho.rw_fd : reopen(vs_ho.fd, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (lock_byte(fd, F_WRLCK, LOCK_RESOLVE, deadline) != 0) {
+		if (fd != vs_ho.rw_fd)
+			close(fd);
+		return -1;
+	}
+	held_fd = fd;
+	return fd;
+}
+
+void vs_handoff_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	unlock_byte(fd, LOCK_RESOLVE);
+	if (fd != vs_ho.rw_fd)
+		close(fd); /* also drops any other lock of ours on it */
+	held_fd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the snapshot: magic, then u32 fields and length-prefixed strings     */
+
+static void put32(vs_buf *b, uint32_t v)
+{
+	vs_buf_put(b, &v, sizeof v);
+}
+
+static void putstr(vs_buf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	put32(b, (uint32_t)n);
+	vs_buf_put(b, s ? s : "", n);
+}
+
+int vs_handoff_write(const char *config_path, int mode, bool inherit, const char *eager,
+		     size_t n, const char *const *names, const char *const *values,
+		     const bool *from_env)
+{
+	vs_buf b = {0};
+	int fd = vs_ho.rw_fd >= 0 ? vs_ho.rw_fd : held_fd, rc = -1;
+	size_t off = 0;
+
+	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd))
+		return -1;
+	vs_buf_put(&b, SNAP_MAGIC, 8);
+	put32(&b, values != NULL);
+	put32(&b, (uint32_t)mode);
+	put32(&b, inherit);
+	put32(&b, (uint32_t)n);
+	putstr(&b, config_path);
+	putstr(&b, eager);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t flags = values && values[i] ? 1u | (from_env && from_env[i] ? 2u : 0u) : 0u;
+		putstr(&b, names[i]);
+		put32(&b, flags);
+		putstr(&b, flags ? values[i] : NULL);
+	}
+	if (b.oom || b.len > SNAP_MAX)
+		goto out;
+	if (lock_byte(fd, F_WRLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
+		goto out;
+	while (off < b.len) {
+		ssize_t w = pwrite(fd, b.p + off, b.len - off, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off == b.len && ftruncate(fd, (off_t)b.len) == 0)
+		rc = 0;
+	unlock_byte(fd, LOCK_DATA);
+out:
+	vs_buf_free(&b); /* cleared: it held values */
+	return rc;
+}
+
+static bool get32(const char *buf, size_t len, size_t *pos, uint32_t *v)
+{
+	if (len - *pos < sizeof *v)
+		return false;
+	memcpy(v, buf + *pos, sizeof *v);
+	*pos += sizeof *v;
+	return true;
+}
+
+/* A length-prefixed string of the snapshot: *out and *n point into buf. */
+static bool getstr(const char *buf, size_t len, size_t *pos, const char **out, size_t *n)
+{
+	uint32_t l;
+
+	if (!get32(buf, len, pos, &l) || l > len - *pos)
+		return false;
+	*out = buf + *pos;
+	*n = l;
+	*pos += l;
+	return true;
+}
+
+static void free_raw(char *p, size_t n)
+{
+	if (p) {
+		explicit_bzero(p, n);
+		free(p);
+	}
+}
+
+/* Reads the whole memfd under the data lock. */
+static char *read_all(size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+
+	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
+		return NULL;
+	if (fstat(vs_ho.fd, &st) != 0 || st.st_size < 8 || (size_t)st.st_size > SNAP_MAX ||
+	    !(buf = malloc((size_t)st.st_size + 1)))
+		goto out;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = pread(vs_ho.fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got != (size_t)st.st_size) {
+		free_raw(buf, got);
+		buf = NULL;
+	}
+out:
+	unlock_byte(vs_ho.fd, LOCK_DATA);
+	*len = got;
+	return buf;
+}
+
+int vs_handoff_read(vs_snapshot *s)
+{
+	size_t len = 0, pos = 8;
+	uint32_t resolved, mode, inherit, n;
+	char *raw, *out;
+	const char *str;
+
+	memset(s, 0, sizeof *s);
+	if (vs_ho.fd < 0 || !(raw = read_all(&len)))
+		return -1;
+	if (memcmp(raw, SNAP_MAGIC, 8) || !get32(raw, len, &pos, &resolved) ||
+	    !get32(raw, len, &pos, &mode) || !get32(raw, len, &pos, &inherit) ||
+	    !get32(raw, len, &pos, &n) || n > len / 8)
+		goto bad;
+	/* one block for the arrays and every string, NUL-terminated */
+	s->buf_len = n * (2 * sizeof(char *) + sizeof(bool)) + len + 2 * (size_t)n + 2;
+	if (!(s->buf = calloc(1, s->buf_len)))
+		goto bad;
+	s->names = (const char **)(void *)s->buf;
+	s->values = s->names + n;
+	s->from_env = (bool *)(s->values + n);
+	out = (char *)(s->from_env + n);
+	/* each string is copied out, NUL-terminated, into the same block */
+#define TAKE(dst)                                                               \
+	do {                                                                    \
+		size_t l_;                                                      \
+		if (!getstr(raw, len, &pos, &str, &l_))                         \
+			goto bad;                                               \
+		memcpy(out, str, l_);                                           \
+		out[l_] = '\0';                                                 \
+		(dst) = out;                                                    \
+		out += l_ + 1;                                                  \
+	} while (0)
+	TAKE(s->config_path);
+	TAKE(s->eager_programs);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t flags;
+		const char *v;
+		TAKE(s->names[i]);
+		if (!get32(raw, len, &pos, &flags))
+			goto bad;
+		TAKE(v);
+		s->values[i] = (flags & 1) ? v : NULL;
+		s->from_env[i] = (flags & 2) != 0;
+	}
+#undef TAKE
+	if (pos != len)
+		goto bad;
+	s->mode = (int)mode;
+	s->inherit = inherit != 0;
+	s->resolved = resolved != 0;
+	s->n = n;
+	free_raw(raw, len);
+	return 0;
+bad:
+	free_raw(raw, len);
+	vs_snapshot_free(s);
+	return -1;
+}
+
+void vs_snapshot_free(vs_snapshot *s)
+{
+	if (s->buf) {
+		explicit_bzero(s->buf, s->buf_len);
+		free(s->buf);
+	}
+	memset(s, 0, sizeof *s);
+}

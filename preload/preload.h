@@ -1,0 +1,127 @@
+/*
+ * preload.h — state shared by the parts of libvaultshim.so (hidden: the
+ * object is built with -fvisibility=hidden and exports only its hooks).
+ *
+ *   vaultshim.c  getenv & co., the constructor, resolution through the helper
+ *   exec.c       the exec family, posix_spawn, system/popen, wordexp: what a
+ *                child is given (the process-tree rule)
+ *   handoff.c    the resolution handed down a process tree in a memfd
+ *
+ * The process-tree rule (README, "Process trees"): a launch resolves once and
+ * hands the values down outside environ; for each mapped name a process sees
+ * what its ancestors chose; a served value never enters a child's envp.
+ */
+#ifndef VS_PRELOAD_H
+#define VS_PRELOAD_H
+
+#include "vs_config.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct mapped {
+	const char *name;
+	size_t len;
+	/* The value this process serves (interned: never freed, callers keep
+	 * pointers); NULL when no source had one. Set once, by a resolution or
+	 * the hand-off, before `resolved` is published. */
+	char *value;
+	bool from_env;            /* value came from the real environment: not a
+				   * secret of ours, never stripped from a child */
+	bool placed;              /* eager: value was put in environ */
+	/* The tree chose this name (this process or an ancestor wrote or
+	 * removed it): environ answers, not the resolution. */
+	atomic_bool overridden;
+	const char *initial;      /* its value in environ at start (or NULL) */
+} mapped;
+
+/* Shared state; written under the init lock before the state is published. */
+extern mapped *vs_map;
+extern size_t vs_n_map;
+extern atomic_int vs_resolved;      /* 1 once every value above is set */
+extern const char *vs_config_path;  /* the config this process serves */
+extern bool vs_inherit;             /* [options] inherit */
+extern const char *vs_preload_value; /* LD_PRELOAD as this process got it */
+
+mapped *vs_lookup_len(const char *name, size_t len);
+
+/* The next definition of a hooked function (dlsym RTLD_NEXT), cached in
+ * *slot; aborts if that is our own hook. */
+void *vs_next_fn(void **slot, const char *name, void *self);
+/* execve: the next preload's hook when there is one, else NULL (the system
+ * call). Held by the fork handlers: the popen list's lock. */
+extern void *vs_real_execve;
+extern pthread_mutex_t vs_popen_lock;
+/* Resolves every exec hook's next function; called once the config or the
+ * hand-off is loaded, outside vfork children. */
+void vs_prime_exec_hooks(void);
+/* Makes sure the config or hand-off is loaded (the lazy load), from hooks
+ * that start children in the calling process (never a vfork child). */
+void vs_ensure_loaded(void);
+
+/* ------------------------------------------------------------------ */
+/* handoff.c                                                          */
+
+/* What one process's hand-off holds: names (config order), options and,
+ * once some process of the tree has resolved, the values. */
+typedef struct vs_snapshot {
+	char *buf;                /* owns every string below; never freed once
+				   * its values are served */
+	size_t buf_len;
+	const char *config_path;
+	const char *eager_programs; /* "" when none */
+	int mode;                 /* vs_mode */
+	bool inherit;
+	bool resolved;
+	size_t n;
+	const char **names;
+	const char **values;      /* resolved: value or NULL */
+	bool *from_env;
+} vs_snapshot;
+
+/* The hand-off this process has (inherited or created): fd >= 0 when on. */
+typedef struct vs_handoff {
+	int fd;                   /* read-only descriptor, inherited by children */
+	int rw_fd;                /* the creator's writable descriptor, or -1 */
+	dev_t dev;
+	ino_t ino;
+	const char *mask;         /* inherited per-name choices (hex), "" = none */
+} vs_handoff;
+
+extern vs_handoff vs_ho;
+
+/* From VAULTSHIM_HANDOFF (the value of the variable): checks that the fd
+ * still is the memfd it names. 0 and vs_ho set, or -1 (nothing changed). */
+int vs_handoff_attach(const char *var);
+/* Reads the snapshot under the data lock. 0 or -1. */
+int vs_handoff_read(vs_snapshot *s);
+/* Clears and frees a snapshot whose values are not served. */
+void vs_snapshot_free(vs_snapshot *s);
+/* Creates a new hand-off (the first process of a tree). 0 or -1. */
+int vs_handoff_create(void);
+/* Writes names, options and (when values != NULL) values. 0 or -1. */
+int vs_handoff_write(const char *config_path, int mode, bool inherit, const char *eager,
+		     size_t n, const char *const *names, const char *const *values,
+		     const bool *from_env);
+/* The resolver lock, so a tree resolves once: held while one process
+ * resolves, waited for (until deadline_ms, monotonic) by the others.
+ * Returns an fd to pass to vs_handoff_unlock, or -1 (go on without). */
+int vs_handoff_lock(double deadline_ms);
+void vs_handoff_unlock(int fd);
+/* The descriptor is still open and still the memfd. */
+bool vs_handoff_fd_ok(void);
+/* For a child whose parent closed its descriptors before exec (Python's
+ * close_fds, Java's child set-up): the memfd opened again, read-only, from
+ * the parent that still holds it, for exec. The fd, or -1. Only system
+ * calls: safe in a vfork child. */
+int vs_handoff_reopen_from_parent(void);
+/* Stops handing down: children get no descriptor and no variable. */
+void vs_handoff_drop(void);
+/* Bit i of a hex mask ("" = all clear). */
+bool vs_mask_bit(const char *mask, size_t i);
+
+#endif
