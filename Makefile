@@ -26,7 +26,8 @@ CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -
 LDFLAGS += -Wl,-z,relro -Wl,-z,now
 
 # The core without network code (the preload links only these).
-CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c
+CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
+	src/snapshot.c
 # Everything the CLI needs besides main.c.
 LIB_SRC := $(CORE_SRC) src/vault.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -33,14 +33,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SNAP_MAGIC "VSHOFF1\n"
-#define SNAP_MAX (64u * 1024 * 1024)
 #define LOCK_RESOLVE 0
 #define LOCK_DATA 1
 #define DATA_WAIT_MS 2000.0 /* the data lock is held for microseconds */
@@ -283,84 +280,7 @@ void vs_handoff_unlock(int fd)
 }
 
 /* ------------------------------------------------------------------ */
-/* the snapshot: magic, then u32 fields and length-prefixed strings     */
-
-static void put32(vs_buf *b, uint32_t v)
-{
-	vs_buf_put(b, &v, sizeof v);
-}
-
-static void putstr(vs_buf *b, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	put32(b, (uint32_t)n);
-	vs_buf_put(b, s ? s : "", n);
-}
-
-int vs_handoff_write(const char *config_path, int mode, bool inherit, const char *eager,
-		     size_t n, const char *const *names, const char *const *values,
-		     const bool *from_env)
-{
-	vs_buf b = {0};
-	int fd = vs_ho.rw_fd >= 0 ? vs_ho.rw_fd : held_fd, rc = -1;
-	size_t off = 0;
-
-	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd))
-		return -1;
-	vs_buf_put(&b, SNAP_MAGIC, 8);
-	put32(&b, values != NULL);
-	put32(&b, (uint32_t)mode);
-	put32(&b, inherit);
-	put32(&b, (uint32_t)n);
-	putstr(&b, config_path);
-	putstr(&b, eager);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t flags = values && values[i] ? 1u | (from_env && from_env[i] ? 2u : 0u) : 0u;
-		putstr(&b, names[i]);
-		put32(&b, flags);
-		putstr(&b, flags ? values[i] : NULL);
-	}
-	if (b.oom || b.len > SNAP_MAX)
-		goto out;
-	if (lock_byte(fd, F_WRLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
-		goto out;
-	while (off < b.len) {
-		ssize_t w = pwrite(fd, b.p + off, b.len - off, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == b.len && ftruncate(fd, (off_t)b.len) == 0)
-		rc = 0;
-	unlock_byte(fd, LOCK_DATA);
-out:
-	vs_buf_free(&b); /* cleared: it held values */
-	return rc;
-}
-
-static bool get32(const char *buf, size_t len, size_t *pos, uint32_t *v)
-{
-	if (len - *pos < sizeof *v)
-		return false;
-	memcpy(v, buf + *pos, sizeof *v);
-	*pos += sizeof *v;
-	return true;
-}
-
-/* A length-prefixed string of the snapshot: *out and *n point into buf. */
-static bool getstr(const char *buf, size_t len, size_t *pos, const char **out, size_t *n)
-{
-	uint32_t l;
-
-	if (!get32(buf, len, pos, &l) || l > len - *pos)
-		return false;
-	*out = buf + *pos;
-	*n = l;
-	*pos += l;
-	return true;
-}
+/* the snapshot (src/snapshot.c) in the memfd                          */
 
 static void free_raw(char *p, size_t n)
 {
@@ -370,17 +290,46 @@ static void free_raw(char *p, size_t n)
 	}
 }
 
-/* Reads the whole memfd under the data lock. */
-static char *read_all(size_t *len)
+int vs_handoff_write(const vs_snapshot *snap)
+{
+	int fd = vs_ho.rw_fd >= 0 ? vs_ho.rw_fd : held_fd, rc = -1;
+	size_t len = 0, off = 0;
+	char *b;
+
+	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) || !(b = vs_snapshot_format(snap, &len)))
+		return -1;
+	if (lock_byte(fd, F_WRLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
+		goto out;
+	while (off < len) {
+		ssize_t w = pwrite(fd, b + off, len - off, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off == len && ftruncate(fd, (off_t)len) == 0)
+		rc = 0;
+	unlock_byte(fd, LOCK_DATA);
+out:
+	free_raw(b, len); /* it held values */
+	return rc;
+}
+
+int vs_handoff_read(vs_snapshot *snap)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
+	int rc = -1;
 
+	memset(snap, 0, sizeof *snap);
+	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
+		return -1;
 	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
-		return NULL;
-	if (fstat(vs_ho.fd, &st) != 0 || st.st_size < 8 || (size_t)st.st_size > SNAP_MAX ||
-	    !(buf = malloc((size_t)st.st_size + 1)))
+		return -1;
+	if (fstat(vs_ho.fd, &st) != 0 || st.st_size < 8 || (size_t)st.st_size > VS_SNAPSHOT_MAX ||
+	    !(buf = malloc((size_t)st.st_size)))
 		goto out;
 	while (got < (size_t)st.st_size) {
 		ssize_t r = pread(vs_ho.fd, buf + got, (size_t)st.st_size - got, (off_t)got);
@@ -390,81 +339,10 @@ static char *read_all(size_t *len)
 			break;
 		got += (size_t)r;
 	}
-	if (got != (size_t)st.st_size) {
-		free_raw(buf, got);
-		buf = NULL;
-	}
+	if (got == (size_t)st.st_size)
+		rc = vs_snapshot_parse(buf, got, snap);
 out:
 	unlock_byte(vs_ho.fd, LOCK_DATA);
-	*len = got;
-	return buf;
-}
-
-int vs_handoff_read(vs_snapshot *s)
-{
-	size_t len = 0, pos = 8;
-	uint32_t resolved, mode, inherit, n;
-	char *raw, *out;
-	const char *str;
-
-	memset(s, 0, sizeof *s);
-	if (vs_ho.fd < 0 || !(raw = read_all(&len)))
-		return -1;
-	if (memcmp(raw, SNAP_MAGIC, 8) || !get32(raw, len, &pos, &resolved) ||
-	    !get32(raw, len, &pos, &mode) || !get32(raw, len, &pos, &inherit) ||
-	    !get32(raw, len, &pos, &n) || n > len / 8)
-		goto bad;
-	/* one block for the arrays and every string, NUL-terminated */
-	s->buf_len = n * (2 * sizeof(char *) + sizeof(bool)) + len + 2 * (size_t)n + 2;
-	if (!(s->buf = calloc(1, s->buf_len)))
-		goto bad;
-	s->names = (const char **)(void *)s->buf;
-	s->values = s->names + n;
-	s->from_env = (bool *)(s->values + n);
-	out = (char *)(s->from_env + n);
-	/* each string is copied out, NUL-terminated, into the same block */
-#define TAKE(dst)                                                               \
-	do {                                                                    \
-		size_t l_;                                                      \
-		if (!getstr(raw, len, &pos, &str, &l_))                         \
-			goto bad;                                               \
-		memcpy(out, str, l_);                                           \
-		out[l_] = '\0';                                                 \
-		(dst) = out;                                                    \
-		out += l_ + 1;                                                  \
-	} while (0)
-	TAKE(s->config_path);
-	TAKE(s->eager_programs);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t flags;
-		const char *v;
-		TAKE(s->names[i]);
-		if (!get32(raw, len, &pos, &flags))
-			goto bad;
-		TAKE(v);
-		s->values[i] = (flags & 1) ? v : NULL;
-		s->from_env[i] = (flags & 2) != 0;
-	}
-#undef TAKE
-	if (pos != len)
-		goto bad;
-	s->mode = (int)mode;
-	s->inherit = inherit != 0;
-	s->resolved = resolved != 0;
-	s->n = n;
-	free_raw(raw, len);
-	return 0;
-bad:
-	free_raw(raw, len);
-	vs_snapshot_free(s);
-	return -1;
-}
-
-void vs_snapshot_free(vs_snapshot *s)
-{
-	if (s->buf) {
-		explicit_bzero(s->buf, s->buf_len);
-		free(s->buf);
-	}
-	memset(s, 0, sizeof *s);
+	free_raw(buf, got);
+	return rc;
 }

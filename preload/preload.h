@@ -15,6 +15,7 @@
 #define VS_PRELOAD_H
 
 #include "vs_config.h"
+#include "vs_snapshot.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -66,23 +67,6 @@ void vs_ensure_loaded(void);
 /* ------------------------------------------------------------------ */
 /* handoff.c                                                          */
 
-/* What one process's hand-off holds: names (config order), options and,
- * once some process of the tree has resolved, the values. */
-typedef struct vs_snapshot {
-	char *buf;                /* owns every string below; never freed once
-				   * its values are served */
-	size_t buf_len;
-	const char *config_path;
-	const char *eager_programs; /* "" when none */
-	int mode;                 /* vs_mode */
-	bool inherit;
-	bool resolved;
-	size_t n;
-	const char **names;
-	const char **values;      /* resolved: value or NULL */
-	bool *from_env;
-} vs_snapshot;
-
 /* The hand-off this process has (inherited or created): fd >= 0 when on. */
 typedef struct vs_handoff {
 	int fd;                   /* read-only descriptor, inherited by children */
@@ -99,14 +83,10 @@ extern vs_handoff vs_ho;
 int vs_handoff_attach(const char *var);
 /* Reads the snapshot under the data lock. 0 or -1. */
 int vs_handoff_read(vs_snapshot *s);
-/* Clears and frees a snapshot whose values are not served. */
-void vs_snapshot_free(vs_snapshot *s);
 /* Creates a new hand-off (the first process of a tree). 0 or -1. */
 int vs_handoff_create(void);
-/* Writes names, options and (when values != NULL) values. 0 or -1. */
-int vs_handoff_write(const char *config_path, int mode, bool inherit, const char *eager,
-		     size_t n, const char *const *names, const char *const *values,
-		     const bool *from_env);
+/* Replaces the snapshot (with or without values). 0 or -1. */
+int vs_handoff_write(const vs_snapshot *s);
 /* The resolver lock, so a tree resolves once: held while one process
  * resolves, waited for (until deadline_ms, monotonic) by the others.
  * Returns an fd to pass to vs_handoff_unlock, or -1 (go on without). */

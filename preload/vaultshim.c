@@ -470,13 +470,15 @@ static void publish(bool values)
 	bool *fe = calloc(vs_n_map + 1, sizeof *fe);
 
 	if (names && vals && fe) {
+		vs_snapshot snap = {.config_path = vs_config_path, .eager_programs = opt_eager,
+				    .mode = opt_mode, .inherit = vs_inherit, .resolved = values,
+				    .n = vs_n_map, .names = names, .values = vals, .from_env = fe};
 		for (size_t i = 0; i < vs_n_map; i++) {
 			names[i] = vs_map[i].name;
 			vals[i] = vs_map[i].value;
 			fe[i] = vs_map[i].from_env;
 		}
-		if (vs_handoff_write(vs_config_path, opt_mode, vs_inherit, opt_eager, vs_n_map, names,
-				     values ? vals : NULL, fe) != 0)
+		if (vs_handoff_write(&snap) != 0)
 			vs_log(VS_LOG_DEBUG, "could not write the hand-off; children resolve for themselves");
 	}
 	free(names);

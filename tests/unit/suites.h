@@ -9,5 +9,6 @@ Suite *dotenv_suite(void);
 Suite *resolve_suite(void);
 Suite *vault_suite(void);
 Suite *vault_prod_suite(void);
+Suite *snapshot_suite(void);
 
 #endif

@@ -1,0 +1,130 @@
+#define _GNU_SOURCE /* explicit_bzero */
+#include "vs_snapshot.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC "VSHOFF1\n"
+
+static void put32(vs_buf *b, uint32_t v)
+{
+	vs_buf_put(b, &v, sizeof v);
+}
+
+static void putstr(vs_buf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	put32(b, (uint32_t)n);
+	vs_buf_put(b, s ? s : "", n);
+}
+
+char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
+{
+	vs_buf b = {0};
+
+	vs_buf_put(&b, MAGIC, 8);
+	put32(&b, s->resolved);
+	put32(&b, (uint32_t)s->mode);
+	put32(&b, s->inherit);
+	put32(&b, (uint32_t)s->n);
+	putstr(&b, s->config_path);
+	putstr(&b, s->eager_programs);
+	for (size_t i = 0; i < s->n; i++) {
+		const char *v = s->resolved ? s->values[i] : NULL;
+		putstr(&b, s->names[i]);
+		put32(&b, v ? 1u | (s->from_env && s->from_env[i] ? 2u : 0u) : 0u);
+		putstr(&b, v);
+	}
+	if (b.oom || b.len > VS_SNAPSHOT_MAX) {
+		vs_buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static bool get32(const char *buf, size_t len, size_t *pos, uint32_t *v)
+{
+	if (len - *pos < sizeof *v)
+		return false;
+	memcpy(v, buf + *pos, sizeof *v);
+	*pos += sizeof *v;
+	return true;
+}
+
+/* Copies the next length-prefixed string of buf to *out, NUL-terminated,
+ * and moves *out past it. */
+static bool take(const char *buf, size_t len, size_t *pos, char **out, const char **str)
+{
+	uint32_t l;
+
+	if (!get32(buf, len, pos, &l) || l > len - *pos || memchr(buf + *pos, '\0', l))
+		return false;
+	memcpy(*out, buf + *pos, l);
+	(*out)[l] = '\0';
+	*str = *out;
+	*out += l + 1;
+	*pos += l;
+	return true;
+}
+
+int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
+{
+	size_t pos = 8;
+	uint32_t resolved, mode, inherit, n;
+	const char **names, **values;
+	bool *from_env;
+	char *str;
+
+	memset(out, 0, sizeof *out);
+	/* each entry takes at least 12 bytes: n is bounded before any
+	 * allocation */
+	if (len < 8 || len > VS_SNAPSHOT_MAX || memcmp(buf, MAGIC, 8) ||
+	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
+	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &n) || n > len / 12 ||
+	    resolved > 1 || inherit > 1)
+		return -1;
+	/* one block: the arrays, then every string with its NUL */
+	out->buf_len = (size_t)n * (2 * sizeof(char *) + sizeof(bool)) + len + 2 * (size_t)n + 2;
+	if (!(out->buf = calloc(1, out->buf_len)))
+		goto bad;
+	names = (const char **)(void *)out->buf;
+	values = names + n;
+	from_env = (bool *)(values + n);
+	str = (char *)(from_env + n);
+	if (!take(buf, len, &pos, &str, &out->config_path) ||
+	    !take(buf, len, &pos, &str, &out->eager_programs))
+		goto bad;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t flags;
+		const char *v;
+		if (!take(buf, len, &pos, &str, &names[i]) || !*names[i] ||
+		    !get32(buf, len, &pos, &flags) || flags > 3 || !take(buf, len, &pos, &str, &v))
+			goto bad;
+		values[i] = (flags & 1) && resolved ? v : NULL;
+		from_env[i] = (flags & 2) != 0;
+	}
+	if (pos != len)
+		goto bad;
+	out->names = names;
+	out->values = values;
+	out->from_env = from_env;
+	out->mode = (int)mode;
+	out->inherit = inherit;
+	out->resolved = resolved;
+	out->n = n;
+	return 0;
+bad:
+	vs_snapshot_free(out);
+	return -1;
+}
+
+void vs_snapshot_free(vs_snapshot *s)
+{
+	if (s->buf) {
+		explicit_bzero(s->buf, s->buf_len);
+		free(s->buf);
+	}
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,45 @@
+/*
+ * vs_snapshot.h — what a process tree's hand-off holds (preload/handoff.c):
+ * the config path, the options the preload needs before main, the mapped
+ * names in config order and, once some process of the tree has resolved,
+ * the value each name is served. The format is this program's own (it
+ * never leaves the tree): an 8-byte magic, then native 32-bit numbers and
+ * length-prefixed strings.
+ *
+ * Ownership: a parsed snapshot owns one block (buf) holding every array and
+ * string; vs_snapshot_free clears and frees it. The preload keeps the block
+ * for the life of the process once it serves the values.
+ */
+#ifndef VS_SNAPSHOT_H
+#define VS_SNAPSHOT_H
+
+#include "vs_common.h"
+
+#define VS_SNAPSHOT_MAX (64u * 1024 * 1024)
+
+typedef struct vs_snapshot {
+	const char *config_path;
+	const char *eager_programs;  /* "" when none */
+	int mode;                    /* vs_mode */
+	bool inherit;
+	bool resolved;               /* values are set */
+	size_t n;
+	const char *const *names;
+	const char *const *values;   /* resolved: the value, or NULL when none */
+	const bool *from_env;        /* the value came from the real environment */
+	char *buf;                   /* parsed: owns all of the above */
+	size_t buf_len;
+} vs_snapshot;
+
+/* Writes s (buf unused) as a malloc'd block (secret: clear and free it).
+ * Returns NULL when out of memory or larger than VS_SNAPSHOT_MAX. */
+char *vs_snapshot_format(const vs_snapshot *s, size_t *len);
+
+/* Parses len bytes into *out (owning a new block). 0, or -1 when the bytes
+ * are not a whole snapshot (out is then empty). */
+int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out);
+
+/* Clears and frees what vs_snapshot_parse allocated; out is emptied. */
+void vs_snapshot_free(vs_snapshot *s);
+
+#endif

@@ -1,0 +1,119 @@
+/* The hand-off snapshot (src/snapshot.c): what a process tree's first
+ * resolver writes and every descendant reads must come back whole, and any
+ * damaged or truncated block must be refused rather than half-read. */
+#define _GNU_SOURCE
+#include "suites.h"
+#include "vs_snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *names[] = {"DB_PASSWORD", "API_KEY", "DB_USER"};
+static const char *values[] = {"p4ss word\nline two", NULL, ""};
+static const bool from_env[] = {false, false, true};
+
+static vs_snapshot sample(bool resolved)
+{
+	vs_snapshot s = {.config_path = "/etc/app/vaultshim.conf", .eager_programs = "tclsh*",
+			 .mode = 2, .inherit = true, .resolved = resolved, .n = 3,
+			 .names = names, .values = values, .from_env = from_env};
+	return s;
+}
+
+START_TEST(round_trip_resolved)
+{
+	vs_snapshot in = sample(true), out;
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(vs_snapshot_parse(buf, len, &out), 0);
+	ck_assert_str_eq(out.config_path, "/etc/app/vaultshim.conf");
+	ck_assert_str_eq(out.eager_programs, "tclsh*");
+	ck_assert_int_eq(out.mode, 2);
+	ck_assert(out.inherit && out.resolved);
+	ck_assert_uint_eq(out.n, 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_str_eq(out.names[i], names[i]);
+	ck_assert_str_eq(out.values[0], values[0]); /* a newline survives */
+	ck_assert_ptr_null(out.values[1]);          /* no source had one */
+	ck_assert_str_eq(out.values[2], "");        /* empty is not missing */
+	ck_assert(!out.from_env[0] && out.from_env[2]);
+	vs_snapshot_free(&out);
+	ck_assert_ptr_null(out.buf);
+	free(buf);
+}
+END_TEST
+
+START_TEST(unresolved_has_names_no_values)
+{
+	vs_snapshot in = sample(false), out;
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len);
+
+	ck_assert_int_eq(vs_snapshot_parse(buf, len, &out), 0);
+	ck_assert(!out.resolved);
+	ck_assert_uint_eq(out.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_str_eq(out.names[i], names[i]);
+		ck_assert_ptr_null(out.values[i]);
+	}
+	/* the block holds no value at all */
+	ck_assert_ptr_null(memmem(buf, len, "p4ss", 4));
+	vs_snapshot_free(&out);
+	free(buf);
+}
+END_TEST
+
+START_TEST(every_truncation_is_refused)
+{
+	vs_snapshot in = sample(true), out;
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len);
+
+	for (size_t l = 0; l < len; l++) {
+		ck_assert_msg(vs_snapshot_parse(buf, l, &out) == -1, "accepted %zu of %zu bytes", l, len);
+		ck_assert_ptr_null(out.buf);
+	}
+	free(buf);
+}
+END_TEST
+
+START_TEST(damage_is_refused)
+{
+	vs_snapshot in = sample(true), out;
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len), *copy = malloc(len + 1);
+	uint32_t huge = 0xffffffffu;
+
+	/* a trailing byte, a bad magic, a count far beyond the data, a NUL
+	 * inside a name */
+	memcpy(copy, buf, len);
+	copy[len] = 'x';
+	ck_assert_int_eq(vs_snapshot_parse(copy, len + 1, &out), -1);
+	memcpy(copy, buf, len);
+	copy[0] = 'X';
+	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
+	memcpy(copy, buf, len);
+	memcpy(copy + 8 + 12, &huge, 4);
+	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
+	memcpy(copy, buf, len);
+	((char *)memmem(copy, len, "API_KEY", 7))[3] = '\0';
+	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
+	free(copy);
+	free(buf);
+}
+END_TEST
+
+Suite *snapshot_suite(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *tc = tcase_create("format");
+
+	tcase_add_test(tc, round_trip_resolved);
+	tcase_add_test(tc, unresolved_has_names_no_values);
+	tcase_add_test(tc, every_truncation_is_refused);
+	tcase_add_test(tc, damage_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
