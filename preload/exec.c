@@ -63,14 +63,6 @@ static bool tree_active(void)
 	return vs_map && vs_n_map;
 }
 
-static size_t count(char *const *envp)
-{
-	size_t n = 0;
-	while (envp && envp[n])
-		n++;
-	return n;
-}
-
 static bool has_name(const char *e, const char *prefix_with_eq)
 {
 	return !strncmp(e, prefix_with_eq, strlen(prefix_with_eq));
@@ -79,14 +71,18 @@ static bool has_name(const char *e, const char *prefix_with_eq)
 /* Bytes needed for the child's environment of envp (0: pass envp as is). */
 static size_t child_env_size(char *const *envp)
 {
-	size_t need;
+	size_t n = 0, preload = 0, need;
 
-	if (!tree_active())
+	/* (a hand-off made at a fork, before any config load, is passed on) */
+	if (!tree_active() && vs_ho.fd < 0)
 		return 0;
-	need = (count(envp) + 4) * sizeof(char *);
-	need += vs_n_map;                                  /* a byte per name: seen */
-	need += sizeof HO_VAR + 3 * 24 + vs_n_map / 4 + 2; /* the hand-off variable */
-	need += sizeof "LD_PRELOAD=" + (vs_preload_value ? strlen(vs_preload_value) : 0);
+	for (; envp && envp[n]; n++)
+		if (has_name(envp[n], "LD_PRELOAD="))
+			preload += strlen(envp[n]);
+	need = (n + 4) * sizeof(char *);
+	need += vs_n_map;                              /* a byte per name: seen */
+	need += sizeof HO_VAR + 64 + vs_n_map / 4 + 2; /* the hand-off variable */
+	need += sizeof "LD_PRELOAD=" + strlen(vs_self_path) + 1 + preload;
 	need += sizeof "VAULTSHIM_CONFIG=" + (vs_config_path ? strlen(vs_config_path) : 0);
 	return (need + 15) & ~(size_t)15;
 }
@@ -98,60 +94,103 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
-static char *put_num(char *p, unsigned long long v, unsigned base)
-{
-	char tmp[24];
-	int i = 0;
-
-	do {
-		tmp[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	while (i)
-		*p++ = tmp[--i];
-	return p;
-}
-
-/* The program a call executes, as fstatat names it (path NULL: unknown,
- * as for a name execvp searches on PATH). */
+/* The program a call executes, as fstatat names it; path without a '/' is
+ * searched on PATH as execvp does. */
 typedef struct target {
 	int dirfd;
 	const char *path;
 	int flags;
 } target;
 
-/* A target that runs with more privilege than ours (setuid or setgid to
- * another id): a secure-execution process, which gets no hand-off. */
-static bool escalates(target t)
+static bool stat_escalates(int dirfd, const char *path, int flags)
 {
 	struct stat st;
 
-	if (!t.path || fstatat(t.dirfd, t.path, &st, t.flags) != 0)
+	if (fstatat(dirfd, path, &st, flags) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	return ((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
 	       ((st.st_mode & S_ISGID) && st.st_gid != getegid());
 }
 
-static target at_path(const char *path)
+/* A target that runs with more privilege than ours (setuid or setgid to
+ * another id): a secure-execution process, which is not handed the tree's
+ * values. A name searched on PATH is judged by the first executable found,
+ * the one execvp would run. No malloc: this may run in a vfork child. */
+static bool escalates(target t)
 {
-	return (target){AT_FDCWD, path && strchr(path, '/') ? path : NULL, 0};
+	const char *path = NULL;
+	char buf[4096];
+
+	if (!t.path)
+		return false;
+	if (t.flags || strchr(t.path, '/'))
+		return stat_escalates(t.dirfd, t.path, t.flags);
+	for (char **e = environ; e && *e; e++)
+		if (has_name(*e, "PATH=")) {
+			path = *e + 5;
+			break;
+		}
+	if (!path)
+		path = "/bin:/usr/bin"; /* glibc's default search path */
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dl = (size_t)(end - p), fl = strlen(t.path);
+		if (dl + 1 + fl < sizeof buf) {
+			if (dl)
+				memcpy(buf, p, dl);
+			else
+				buf[dl++] = '.';
+			buf[dl] = '/';
+			memcpy(buf + dl + 1, t.path, fl + 1);
+			if (access(buf, X_OK) == 0)
+				return stat_escalates(AT_FDCWD, buf, 0);
+		}
+		if (!*end)
+			return false;
+		p = end;
+	}
+}
+
+/* Whether a LD_PRELOAD value (after the '=') lists this object. */
+static bool lists_us(const char *v)
+{
+	const char *self = strrchr(vs_self_path, '/');
+
+	self = self ? self + 1 : vs_self_path;
+	while (*self && *v) {
+		size_t n = strcspn(v, ": ");
+		const char *base = memrchr(v, '/', n);
+		base = base ? base + 1 : v;
+		if ((size_t)(v + n - base) == strlen(self) && !memcmp(base, self, strlen(self)))
+			return true;
+		v += n;
+		v += strspn(v, ": ");
+	}
+	return false;
 }
 
 /*
- * Builds the child's environment in mem (child_env_size bytes) from
- * envp, for the program t, handing down fd (-1: none). Uses no malloc
- * and no lock: only reads of state published before.
+ * Builds the child's environment in mem (child_env_size bytes) from envp,
+ * for the program t, handing down descriptor fd (-1: none). *keep_fd: the
+ * child is given the hand-off; *secure: t runs with more privilege. Uses no
+ * malloc and no lock: only reads of state published before.
  */
-static char **child_env_build(char *const *envp, target t, int fd, void *mem, bool *keep_fd)
+static char **child_env_build(char *const *envp, target t, int fd, void *mem, bool *keep_fd,
+			      bool *secure)
 {
-	size_t n = count(envp), j = 0;
+	size_t n = 0, j = 0;
 	char **out = mem;
-	unsigned char *seen = (unsigned char *)(out + n + 4);
-	char *s = (char *)(seen + vs_n_map);
-	bool stripped = false, has_preload = false, has_config = false;
+	unsigned char *seen;
+	char *s;
+	const char *preload = NULL;
+	bool stripped = false, has_config = false, ours, carry;
 	bool resolved = atomic_load_explicit(&vs_resolved, memory_order_acquire);
-	bool hand = fd >= 0 && vs_inherit && !escalates(t);
 
+	while (envp && envp[n])
+		n++;
+	seen = (unsigned char *)(out + n + 4);
+	s = (char *)(seen + vs_n_map);
+	*secure = escalates(t);
 	memset(seen, 0, vs_n_map);
 	for (size_t i = 0; i < n; i++) {
 		const char *e = envp[i], *eq = strchr(e, '=');
@@ -159,49 +198,61 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 
 		if (has_name(e, HO_VAR))
 			continue; /* written anew below */
-		if (has_name(e, "LD_PRELOAD="))
-			has_preload = true;
+		if (has_name(e, "LD_PRELOAD=") && !preload) {
+			preload = e + 11;
+			continue; /* written below */
+		}
 		if (has_name(e, "VAULTSHIM_CONFIG="))
 			has_config = true;
 		if (eq && (m = vs_lookup_len(e, (size_t)(eq - e)))) {
 			size_t k = (size_t)(m - vs_map);
-			/* bit 1: the child answers from its environ */
-			seen[k] = 1;
+			bool first = !seen[k];
+			/* a served value never goes to a child: it is served there */
 			if (resolved && m->value && !m->from_env && !strcmp(eq + 1, m->value)) {
 				stripped = true;
-				seen[k] = 2; /* served through the hand-off */
+				if (first)
+					seen[k] = 2;
 				continue;
 			}
-			/* the value this process started with, untouched: passed on
-			 * as it came, with this process's own choice */
-			if (!atomic_load(&m->overridden) && m->initial && !strcmp(eq + 1, m->initial))
-				seen[k] = 3;
+			/* the child's getenv takes the first entry, as glibc's does */
+			if (first) {
+				seen[k] = 1; /* the tree's choice: environ answers */
+				/* the value this process started with, untouched:
+				 * passed on with this process's own choice */
+				if (!atomic_load(&m->overridden) && m->initial && !strcmp(eq + 1, m->initial))
+					seen[k] = 3;
+			}
 		}
 		out[j++] = (char *)e;
 	}
-	if (stripped && !has_preload && hand && vs_preload_value) {
+	/* a served value given explicitly to a child without the preload (an
+	 * environment built from scratch) brings the preload and the config
+	 * along, so that the child is served it */
+	ours = preload && lists_us(preload);
+	carry = stripped && vs_inherit && !*secure && *vs_self_path;
+	if (carry && !ours) {
 		out[j++] = s;
-		s = put_str(put_str(s, "LD_PRELOAD="), vs_preload_value) + 1;
-		s[-1] = '\0';
-		has_preload = true;
-		if (!has_config && vs_config_path) {
-			out[j++] = s;
-			s = put_str(put_str(s, "VAULTSHIM_CONFIG="), vs_config_path) + 1;
-			s[-1] = '\0';
-		}
+		s = put_str(put_str(s, "LD_PRELOAD="), vs_self_path);
+		if (preload)
+			s = put_str(put_str(s, ":"), preload);
+		*s++ = '\0';
+		ours = true;
+	} else if (preload) {
+		out[j++] = (char *)preload - 11;
 	}
-	*keep_fd = hand && has_preload;
-	if (*keep_fd) {
-		char *digits, *first = NULL;
+	if (carry && !has_config && vs_config_path) {
 		out[j++] = s;
-		s = put_str(s, HO_VAR);
-		s = put_num(s, (unsigned)fd, 10);
+		s = put_str(put_str(s, "VAULTSHIM_CONFIG="), vs_config_path) + 1;
+		s[-1] = '\0';
+	}
+	*keep_fd = fd >= 0 && vs_inherit && !*secure && ours;
+	if (*keep_fd) {
+		char *dot;
+		bool any = false;
+		out[j++] = s;
+		s = vs_handoff_var(put_str(s, HO_VAR), fd, "");
+		dot = s;
 		*s++ = '.';
-		s = put_num(s, (unsigned long long)vs_ho.dev, 16);
-		*s++ = '.';
-		s = put_num(s, (unsigned long long)vs_ho.ino, 16);
-		*s++ = '.';
-		digits = s;
 		/* the mask, most significant digit first: bit k set when the
 		 * child must answer name k from its environ */
 		for (size_t d = (vs_n_map + 3) / 4; d-- > 0;) {
@@ -223,23 +274,26 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 					env = atomic_load(&m->overridden) || m->placed || m->initial;
 				v |= (unsigned)env << b;
 			}
-			if (v || first)
+			if (v || any) {
 				*s++ = "0123456789abcdef"[v];
-			if (v && !first)
-				first = s - 1;
+				any = true;
+			}
 		}
-		if (!first)
-			s = digits - 1; /* no mask: drop the '.' */
-		*s++ = '\0';
+		if (!any)
+			s = dot;
+		*s = '\0';
 	}
 	out[j] = NULL;
 	return out;
 }
 
-/* Prepares ce for envp; false (errno set) when no room could be had. */
-static bool child_env_begin(child_env *ce, char *const *envp, target t, void *stack, size_t size)
+/* Prepares ce for envp; false (errno set) when no room could be had.
+ * parent: the call starts the child from this process (posix_spawn), so
+ * descriptor flags changed here would race with other threads' forks. */
+static bool child_env_begin(child_env *ce, char *const *envp, target t, void *stack, size_t size,
+			    bool parent)
 {
-	bool keep_fd = false;
+	bool keep_fd = false, secure = false;
 	void *mem = stack;
 	int fd = -1;
 
@@ -255,17 +309,20 @@ static bool child_env_begin(child_env *ce, char *const *envp, target t, void *st
 	if (vs_ho.fd >= 0 && vs_inherit) {
 		if (vs_handoff_fd_ok())
 			fd = vs_ho.fd;
-		else if ((fd = vs_handoff_reopen_from_parent()) >= 0)
+		else if (!parent && (fd = vs_handoff_reopen_from_parent()) >= 0)
 			ce->reopened = fd;
 	}
-	ce->env = child_env_build(envp, t, fd, mem, &keep_fd);
-	/* a child that gets no variable gets no descriptor either */
+	ce->env = child_env_build(envp, t, fd, mem, &keep_fd, &secure);
 	if (!keep_fd && ce->reopened >= 0) {
 		close(ce->reopened);
 		ce->reopened = -1;
-	} else if (!keep_fd && fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) {
-		ce->cloexec_set = true;
 	}
+	/* a child more privileged than us gets no descriptor either (from a
+	 * parent, only then: the flag is shared with other threads' forks);
+	 * other children without the variable just cannot find it */
+	if (!keep_fd && fd >= 0 && fd == vs_ho.fd && (secure || !parent) &&
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == 0)
+		ce->cloexec_set = true;
 	return true;
 }
 
@@ -283,10 +340,11 @@ static void child_env_end(child_env *ce)
 
 /*
  * Runs `call` with env_ set to the child's environment of envp, for the
- * program t_. The stack array is sized here, in the hook's own frame. When
- * no room can be had the call fails as the real one would: fail_rc.
+ * program t_ (parent_: see child_env_begin). The stack array is sized here,
+ * in the hook's own frame. When no room can be had the call fails as the
+ * real one would: fail_rc.
  */
-#define WITH_ENV(envp, t_, fail_rc, call)                                      \
+#define WITH_ENV(envp, t_, parent_, fail_rc, call)                             \
 	do {                                                                   \
 		size_t need_ = child_env_size(envp);                           \
 		char *const *env_ = (envp);                                    \
@@ -296,7 +354,7 @@ static void child_env_end(child_env *ce)
 			char stack_[need_ <= STACK_ENV_MAX ? need_ : 16]       \
 				__attribute__((aligned(16)));                  \
 			child_env ce_;                                         \
-			if (!child_env_begin(&ce_, (envp), (t_), stack_, need_)) \
+			if (!child_env_begin(&ce_, (envp), (t_), stack_, need_, (parent_))) \
 				return (fail_rc);                              \
 			env_ = ce_.env;                                        \
 			__typeof__(call) rc_ = call;                           \
@@ -304,6 +362,11 @@ static void child_env_end(child_env *ce)
 			return rc_;                                            \
 		}                                                              \
 	} while (0)
+
+static target at_path(const char *path)
+{
+	return (target){AT_FDCWD, path, 0};
+}
 
 /* ------------------------------------------------------------------ */
 /* the hooks                                                           */
@@ -357,19 +420,19 @@ void vs_prime_exec_hooks(void)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	WITH_ENV(envp, at_path(path), -1, next_execve(path, argv, env_));
+	WITH_ENV(envp, at_path(path), false, -1, next_execve(path, argv, env_));
 }
 
 EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	target t = {dirfd, path, flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)};
-	WITH_ENV(envp, t, -1, next_execveat(dirfd, path, argv, env_, flags));
+	WITH_ENV(envp, t, false, -1, next_execveat(dirfd, path, argv, env_, flags));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	execve_fn f = (execve_fn)vs_next_fn(&real_execvpe, "execvpe", (void *)execvpe);
-	WITH_ENV(envp, at_path(file), -1, f(file, argv, env_));
+	WITH_ENV(envp, at_path(file), false, -1, f(file, argv, env_));
 }
 
 EXPORT int execv(const char *path, char *const argv[])
@@ -386,7 +449,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	fexecve_fn f = (fexecve_fn)vs_next_fn(&real_fexecve, "fexecve", (void *)fexecve);
 	target t = {fd, "", AT_EMPTY_PATH};
-	WITH_ENV(envp, t, -1, f(fd, argv, env_));
+	WITH_ENV(envp, t, false, -1, f(fd, argv, env_));
 }
 
 /* The execl family: collect the arguments, then the matching execv*. */
@@ -432,7 +495,7 @@ EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_acti
 	spawn_fn f = (spawn_fn)vs_next_fn(&real_spawn, "posix_spawn", (void *)posix_spawn);
 
 	vs_ensure_loaded();
-	WITH_ENV(envp, at_path(path), ENOMEM, f(pid, path, fa, attr, argv, env_));
+	WITH_ENV(envp, at_path(path), true, ENOMEM, f(pid, path, fa, attr, argv, env_));
 }
 
 EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -441,16 +504,27 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 	spawn_fn f = (spawn_fn)vs_next_fn(&real_spawnp, "posix_spawnp", (void *)posix_spawnp);
 
 	vs_ensure_loaded();
-	WITH_ENV(envp, at_path(file), ENOMEM, f(pid, file, fa, attr, argv, env_));
+	WITH_ENV(envp, at_path(file), true, ENOMEM, f(pid, file, fa, attr, argv, env_));
+}
+
+/*
+ * glibc's system(), popen() and wordexp() start their children inside
+ * libc, out of any hook's reach, with environ as it is. That is right as
+ * long as this process changed nothing the child's rule depends on:
+ * environ then holds the hand-off variable it was given (or was given at
+ * the config load) and no served value. Once values were placed in environ
+ * or a mapped name was written, these run through the hooks above instead.
+ */
+static bool own_children(void)
+{
+	vs_ensure_loaded();
+	return tree_active() && atomic_load(&vs_env_dirty);
 }
 
 /*
  * system() as POSIX describes it — /bin/sh -c, SIGCHLD blocked and SIGINT,
  * SIGQUIT ignored in the caller while it waits, the child with default
- * dispositions and the caller's mask — spawned through the posix_spawn hook
- * above. glibc's own system() spawns internally, out of any hook's reach
- * (environ as it is: no hand-off, served values included), so it is used
- * only when no name is mapped.
+ * dispositions and the caller's mask — spawned through the posix_spawn hook.
  */
 /* Concurrent system() calls: the first in saves SIGINT/SIGQUIT and ignores
  * them, the last out restores them (a per-call save would let the last call
@@ -468,8 +542,7 @@ EXPORT int system(const char *cmd)
 	int status = -1, err;
 	pid_t pid;
 
-	vs_ensure_loaded();
-	if (!tree_active() || !cmd)
+	if (!cmd || !own_children())
 		return ((system_fn)vs_next_fn(&real_system, "system", (void *)system))(cmd);
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -513,10 +586,12 @@ EXPORT int system(const char *cmd)
 	return status;
 }
 
-/* popen()/pclose() over posix_spawn: the streams this opened, with their pid. */
+/* popen()/pclose() over posix_spawn: the streams this opened, with their
+ * descriptor (never read through f, which fclose may have freed) and pid. */
 pthread_mutex_t vs_popen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct popened {
 	FILE *f;
+	int fd;
 	pid_t pid;
 	struct popened *next;
 } *popened;
@@ -531,8 +606,7 @@ EXPORT FILE *popen(const char *cmd, const char *mode)
 	pid_t pid;
 	FILE *f;
 
-	vs_ensure_loaded();
-	if (!tree_active())
+	if (!own_children())
 		return ((popen_fn)vs_next_fn(&real_popen, "popen", (void *)popen))(cmd, mode);
 	if (!mode || (mode[0] != 'r' && mode[0] != 'w') || (mode[1] && strcmp(mode + 1, "e"))) {
 		errno = EINVAL;
@@ -549,7 +623,7 @@ EXPORT FILE *popen(const char *cmd, const char *mode)
 	/* POSIX: streams of earlier popen() calls are closed in the new child */
 	pthread_mutex_lock(&vs_popen_lock);
 	for (struct popened *q = popened; q; q = q->next)
-		posix_spawn_file_actions_addclose(&fa, fileno(q->f));
+		posix_spawn_file_actions_addclose(&fa, q->fd);
 	err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[reading ? 1 : 0]);
@@ -568,6 +642,7 @@ EXPORT FILE *popen(const char *cmd, const char *mode)
 	if (!cloexec)
 		fcntl(fileno(f), F_SETFD, 0);
 	p->f = f;
+	p->fd = fileno(f);
 	p->pid = pid;
 	p->next = popened;
 	popened = p;
@@ -640,14 +715,14 @@ static void __attribute__((noreturn)) wordexp_child(int fd, const char *words, i
 	size_t need = child_env_size(environ);
 	void *mem = mmap(NULL, need ? need : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	wordexp_t we = {0};
-	bool keep_fd;
+	bool keep_fd, secure;
 	int rc;
 
 	if (mem == MAP_FAILED)
 		_exit(1);
 	if (need)
 		environ = child_env_build(environ, at_path(NULL), vs_handoff_fd_ok() ? vs_ho.fd : -1, mem,
-					  &keep_fd);
+					  &keep_fd, &secure);
 	rc = f(words, &we, flags & ~(WRDE_APPEND | WRDE_DOOFFS | WRDE_REUSE));
 	full_write(fd, &rc, sizeof rc);
 	full_write(fd, &we.we_wordc, sizeof we.we_wordc);
@@ -715,7 +790,8 @@ EXPORT int wordexp(const char *words, wordexp_t *p, int flags)
 	int fds[2], rc, status;
 	pid_t pid;
 
-	if (!tree_active() || (flags & WRDE_NOCMD) || !words || (!strchr(words, '`') && !strstr(words, "$(")))
+	if ((flags & WRDE_NOCMD) || !words || (!strchr(words, '`') && !strstr(words, "$(")) ||
+	    !own_children())
 		return f(words, p, flags);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return WRDE_NOSPACE;

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -94,8 +95,11 @@ int vs_handoff_attach(const char *var)
 	ino = strtoull(var, &end, 16);
 	if (errno || end == var || (*end && *end != '.'))
 		return -1;
-	if (fstat((int)fd, &st) != 0 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_dev != dev ||
-	    (unsigned long long)st.st_ino != ino)
+	/* a memfd: no name in any directory, seals supported (a descriptor
+	 * of any other file is not ours to read, nor to mark close-on-exec) */
+	if (fstat((int)fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 ||
+	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino ||
+	    fcntl((int)fd, F_GET_SEALS) < 0)
 		return -1;
 	var = *end ? end + 1 : end;
 	if (var[strspn(var, "0123456789abcdef")])
@@ -105,6 +109,28 @@ int vs_handoff_attach(const char *var)
 	vs_ho.ino = st.st_ino;
 	vs_ho.mask = var;
 	return 0;
+}
+
+/* Writes "/proc/<pid>/fd/<fd>" without stdio (safe in a vfork child). */
+static void proc_fd_path(char *p, long pid, int fd)
+{
+	char digits[24];
+	long parts[2] = {pid, fd};
+
+	p = stpcpy(p, "/proc/");
+	for (int k = 0; k < 2; k++) {
+		int i = 0;
+		long v = parts[k];
+		do {
+			digits[i++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (i)
+			*p++ = digits[--i];
+		if (k == 0)
+			p = stpcpy(p, "/fd/");
+	}
+	*p = '\0';
 }
 
 /* Moves fd to a high number, out of the range programs count on (the
@@ -128,31 +154,37 @@ static int move_high(int fd, bool cloexec)
 	return nfd;
 }
 
+char *vs_handoff_var(char *p, int fd, const char *mask)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned long long parts[3] = {(unsigned)fd, (unsigned long long)vs_ho.dev,
+				       (unsigned long long)vs_ho.ino};
+
+	for (int k = 0; k < 3; k++) {
+		char tmp[24];
+		int i = 0;
+		unsigned base = k ? 16 : 10;
+		unsigned long long v = parts[k];
+		do {
+			tmp[i++] = hex[v % base];
+			v /= base;
+		} while (v);
+		while (i)
+			*p++ = tmp[--i];
+		if (k < 2)
+			*p++ = '.';
+	}
+	if (mask && *mask) {
+		*p++ = '.';
+		p = stpcpy(p, mask);
+	}
+	*p = '\0';
+	return p;
+}
+
 bool vs_handoff_fd_ok(void)
 {
 	return vs_ho.fd >= 0 && still_ours(vs_ho.fd);
-}
-
-/* Writes "/proc/<pid>/fd/<fd>" without stdio (safe in a vfork child). */
-static void proc_fd_path(char *p, long pid, int fd)
-{
-	char digits[24];
-	long parts[2] = {pid, fd};
-
-	p = stpcpy(p, "/proc/");
-	for (int k = 0; k < 2; k++) {
-		int i = 0;
-		long v = parts[k];
-		do {
-			digits[i++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		while (i)
-			*p++ = digits[--i];
-		if (k == 0)
-			p = stpcpy(p, "/fd/");
-	}
-	*p = '\0';
 }
 
 int vs_handoff_reopen_from_parent(void)
@@ -178,11 +210,12 @@ int vs_handoff_reopen_from_parent(void)
 
 static int reopen(int fd, int flags)
 {
-	char p[40];
-	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	char p[64];
+	proc_fd_path(p, (long)getpid(), fd);
 	return open(p, flags | O_CLOEXEC);
 }
 
+/* Only system calls: the fork handler may run in a signal handler. */
 int vs_handoff_create(void)
 {
 	struct stat st;
@@ -194,10 +227,10 @@ int vs_handoff_create(void)
 		close(rw);
 		return -1;
 	}
-	/* children get a read-only descriptor; without /proc, the same one */
+	/* children get a read-only descriptor, opened again through /proc;
+	 * without /proc there is no hand-off (a writable one would let a
+	 * child that dropped its privileges rewrite its ancestors' values) */
 	ro = reopen(rw, O_RDONLY);
-	if (ro < 0)
-		ro = fcntl(rw, F_DUPFD_CLOEXEC, 0);
 	if (ro < 0) {
 		close(rw);
 		return -1;
@@ -328,6 +361,10 @@ int vs_handoff_read(vs_snapshot *snap)
 		return -1;
 	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
 		return -1;
+	if (fstat(vs_ho.fd, &st) == 0 && st.st_size == 0) {
+		rc = 1; /* made at a fork, nothing loaded yet */
+		goto out;
+	}
 	if (fstat(vs_ho.fd, &st) != 0 || st.st_size < 8 || (size_t)st.st_size > VS_SNAPSHOT_MAX ||
 	    !(buf = malloc((size_t)st.st_size)))
 		goto out;

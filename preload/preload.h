@@ -38,6 +38,9 @@ typedef struct mapped {
 	 * removed it): environ answers, not the resolution. */
 	atomic_bool overridden;
 	const char *initial;      /* its value in environ at start (or NULL) */
+	/* the launch environment's value: the env fallback of a resolution
+	 * made here for the tree (the root's initial value), or NULL */
+	const char *ambient;
 } mapped;
 
 /* Shared state; written under the init lock before the state is published. */
@@ -46,7 +49,11 @@ extern size_t vs_n_map;
 extern atomic_int vs_resolved;      /* 1 once every value above is set */
 extern const char *vs_config_path;  /* the config this process serves */
 extern bool vs_inherit;             /* [options] inherit */
-extern const char *vs_preload_value; /* LD_PRELOAD as this process got it */
+extern const char *vs_self_path;    /* this object's path, "" when unknown */
+/* environ no longer is what this process was given: values were placed in
+ * it or a mapped name was written (exec.c: libc's own spawns then go
+ * through the hooks) */
+extern atomic_bool vs_env_dirty;
 
 mapped *vs_lookup_len(const char *name, size_t len);
 
@@ -81,9 +88,11 @@ extern vs_handoff vs_ho;
 /* From VAULTSHIM_HANDOFF (the value of the variable): checks that the fd
  * still is the memfd it names. 0 and vs_ho set, or -1 (nothing changed). */
 int vs_handoff_attach(const char *var);
-/* Reads the snapshot under the data lock. 0 or -1. */
+/* Reads the snapshot under the data lock. 0, 1 when the memfd is still
+ * empty (made at a fork before any config was loaded), or -1. */
 int vs_handoff_read(vs_snapshot *s);
-/* Creates a new hand-off (the first process of a tree). 0 or -1. */
+/* Creates a new, empty hand-off (the first process of a tree); only
+ * system calls, so the fork handler can. 0 or -1. */
 int vs_handoff_create(void);
 /* Replaces the snapshot (with or without values). 0 or -1. */
 int vs_handoff_write(const vs_snapshot *s);
@@ -92,6 +101,9 @@ int vs_handoff_write(const vs_snapshot *s);
  * Returns an fd to pass to vs_handoff_unlock, or -1 (go on without). */
 int vs_handoff_lock(double deadline_ms);
 void vs_handoff_unlock(int fd);
+/* Writes the value of VAULTSHIM_HANDOFF for descriptor fd and a mask into
+ * p (room: 64 + strlen(mask)); returns the end. No stdio. */
+char *vs_handoff_var(char *p, int fd, const char *mask);
 /* The descriptor is still open and still the memfd. */
 bool vs_handoff_fd_ok(void);
 /* For a child whose parent closed its descriptors before exec (Python's

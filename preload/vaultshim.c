@@ -71,10 +71,18 @@ static uint32_t slot_mask;
  * which lives as long as the process; set by the constructor */
 const char *vs_config_path;
 bool vs_inherit = true;
-const char *vs_preload_value;
-/* [options] mode and eager_programs, for the hand-off this process writes */
+const char *vs_self_path = "";
+atomic_bool vs_env_dirty;
+/* copies made by the constructor: a program may overwrite its initial
+ * environment (setproctitle) */
+static char config_path_buf[4096], self_path_buf[4096];
+/* What the hand-off this process writes carries besides names and values:
+ * [options] mode and eager_programs, [vault] timeout, and the launch's
+ * values of the variables the config expands (vs_snapshot.inputs). */
 static int opt_mode;
 static const char *opt_eager = "";
+static long opt_timeout_ms = -1;
+static char opt_inputs[4096];
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
  * Until the config is loaded every bit is set (all to the slow path): that
  * is the static initial value, so the constructor need not write it. */
@@ -121,12 +129,6 @@ static char *libc_getenv(const char *name)
 {
 	getenv_fn f = real_getenv;
 	return f ? f(name) : scan_environ(name);
-}
-
-static const char *env_for_core(const char *name, void *ctx)
-{
-	(void)ctx;
-	return libc_getenv(name);
 }
 
 static void *next_symbol(const char *name, void *self)
@@ -220,8 +222,10 @@ static void mark_written(const char *name, size_t len)
 	/* a write before the config is loaded must still be remembered */
 	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if ((m = vs_lookup_len(name, len)))
+	if ((m = vs_lookup_len(name, len))) {
 		atomic_store(&m->overridden, true);
+		atomic_store(&vs_env_dirty, true);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -257,6 +261,8 @@ static long deadline_ms(void)
 
 	if (cfg && cfg->vault.timeout_ms > 0)
 		ms = cfg->vault.timeout_ms;
+	else if (opt_timeout_ms > 0) /* the config's, from the hand-off */
+		ms = opt_timeout_ms;
 	else if ((v = libc_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
 		long t;
 		if (!vs_parse_duration_ms(v, &t) && t > 0)
@@ -403,6 +409,45 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	return batch;
 }
 
+/* The inputs of the tree's resolution (vs_snapshot.inputs): the launch
+ * environment's values of the variables its config expands. */
+static void add_input(const char *name, const char *value)
+{
+	size_t have = strlen(opt_inputs), need = strlen(name) + (value ? strlen(value) + 1 : 0) + 2;
+	bool found;
+	char buf[2];
+
+	vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
+	/* a value holding the separators is left out: such a process
+	 * expands that variable from its own environment */
+	if (found || (value && strpbrk(value, "\x01\x02")) || have + need >= sizeof opt_inputs)
+		return;
+	snprintf(opt_inputs + have, sizeof opt_inputs - have, "%s%s%s\x02", name, value ? "\x01" : "",
+		 value ? value : "");
+}
+
+/* The parser's view of the environment in the first process of a tree:
+ * records what the config expands. */
+static const char *env_recording(const char *name, void *ctx)
+{
+	const char *v = libc_getenv(name);
+	(void)ctx;
+	add_input(name, v);
+	return v;
+}
+
+/* ... and in a process of the tree that resolves later: the launch's
+ * values, so that every process of the tree reads the same paths. */
+static const char *env_of_launch(const char *name, void *ctx)
+{
+	static char buf[4096];
+	bool found;
+	const char *v = vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
+
+	(void)ctx;
+	return found ? v : libc_getenv(name);
+}
+
 /* The config, loaded when this process must resolve (a process served by
  * the hand-off has not read it). false when this user cannot read it (a
  * child that dropped its privileges): one warning, and the mapped names
@@ -421,11 +466,25 @@ static bool need_config(const char *path)
 				path, (unsigned)geteuid());
 		return false;
 	}
-	if (vs_config_load(path, env_for_core, NULL, &cfg, &err)) {
+	/* (the parser runs under the resolve lock, or the init lock: the
+	 * static buffer of env_of_launch is not shared) */
+	if (vs_config_load(path, vs_ho.fd >= 0 && vs_n_map ? env_of_launch : env_recording, NULL, &cfg,
+			   &err)) {
 		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
 		_exit(err.code);
 	}
+	opt_timeout_ms = cfg->vault.timeout_ms;
 	return true;
+}
+
+/* The environment a resolution sees: a mapped name's fallback is its value
+ * in the launch environment, whichever process of the tree resolves. */
+static const char *env_for_resolve(const char *name, void *ctx)
+{
+	mapped *m = lookup(name);
+
+	(void)ctx;
+	return m ? m->ambient : libc_getenv(name);
 }
 
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
@@ -439,7 +498,7 @@ static void resolve_all(void)
 	vs_error err = {0};
 
 	run_helper(&hr);
-	if (vs_resolve(cfg, NULL, 0, env_for_core, NULL, helper_fetch, &fc, &res, &err)) {
+	if (vs_resolve(cfg, NULL, 0, env_for_resolve, NULL, helper_fetch, &fc, &res, &err)) {
 		fprintf(stderr, "vaultshim: %s\n", err.msg);
 		_exit(err.code);
 	}
@@ -467,15 +526,19 @@ static void publish(bool values)
 {
 	const char **names = calloc(vs_n_map + 1, sizeof *names);
 	const char **vals = calloc(vs_n_map + 1, sizeof *vals);
+	const char **amb = calloc(vs_n_map + 1, sizeof *amb);
 	bool *fe = calloc(vs_n_map + 1, sizeof *fe);
 
-	if (names && vals && fe) {
+	if (names && vals && amb && fe) {
 		vs_snapshot snap = {.config_path = vs_config_path, .eager_programs = opt_eager,
 				    .mode = opt_mode, .inherit = vs_inherit, .resolved = values,
-				    .n = vs_n_map, .names = names, .values = vals, .from_env = fe};
+				    .timeout_ms = opt_timeout_ms, .inputs = opt_inputs,
+				    .n = vs_n_map, .names = names,
+				    .values = vals, .from_env = fe, .ambient = amb};
 		for (size_t i = 0; i < vs_n_map; i++) {
 			names[i] = vs_map[i].name;
 			vals[i] = vs_map[i].value;
+			amb[i] = vs_map[i].ambient;
 			fe[i] = vs_map[i].from_env;
 		}
 		if (vs_handoff_write(&snap) != 0)
@@ -483,7 +546,14 @@ static void publish(bool values)
 	}
 	free(names);
 	free(vals);
+	free(amb);
 	free(fe);
+}
+
+/* Whether a snapshot is this process's tree's: the same config. */
+static bool same_tree(const vs_snapshot *snap, const char *path)
+{
+	return snap->n && !strcmp(snap->config_path, path);
 }
 
 /* Takes the values of a resolved snapshot, whose buffer then lives as long
@@ -513,7 +583,7 @@ static void resolve_tree(void)
 	if (vs_ho.fd >= 0) {
 		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
 		if (vs_handoff_read(&snap) == 0) {
-			if (adopt(&snap)) {
+			if (same_tree(&snap, vs_config_path) && adopt(&snap)) {
 				vs_log(VS_LOG_DEBUG, "values from the hand-off");
 				vs_handoff_unlock(lk);
 				return;
@@ -558,8 +628,10 @@ static void place_values(void)
 		cur = libc_getenv(m->name);
 		if (cur && !strcmp(cur, m->value))
 			continue; /* there already (the launch environment's value) */
-		if (libc_setenv()(m->name, m->value, 1) == 0)
+		if (libc_setenv()(m->name, m->value, 1) == 0) {
 			m->placed = true;
+			atomic_store(&vs_env_dirty, true);
+		}
 	}
 }
 
@@ -567,6 +639,13 @@ static void place_values(void)
  * gets either no resolution or a whole one, and a usable mutex. */
 static void atfork_prepare(void)
 {
+	/* a process that forks before loading anything (xargs, a lazy shell, a
+	 * C loop of fork+exec) still makes one tree of its children: an empty
+	 * hand-off, filled by the first of them that loads the config. System
+	 * calls only: fork may be called from a signal handler. */
+	if (vs_ho.fd < 0 && vs_config_path && vs_inherit &&
+	    atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		vs_handoff_create();
 	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&resolve_lock);
 	pthread_mutex_lock(&vs_popen_lock);
@@ -643,8 +722,11 @@ static bool reexport(const char *name, size_t len, const char *value)
 	if (in_hook || !value || !atomic_load_explicit(&vs_resolved, memory_order_acquire))
 		return false;
 	m = vs_lookup_len(name, len);
+	/* (a program that replaced environ without the preload in it, as
+	 * `env -i` does, gets the value put in: its exec then carries the
+	 * preload along for the child, which is served it) */
 	return m && m->value && !m->placed && !m->from_env && !atomic_load(&m->overridden) &&
-	       !strcmp(value, m->value);
+	       !strcmp(value, m->value) && vs_inherit && libc_getenv("LD_PRELOAD");
 }
 
 EXPORT int setenv(const char *name, const char *value, int overwrite)
@@ -695,9 +777,11 @@ EXPORT int clearenv(void)
 	rc = real_clearenv();
 	if (rc == 0 && !in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if (rc == 0 && vs_map)
+	if (rc == 0 && vs_map) {
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
+		atomic_store(&vs_env_dirty, true);
+	}
 	return rc;
 }
 
@@ -878,6 +962,46 @@ static void die_oom(void)
 	_exit(VS_EX_SOFTWARE);
 }
 
+/* Puts this process's hand-off variable in environ, so that children libc
+ * starts on its own (system, popen, wordexp) get it too. */
+static void export_handoff(void)
+{
+	char v[96];
+
+	vs_handoff_var(v, vs_ho.fd, vs_ho.mask);
+	libc_setenv()("VAULTSHIM_HANDOFF", v, 1);
+}
+
+/* A process with the config loaded takes part in the tree's hand-off: fills
+ * an empty one (made at a fork before anything was loaded), checks one
+ * filled by a sibling meanwhile, or starts one. */
+static void join_or_start_handoff(void)
+{
+	vs_snapshot snap;
+	int lk, got;
+
+	if (vs_ho.fd >= 0) {
+		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
+		got = lk >= 0 ? vs_handoff_read(&snap) : -1;
+		if (got == 1)
+			publish(false);
+		if (got == 0 && !same_tree(&snap, vs_config_path))
+			got = -1;
+		if (got == 0)
+			vs_snapshot_free(&snap);
+		vs_handoff_unlock(lk);
+		if (got >= 0) {
+			export_handoff();
+			return;
+		}
+		vs_handoff_drop(); /* another tree's: not ours to use or pass on */
+	}
+	if (vs_handoff_create() == 0) {
+		publish(false);
+		export_handoff();
+	}
+}
+
 /* The first process of a tree: loads the config, starts the hand-off for
  * its descendants and makes the preload ready. Config errors: one line,
  * then exit. */
@@ -902,42 +1026,52 @@ static void full_init(const char *path)
 	if (build_index(names, cfg->n_entries, new_filter) < 0)
 		die_oom();
 	free(names);
+	for (size_t i = 0; i < vs_n_map; i++)
+		vs_map[i].ambient = vs_map[i].initial;
 	/* children without the preload need no hand-off (inherit = no) */
-	if (vs_inherit && vs_handoff_create() == 0)
-		publish(false);
+	if (vs_inherit)
+		join_or_start_handoff();
+	else
+		vs_handoff_drop();
 	start(eager_for(opt_mode, opt_eager), new_filter);
 }
 
 /*
  * A process of a tree: names, options and, once some process of the tree
  * has resolved, the values come from the hand-off; the config is not read.
- * false when the hand-off is not for this process (another config).
+ * 1 when served so; 0 when the hand-off is still empty (the config load
+ * fills it); -1 when it is not for this process (another config).
  */
-static bool handoff_init(const char *path)
+static int handoff_init(const char *path)
 {
 	uint64_t new_filter[4];
 	vs_snapshot snap;
+	int got = vs_handoff_read(&snap);
 
-	if (vs_handoff_read(&snap) != 0)
-		return false;
-	if (strcmp(snap.config_path, path) || !snap.n) {
+	if (got != 0)
+		return got == 1 ? 0 : -1;
+	if (!same_tree(&snap, path)) {
 		vs_snapshot_free(&snap);
-		return false;
+		return -1;
 	}
 	resolve_libc_getenv();
 	/* snap's strings are the index's names from now on: never freed */
 	opt_mode = snap.mode;
 	opt_eager = snap.eager_programs;
+	opt_timeout_ms = snap.timeout_ms;
+	snprintf(opt_inputs, sizeof opt_inputs, "%s", snap.inputs);
 	vs_inherit = snap.inherit;
 	if (build_index(snap.names, snap.n, new_filter) < 0)
 		die_oom();
-	for (size_t i = 0; i < vs_n_map; i++)
+	for (size_t i = 0; i < vs_n_map; i++) {
+		vs_map[i].ambient = snap.ambient[i];
 		if (vs_mask_bit(vs_ho.mask, i))
 			atomic_store(&vs_map[i].overridden, true);
+	}
 	if (adopt(&snap))
 		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
 	start(eager_for(opt_mode, opt_eager), new_filter);
-	return true;
+	return 1;
 }
 
 /* The first getenv that passes the (all-ones) filter loads the config. */
@@ -1127,15 +1261,25 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	if (strlen(path) < sizeof config_path_buf)
+		path = strcpy(config_path_buf, path);
 	vs_config_path = path;
-	vs_preload_value = scan_environ("LD_PRELOAD");
+	{
+		Dl_info info;
+		/* for children given a served value without the preload */
+		if (dladdr((void *)vaultshim_init, &info) && info.dli_fname &&
+		    strlen(info.dli_fname) < sizeof self_path_buf)
+			vs_self_path = strcpy(self_path_buf, info.dli_fname);
+	}
 	/* a process of a tree: everything comes from the hand-off */
 	if (vs_handoff_attach(scan_environ("VAULTSHIM_HANDOFF")) == 0) {
-		if (handoff_init(path)) {
+		int served = handoff_init(path);
+		if (served > 0) {
 			atomic_store(&state, ST_READY);
 			goto out;
 		}
-		vs_handoff_drop(); /* another config's: not ours to pass on */
+		if (served < 0)
+			vs_handoff_drop(); /* another tree's: not ours to pass on */
 	}
 	mode = env_mode(&mode_set);
 	now = mode_set ? mode == VS_MODE_EAGER : false;

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "VSHOFF1\n"
+#define MAGIC "VSHOFF2\n"
+#define F_VALUE 1u
+#define F_FROM_ENV 2u
+#define F_AMBIENT 4u
 
 static void put32(vs_buf *b, uint32_t v)
 {
@@ -27,14 +30,20 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	put32(&b, s->resolved);
 	put32(&b, (uint32_t)s->mode);
 	put32(&b, s->inherit);
+	put32(&b, s->timeout_ms < 0 ? UINT32_MAX : (uint32_t)s->timeout_ms);
 	put32(&b, (uint32_t)s->n);
 	putstr(&b, s->config_path);
 	putstr(&b, s->eager_programs);
+	putstr(&b, s->inputs);
 	for (size_t i = 0; i < s->n; i++) {
 		const char *v = s->resolved ? s->values[i] : NULL;
+		const char *a = s->ambient ? s->ambient[i] : NULL;
+		uint32_t flags = (v ? F_VALUE | (s->from_env && s->from_env[i] ? F_FROM_ENV : 0u) : 0u) |
+				 (a ? F_AMBIENT : 0u);
 		putstr(&b, s->names[i]);
-		put32(&b, v ? 1u | (s->from_env && s->from_env[i] ? 2u : 0u) : 0u);
+		put32(&b, flags);
 		putstr(&b, v);
+		putstr(&b, a);
 	}
 	if (b.oom || b.len > VS_SNAPSHOT_MAX) {
 		vs_buf_free(&b);
@@ -72,44 +81,50 @@ static bool take(const char *buf, size_t len, size_t *pos, char **out, const cha
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, n;
-	const char **names, **values;
+	uint32_t resolved, mode, inherit, timeout, n;
+	const char **names, **values, **ambient;
 	bool *from_env;
 	char *str;
 
 	memset(out, 0, sizeof *out);
-	/* each entry takes at least 12 bytes: n is bounded before any
+	/* each entry takes at least 16 bytes: n is bounded before any
 	 * allocation */
 	if (len < 8 || len > VS_SNAPSHOT_MAX || memcmp(buf, MAGIC, 8) ||
 	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
-	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &n) || n > len / 12 ||
-	    resolved > 1 || inherit > 1)
+	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &timeout) ||
+	    !get32(buf, len, &pos, &n) || n > len / 16 || resolved > 1 || inherit > 1)
 		return -1;
 	/* one block: the arrays, then every string with its NUL */
-	out->buf_len = (size_t)n * (2 * sizeof(char *) + sizeof(bool)) + len + 2 * (size_t)n + 2;
+	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 3;
 	if (!(out->buf = calloc(1, out->buf_len)))
 		goto bad;
 	names = (const char **)(void *)out->buf;
 	values = names + n;
-	from_env = (bool *)(values + n);
+	ambient = values + n;
+	from_env = (bool *)(ambient + n);
 	str = (char *)(from_env + n);
 	if (!take(buf, len, &pos, &str, &out->config_path) ||
-	    !take(buf, len, &pos, &str, &out->eager_programs))
+	    !take(buf, len, &pos, &str, &out->eager_programs) ||
+	    !take(buf, len, &pos, &str, &out->inputs))
 		goto bad;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t flags;
-		const char *v;
+		const char *v, *a;
 		if (!take(buf, len, &pos, &str, &names[i]) || !*names[i] ||
-		    !get32(buf, len, &pos, &flags) || flags > 3 || !take(buf, len, &pos, &str, &v))
+		    !get32(buf, len, &pos, &flags) || flags > 7 || !take(buf, len, &pos, &str, &v) ||
+		    !take(buf, len, &pos, &str, &a))
 			goto bad;
-		values[i] = (flags & 1) && resolved ? v : NULL;
-		from_env[i] = (flags & 2) != 0;
+		values[i] = (flags & F_VALUE) && resolved ? v : NULL;
+		from_env[i] = (flags & F_FROM_ENV) != 0;
+		ambient[i] = (flags & F_AMBIENT) ? a : NULL;
 	}
 	if (pos != len)
 		goto bad;
 	out->names = names;
 	out->values = values;
+	out->ambient = ambient;
 	out->from_env = from_env;
+	out->timeout_ms = timeout == UINT32_MAX ? -1 : (long)timeout;
 	out->mode = (int)mode;
 	out->inherit = inherit;
 	out->resolved = resolved;
@@ -127,4 +142,26 @@ void vs_snapshot_free(vs_snapshot *s)
 		free(s->buf);
 	}
 	memset(s, 0, sizeof *s);
+}
+
+const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, size_t bufsz,
+			      bool *found)
+{
+	size_t n = strlen(name);
+
+	*found = false;
+	while (inputs && *inputs) {
+		size_t rec = strcspn(inputs, "\x02"), key = strcspn(inputs, "\x01\x02");
+		if (key == n && !memcmp(inputs, name, n)) {
+			size_t vl = rec - key - 1;
+			*found = true;
+			if (inputs[key] != '\x01' || vl >= bufsz)
+				return NULL;
+			memcpy(buf, inputs + key + 1, vl);
+			buf[vl] = '\0';
+			return buf;
+		}
+		inputs += rec + (inputs[rec] != '\0');
+	}
+	return NULL;
 }

@@ -23,10 +23,19 @@ typedef struct vs_snapshot {
 	int mode;                    /* vs_mode */
 	bool inherit;
 	bool resolved;               /* values are set */
+	long timeout_ms;             /* the config's [vault] timeout; -1 unset */
+	/* The launch environment's values of the variables the config expands
+	 * (${APP_ENV}): "NAME\x01VALUE\x02" each, "NAME\x02" when unset. Any
+	 * process of the tree that resolves expands the config with these, so
+	 * the tree's values do not depend on which process resolved. */
+	const char *inputs;
 	size_t n;
 	const char *const *names;
 	const char *const *values;   /* resolved: the value, or NULL when none */
 	const bool *from_env;        /* the value came from the real environment */
+	/* each name's value in the launch environment (the env fallback of a
+	 * resolution made anywhere in the tree), or NULL */
+	const char *const *ambient;
 	char *buf;                   /* parsed: owns all of the above */
 	size_t buf_len;
 } vs_snapshot;
@@ -41,5 +50,11 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out);
 
 /* Clears and frees what vs_snapshot_parse allocated; out is emptied. */
 void vs_snapshot_free(vs_snapshot *s);
+
+/* The value of name in a snapshot's inputs: *found is false when the name
+ * is not among them; the value is NULL when it was unset. Returns a pointer
+ * into inputs, valid up to the next '\x02' (copied to buf, size bufsz). */
+const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, size_t bufsz,
+			      bool *found);
 
 #endif

@@ -11,12 +11,14 @@
 static const char *names[] = {"DB_PASSWORD", "API_KEY", "DB_USER"};
 static const char *values[] = {"p4ss word\nline two", NULL, ""};
 static const bool from_env[] = {false, false, true};
+static const char *ambient[] = {NULL, "from-the-launch", NULL};
 
 static vs_snapshot sample(bool resolved)
 {
 	vs_snapshot s = {.config_path = "/etc/app/vaultshim.conf", .eager_programs = "tclsh*",
-			 .mode = 2, .inherit = true, .resolved = resolved, .n = 3,
-			 .names = names, .values = values, .from_env = from_env};
+			 .mode = 2, .inherit = true, .resolved = resolved, .timeout_ms = 2500,
+			 .inputs = "APP_ENV\x01prod\x02REGION\x02", .n = 3,
+			 .names = names, .values = values, .from_env = from_env, .ambient = ambient};
 	return s;
 }
 
@@ -39,6 +41,10 @@ START_TEST(round_trip_resolved)
 	ck_assert_ptr_null(out.values[1]);          /* no source had one */
 	ck_assert_str_eq(out.values[2], "");        /* empty is not missing */
 	ck_assert(!out.from_env[0] && out.from_env[2]);
+	ck_assert_ptr_null(out.ambient[0]);
+	ck_assert_str_eq(out.ambient[1], "from-the-launch");
+	ck_assert_int_eq(out.timeout_ms, 2500);
+	ck_assert_str_eq(out.inputs, "APP_ENV\x01prod\x02REGION\x02");
 	vs_snapshot_free(&out);
 	ck_assert_ptr_null(out.buf);
 	free(buf);
@@ -95,13 +101,30 @@ START_TEST(damage_is_refused)
 	copy[0] = 'X';
 	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
 	memcpy(copy, buf, len);
-	memcpy(copy + 8 + 12, &huge, 4);
+	memcpy(copy + 8 + 16, &huge, 4); /* the count of names */
 	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
 	memcpy(copy, buf, len);
 	((char *)memmem(copy, len, "API_KEY", 7))[3] = '\0';
 	ck_assert_int_eq(vs_snapshot_parse(copy, len, &out), -1);
 	free(copy);
 	free(buf);
+}
+END_TEST
+
+START_TEST(inputs_are_looked_up_by_name)
+{
+	/* (separate literals: "\x02E" would read as one hex escape) */
+	const char *in = "APP_ENV\x01" "prod\x02" "REGION\x02" "EMPTY\x01\x02";
+	char buf[32];
+	bool found;
+
+	ck_assert_str_eq(vs_snapshot_input(in, "APP_ENV", buf, sizeof buf, &found), "prod");
+	ck_assert(found);
+	ck_assert_ptr_null(vs_snapshot_input(in, "REGION", buf, sizeof buf, &found)); /* was unset */
+	ck_assert(found);
+	ck_assert_str_eq(vs_snapshot_input(in, "EMPTY", buf, sizeof buf, &found), "");
+	ck_assert_ptr_null(vs_snapshot_input(in, "APP", buf, sizeof buf, &found)); /* no prefix match */
+	ck_assert(!found);
 }
 END_TEST
 
@@ -114,6 +137,7 @@ Suite *snapshot_suite(void)
 	tcase_add_test(tc, unresolved_has_names_no_values);
 	tcase_add_test(tc, every_truncation_is_refused);
 	tcase_add_test(tc, damage_is_refused);
+	tcase_add_test(tc, inputs_are_looked_up_by_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
