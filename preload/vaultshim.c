@@ -460,10 +460,15 @@ static bool need_config(const char *path)
 	if (cfg)
 		return true;
 	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 && errno == EACCES) {
-		if (!atomic_exchange(&warned, true))
+		/* one warning for a whole subtree (a shell loop run as nobody):
+		 * VAULTSHIM_UNREADABLE tells descendants it was given */
+		const char *told = libc_getenv("VAULTSHIM_UNREADABLE");
+		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path))) {
 			fprintf(stderr,
 				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
 				path, (unsigned)geteuid());
+			libc_setenv()("VAULTSHIM_UNREADABLE", path, 1);
+		}
 		return false;
 	}
 	/* (the parser runs under the resolve lock, or the init lock: the
