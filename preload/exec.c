@@ -81,7 +81,7 @@ static size_t child_env_size(char *const *envp)
 			preload += strlen(envp[n]);
 	need = (n + 4) * sizeof(char *);
 	need += vs_n_map;                              /* a byte per name: seen */
-	need += sizeof HO_VAR + 64 + vs_n_map / 4 + 2; /* the hand-off variable */
+	need += sizeof HO_VAR + 64 + vs_n_map / 4 + strlen(vs_ho.mask) + 2; /* the hand-off variable */
 	need += sizeof "LD_PRELOAD=" + strlen(vs_self_path) + 1 + preload;
 	need += sizeof "VAULTSHIM_CONFIG=" + (vs_config_path ? strlen(vs_config_path) : 0);
 	return (need + 15) & ~(size_t)15;
@@ -190,7 +190,6 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 		n++;
 	seen = (unsigned char *)(out + n + 4);
 	s = (char *)(seen + vs_n_map);
-	*secure = escalates(t);
 	memset(seen, 0, vs_n_map);
 	for (size_t i = 0; i < n; i++) {
 		const char *e = envp[i], *eq = strchr(e, '=');
@@ -229,6 +228,9 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 	 * environment built from scratch) brings the preload and the config
 	 * along, so that the child is served it */
 	ours = preload && lists_us(preload);
+	/* (the privilege check costs a stat, or a PATH search: only when a
+	 * hand-off or a carried preload depends on it) */
+	*secure = (fd >= 0 || stripped) && escalates(t);
 	carry = stripped && vs_inherit && !*secure && *vs_self_path;
 	if (carry && !ours) {
 		out[j++] = s;
@@ -279,7 +281,11 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 				any = true;
 			}
 		}
-		if (!any)
+		/* not loaded yet (a lazy process that has read nothing): it
+		 * changed nothing, and passes on the choices it was given */
+		if (!tree_active() && *vs_ho.mask)
+			s = stpcpy(s, vs_ho.mask);
+		else if (!any)
 			s = dot;
 		*s = '\0';
 	}

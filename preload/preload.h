@@ -88,6 +88,9 @@ extern vs_handoff vs_ho;
 /* From VAULTSHIM_HANDOFF (the value of the variable): checks that the fd
  * still is the memfd it names. 0 and vs_ho set, or -1 (nothing changed). */
 int vs_handoff_attach(const char *var);
+/* Reads the head of the snapshot into buf (see vs_snapshot_head_parse):
+ * 0, 1 when the memfd is still empty, -1 when unreadable. No malloc. */
+int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h);
 /* Reads the snapshot under the data lock. 0, 1 when the memfd is still
  * empty (made at a fork before any config was loaded), or -1. */
 int vs_handoff_read(vs_snapshot *s);

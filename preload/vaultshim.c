@@ -98,6 +98,7 @@ static uint64_t len_mask;
 enum { ST_OFF = 1, ST_PENDING = 0, ST_READY = 2 };
 static atomic_int state = ST_PENDING; /* config not loaded yet */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool ho_deferred;      /* a lazy process of a tree: hand-off read at the load */
 static bool secure_mode;
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1086,8 +1087,13 @@ static void deferred_init(void)
 	pthread_mutex_lock(&init_lock);
 	/* vs_config_path is unset before our constructor ran: nothing to load yet */
 	if (vs_config_path && atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+		int served = 0;
 		resolve_libc_getenv();
-		full_init(vs_config_path);
+		/* a lazy process of a tree reads the hand-off now, not at start */
+		if (ho_deferred && (served = handoff_init(vs_config_path)) < 0)
+			vs_handoff_drop();
+		if (served <= 0)
+			full_init(vs_config_path);
 		atomic_store_explicit(&state, ST_READY, memory_order_release);
 	}
 	pthread_mutex_unlock(&init_lock);
@@ -1276,15 +1282,31 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		    strlen(info.dli_fname) < sizeof self_path_buf)
 			vs_self_path = strcpy(self_path_buf, info.dli_fname);
 	}
-	/* a process of a tree: everything comes from the hand-off */
+	/* A process of a tree: everything comes from the hand-off, and only
+	 * its head is read now: a lazy process reads the rest at its first
+	 * getenv, as a first process of a tree loads its config then. */
 	if (vs_handoff_attach(scan_environ("VAULTSHIM_HANDOFF")) == 0) {
-		int served = handoff_init(path);
-		if (served > 0) {
-			atomic_store(&state, ST_READY);
-			goto out;
-		}
-		if (served < 0)
+		char head[1024];
+		vs_snapshot_head h;
+		int got = vs_handoff_head(head, sizeof head, &h);
+		if (got == 0 && (h.config_path_len != strlen(path) || memcmp(h.config_path, path, h.config_path_len))) {
 			vs_handoff_drop(); /* another tree's: not ours to pass on */
+		} else if (got == 0) {
+			char eager[512];
+			snprintf(eager, sizeof eager, "%.*s", (int)h.eager_programs_len, h.eager_programs);
+			if (!eager_for(h.mode, eager)) {
+				ho_deferred = true;
+				goto out;
+			}
+			resolve_libc_getenv();
+			got = handoff_init(path);
+			if (got > 0) {
+				atomic_store(&state, ST_READY);
+				goto out;
+			}
+			if (got < 0)
+				vs_handoff_drop();
+		}
 	}
 	mode = env_mode(&mode_set);
 	now = mode_set ? mode == VS_MODE_EAGER : false;

@@ -135,6 +135,34 @@ bad:
 	return -1;
 }
 
+static bool span(const char *buf, size_t len, size_t *pos, const char **out, size_t *n)
+{
+	uint32_t l;
+
+	if (!get32(buf, len, pos, &l) || l > len - *pos)
+		return false;
+	*out = buf + *pos;
+	*n = l;
+	*pos += l;
+	return true;
+}
+
+int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
+{
+	size_t pos = 8;
+	uint32_t resolved, mode, inherit, timeout, n;
+
+	if (len < 8 || memcmp(buf, MAGIC, 8) || !get32(buf, len, &pos, &resolved) ||
+	    !get32(buf, len, &pos, &mode) || !get32(buf, len, &pos, &inherit) ||
+	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) || inherit > 1 ||
+	    !span(buf, len, &pos, &h->config_path, &h->config_path_len) ||
+	    !span(buf, len, &pos, &h->eager_programs, &h->eager_programs_len))
+		return -1;
+	h->mode = (int)mode;
+	h->inherit = inherit;
+	return 0;
+}
+
 void vs_snapshot_free(vs_snapshot *s)
 {
 	if (s->buf) {

@@ -48,6 +48,21 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len);
  * are not a whole snapshot (out is then empty). */
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out);
 
+/*
+ * Reads only the fixed head of a snapshot (mode, inherit, config path,
+ * eager_programs), which is the same in every rewrite of one tree: enough
+ * for a process to decide, before main, whether it must act now. The
+ * strings point into buf, NOT NUL-terminated: their lengths are set. 0, or
+ * -1 when buf does not begin like a snapshot.
+ */
+typedef struct vs_snapshot_head {
+	int mode;
+	bool inherit;
+	const char *config_path, *eager_programs;
+	size_t config_path_len, eager_programs_len;
+} vs_snapshot_head;
+int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h);
+
 /* Clears and frees what vs_snapshot_parse allocated; out is emptied. */
 void vs_snapshot_free(vs_snapshot *s);
 
