@@ -45,19 +45,22 @@ sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # --- server and secrets ---------------------------------------------------------
 start_server
-S_DB='vs-Tree db/7KqW-e41'        # a space and a slash on purpose
-S_API='vs-Tree-api-M3n9-b7'
-S_GNAME='Vault Author Xq7'
-S_GMAIL='vault-author-xq7@example.invalid'
+# unique per run, so that the scanner never sees another run's processes
+RUN=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+S_DB="vs-Tree db/7KqW-$RUN"        # a space and a slash on purpose
+S_API="vs-Tree-api-M3n9-$RUN"
+S_GNAME="Vault Author Xq$RUN"
+S_GMAIL="vault-author-$RUN@example.invalid"
+ROLE=tree$RUN                       # database/creds/$ROLE: usernames v-token-$ROLE-...
 api POST /v1/secret/data/app/db "{\"data\":{\"password\":\"$S_DB\"}}" >/dev/null
 api POST /v1/secret/data/app/api "{\"data\":{\"key\":\"$S_API\"}}" >/dev/null
 api POST /v1/secret/data/app/git "{\"data\":{\"name\":\"$S_GNAME\",\"email\":\"$S_GMAIL\"}}" >/dev/null
 HOME_V=/home/vs-test-home
 # the scanner's and the leaves' list (root only): every secret, the token and
-# the prefix of every database/creds username the dev server makes
+# the prefix of the database/creds usernames the dev server makes for $ROLE
 # (and the scanner's control string, which only its control process holds)
-S_CONTROL='vs-scan-control-Zq9'
-printf '%s\n' "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$ROOT_TOKEN" "v-token-" "$S_CONTROL" > "$T/secrets"
+S_CONTROL="vs-scan-control-$RUN"
+printf '%s\n' "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$ROOT_TOKEN" "v-token-$ROLE-" "$S_CONTROL" > "$T/secrets"
 chmod 600 "$T/secrets"
 # the labels (world-readable: digests only)
 {
@@ -71,8 +74,9 @@ chmod 644 "$PUB/labels"
 # --- the scanner ------------------------------------------------------------------
 # One long-lived process (a fork per scan costs ~10 ms here) that reads every
 # /proc/PID/environ it can, about 30 times a second, until $T/scan.stop
-# appears; a hit is recorded as "pid comm" (never the content), and the
-# number of scans is written at the end.
+# appears; a hit is recorded as "pid comm<parent's comm<... vars=NAMES" (the
+# names of the variables holding a secret, never a value), and the number of
+# scans is written at the end.
 cat > "$T/scan.py" <<'PY'
 import os, sys, time
 t = sys.argv[1]
@@ -88,13 +92,22 @@ while not os.path.exists(t + "/scan.stop"):
         except OSError:
             continue
         if any(s in env for s in secrets) and pid not in hits:
-            try:
-                comm = open("/proc/%s/comm" % pid).read().strip()
-            except OSError:
-                comm = "?"
-            hits[pid] = comm
+            # which variables held a secret (names only) and who ran it
+            names = sorted({e.split(b"=", 1)[0].decode(errors="replace") for e in env.split(b"\0")
+                            if any(s in e for s in secrets)})
+            chain, p = [], pid
+            for _ in range(6):
+                try:
+                    st = open("/proc/%s/stat" % p).read()
+                except OSError:
+                    break
+                chain.append(st[st.index("(") + 1:st.rindex(")")])
+                p = st[st.rindex(")") + 2:].split()[1]
+                if p in ("0", "1"):
+                    break
+            hits[pid] = 1
             with open(t + "/scan.hits", "a") as f:
-                f.write("%s %s\n" % (pid, comm))
+                f.write("%s %s vars=%s\n" % (pid, "<".join(chain) or "?", ",".join(names)))
     n += 1
     time.sleep(0.03)
 with open(t + "/scan.count", "w") as f:
@@ -520,8 +533,8 @@ AUTO=$(conf auto)
 EAGERC=$(conf eager-c 'eager_programs = vs-eager*')
 GITCONF=$(C_ENV='GIT_AUTHOR_NAME  = secret/app/git#name
 GIT_AUTHOR_EMAIL = secret/app/git#email' conf git)
-DBCONF=$(C_ENV='DB_USER = database/creds/app#username
-DB_PASS = database/creds/app#password' conf dbcreds)
+DBCONF=$(C_ENV="DB_USER = database/creds/$ROLE#username
+DB_PASS = database/creds/$ROLE#password" conf dbcreds)
 
 # pre CONF [NAME=VALUE...] CMD...: CMD under the preload, one launch, bounded;
 # the mapped names, an outer hand-off and log/mode settings are removed first
@@ -540,7 +553,7 @@ usage() {
 d = json.load(sys.stdin); r = d["requests"]
 m = sum(v for k, v in r.items() if k.startswith("GET sys/internal/ui/mounts/"))
 print("mounts=%d secret/app/db=%d secret/app/api=%d creds=%d total=%d" % (m, r.get("GET secret/data/app/db", 0),
-      r.get("GET secret/data/app/api", 0), r.get("GET database/creds/app", 0), d["total"]))'
+      r.get("GET secret/data/app/api", 0), r.get("GET database/creds/" + sys.argv[1], 0), d["total"]))' "$ROLE"
 }
 ONE_STD="mounts=1 secret/app/db=1 secret/app/api=1 creds=0 total=3"
 reset() { control DELETE counters; }
@@ -844,7 +857,7 @@ fi
 # === 7. database/creds: one credential per launch ==========================================
 cat > "$T/start.sh" <<SH
 #!/bin/sh
-$PY -c 'import hashlib, os; v = os.environ["DB_USER"]; print("py", hashlib.sha256(v.encode()).hexdigest(), "prefix=" + ("OK" if v.startswith("v-token-app-") else "BAD"))'
+$PY -c 'import hashlib, os; v = os.environ["DB_USER"]; print("py", hashlib.sha256(v.encode()).hexdigest(), "prefix=" + ("OK" if v.startswith("v-token-$ROLE-") else "BAD"))'
 "$T/cleaf" -H DB_USER
 sh -c 'printf "sh %s\n" "\$(printf %s "\$DB_USER" | sha256sum | cut -c1-64)"'
 SH
@@ -856,7 +869,7 @@ h_py=$(awk '$1 == "py" {print $2}' <<<"$out"); h_c=$(awk '$1 == "c" {print $2}' 
 h_sh=$(awk '$1 == "sh" {print $2}' <<<"$out")
 check "database/creds: a 4-line start.sh running python, a C program and sh, each reading DB_USER: one creds read" \
 	$([ $rc -eq 0 ] && [ "$u" = "mounts=1 secret/app/db=0 secret/app/api=0 creds=1 total=2" ]; echo $?) "rc=$rc got: $u" "$(errs)"
-check "database/creds: the three programs saw the same username (v-token-app-...)" \
+check "database/creds: the three programs saw the same username (v-token-<role>-...)" \
 	$([ ${#h_py} = 64 ] && [ "$h_py" = "$h_c" ] && [ "$h_py" = "$h_sh" ] && [[ $out == *prefix=OK* ]]; echo $?) \
 	"same c=$([ "$h_py" = "$h_c" ] && echo yes || echo no) sh=$([ "$h_py" = "$h_sh" ] && echo yes || echo no) $(grep -o 'prefix=[A-Z]*' <<<"$out")"
 
@@ -889,6 +902,6 @@ check "scanner control: a process given a listed string in its environment is re
 hits=$(grep -v "^$CONTROL_PID " "$T/scan.hits")
 check "scanner: no test secret in any /proc/PID/environ during the whole file ($scans scans)" \
 	$([ -z "$hits" ] && [ "$scans" -ge 20 ]; echo $?) \
-	"scans=$scans hits (pid comm): $(sort -u -k2 <<<"$hits" | head -10 | tr '\n' ';')"
+	"scans=$scans hits (pid comm<ancestors vars=names): $(head -10 <<<"$hits" | tr '\n' ';')"
 
 exit 0
