@@ -74,16 +74,16 @@ static size_t child_env_size(char *const *envp)
 	size_t n = 0, preload = 0, need;
 
 	/* (a hand-off made at a fork, before any config load, is passed on) */
-	if (!tree_active() && vs_ho.fd < 0)
+	if (!tree_active() && vs_ho.fd < 0 && !atomic_load(&vs_unreadable))
 		return 0;
 	for (; envp && envp[n]; n++)
 		if (has_name(envp[n], "LD_PRELOAD="))
 			preload += strlen(envp[n]);
-	need = (n + 4) * sizeof(char *);
+	need = (n + 5) * sizeof(char *);
 	need += vs_n_map;                              /* a byte per name: seen */
 	need += sizeof HO_VAR + 64 + vs_n_map / 4 + strlen(vs_ho.mask) + 2; /* the hand-off variable */
 	need += sizeof "LD_PRELOAD=" + strlen(vs_self_path) + 1 + preload;
-	need += sizeof "VAULTSHIM_CONFIG=" + (vs_config_path ? strlen(vs_config_path) : 0);
+	need += 2 * (sizeof "VAULTSHIM_UNREADABLE=" + (vs_config_path ? strlen(vs_config_path) : 0));
 	return (need + 15) & ~(size_t)15;
 }
 
@@ -142,7 +142,9 @@ static bool escalates(target t)
 				buf[dl++] = '.';
 			buf[dl] = '/';
 			memcpy(buf + dl + 1, t.path, fl + 1);
-			if (access(buf, X_OK) == 0)
+			struct stat st;
+			/* execvp skips what is not an executable file */
+			if (access(buf, X_OK) == 0 && stat(buf, &st) == 0 && S_ISREG(st.st_mode))
 				return stat_escalates(AT_FDCWD, buf, 0);
 		}
 		if (!*end)
@@ -178,17 +180,17 @@ static bool lists_us(const char *v)
 static char **child_env_build(char *const *envp, target t, int fd, void *mem, bool *keep_fd,
 			      bool *secure)
 {
-	size_t n = 0, j = 0;
+	size_t n = 0, j = 0, preload_at = 0;
 	char **out = mem;
 	unsigned char *seen;
 	char *s;
 	const char *preload = NULL;
-	bool stripped = false, has_config = false, ours, carry;
+	bool stripped = false, has_config = false, has_unreadable = false, ours, carry;
 	bool resolved = atomic_load_explicit(&vs_resolved, memory_order_acquire);
 
 	while (envp && envp[n])
 		n++;
-	seen = (unsigned char *)(out + n + 4);
+	seen = (unsigned char *)(out + n + 5);
 	s = (char *)(seen + vs_n_map);
 	memset(seen, 0, vs_n_map);
 	for (size_t i = 0; i < n; i++) {
@@ -197,12 +199,15 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 
 		if (has_name(e, HO_VAR))
 			continue; /* written anew below */
-		if (has_name(e, "LD_PRELOAD=") && !preload) {
+		if (has_name(e, "LD_PRELOAD=")) {
+			/* the dynamic loader takes the last one */
 			preload = e + 11;
-			continue; /* written below */
+			preload_at = j;
 		}
 		if (has_name(e, "VAULTSHIM_CONFIG="))
 			has_config = true;
+		if (has_name(e, "VAULTSHIM_UNREADABLE="))
+			has_unreadable = true;
 		if (eq && (m = vs_lookup_len(e, (size_t)(eq - e)))) {
 			size_t k = (size_t)(m - vs_map);
 			bool first = !seen[k];
@@ -224,6 +229,15 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 		}
 		out[j++] = (char *)e;
 	}
+	/* a name this process set to its served value (the value was kept out
+	 * of environ) is in its environment as far as its children go */
+	for (size_t k = 0; envp == environ && resolved && k < vs_n_map; k++) {
+		const mapped *m = &vs_map[k];
+		if (!seen[k] && atomic_load(&m->reexported) && !atomic_load(&m->overridden)) {
+			seen[k] = 2;
+			stripped = true;
+		}
+	}
 	/* a served value given explicitly to a child without the preload (an
 	 * environment built from scratch) brings the preload and the config
 	 * along, so that the child is served it */
@@ -233,18 +247,26 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 	*secure = (fd >= 0 || stripped) && escalates(t);
 	carry = stripped && vs_inherit && !*secure && *vs_self_path;
 	if (carry && !ours) {
-		out[j++] = s;
+		char *v = s;
 		s = put_str(put_str(s, "LD_PRELOAD="), vs_self_path);
 		if (preload)
 			s = put_str(put_str(s, ":"), preload);
 		*s++ = '\0';
+		if (preload)
+			out[preload_at] = v; /* in place of the one the loader takes */
+		else
+			out[j++] = v;
 		ours = true;
-	} else if (preload) {
-		out[j++] = (char *)preload - 11;
 	}
 	if (carry && !has_config && vs_config_path) {
 		out[j++] = s;
 		s = put_str(put_str(s, "VAULTSHIM_CONFIG="), vs_config_path) + 1;
+		s[-1] = '\0';
+	}
+	/* one warning for a subtree that cannot read the config */
+	if (atomic_load(&vs_unreadable) && !has_unreadable && vs_config_path) {
+		out[j++] = s;
+		s = put_str(put_str(s, "VAULTSHIM_UNREADABLE="), vs_config_path) + 1;
 		s[-1] = '\0';
 	}
 	*keep_fd = fd >= 0 && vs_inherit && !*secure && ours;
@@ -369,6 +391,16 @@ static void child_env_end(child_env *ce)
 		}                                                              \
 	} while (0)
 
+/* An exec in a process that has loaded nothing yet but is in a tree: the
+ * config or the hand-off is loaded first, so that what the child is given
+ * follows the rule (an override in its envp is the parent's choice). Not
+ * in a vfork child, which shares this memory with its parent. */
+static void load_before_exec(void)
+{
+	if (vs_ho.fd >= 0 && getpid() == vs_pid)
+		vs_ensure_loaded();
+}
+
 static target at_path(const char *path)
 {
 	return (target){AT_FDCWD, path, 0};
@@ -426,18 +458,21 @@ void vs_prime_exec_hooks(void)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+	load_before_exec();
 	WITH_ENV(envp, at_path(path), false, -1, next_execve(path, argv, env_));
 }
 
 EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	target t = {dirfd, path, flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)};
+	load_before_exec();
 	WITH_ENV(envp, t, false, -1, next_execveat(dirfd, path, argv, env_, flags));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	execve_fn f = (execve_fn)vs_next_fn(&real_execvpe, "execvpe", (void *)execvpe);
+	load_before_exec();
 	WITH_ENV(envp, at_path(file), false, -1, f(file, argv, env_));
 }
 
@@ -455,6 +490,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	fexecve_fn f = (fexecve_fn)vs_next_fn(&real_fexecve, "fexecve", (void *)fexecve);
 	target t = {fd, "", AT_EMPTY_PATH};
+	load_before_exec();
 	WITH_ENV(envp, t, false, -1, f(fd, argv, env_));
 }
 
@@ -515,17 +551,17 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 
 /*
  * glibc's system(), popen() and wordexp() start their children inside
- * libc, out of any hook's reach, with environ as it is. That is right as
- * long as this process changed nothing the child's rule depends on:
- * environ then holds the hand-off variable it was given (or was given at
- * the config load) and no served value. Once values were placed in environ
- * or a mapped name was written, these run through the hooks above instead.
+ * libc, out of any hook's reach, with environ as it is: no hand-off
+ * variable (it is never put in environ: a program may hold on to environ's
+ * array), served values of an eager process included. In a tree they run
+ * through the hooks above instead.
  */
 static bool own_children(void)
 {
 	vs_ensure_loaded();
-	return tree_active() && atomic_load(&vs_env_dirty);
+	return tree_active() || vs_ho.fd >= 0 || atomic_load(&vs_unreadable);
 }
+
 
 /*
  * system() as POSIX describes it — /bin/sh -c, SIGCHLD blocked and SIGINT,

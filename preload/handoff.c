@@ -29,6 +29,7 @@
 #include "preload.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,15 +216,40 @@ static int reopen(int fd, int flags)
 	return open(p, flags | O_CLOEXEC);
 }
 
+/* The snapshot of a hand-off with no names yet: its config path only, so
+ * that a child with another config does not take it. Built by hand on the
+ * stack (vs_snapshot_format allocates): the same layout. */
+static int write_empty(int fd, const char *config_path)
+{
+	char b[4096 + 64];
+	size_t pl = strlen(config_path), len = 0;
+	uint32_t head[5] = {0, 0, 1, UINT32_MAX, 0}; /* resolved, mode, inherit, timeout, n */
+	uint32_t l = (uint32_t)pl, zero = 0;
+
+	if (pl > 4096)
+		return -1;
+	memcpy(b, "VSHOFF2\n", 8);
+	len = 8;
+	memcpy(b + len, head, sizeof head);
+	len += sizeof head;
+	memcpy(b + len, &l, 4);
+	memcpy(b + len + 4, config_path, pl);
+	len += 4 + pl;
+	memcpy(b + len, &zero, 4); /* eager_programs */
+	memcpy(b + len + 4, &zero, 4); /* inputs */
+	len += 8;
+	return pwrite(fd, b, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
 /* Only system calls: the fork handler may run in a signal handler. */
-int vs_handoff_create(void)
+int vs_handoff_create(const char *config_path)
 {
 	struct stat st;
 	int rw = memfd_create("vaultshim", MFD_CLOEXEC), ro;
 
 	if (rw < 0)
 		return -1;
-	if (fchmod(rw, 0600) != 0 || fstat(rw, &st) != 0) {
+	if (fchmod(rw, 0600) != 0 || fstat(rw, &st) != 0 || write_empty(rw, config_path) != 0) {
 		close(rw);
 		return -1;
 	}
@@ -244,6 +270,13 @@ int vs_handoff_create(void)
 	vs_ho.ino = st.st_ino;
 	vs_ho.mask = "";
 	return 0;
+}
+
+void vs_handoff_forget_writer(void)
+{
+	if (vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd))
+		close(vs_ho.rw_fd);
+	vs_ho.rw_fd = -1;
 }
 
 void vs_handoff_drop(void)

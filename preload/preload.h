@@ -34,6 +34,9 @@ typedef struct mapped {
 	bool from_env;            /* value came from the real environment: not a
 				   * secret of ours, never stripped from a child */
 	bool placed;              /* eager: value was put in environ */
+	/* set to its served value by the program, which was kept out of
+	 * environ: its children are handed it as if it were there */
+	atomic_bool reexported;
 	/* The tree chose this name (this process or an ancestor wrote or
 	 * removed it): environ answers, not the resolution. */
 	atomic_bool overridden;
@@ -50,10 +53,11 @@ extern atomic_int vs_resolved;      /* 1 once every value above is set */
 extern const char *vs_config_path;  /* the config this process serves */
 extern bool vs_inherit;             /* [options] inherit */
 extern const char *vs_self_path;    /* this object's path, "" when unknown */
-/* environ no longer is what this process was given: values were placed in
- * it or a mapped name was written (exec.c: libc's own spawns then go
- * through the hooks) */
-extern atomic_bool vs_env_dirty;
+/* this process could not read its config (VAULTSHIM_UNREADABLE) */
+extern atomic_bool vs_unreadable;
+/* getpid() of this process, kept by the fork handler: a hook that sees
+ * another pid runs in a vfork child, which shares this memory */
+extern pid_t vs_pid;
 
 mapped *vs_lookup_len(const char *name, size_t len);
 
@@ -91,12 +95,14 @@ int vs_handoff_attach(const char *var);
 /* Reads the head of the snapshot into buf (see vs_snapshot_head_parse):
  * 0, 1 when the memfd is still empty, -1 when unreadable. No malloc. */
 int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h);
-/* Reads the snapshot under the data lock. 0, 1 when the memfd is still
- * empty (made at a fork before any config was loaded), or -1. */
+/* Reads the snapshot under the data lock. 0, 1 when it has no names yet
+ * (made at a fork before any config was loaded), or -1. */
 int vs_handoff_read(vs_snapshot *s);
-/* Creates a new, empty hand-off (the first process of a tree); only
- * system calls, so the fork handler can. 0 or -1. */
-int vs_handoff_create(void);
+/* Creates a new hand-off for config_path, with no names yet (the first
+ * process of a tree); only system calls, so the fork handler can. 0 or -1. */
+int vs_handoff_create(const char *config_path);
+/* In a forked child: drops the creator's writable descriptor. */
+void vs_handoff_forget_writer(void);
 /* Replaces the snapshot (with or without values). 0 or -1. */
 int vs_handoff_write(const vs_snapshot *s);
 /* The resolver lock, so a tree resolves once: held while one process

@@ -72,7 +72,8 @@ static uint32_t slot_mask;
 const char *vs_config_path;
 bool vs_inherit = true;
 const char *vs_self_path = "";
-atomic_bool vs_env_dirty;
+atomic_bool vs_unreadable;
+pid_t vs_pid;
 /* copies made by the constructor: a program may overwrite its initial
  * environment (setproctitle) */
 static char config_path_buf[4096], self_path_buf[4096];
@@ -223,10 +224,8 @@ static void mark_written(const char *name, size_t len)
 	/* a write before the config is loaded must still be remembered */
 	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if ((m = vs_lookup_len(name, len))) {
+	if ((m = vs_lookup_len(name, len)))
 		atomic_store(&m->overridden, true);
-		atomic_store(&vs_env_dirty, true);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -273,19 +272,50 @@ static long deadline_ms(void)
 }
 
 /* The helper's environment: ours without LD_PRELOAD (no preload in the
- * helper, which would otherwise resolve recursively). */
+ * helper, which would otherwise resolve recursively), with the launch's
+ * values of the variables the config expands, so that it reads the paths
+ * the launch would whichever process of the tree resolves. One block: the
+ * array, then the entries made from opt_inputs. */
 static char **helper_env(void)
 {
-	size_t n = 0, j = 0;
-	char **env;
+	size_t n = 0, j = 0, extra = strlen(opt_inputs) + 1;
+	char **env, *p;
 
 	for (char **e = environ; e && *e; e++)
 		n++;
-	if (!(env = calloc(n + 1, sizeof *env)))
+	for (const char *q = opt_inputs; *q; q++)
+		n += *q == '\x02';
+	if (!(env = calloc(1, (n + 1) * sizeof *env + extra)))
 		return NULL;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "LD_PRELOAD=", 11))
+	p = (char *)(env + n + 1);
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		char name[256];
+		bool found = false;
+		if (!strncmp(*e, "LD_PRELOAD=", 11))
+			continue;
+		if (eq && (size_t)(eq - *e) < sizeof name) {
+			char buf[2];
+			memcpy(name, *e, (size_t)(eq - *e));
+			name[eq - *e] = '\0';
+			vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
+		}
+		if (!found)
 			env[j++] = *e;
+	}
+	/* NAME\x01VALUE\x02 -> NAME=VALUE; NAME\x02 (unset) -> left out */
+	for (const char *q = opt_inputs; *q;) {
+		size_t rec = strcspn(q, "\x02"), key = strcspn(q, "\x01\x02");
+		if (q[key] == '\x01') {
+			env[j++] = p;
+			memcpy(p, q, key);
+			p[key] = '=';
+			memcpy(p + key + 1, q + key + 1, rec - key - 1);
+			p[rec] = '\0';
+			p += rec + 1;
+		}
+		q += rec + (q[rec] != '\0');
+	}
 	return env;
 }
 
@@ -462,14 +492,14 @@ static bool need_config(const char *path)
 		return true;
 	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 && errno == EACCES) {
 		/* one warning for a whole subtree (a shell loop run as nobody):
-		 * VAULTSHIM_UNREADABLE tells descendants it was given */
+		 * VAULTSHIM_UNREADABLE, which the exec hooks pass on, tells
+		 * descendants it was given */
 		const char *told = libc_getenv("VAULTSHIM_UNREADABLE");
-		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path))) {
+		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path)))
 			fprintf(stderr,
 				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
 				path, (unsigned)geteuid());
-			libc_setenv()("VAULTSHIM_UNREADABLE", path, 1);
-		}
+		atomic_store(&vs_unreadable, true);
 		return false;
 	}
 	/* (the parser runs under the resolve lock, or the init lock: the
@@ -634,10 +664,8 @@ static void place_values(void)
 		cur = libc_getenv(m->name);
 		if (cur && !strcmp(cur, m->value))
 			continue; /* there already (the launch environment's value) */
-		if (libc_setenv()(m->name, m->value, 1) == 0) {
+		if (libc_setenv()(m->name, m->value, 1) == 0)
 			m->placed = true;
-			atomic_store(&vs_env_dirty, true);
-		}
 	}
 }
 
@@ -645,14 +673,15 @@ static void place_values(void)
  * gets either no resolution or a whole one, and a usable mutex. */
 static void atfork_prepare(void)
 {
+	pthread_mutex_lock(&init_lock);
 	/* a process that forks before loading anything (xargs, a lazy shell, a
 	 * C loop of fork+exec) still makes one tree of its children: an empty
 	 * hand-off, filled by the first of them that loads the config. System
-	 * calls only: fork may be called from a signal handler. */
+	 * calls only: fork may be called from a signal handler. (Under the
+	 * init lock: threads forking at once make one.) */
 	if (vs_ho.fd < 0 && vs_config_path && vs_inherit &&
 	    atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-		vs_handoff_create();
-	pthread_mutex_lock(&init_lock);
+		vs_handoff_create(vs_config_path);
 	pthread_mutex_lock(&resolve_lock);
 	pthread_mutex_lock(&vs_popen_lock);
 }
@@ -662,6 +691,15 @@ static void atfork_release(void)
 	pthread_mutex_unlock(&vs_popen_lock);
 	pthread_mutex_unlock(&resolve_lock);
 	pthread_mutex_unlock(&init_lock);
+}
+
+static void atfork_child(void)
+{
+	vs_pid = getpid();
+	/* a forked worker may drop its privileges without exec: it writes to
+	 * the hand-off only if it can open it again as its owner */
+	vs_handoff_forget_writer();
+	atfork_release();
 }
 
 static __attribute__((noinline)) char *getenv_mapped(const char *name)
@@ -728,11 +766,11 @@ static bool reexport(const char *name, size_t len, const char *value)
 	if (in_hook || !value || !atomic_load_explicit(&vs_resolved, memory_order_acquire))
 		return false;
 	m = vs_lookup_len(name, len);
-	/* (a program that replaced environ without the preload in it, as
-	 * `env -i` does, gets the value put in: its exec then carries the
-	 * preload along for the child, which is served it) */
-	return m && m->value && !m->placed && !m->from_env && !atomic_load(&m->overridden) &&
-	       !strcmp(value, m->value) && vs_inherit && libc_getenv("LD_PRELOAD");
+	if (!m || !m->value || m->placed || m->from_env || atomic_load(&m->overridden) ||
+	    strcmp(value, m->value))
+		return false;
+	atomic_store(&m->reexported, true);
+	return true;
 }
 
 EXPORT int setenv(const char *name, const char *value, int overwrite)
@@ -783,11 +821,9 @@ EXPORT int clearenv(void)
 	rc = real_clearenv();
 	if (rc == 0 && !in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
-	if (rc == 0 && vs_map) {
+	if (rc == 0 && vs_map)
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
-		atomic_store(&vs_env_dirty, true);
-	}
 	return rc;
 }
 
@@ -968,16 +1004,6 @@ static void die_oom(void)
 	_exit(VS_EX_SOFTWARE);
 }
 
-/* Puts this process's hand-off variable in environ, so that children libc
- * starts on its own (system, popen, wordexp) get it too. */
-static void export_handoff(void)
-{
-	char v[96];
-
-	vs_handoff_var(v, vs_ho.fd, vs_ho.mask);
-	libc_setenv()("VAULTSHIM_HANDOFF", v, 1);
-}
-
 /* A process with the config loaded takes part in the tree's hand-off: fills
  * an empty one (made at a fork before anything was loaded), checks one
  * filled by a sibling meanwhile, or starts one. */
@@ -989,23 +1015,21 @@ static void join_or_start_handoff(void)
 	if (vs_ho.fd >= 0) {
 		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
 		got = lk >= 0 ? vs_handoff_read(&snap) : -1;
-		if (got == 1)
-			publish(false);
-		if (got == 0 && !same_tree(&snap, vs_config_path))
+		if (got == 0 && !snap.n && !strcmp(snap.config_path, vs_config_path))
+			got = 1; /* made at a fork for this config: fill it */
+		else if (got == 0 && !same_tree(&snap, vs_config_path))
 			got = -1;
 		if (got == 0)
 			vs_snapshot_free(&snap);
+		if (got == 1)
+			publish(false);
 		vs_handoff_unlock(lk);
-		if (got >= 0) {
-			export_handoff();
+		if (got >= 0)
 			return;
-		}
 		vs_handoff_drop(); /* another tree's: not ours to use or pass on */
 	}
-	if (vs_handoff_create() == 0) {
+	if (vs_handoff_create(vs_config_path) == 0)
 		publish(false);
-		export_handoff();
-	}
 }
 
 /* The first process of a tree: loads the config, starts the hand-off for
@@ -1057,8 +1081,10 @@ static int handoff_init(const char *path)
 	if (got != 0)
 		return got == 1 ? 0 : -1;
 	if (!same_tree(&snap, path)) {
+		/* no names yet, this config's: the config load fills it */
+		got = !snap.n && !strcmp(snap.config_path, path) ? 0 : -1;
 		vs_snapshot_free(&snap);
-		return -1;
+		return got;
 	}
 	resolve_libc_getenv();
 	/* snap's strings are the index's names from now on: never freed */
@@ -1271,7 +1297,8 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		}
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	pthread_atfork(atfork_prepare, atfork_release, atfork_child);
+	vs_pid = getpid();
 	if (strlen(path) < sizeof config_path_buf)
 		path = strcpy(config_path_buf, path);
 	vs_config_path = path;
