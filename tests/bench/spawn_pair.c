@@ -1,8 +1,16 @@
 /*
- * spawn_pair RUNS WARMUP ENVFILE... -- PROG [ARG...]: runs PROG under each
- * environment (one NAME=value a line per ENVFILE) in turn, RUNS rounds, the
- * order rotating each round, and prints for each environment the median wall
- * time of spawn + wait in microseconds, one per line.
+ * spawn_pair [-g NAME] RUNS WARMUP ENVFILE... -- PROG [ARG...]: runs PROG
+ * under each environment (one NAME=value a line per ENVFILE) in turn, RUNS
+ * rounds, the order rotating each round, and prints for each environment the
+ * median wall time of spawn + wait in microseconds, one per line.
+ *
+ * ENVFILE "-" is this process's own environ, as it is at each spawn: run
+ * under the preload, its posix_spawn hook builds the child's environment
+ * from it (the preload, the config and VAULTSHIM_HANDOFF), as for any
+ * program. -g NAME calls getenv(NAME) once before anything: under a lazy
+ * preload that loads the config and starts the tree's hand-off, as the first
+ * getenv of any program does, so that every PROG spawned with "-" is a
+ * process of that tree (an unmapped NAME resolves nothing).
  *
  * Interleaving run by run puts the machine's drift (other tenants, frequency,
  * page cache) into every side alike, which back-to-back batches such as two
@@ -33,14 +41,16 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* spawn + wait; <0 when PROG could not run or did not exit 0 */
+extern char **environ;
+
+/* spawn + wait (env NULL: environ); <0 when PROG could not run or did not exit 0 */
 static double run_once(char **argv, char **env)
 {
 	pid_t pid;
 	int status;
 	double t0 = now_us(), t1;
 
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, env))
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, env ? env : environ))
 		return -1;
 	if (waitpid(pid, &status, 0) < 0)
 		return -1;
@@ -52,16 +62,25 @@ int main(int argc, char **argv)
 {
 	char **envs[MAX_ENVS], **prog = NULL;
 	double *times[MAX_ENVS];
-	int runs, warmup, k = 0;
+	int runs, warmup, k = 0, a = 1;
 
-	if (argc < 6)
+	if (argc > 2 && !strcmp(argv[1], "-g")) {
+		if (!getenv(argv[2]))
+			fprintf(stderr, "spawn_pair: note: %s is not set\n", argv[2]);
+		a = 3;
+	}
+	if (argc - a < 5)
 		goto usage;
-	runs = atoi(argv[1]);
-	warmup = atoi(argv[2]);
-	for (int i = 3; i < argc; i++) {
+	runs = atoi(argv[a]);
+	warmup = atoi(argv[a + 1]);
+	for (int i = a + 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			prog = &argv[i + 1];
 			break;
+		}
+		if (k < MAX_ENVS && !strcmp(argv[i], "-")) {
+			envs[k++] = NULL;
+			continue;
 		}
 		if (k == MAX_ENVS || !(envs[k] = read_env(argv[i]))) {
 			fprintf(stderr, "spawn_pair: cannot read %s\n", argv[i]);
@@ -79,7 +98,7 @@ int main(int argc, char **argv)
 			int e = (j + (r < 0 ? 0 : r)) % k;
 			double t = run_once(prog, envs[e]);
 			if (t < 0) {
-				fprintf(stderr, "spawn_pair: %s failed under %s\n", prog[0], argv[3 + e]);
+				fprintf(stderr, "spawn_pair: %s failed under %s\n", prog[0], argv[a + 2 + e]);
 				return 1;
 			}
 			if (r >= 0)
@@ -91,6 +110,6 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: spawn_pair RUNS WARMUP ENVFILE... -- PROG [ARG...]\n");
+	fprintf(stderr, "usage: spawn_pair [-g NAME] RUNS WARMUP ENVFILE|-... -- PROG [ARG...]\n");
 	return 2;
 }
