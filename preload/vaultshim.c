@@ -324,7 +324,8 @@ typedef struct helper_result {
 	vs_error err;   /* err.code != 0: the helper could not answer */
 } helper_result;
 
-static void run_helper(helper_result *r)
+/* Runs the helper and reads its answer, giving up at end (monotonic ms). */
+static void run_helper(helper_result *r, double end)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -333,7 +334,6 @@ static void run_helper(helper_result *r)
 	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path, NULL};
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
-	double end = vs_now_ms() + (double)deadline_ms();
 	bool eof = false;
 
 	if (!helper || !env) {
@@ -526,14 +526,14 @@ static const char *env_for_resolve(const char *name, void *ctx)
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
  * exit with the sysexits code, before the program can act on a missing
  * secret. */
-static void resolve_all(void)
+static void resolve_all(double end)
 {
 	helper_result hr = {0};
 	fetch_ctx fc = {&hr};
 	vs_resolution res;
 	vs_error err = {0};
 
-	run_helper(&hr);
+	run_helper(&hr, end);
 	if (vs_resolve(cfg, NULL, 0, env_for_resolve, NULL, helper_fetch, &fc, &res, &err)) {
 		fprintf(stderr, "vaultshim: %s\n", err.msg);
 		_exit(err.code);
@@ -615,9 +615,12 @@ static void resolve_tree(void)
 {
 	vs_snapshot snap;
 	int lk = -1;
+	/* one deadline for the whole first read: time spent waiting for a
+	 * sibling that resolves is not given again to our own resolution */
+	double end = vs_now_ms() + (double)deadline_ms();
 
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
+		lk = vs_handoff_lock(end);
 		if (vs_handoff_read(&snap) == 0) {
 			if (same_tree(&snap, vs_config_path) && adopt(&snap)) {
 				vs_log(VS_LOG_DEBUG, "values from the hand-off");
@@ -628,7 +631,7 @@ static void resolve_tree(void)
 		}
 	}
 	if (need_config(vs_config_path)) {
-		resolve_all();
+		resolve_all(end);
 		if (lk >= 0)
 			publish(true);
 	} else {
@@ -1010,18 +1013,24 @@ static void die_oom(void)
 static void join_or_start_handoff(void)
 {
 	vs_snapshot snap;
-	int lk, got;
+	int lk = -1, got;
 
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms());
-		got = lk >= 0 ? vs_handoff_read(&snap) : -1;
-		if (got == 0 && !snap.n && !strcmp(snap.config_path, vs_config_path))
-			got = 1; /* made at a fork for this config: fill it */
-		else if (got == 0 && !same_tree(&snap, vs_config_path))
-			got = -1;
-		if (got == 0)
-			vs_snapshot_free(&snap);
-		if (got == 1)
+		/* without the resolver lock first: a sibling may hold it for a
+		 * whole resolution, and it fills the hand-off before that */
+		for (int pass = 0; pass < 2; pass++) {
+			got = vs_handoff_read(&snap);
+			if (got == 0 && !snap.n && !strcmp(snap.config_path, vs_config_path))
+				got = 1; /* made at a fork for this config: to fill */
+			else if (got == 0 && !same_tree(&snap, vs_config_path))
+				got = -1;
+			if (got == 0)
+				vs_snapshot_free(&snap);
+			if (got != 1 || pass == 1 ||
+			    (lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms())) < 0)
+				break;
+		}
+		if (got == 1 && lk >= 0)
 			publish(false);
 		vs_handoff_unlock(lk);
 		if (got >= 0)
