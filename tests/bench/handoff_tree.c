@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "envfile.h"
+#include "timing.h"
 
 #define MAX_VARIANTS 8
 
@@ -43,18 +44,6 @@ typedef struct variant {
 	double *first_ns, *wall_us;
 } variant;
 
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static double median(double *v, int n)
 {

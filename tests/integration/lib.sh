@@ -67,3 +67,27 @@ write_conf() {
 	cat > "$1"
 	chmod 600 "$1"
 }
+
+skip() { echo "skip - $1"; }
+
+# The two secrets most configs map (their values are set by each test file).
+ENV_STD='DB_PASSWORD = secret/app/db#password
+API_KEY     = secret/app/api#key'
+
+# conf NAME [options lines...] -> prints the path of $T/NAME.conf (0600).
+# Overrides: C_ADDR, C_TOKEN, C_VAULT (extra [vault] lines), C_ENV ([env] lines).
+conf() {
+	local f="$T/$1.conf"
+	shift
+	{
+		printf '[vault]\naddress = %s\ntoken_file = %s\n' "${C_ADDR:-$VAULT_ADDR}" "${C_TOKEN:-$T/root-token}"
+		[ -n "${C_VAULT:-}" ] && printf '%s\n' "$C_VAULT"
+		printf '\n[options]\n'
+		for l in "$@"; do printf '%s\n' "$l"; done
+		printf '\n[env]\n%s\n' "${C_ENV:-$ENV_STD}"
+	} | write_conf "$f"
+	echo "$f"
+}
+
+# the dev server's request counters (start_server --control), as JSON
+counters() { curl -s "$VAULT_ADDR/_control/counters"; }

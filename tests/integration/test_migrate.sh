@@ -11,7 +11,6 @@
 
 FX=$ROOT/tests/migrate
 EXPECT=(python3 "$FX/expect.py")
-skip() { echo "skip - $1"; }
 
 [ -x "$VAULTSHIM" ] && [ -f "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" ] || { echo "Bail out! build first: make"; exit 1; }
 # private copies: a concurrent `make` must not swap the binaries mid-run (the

@@ -27,7 +27,6 @@ cleanup_preload() {
 }
 trap cleanup_preload EXIT
 
-skip() { echo "skip - $1"; }
 
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 
@@ -68,23 +67,6 @@ LIMITED_TOKEN=$(cat "$T/limited-token")
 
 CLOSED_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-ENV_STD='DB_PASSWORD = secret/app/db#password
-API_KEY     = secret/app/api#key'
-
-# conf NAME [options lines...] -> prints the path. Overrides: C_ADDR, C_TOKEN,
-# C_VAULT (extra [vault] lines), C_ENV ([env] lines).
-conf() {
-	local f="$T/$1.conf"
-	shift
-	{
-		printf '[vault]\naddress = %s\ntoken_file = %s\n' "${C_ADDR:-$VAULT_ADDR}" "${C_TOKEN:-$T/root-token}"
-		[ -n "${C_VAULT:-}" ] && printf '%s\n' "$C_VAULT"
-		printf '\n[options]\n'
-		for l in "$@"; do printf '%s\n' "$l"; done
-		printf '\n[env]\n%s\n' "${C_ENV:-$ENV_STD}"
-	} | write_conf "$f"
-	echo "$f"
-}
 
 # pre CONF CMD...: CMD under the preload (PRE_LD overrides LD_PRELOAD), bounded.
 # The real environment is kept except DB_PASSWORD/API_KEY, which callers set
@@ -96,7 +78,6 @@ pre() {
 		LD_PRELOAD="${PRE_LD:-$SO}" "$@"
 }
 
-counters() { curl -s "$VAULT_ADDR/_control/counters"; }
 # count KEY: the dev server's counter for "METHOD path" (or "total")
 count() {
 	counters | /usr/bin/python3 -c 'import json,sys

@@ -23,7 +23,6 @@ stacks_cleanup() {
 }
 trap stacks_cleanup EXIT
 
-skip() { echo "skip - $1"; }
 # count failures too, so the file's exit status says whether all passed
 _failed=0
 eval "_lib_$(declare -f not_ok)"

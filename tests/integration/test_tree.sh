@@ -22,7 +22,6 @@
 # (an LD_PRELOAD value; the helper must sit beside it, as in build/).
 SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 PY=/usr/bin/python3
-skip() { echo "skip - $1"; }
 
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 
@@ -516,19 +515,7 @@ C
 	{ echo "Bail out! cleaf's sha256 disagrees with sha256sum"; exit 1; }
 
 # --- configs ------------------------------------------------------------------------
-# conf NAME [options lines...] -> path (0600, root's). C_ENV: the [env] lines.
-ENV_STD='DB_PASSWORD = secret/app/db#password
-API_KEY     = secret/app/api#key'
-conf() {
-	local f="$T/$1.conf"
-	shift
-	{
-		printf '[vault]\naddress = %s\ntoken_file = %s\n\n[options]\n' "$VAULT_ADDR" "$T/root-token"
-		for l in "$@"; do printf '%s\n' "$l"; done
-		printf '\n[env]\n%s\n' "${C_ENV:-$ENV_STD}"
-	} | write_conf "$f"
-	echo "$f"
-}
+# conf (lib.sh): NAME [options lines...] -> the path of a 0600 config; C_ENV: its [env] lines.
 AUTO=$(conf auto)
 EAGERC=$(conf eager-c 'eager_programs = vs-eager*')
 GITCONF=$(C_ENV='GIT_AUTHOR_NAME  = secret/app/git#name
@@ -545,7 +532,6 @@ pre() {
 		-u VAULTSHIM_HANDOFF -u VAULTSHIM_MODE -u VAULTSHIM_LOG HOME="$HOME_V" VAULTSHIM_CONFIG="$c" \
 		LD_PRELOAD="$SO" "$@"
 }
-counters() { curl -s "$VAULT_ADDR/_control/counters"; }
 # usage: the dev server's requests since the last reset, as
 # "mounts=N secret/app/db=N secret/app/api=N creds=N total=N"
 usage() {
