@@ -67,8 +67,8 @@ mapped *vs_map;               /* the mapped names (config order) */
 size_t vs_n_map;
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
 static uint32_t slot_mask;
-/* the config this process serves: a string of the initial environment,
- * which lives as long as the process; set by the constructor */
+/* the config this process serves; set by the constructor (to a copy when
+ * it fits config_path_buf) */
 const char *vs_config_path;
 bool vs_inherit = true;
 const char *vs_self_path = "";
