@@ -84,6 +84,13 @@ static size_t child_env_size(char *const *envp)
 	need += sizeof HO_VAR + 64 + vs_n_map / 4 + strlen(vs_ho.mask) + 2; /* the hand-off variable */
 	need += sizeof "LD_PRELOAD=" + strlen(vs_self_path) + 1 + preload;
 	need += 2 * (sizeof "VAULTSHIM_UNREADABLE=" + (vs_config_path ? strlen(vs_config_path) : 0));
+	if (!tree_active() && vs_ho.fd >= 0) { /* the names chosen (choices_by_name) */
+		need += strlen(vs_ho.names) + 2;
+		for (size_t i = 0; envp && envp[i]; i++)
+			need += strlen(envp[i]) + 1;
+		for (char **e = vs_initial_environ; e && *e; e++)
+			need += strlen(*e) + 1;
+	}
 	return (need + 15) & ~(size_t)15;
 }
 
@@ -169,6 +176,80 @@ static bool lists_us(const char *v)
 		v += strspn(v, ": ");
 	}
 	return false;
+}
+
+static bool valid_name(const char *e, size_t n)
+{
+	return n && strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") >= n;
+}
+
+/* Our own variables, which say nothing of the program's choices. */
+static bool own_var(const char *e)
+{
+	return has_name(e, "VAULTSHIM_") || has_name(e, "LD_PRELOAD=");
+}
+
+static bool has_entry(char *const *list, const char *e)
+{
+	for (; list && *list; list++)
+		if (*list == e || !strcmp(*list, e))
+			return true;
+	return false;
+}
+
+static bool has_named(char *const *list, const char *name, size_t n)
+{
+	for (; list && *list; list++)
+		if (!strncmp(*list, name, n) && (*list)[n] == '=')
+			return true;
+	return false;
+}
+
+static char *put_name(char *s, const char *e, size_t n, bool *first)
+{
+	if (!*first)
+		*s++ = ',';
+	*first = false;
+	memcpy(s, e, n);
+	return s + n;
+}
+
+/*
+ * A process that has not loaded the config does not know which names are
+ * mapped: what it chose for a child travels by name instead, the names of
+ * every entry it set or changed and of every one it removed, against its
+ * environment at start (plus those its own ancestors named). Writes
+ * ".NAME,NAME" at s; no malloc.
+ */
+static char *choices_by_name(char *s, char *const *envp)
+{
+	size_t n_env = 0, n_init = 0;
+	bool first = true;
+	char *start = s;
+
+	while (envp && envp[n_env])
+		n_env++;
+	while (vs_initial_environ && vs_initial_environ[n_init])
+		n_init++;
+	*s++ = '.';
+	if (*vs_ho.names) {
+		s = stpcpy(s, vs_ho.names);
+		first = false;
+	}
+	if (n_env * n_init <= 1000000) {
+		for (size_t i = 0; i < n_env; i++) {
+			size_t n = strcspn(envp[i], "=");
+			if (!own_var(envp[i]) && valid_name(envp[i], n) && !has_entry(vs_initial_environ, envp[i]))
+				s = put_name(s, envp[i], n, &first);
+		}
+		for (size_t i = 0; i < n_init; i++) {
+			const char *e = vs_initial_environ[i];
+			size_t n = strcspn(e, "=");
+			if (!own_var(e) && valid_name(e, n) && !has_named(envp, e, n))
+				s = put_name(s, e, n, &first);
+		}
+	}
+	return first ? start : s;
 }
 
 /*
@@ -303,12 +384,18 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 				any = true;
 			}
 		}
-		/* not loaded yet (a lazy process that has read nothing): it
-		 * changed nothing, and passes on the choices it was given */
-		if (!tree_active() && *vs_ho.mask)
+		/* not loaded yet (a process that has read nothing): the
+		 * choices it was given by index, and its own by name */
+		if (!tree_active()) {
+			char *names;
 			s = stpcpy(s, vs_ho.mask);
-		else if (!any)
+			names = s;
+			s = choices_by_name(s, envp);
+			if (s == names && !*vs_ho.mask)
+				s = dot;
+		} else if (!any) {
 			s = dot;
+		}
 		*s = '\0';
 	}
 	out[j] = NULL;
@@ -391,15 +478,6 @@ static void child_env_end(child_env *ce)
 		}                                                              \
 	} while (0)
 
-/* An exec in a process that has loaded nothing yet but is in a tree: the
- * config or the hand-off is loaded first, so that what the child is given
- * follows the rule (an override in its envp is the parent's choice). Not
- * in a vfork child, which shares this memory with its parent. */
-static void load_before_exec(void)
-{
-	if (vs_ho.fd >= 0 && getpid() == vs_pid)
-		vs_ensure_loaded();
-}
 
 static target at_path(const char *path)
 {
@@ -458,21 +536,18 @@ void vs_prime_exec_hooks(void)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	load_before_exec();
 	WITH_ENV(envp, at_path(path), false, -1, next_execve(path, argv, env_));
 }
 
 EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	target t = {dirfd, path, flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)};
-	load_before_exec();
 	WITH_ENV(envp, t, false, -1, next_execveat(dirfd, path, argv, env_, flags));
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	execve_fn f = (execve_fn)vs_next_fn(&real_execvpe, "execvpe", (void *)execvpe);
-	load_before_exec();
 	WITH_ENV(envp, at_path(file), false, -1, f(file, argv, env_));
 }
 
@@ -490,7 +565,6 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	fexecve_fn f = (fexecve_fn)vs_next_fn(&real_fexecve, "fexecve", (void *)fexecve);
 	target t = {fd, "", AT_EMPTY_PATH};
-	load_before_exec();
 	WITH_ENV(envp, t, false, -1, f(fd, argv, env_));
 }
 

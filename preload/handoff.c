@@ -44,7 +44,7 @@
 #define LOCK_DATA 1
 #define DATA_WAIT_MS 2000.0 /* the data lock is held for microseconds */
 
-vs_handoff vs_ho = {.fd = -1, .rw_fd = -1, .mask = ""};
+vs_handoff vs_ho = {.fd = -1, .rw_fd = -1, .mask = "", .names = ""};
 static int held_fd = -1; /* writable descriptor while the resolver lock is held */
 
 static double now_ms(void)
@@ -102,13 +102,30 @@ int vs_handoff_attach(const char *var)
 	    (unsigned long long)st.st_dev != dev || (unsigned long long)st.st_ino != ino ||
 	    fcntl((int)fd, F_GET_SEALS) < 0)
 		return -1;
-	var = *end ? end + 1 : end;
-	if (var[strspn(var, "0123456789abcdef")])
-		return -1;
+	/* [.mask[.NAME,NAME...]] */
+	{
+		static char mask[1024];
+		const char *names = "";
+		size_t ml;
+		var = *end ? end + 1 : end;
+		ml = strspn(var, "0123456789abcdef");
+		if (var[ml] == '.') {
+			names = var + ml + 1;
+			if (names[strspn(names, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_,")])
+				return -1;
+		} else if (var[ml]) {
+			return -1;
+		}
+		if (ml >= sizeof mask)
+			return -1;
+		memcpy(mask, var, ml);
+		mask[ml] = '\0';
+		vs_ho.mask = mask;
+		vs_ho.names = names;
+	}
 	vs_ho.fd = (int)fd;
 	vs_ho.dev = st.st_dev;
 	vs_ho.ino = st.st_ino;
-	vs_ho.mask = var;
 	return 0;
 }
 
@@ -269,6 +286,7 @@ int vs_handoff_create(const char *config_path)
 	vs_ho.dev = st.st_dev;
 	vs_ho.ino = st.st_ino;
 	vs_ho.mask = "";
+	vs_ho.names = "";
 	return 0;
 }
 

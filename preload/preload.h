@@ -55,9 +55,9 @@ extern bool vs_inherit;             /* [options] inherit */
 extern const char *vs_self_path;    /* this object's path, "" when unknown */
 /* this process could not read its config (VAULTSHIM_UNREADABLE) */
 extern atomic_bool vs_unreadable;
-/* getpid() of this process, kept by the fork handler: a hook that sees
- * another pid runs in a vfork child, which shares this memory */
-extern pid_t vs_pid;
+/* environ as the process started: what it changes before it loads the
+ * config is told to its children by name (exec.c) */
+extern char **vs_initial_environ;
 
 mapped *vs_lookup_len(const char *name, size_t len);
 
@@ -85,6 +85,9 @@ typedef struct vs_handoff {
 	dev_t dev;
 	ino_t ino;
 	const char *mask;         /* inherited per-name choices (hex), "" = none */
+	/* names an ancestor that had not loaded the config chose (set or
+	 * removed), comma-separated: it could not say so by index */
+	const char *names;
 } vs_handoff;
 
 extern vs_handoff vs_ho;

@@ -73,7 +73,7 @@ const char *vs_config_path;
 bool vs_inherit = true;
 const char *vs_self_path = "";
 atomic_bool vs_unreadable;
-pid_t vs_pid;
+char **vs_initial_environ;
 /* copies made by the constructor: a program may overwrite its initial
  * environment (setproctitle) */
 static char config_path_buf[4096], self_path_buf[4096];
@@ -615,12 +615,12 @@ static void resolve_tree(void)
 {
 	vs_snapshot snap;
 	int lk = -1;
-	/* one deadline for the whole first read: time spent waiting for a
-	 * sibling that resolves is not given again to our own resolution */
-	double end = vs_now_ms() + (double)deadline_ms();
 
+	/* a sibling that resolves gets as long as Vault's timeout: had we
+	 * asked Vault ourselves, we would have given up by then too; after
+	 * that we resolve with a deadline of our own */
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(end);
+		lk = vs_handoff_lock(vs_now_ms() + (double)(deadline_ms() - HELPER_GRACE_MS));
 		if (vs_handoff_read(&snap) == 0) {
 			if (same_tree(&snap, vs_config_path) && adopt(&snap)) {
 				vs_log(VS_LOG_DEBUG, "values from the hand-off");
@@ -631,7 +631,7 @@ static void resolve_tree(void)
 		}
 	}
 	if (need_config(vs_config_path)) {
-		resolve_all(end);
+		resolve_all(vs_now_ms() + (double)deadline_ms());
 		if (lk >= 0)
 			publish(true);
 	} else {
@@ -698,7 +698,6 @@ static void atfork_release(void)
 
 static void atfork_child(void)
 {
-	vs_pid = getpid();
 	/* a forked worker may drop its privileges without exec: it writes to
 	 * the hand-off only if it can open it again as its owner */
 	vs_handoff_forget_writer();
@@ -1041,6 +1040,23 @@ static void join_or_start_handoff(void)
 		publish(false);
 }
 
+/* What this process's ancestors chose (set or removed), as its hand-off
+ * variable tells: by index, or by name from an ancestor that had not loaded
+ * the config. Environ answers those names. */
+static void apply_choices(void)
+{
+	for (size_t i = 0; i < vs_n_map; i++)
+		if (vs_mask_bit(vs_ho.mask, i))
+			atomic_store(&vs_map[i].overridden, true);
+	for (const char *p = vs_ho.names; *p;) {
+		size_t n = strcspn(p, ",");
+		mapped *m = vs_lookup_len(p, n);
+		if (m)
+			atomic_store(&m->overridden, true);
+		p += n + (p[n] == ',');
+	}
+}
+
 /* The first process of a tree: loads the config, starts the hand-off for
  * its descendants and makes the preload ready. Config errors: one line,
  * then exit. */
@@ -1072,6 +1088,9 @@ static void full_init(const char *path)
 		join_or_start_handoff();
 	else
 		vs_handoff_drop();
+	/* (a hand-off still empty when this process started: its parent's
+	 * choices came with it all the same) */
+	apply_choices();
 	start(eager_for(opt_mode, opt_eager), new_filter);
 }
 
@@ -1104,11 +1123,9 @@ static int handoff_init(const char *path)
 	vs_inherit = snap.inherit;
 	if (build_index(snap.names, snap.n, new_filter) < 0)
 		die_oom();
-	for (size_t i = 0; i < vs_n_map; i++) {
+	for (size_t i = 0; i < vs_n_map; i++)
 		vs_map[i].ambient = snap.ambient[i];
-		if (vs_mask_bit(vs_ho.mask, i))
-			atomic_store(&vs_map[i].overridden, true);
-	}
+	apply_choices();
 	if (adopt(&snap))
 		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
 	start(eager_for(opt_mode, opt_eager), new_filter);
@@ -1307,7 +1324,7 @@ __attribute__((constructor)) static void vaultshim_init(void)
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
 	pthread_atfork(atfork_prepare, atfork_release, atfork_child);
-	vs_pid = getpid();
+	vs_initial_environ = environ;
 	if (strlen(path) < sizeof config_path_buf)
 		path = strcpy(config_path_buf, path);
 	vs_config_path = path;
