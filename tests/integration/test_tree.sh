@@ -50,16 +50,21 @@ S_DB="vs-Tree db/7KqW-$RUN"        # a space and a slash on purpose
 S_API="vs-Tree-api-M3n9-$RUN"
 S_GNAME="Vault Author Xq$RUN"
 S_GMAIL="vault-author-$RUN@example.invalid"
+S_PROD="vs-Tree-prod-$RUN"            # secret/app/${APP_ENV}/db, section 9
+S_STAGE="vs-Tree-staging-$RUN"
 ROLE=tree$RUN                       # database/creds/$ROLE: usernames v-token-$ROLE-...
 api POST /v1/secret/data/app/db "{\"data\":{\"password\":\"$S_DB\"}}" >/dev/null
 api POST /v1/secret/data/app/api "{\"data\":{\"key\":\"$S_API\"}}" >/dev/null
 api POST /v1/secret/data/app/git "{\"data\":{\"name\":\"$S_GNAME\",\"email\":\"$S_GMAIL\"}}" >/dev/null
+api POST /v1/secret/data/app/prod/db "{\"data\":{\"password\":\"$S_PROD\"}}" >/dev/null
+api POST /v1/secret/data/app/staging/db "{\"data\":{\"password\":\"$S_STAGE\"}}" >/dev/null
 HOME_V=/home/vs-test-home
 # the scanner's and the leaves' list (root only): every secret, the token and
 # the prefix of the database/creds usernames the dev server makes for $ROLE
 # (and the scanner's control string, which only its control process holds)
 S_CONTROL="vs-scan-control-$RUN"
-printf '%s\n' "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$ROOT_TOKEN" "v-token-$ROLE-" "$S_CONTROL" > "$T/secrets"
+printf '%s\n' "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$S_PROD" "$S_STAGE" "$ROOT_TOKEN" "v-token-$ROLE-" \
+	"$S_CONTROL" > "$T/secrets"
 chmod 600 "$T/secrets"
 # the labels (world-readable: digests only)
 {
@@ -67,6 +72,8 @@ chmod 600 "$T/secrets"
 	printf '%s api\n' "$(sha "$S_API")"
 	printf '%s gname\n' "$(sha "$S_GNAME")"
 	printf '%s gmail\n' "$(sha "$S_GMAIL")"
+	printf '%s prod\n' "$(sha "$S_PROD")"
+	printf '%s stage\n' "$(sha "$S_STAGE")"
 } > "$PUB/labels"
 chmod 644 "$PUB/labels"
 
@@ -171,7 +178,7 @@ ex() {
 	for a; do
 		n=${a%%=*} l=${a#*=}
 		[ "$n" = leak ] && { leak=$l; continue; }
-		case $l in unset | db | api | gname | gmail) c=0 ;; *) c=1 ;; esac
+		case $l in unset | db | api | gname | gmail | prod | stage) c=0 ;; *) c=1 ;; esac
 		out+="$n n=$c v=$l"$'\n'
 	done
 	printf '%sleak=%s' "$out" "$leak"
@@ -184,7 +191,7 @@ shown() { tr '\n' ' ' <<<"$1"; }
 errs() {
 	local l
 	head -4 "${1:-$T/err}" 2>/dev/null | while IFS= read -r l; do
-		for s in "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$ROOT_TOKEN"; do l=${l//"$s"/<value>}; done
+		for s in "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$S_PROD" "$S_STAGE" "$ROOT_TOKEN"; do l=${l//"$s"/<value>}; done
 		printf '%s // ' "$l"
 	done
 }
@@ -877,7 +884,128 @@ check "eager C program with 17,000 more variables, execve: the value is still fi
 	$([ $rc -eq 0 ] && [ "${entries:-0}" -gt 16384 ] && [ "$(sed 1,2d <<<"$out")" = "$want" ]; echo $?) \
 	"rc=$rc entries=$entries" "want: $(shown "$want")" "got:  $(shown "$(sed 1,2d <<<"$out")")" "$(errs)"
 
-# === 9. the scanner ========================================================================
+# === 9. shapes found by review: parents that read nothing, launch inputs, handlers ===========
+cat > "$T/shapes.c" <<'C'
+/* shapes MODE LEAF: a lazy C parent that reads no variable before starting
+ * its children (the hand-off is made at its first fork).
+ *   override: child 1 gets an explicit environment with DB_PASSWORD=override,
+ *             child 2 environ as it is;
+ *   appenv:   reads HOME (loads the config as the launch), then child 1 with
+ *             APP_ENV=staging added, child 2 as it is, one after the other;
+ *   signal:   execs child 1 (override) from its SIGCHLD handler while the main
+ *             program allocates;
+ *   environ:  reads HOME and DB_PASSWORD, prints whether environ moved. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+static char *leaf, *child_env[512];
+static void with(const char *add)
+{
+	int n = 0;
+	size_t k = strcspn(add, "=") + 1;
+	for (char **e = environ; *e && n < 500; e++)
+		if (strncmp(*e, add, k)) /* replaced, not shadowed */
+			child_env[n++] = *e;
+	child_env[n++] = (char *)add;
+	child_env[n] = NULL;
+}
+static void run(char **env)
+{
+	char *argv[] = {leaf, "DB_PASSWORD", "API_KEY", NULL};
+	pid_t p = fork();
+	if (p == 0) {
+		execve(leaf, argv, env);
+		_exit(127);
+	}
+	waitpid(p, NULL, 0);
+}
+static void on_chld(int sig)
+{
+	char *argv[] = {leaf, "DB_PASSWORD", "API_KEY", NULL};
+	(void)sig;
+	execve(leaf, argv, child_env);
+	_exit(126);
+}
+int main(int argc, char **argv)
+{
+	const char *m = argc > 2 ? argv[1] : "";
+	leaf = argv[2];
+	if (!strcmp(m, "override")) {
+		with("DB_PASSWORD=override");
+		run(child_env);
+		run(environ);
+	} else if (!strcmp(m, "appenv")) {
+		(void)getenv("HOME");
+		with("APP_ENV=staging");
+		run(child_env);
+		run(environ);
+	} else if (!strcmp(m, "signal")) {
+		with("DB_PASSWORD=override");
+		signal(SIGCHLD, on_chld);
+		if (fork() == 0)
+			_exit(0);
+		for (;;) {
+			void *p[64];
+			for (int i = 0; i < 64; i++)
+				p[i] = malloc((size_t)(i * 37 + 1));
+			for (int i = 0; i < 64; i++)
+				free(p[i]);
+		}
+	} else if (!strcmp(m, "environ")) {
+		char **e0 = environ;
+		(void)getenv("HOME");
+		(void)getenv("DB_PASSWORD");
+		printf("environ %s\n", environ == e0 ? "kept" : "moved");
+	}
+	return 0;
+}
+C
+"${CC[@]}" -o "$T/shapes" "$T/shapes.c" 2>"$T/cc.log" || { echo "Bail out! cannot compile shapes.c"; cat "$T/cc.log"; exit 1; }
+
+# a launcher that read nothing (xargs, a lazy shell, a C loop): the override it
+# gives a child is that child's, the name it left alone is served; one resolution
+reset
+out=$(pre "$AUTO" "$T/shapes" override "$T/cleaf" 2>"$T/err"); rc=$?
+u=$(usage)
+# (a leaf shows a value it has no label for as ?LENGTH: "override" is ?8)
+want="$(ex DB_PASSWORD=?8 API_KEY=api)"$'\n'"$(ex DB_PASSWORD=db API_KEY=api)"
+check "parent that read nothing: its explicit DB_PASSWORD=override reaches child 1, the untouched child 2 is served" \
+	$([ $rc -eq 0 ] && [ "$out" = "$want" ]; echo $?) "rc=$rc want: $(shown "$want")" "got:  $(shown "$out")" "$(errs)"
+check "parent that read nothing: one resolution for its children" \
+	$([ "$u" = "$ONE_STD" ]; echo $?) "got: $u"
+
+# the launch's values whichever process resolves: child 1 runs with another
+# APP_ENV and resolves first; both are served the launch's (prod) secret
+APPCONF=$(C_ENV='DB_PASSWORD = secret/app/${APP_ENV:-prod}/db#password
+API_KEY     = secret/app/api#key' conf appenv)
+out=$(pre "$APPCONF" APP_ENV=prod "$T/shapes" appenv "$T/cleaf" 2>"$T/err"); rc=$?
+want="$(ex DB_PASSWORD=prod API_KEY=api)"$'\n'"$(ex DB_PASSWORD=prod API_KEY=api)"
+check "config with \${APP_ENV}: a child with another APP_ENV resolving first is served the launch's value, as its sibling" \
+	$([ $rc -eq 0 ] && [ "$out" = "$want" ]; echo $?) "rc=$rc want: $(shown "$want")" "got:  $(shown "$out")" "$(errs)"
+
+# exec from a signal handler of a parent that read nothing: no allocation on
+# the way (a handler may have interrupted malloc); the child gets the override
+bad=0 got=""
+for i in $(seq 15); do
+	out=$(pre "$AUTO" "$T/shapes" signal "$T/cleaf" 2>"$T/err"); rc=$?
+	if [ $rc -ne 0 ] || [ "$out" != "$(ex DB_PASSWORD=?8 API_KEY=api)" ]; then
+		bad=$((bad + 1)); got="rc=$rc $(shown "$out") $(errs)"
+	fi
+done
+check "exec from a SIGCHLD handler while the program allocates: 15 runs, no crash, the override arrives" \
+	$([ $bad = 0 ]; echo $?) "$bad of 15 wrong; last: $got"
+
+# getenv never moves environ (a program may hold on to its array, as strace does)
+out=$(pre "$AUTO" "$T/shapes" environ "$T/cleaf" 2>"$T/err"); rc=$?
+check "getenv of an unmapped and a mapped name leaves environ where it was" \
+	$([ $rc -eq 0 ] && [ "$out" = "environ kept" ]; echo $?) "rc=$rc got: $out" "$(errs)"
+
+# === 10. the scanner ========================================================================
 wait "$CONTROL_PID" 2>/dev/null
 touch "$T/scan.stop"
 wait "$SCAN_PID" 2>/dev/null
