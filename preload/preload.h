@@ -98,8 +98,9 @@ int vs_handoff_attach(const char *var);
 /* Reads the head of the snapshot into buf (see vs_snapshot_head_parse):
  * 0, 1 when the memfd is still empty, -1 when unreadable. No malloc. */
 int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h);
-/* Reads the snapshot under the data lock. 0, 1 when it has no names yet
- * (made at a fork before any config was loaded), or -1. */
+/* Reads the snapshot under the data lock: 0 (with s->n == 0 when it was
+ * made at a fork and no config is loaded yet: no names), 1 when the memfd
+ * is empty, or -1. */
 int vs_handoff_read(vs_snapshot *s);
 /* Creates a new hand-off for config_path, with no names yet (the first
  * process of a tree); only system calls, so the fork handler can. 0 or -1. */
