@@ -6,6 +6,7 @@
  *   exec.c       the exec family, posix_spawn, system/popen, wordexp: what a
  *                child is given (the process-tree rule)
  *   handoff.c    the resolution handed down a process tree in a memfd
+ *   tree.c       this process's part in it: what it writes, takes, passes on
  *
  * The process-tree rule (README, "Process trees"): a launch resolves once and
  * hands the values down outside environ; for each mapped name a process sees
@@ -60,6 +61,10 @@ extern atomic_bool vs_unreadable;
 extern char **vs_initial_environ;
 
 mapped *vs_lookup_len(const char *name, size_t len);
+/* libc's getenv (environ as it is, no mapping) */
+char *vs_real_getenv(const char *name);
+/* how long a resolution may take, helper start-up included (ms) */
+long vs_deadline_ms(void);
 
 /* The next definition of a hooked function (dlsym RTLD_NEXT), cached in
  * *slot; aborts if that is our own hook. */
@@ -128,5 +133,35 @@ int vs_handoff_reopen_from_parent(void);
 void vs_handoff_drop(void);
 /* Bit i of a hex mask ("" = all clear). */
 bool vs_mask_bit(const char *mask, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* tree.c                                                             */
+
+/* What the hand-off this process writes carries besides names and values:
+ * [options] mode and eager_programs, [vault] timeout, and the launch's
+ * values of the variables the config expands (vs_snapshot.inputs). */
+extern int vs_opt_mode;
+extern const char *vs_opt_eager;
+extern long vs_opt_timeout_ms;
+extern char vs_opt_inputs[4096];
+
+/* vs_getenv_fn for the config parser: in the first process of a tree,
+ * records what the config expands; in a later one that resolves, answers
+ * with the launch's values, so every process reads the same paths. */
+const char *vs_env_recording(const char *name, void *ctx);
+const char *vs_env_of_launch(const char *name, void *ctx);
+/* Writes names, options and (with values) the values for the tree. */
+void vs_tree_publish(bool values);
+/* Whether a snapshot is this process's tree's: the same config. */
+bool vs_tree_same(const vs_snapshot *snap, const char *path);
+/* Takes the values of a resolved snapshot (its buffer then lives as long
+ * as the process: the values are interned); false when unresolved. */
+bool vs_tree_adopt(const vs_snapshot *s);
+/* Joins the tree's hand-off with the config loaded: fills one made at a
+ * fork, checks one a sibling filled, or starts one. */
+void vs_tree_join(void);
+/* Marks the names this process's ancestors chose (its hand-off variable:
+ * by index, or by name from an ancestor that had read nothing). */
+void vs_tree_apply_choices(void);
 
 #endif

@@ -77,13 +77,6 @@ char **vs_initial_environ;
 /* copies made by the constructor: a program may overwrite its initial
  * environment (setproctitle) */
 static char config_path_buf[4096], self_path_buf[4096];
-/* What the hand-off this process writes carries besides names and values:
- * [options] mode and eager_programs, [vault] timeout, and the launch's
- * values of the variables the config expands (vs_snapshot.inputs). */
-static int opt_mode;
-static const char *opt_eager = "";
-static long opt_timeout_ms = -1;
-static char opt_inputs[4096];
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
  * Until the config is loaded every bit is set (all to the slow path): that
  * is the static initial value, so the constructor need not write it. */
@@ -127,7 +120,7 @@ static char *scan_environ(const char *name)
 	return NULL;
 }
 
-static char *libc_getenv(const char *name)
+char *vs_real_getenv(const char *name)
 {
 	getenv_fn f = real_getenv;
 	return f ? f(name) : scan_environ(name);
@@ -254,16 +247,16 @@ static char *find_helper(void)
 	return strdup("/usr/bin/vaultshim");
 }
 
-static long deadline_ms(void)
+long vs_deadline_ms(void)
 {
 	long ms = VS_DEFAULT_TIMEOUT_MS;
 	const char *v;
 
 	if (cfg && cfg->vault.timeout_ms > 0)
 		ms = cfg->vault.timeout_ms;
-	else if (opt_timeout_ms > 0) /* the config's, from the hand-off */
-		ms = opt_timeout_ms;
-	else if ((v = libc_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
+	else if (vs_opt_timeout_ms > 0) /* the config's, from the hand-off */
+		ms = vs_opt_timeout_ms;
+	else if ((v = vs_real_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
 		long t;
 		if (!vs_parse_duration_ms(v, &t) && t > 0)
 			ms = t;
@@ -275,15 +268,15 @@ static long deadline_ms(void)
  * helper, which would otherwise resolve recursively), with the launch's
  * values of the variables the config expands, so that it reads the paths
  * the launch would whichever process of the tree resolves. One block: the
- * array, then the entries made from opt_inputs. */
+ * array, then the entries made from vs_opt_inputs. */
 static char **helper_env(void)
 {
-	size_t n = 0, j = 0, extra = strlen(opt_inputs) + 1;
+	size_t n = 0, j = 0, extra = strlen(vs_opt_inputs) + 1;
 	char **env, *p;
 
 	for (char **e = environ; e && *e; e++)
 		n++;
-	for (const char *q = opt_inputs; *q; q++)
+	for (const char *q = vs_opt_inputs; *q; q++)
 		n += *q == '\x02';
 	if (!(env = calloc(1, (n + 1) * sizeof *env + extra)))
 		return NULL;
@@ -298,13 +291,13 @@ static char **helper_env(void)
 			char buf[2];
 			memcpy(name, *e, (size_t)(eq - *e));
 			name[eq - *e] = '\0';
-			vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
+			vs_snapshot_input(vs_opt_inputs, name, buf, sizeof buf, &found);
 		}
 		if (!found)
 			env[j++] = *e;
 	}
 	/* NAME\x01VALUE\x02 -> NAME=VALUE; NAME\x02 (unset) -> left out */
-	for (const char *q = opt_inputs; *q;) {
+	for (const char *q = vs_opt_inputs; *q;) {
 		size_t rec = strcspn(q, "\x02"), key = strcspn(q, "\x01\x02");
 		if (q[key] == '\x01') {
 			env[j++] = p;
@@ -366,7 +359,7 @@ static void run_helper(helper_result *r, double end)
 		double left = end - vs_now_ms();
 		int pr;
 		if (left <= 0) {
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms", deadline_ms());
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms", vs_deadline_ms());
 			goto out;
 		}
 		pr = poll(&p, 1, (int)left + 1);
@@ -440,45 +433,6 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	return batch;
 }
 
-/* The inputs of the tree's resolution (vs_snapshot.inputs): the launch
- * environment's values of the variables its config expands. */
-static void add_input(const char *name, const char *value)
-{
-	size_t have = strlen(opt_inputs), need = strlen(name) + (value ? strlen(value) + 1 : 0) + 2;
-	bool found;
-	char buf[2];
-
-	vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
-	/* a value holding the separators is left out: such a process
-	 * expands that variable from its own environment */
-	if (found || (value && strpbrk(value, "\x01\x02")) || have + need >= sizeof opt_inputs)
-		return;
-	snprintf(opt_inputs + have, sizeof opt_inputs - have, "%s%s%s\x02", name, value ? "\x01" : "",
-		 value ? value : "");
-}
-
-/* The parser's view of the environment in the first process of a tree:
- * records what the config expands. */
-static const char *env_recording(const char *name, void *ctx)
-{
-	const char *v = libc_getenv(name);
-	(void)ctx;
-	add_input(name, v);
-	return v;
-}
-
-/* ... and in a process of the tree that resolves later: the launch's
- * values, so that every process of the tree reads the same paths. */
-static const char *env_of_launch(const char *name, void *ctx)
-{
-	static char buf[4096];
-	bool found;
-	const char *v = vs_snapshot_input(opt_inputs, name, buf, sizeof buf, &found);
-
-	(void)ctx;
-	return found ? v : libc_getenv(name);
-}
-
 /* The config, loaded when this process must resolve (a process served by
  * the hand-off has not read it). false when this user cannot read it (a
  * child that dropped its privileges): one warning, and the mapped names
@@ -494,7 +448,7 @@ static bool need_config(const char *path)
 		/* one warning for a whole subtree (a shell loop run as nobody):
 		 * VAULTSHIM_UNREADABLE, which the exec hooks pass on, tells
 		 * descendants it was given */
-		const char *told = libc_getenv("VAULTSHIM_UNREADABLE");
+		const char *told = vs_real_getenv("VAULTSHIM_UNREADABLE");
 		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path)))
 			fprintf(stderr,
 				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
@@ -504,12 +458,12 @@ static bool need_config(const char *path)
 	}
 	/* (the parser runs under the resolve lock, or the init lock: the
 	 * static buffer of env_of_launch is not shared) */
-	if (vs_config_load(path, vs_ho.fd >= 0 && vs_n_map ? env_of_launch : env_recording, NULL, &cfg,
+	if (vs_config_load(path, vs_ho.fd >= 0 && vs_n_map ? vs_env_of_launch : vs_env_recording, NULL, &cfg,
 			   &err)) {
 		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
 		_exit(err.code);
 	}
-	opt_timeout_ms = cfg->vault.timeout_ms;
+	vs_opt_timeout_ms = cfg->vault.timeout_ms;
 	return true;
 }
 
@@ -520,7 +474,7 @@ static const char *env_for_resolve(const char *name, void *ctx)
 	mapped *m = lookup(name);
 
 	(void)ctx;
-	return m ? m->ambient : libc_getenv(name);
+	return m ? m->ambient : vs_real_getenv(name);
 }
 
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
@@ -557,57 +511,6 @@ static void resolve_all(double end)
 	vs_resolution_clear(&res);
 }
 
-/* Writes names, options and (with values) the values for the tree. */
-static void publish(bool values)
-{
-	const char **names = calloc(vs_n_map + 1, sizeof *names);
-	const char **vals = calloc(vs_n_map + 1, sizeof *vals);
-	const char **amb = calloc(vs_n_map + 1, sizeof *amb);
-	bool *fe = calloc(vs_n_map + 1, sizeof *fe);
-
-	if (names && vals && amb && fe) {
-		vs_snapshot snap = {.config_path = vs_config_path, .eager_programs = opt_eager,
-				    .mode = opt_mode, .inherit = vs_inherit, .resolved = values,
-				    .timeout_ms = opt_timeout_ms, .inputs = opt_inputs,
-				    .n = vs_n_map, .names = names,
-				    .values = vals, .from_env = fe, .ambient = amb};
-		for (size_t i = 0; i < vs_n_map; i++) {
-			names[i] = vs_map[i].name;
-			vals[i] = vs_map[i].value;
-			amb[i] = vs_map[i].ambient;
-			fe[i] = vs_map[i].from_env;
-		}
-		if (vs_handoff_write(&snap) != 0)
-			vs_log(VS_LOG_DEBUG, "could not write the hand-off; children resolve for themselves");
-	}
-	free(names);
-	free(vals);
-	free(amb);
-	free(fe);
-}
-
-/* Whether a snapshot is this process's tree's: the same config. */
-static bool same_tree(const vs_snapshot *snap, const char *path)
-{
-	return snap->n && !strcmp(snap->config_path, path);
-}
-
-/* Takes the values of a resolved snapshot, whose buffer then lives as long
- * as the process (the values are interned). */
-static bool adopt(const vs_snapshot *s)
-{
-	if (!s->resolved)
-		return false;
-	for (size_t i = 0; i < s->n; i++) {
-		mapped *m = lookup(s->names[i]);
-		if (m && s->values[i]) {
-			m->from_env = s->from_env[i];
-			m->value = (char *)s->values[i];
-		}
-	}
-	return true;
-}
-
 /* The values, once for the tree: from the hand-off when another process
  * of the tree has resolved, else resolved here (siblings wait on the
  * hand-off's lock meanwhile) and handed down. */
@@ -620,9 +523,9 @@ static void resolve_tree(void)
 	 * asked Vault ourselves, we would have given up by then too; after
 	 * that we resolve with a deadline of our own */
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(vs_now_ms() + (double)(deadline_ms() - HELPER_GRACE_MS));
+		lk = vs_handoff_lock(vs_now_ms() + (double)(vs_deadline_ms() - HELPER_GRACE_MS));
 		if (vs_handoff_read(&snap) == 0) {
-			if (same_tree(&snap, vs_config_path) && adopt(&snap)) {
+			if (vs_tree_same(&snap, vs_config_path) && vs_tree_adopt(&snap)) {
 				vs_log(VS_LOG_DEBUG, "values from the hand-off");
 				vs_handoff_unlock(lk);
 				return;
@@ -631,9 +534,9 @@ static void resolve_tree(void)
 		}
 	}
 	if (need_config(vs_config_path)) {
-		resolve_all(vs_now_ms() + (double)deadline_ms());
+		resolve_all(vs_now_ms() + (double)vs_deadline_ms());
 		if (lk >= 0)
-			publish(true);
+			vs_tree_publish(true);
 	} else {
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
@@ -664,7 +567,7 @@ static void place_values(void)
 		const char *cur;
 		if (!m->value || atomic_load(&m->overridden))
 			continue;
-		cur = libc_getenv(m->name);
+		cur = vs_real_getenv(m->name);
 		if (cur && !strcmp(cur, m->value))
 			continue; /* there already (the launch environment's value) */
 		if (libc_setenv()(m->name, m->value, 1) == 0)
@@ -709,14 +612,14 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 	mapped *m;
 
 	if (in_hook)
-		return libc_getenv(name);
+		return vs_real_getenv(name);
 	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING) {
 		if (!vs_config_path) /* before our constructor: plain environ */
 			return scan_environ(name);
 		deferred_init();
 	}
 	if (!real_getenv)
-		return libc_getenv(name);
+		return vs_real_getenv(name);
 	{
 		unsigned char c0 = (unsigned char)name[0], c1 = (unsigned char)name[c0 != 0];
 		if (!(filter2[c0][c1 >> 6] & (1ULL << (c1 & 63))))
@@ -889,7 +792,7 @@ static bool exe_is_eager(const char *extra)
  * config; other entries of LD_PRELOAD stay. */
 static void drop_inheritance(void)
 {
-	const char *lp = libc_getenv("LD_PRELOAD");
+	const char *lp = vs_real_getenv("LD_PRELOAD");
 	Dl_info info;
 
 	libc_unsetenv()("VAULTSHIM_CONFIG");
@@ -958,7 +861,7 @@ static int build_index(const char *const *names, size_t n, uint64_t *new_filter)
 
 static vs_mode env_mode(bool *set)
 {
-	const char *m = libc_getenv("VAULTSHIM_MODE");
+	const char *m = vs_real_getenv("VAULTSHIM_MODE");
 
 	*set = m && *m;
 	if (!*set || !strcmp(m, "auto"))
@@ -1006,57 +909,6 @@ static void die_oom(void)
 	_exit(VS_EX_SOFTWARE);
 }
 
-/* A process with the config loaded takes part in the tree's hand-off: fills
- * an empty one (made at a fork before anything was loaded), checks one
- * filled by a sibling meanwhile, or starts one. */
-static void join_or_start_handoff(void)
-{
-	vs_snapshot snap;
-	int lk = -1, got;
-
-	if (vs_ho.fd >= 0) {
-		/* without the resolver lock first: a sibling may hold it for a
-		 * whole resolution, and it fills the hand-off before that */
-		for (int pass = 0; pass < 2; pass++) {
-			got = vs_handoff_read(&snap);
-			if (got == 0 && !snap.n && !strcmp(snap.config_path, vs_config_path))
-				got = 1; /* made at a fork for this config: to fill */
-			else if (got == 0 && !same_tree(&snap, vs_config_path))
-				got = -1;
-			if (got == 0)
-				vs_snapshot_free(&snap);
-			if (got != 1 || pass == 1 ||
-			    (lk = vs_handoff_lock(vs_now_ms() + (double)deadline_ms())) < 0)
-				break;
-		}
-		if (got == 1 && lk >= 0)
-			publish(false);
-		vs_handoff_unlock(lk);
-		if (got >= 0)
-			return;
-		vs_handoff_drop(); /* another tree's: not ours to use or pass on */
-	}
-	if (vs_handoff_create(vs_config_path) == 0)
-		publish(false);
-}
-
-/* What this process's ancestors chose (set or removed), as its hand-off
- * variable tells: by index, or by name from an ancestor that had not loaded
- * the config. Environ answers those names. */
-static void apply_choices(void)
-{
-	for (size_t i = 0; i < vs_n_map; i++)
-		if (vs_mask_bit(vs_ho.mask, i))
-			atomic_store(&vs_map[i].overridden, true);
-	for (const char *p = vs_ho.names; *p;) {
-		size_t n = strcspn(p, ",");
-		mapped *m = vs_lookup_len(p, n);
-		if (m)
-			atomic_store(&m->overridden, true);
-		p += n + (p[n] == ',');
-	}
-}
-
 /* The first process of a tree: loads the config, starts the hand-off for
  * its descendants and makes the preload ready. Config errors: one line,
  * then exit. */
@@ -1069,8 +921,8 @@ static void full_init(const char *path)
 		memset(filter, 0, sizeof filter);
 		return;
 	}
-	opt_mode = (int)cfg->options.mode;
-	opt_eager = cfg->options.eager_programs ? cfg->options.eager_programs : "";
+	vs_opt_mode = (int)cfg->options.mode;
+	vs_opt_eager = cfg->options.eager_programs ? cfg->options.eager_programs : "";
 	vs_inherit = cfg->options.inherit;
 	if (!vs_inherit)
 		drop_inheritance();
@@ -1085,13 +937,13 @@ static void full_init(const char *path)
 		vs_map[i].ambient = vs_map[i].initial;
 	/* children without the preload need no hand-off (inherit = no) */
 	if (vs_inherit)
-		join_or_start_handoff();
+		vs_tree_join();
 	else
 		vs_handoff_drop();
 	/* (a hand-off still empty when this process started: its parent's
 	 * choices came with it all the same) */
-	apply_choices();
-	start(eager_for(opt_mode, opt_eager), new_filter);
+	vs_tree_apply_choices();
+	start(eager_for(vs_opt_mode, vs_opt_eager), new_filter);
 }
 
 /*
@@ -1108,7 +960,7 @@ static int handoff_init(const char *path)
 
 	if (got != 0)
 		return got == 1 ? 0 : -1;
-	if (!same_tree(&snap, path)) {
+	if (!vs_tree_same(&snap, path)) {
 		/* no names yet, this config's: the config load fills it */
 		got = !snap.n && !strcmp(snap.config_path, path) ? 0 : -1;
 		vs_snapshot_free(&snap);
@@ -1116,19 +968,19 @@ static int handoff_init(const char *path)
 	}
 	resolve_libc_getenv();
 	/* snap's strings are the index's names from now on: never freed */
-	opt_mode = snap.mode;
-	opt_eager = snap.eager_programs;
-	opt_timeout_ms = snap.timeout_ms;
-	snprintf(opt_inputs, sizeof opt_inputs, "%s", snap.inputs);
+	vs_opt_mode = snap.mode;
+	vs_opt_eager = snap.eager_programs;
+	vs_opt_timeout_ms = snap.timeout_ms;
+	snprintf(vs_opt_inputs, sizeof vs_opt_inputs, "%s", snap.inputs);
 	vs_inherit = snap.inherit;
 	if (build_index(snap.names, snap.n, new_filter) < 0)
 		die_oom();
 	for (size_t i = 0; i < vs_n_map; i++)
 		vs_map[i].ambient = snap.ambient[i];
-	apply_choices();
-	if (adopt(&snap))
+	vs_tree_apply_choices();
+	if (vs_tree_adopt(&snap))
 		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
-	start(eager_for(opt_mode, opt_eager), new_filter);
+	start(eager_for(vs_opt_mode, vs_opt_eager), new_filter);
 	return 1;
 }
 
