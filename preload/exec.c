@@ -355,7 +355,7 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 		char *dot;
 		bool any = false;
 		out[j++] = s;
-		s = vs_handoff_var(put_str(s, HO_VAR), fd, "");
+		s = vs_handoff_var(put_str(s, HO_VAR), fd);
 		dot = s;
 		*s++ = '.';
 		/* the mask, most significant digit first: bit k set when the

@@ -29,7 +29,6 @@
 #include "preload.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +45,6 @@
 
 vs_handoff vs_ho = {.fd = -1, .rw_fd = -1, .mask = "", .names = ""};
 static int held_fd = -1; /* writable descriptor while the resolver lock is held */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* The descriptor still is our memfd (a program may close any fd it did
  * not open, and reuse the number). */
@@ -172,7 +164,7 @@ static int move_high(int fd, bool cloexec)
 	return nfd;
 }
 
-char *vs_handoff_var(char *p, int fd, const char *mask)
+char *vs_handoff_var(char *p, int fd)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned long long parts[3] = {(unsigned)fd, (unsigned long long)vs_ho.dev,
@@ -191,10 +183,6 @@ char *vs_handoff_var(char *p, int fd, const char *mask)
 			*p++ = tmp[--i];
 		if (k < 2)
 			*p++ = '.';
-	}
-	if (mask && *mask) {
-		*p++ = '.';
-		p = stpcpy(p, mask);
 	}
 	*p = '\0';
 	return p;
@@ -233,29 +221,14 @@ static int reopen(int fd, int flags)
 	return open(p, flags | O_CLOEXEC);
 }
 
-/* The snapshot of a hand-off with no names yet: its config path only, so
- * that a child with another config does not take it. Built by hand on the
- * stack (vs_snapshot_format allocates): the same layout. */
+/* A hand-off with no names yet names its config, so that a child with
+ * another config does not take it. */
 static int write_empty(int fd, const char *config_path)
 {
 	char b[4096 + 64];
-	size_t pl = strlen(config_path), len = 0;
-	uint32_t head[5] = {0, 0, 1, UINT32_MAX, 0}; /* resolved, mode, inherit, timeout, n */
-	uint32_t l = (uint32_t)pl, zero = 0;
+	size_t len = vs_snapshot_format_empty(b, sizeof b, config_path);
 
-	if (pl > 4096)
-		return -1;
-	memcpy(b, "VSHOFF2\n", 8);
-	len = 8;
-	memcpy(b + len, head, sizeof head);
-	len += sizeof head;
-	memcpy(b + len, &l, 4);
-	memcpy(b + len + 4, config_path, pl);
-	len += 4 + pl;
-	memcpy(b + len, &zero, 4); /* eager_programs */
-	memcpy(b + len + 4, &zero, 4); /* inputs */
-	len += 8;
-	return pwrite(fd, b, len, 0) == (ssize_t)len ? 0 : -1;
+	return len && pwrite(fd, b, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
 /* Only system calls: the fork handler may run in a signal handler. */
@@ -316,7 +289,7 @@ static int lock_byte(int fd, short type, off_t byte, double deadline)
 			return 0;
 		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline)
+		if (vs_now_ms() >= deadline)
 			return -1;
 		{
 			struct timespec ts = {0, wait_us * 1000};
@@ -382,7 +355,7 @@ int vs_handoff_write(const vs_snapshot *snap)
 
 	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) || !(b = vs_snapshot_format(snap, &len)))
 		return -1;
-	if (lock_byte(fd, F_WRLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
+	if (lock_byte(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		goto out;
 	while (off < len) {
 		ssize_t w = pwrite(fd, b + off, len - off, (off_t)off);
@@ -428,7 +401,7 @@ int vs_handoff_read(vs_snapshot *snap)
 	memset(snap, 0, sizeof *snap);
 	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
 		return -1;
-	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, now_ms() + DATA_WAIT_MS) != 0)
+	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		return -1;
 	if (fstat(vs_ho.fd, &st) == 0 && st.st_size == 0) {
 		rc = 1; /* made at a fork, nothing loaded yet */

@@ -119,9 +119,9 @@ int vs_handoff_write(const vs_snapshot *s);
  * Returns an fd to pass to vs_handoff_unlock, or -1 (go on without). */
 int vs_handoff_lock(double deadline_ms);
 void vs_handoff_unlock(int fd);
-/* Writes the value of VAULTSHIM_HANDOFF for descriptor fd and a mask into
- * p (room: 64 + strlen(mask)); returns the end. No stdio. */
-char *vs_handoff_var(char *p, int fd, const char *mask);
+/* Writes "<fd>.<dev>.<ino>", the head of VAULTSHIM_HANDOFF's value, into
+ * p (room: 64); returns the end. No stdio. */
+char *vs_handoff_var(char *p, int fd);
 /* The descriptor is still open and still the memfd. */
 bool vs_handoff_fd_ok(void);
 /* For a child whose parent closed its descriptors before exec (Python's

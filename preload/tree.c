@@ -17,30 +17,15 @@ const char *vs_opt_eager = "";
 long vs_opt_timeout_ms = -1;
 char vs_opt_inputs[4096];
 
-/* The inputs of the tree's resolution (vs_snapshot.inputs): the launch
- * environment's values of the variables its config expands. */
-static void add_input(const char *name, const char *value)
-{
-	size_t have = strlen(vs_opt_inputs), need = strlen(name) + (value ? strlen(value) + 1 : 0) + 2;
-	bool found;
-	char buf[2];
-
-	vs_snapshot_input(vs_opt_inputs, name, buf, sizeof buf, &found);
-	/* a value holding the separators is left out: such a process
-	 * expands that variable from its own environment */
-	if (found || (value && strpbrk(value, "\x01\x02")) || have + need >= sizeof vs_opt_inputs)
-		return;
-	snprintf(vs_opt_inputs + have, sizeof vs_opt_inputs - have, "%s%s%s\x02", name, value ? "\x01" : "",
-		 value ? value : "");
-}
-
 /* The parser's view of the environment in the first process of a tree:
  * records what the config expands. */
 const char *vs_env_recording(const char *name, void *ctx)
 {
 	const char *v = vs_real_getenv(name);
 	(void)ctx;
-	add_input(name, v);
+	/* (a value holding the separators is left out: a process resolving
+	 * later expands that variable from its own environment) */
+	vs_snapshot_input_add(vs_opt_inputs, sizeof vs_opt_inputs, name, v);
 	return v;
 }
 

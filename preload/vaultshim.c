@@ -12,8 +12,9 @@
  *        Java).
  *
  * Vault is read by a helper process (`vaultshim resolve`), so this object
- * links neither libcurl nor cJSON nor OpenSSL. See ../shared/DESIGN.md,
- * "Pitfalls", for the constraints each piece below answers.
+ * links neither libcurl nor cJSON nor OpenSSL. The design's numbered
+ * pitfalls (signal handlers, locks, fork, pointer lifetime...) are the
+ * constraints each piece below answers.
  */
 #define _GNU_SOURCE
 #include "preload.h"
@@ -271,13 +272,13 @@ long vs_deadline_ms(void)
  * array, then the entries made from vs_opt_inputs. */
 static char **helper_env(void)
 {
-	size_t n = 0, j = 0, extra = strlen(vs_opt_inputs) + 1;
+	size_t n = 0, j = 0, kl, vl, extra = strlen(vs_opt_inputs) + 1;
 	char **env, *p;
 
 	for (char **e = environ; e && *e; e++)
 		n++;
-	for (const char *q = vs_opt_inputs; *q; q++)
-		n += *q == '\x02';
+	for (const char *q = vs_opt_inputs, *k, *v; vs_snapshot_input_next(&q, &k, &kl, &v, &vl);)
+		n++;
 	if (!(env = calloc(1, (n + 1) * sizeof *env + extra)))
 		return NULL;
 	p = (char *)(env + n + 1);
@@ -296,18 +297,16 @@ static char **helper_env(void)
 		if (!found)
 			env[j++] = *e;
 	}
-	/* NAME\x01VALUE\x02 -> NAME=VALUE; NAME\x02 (unset) -> left out */
-	for (const char *q = vs_opt_inputs; *q;) {
-		size_t rec = strcspn(q, "\x02"), key = strcspn(q, "\x01\x02");
-		if (q[key] == '\x01') {
-			env[j++] = p;
-			memcpy(p, q, key);
-			p[key] = '=';
-			memcpy(p + key + 1, q + key + 1, rec - key - 1);
-			p[rec] = '\0';
-			p += rec + 1;
-		}
-		q += rec + (q[rec] != '\0');
+	/* NAME=VALUE for each input; one that was unset is left out */
+	for (const char *q = vs_opt_inputs, *k, *v; vs_snapshot_input_next(&q, &k, &kl, &v, &vl);) {
+		if (!v)
+			continue;
+		env[j++] = p;
+		memcpy(p, k, kl);
+		p[kl] = '=';
+		memcpy(p + kl + 1, v, vl);
+		p[kl + 1 + vl] = '\0';
+		p += kl + vl + 2;
 	}
 	return env;
 }

@@ -2,6 +2,7 @@
 #include "vs_snapshot.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,24 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	}
 	*len = b.len;
 	return b.p;
+}
+
+size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path)
+{
+	/* resolved, mode, inherit, timeout (unset), n; then the config path
+	 * and two empty strings (eager_programs, inputs) */
+	const uint32_t head[5] = {0, 0, 1, UINT32_MAX, 0};
+	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0};
+	size_t len = 8 + sizeof head + 4 + pl + sizeof zero;
+
+	if (strlen(config_path) > UINT32_MAX || len > size)
+		return 0;
+	memcpy(buf, MAGIC, 8);
+	memcpy(buf + 8, head, sizeof head);
+	memcpy(buf + 8 + sizeof head, &pl, 4);
+	memcpy(buf + 12 + sizeof head, config_path, pl);
+	memcpy(buf + 12 + sizeof head + pl, zero, sizeof zero);
+	return len;
 }
 
 static bool get32(const char *buf, size_t len, size_t *pos, uint32_t *v)
@@ -172,24 +191,54 @@ void vs_snapshot_free(vs_snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
+bool vs_snapshot_input_next(const char **p, const char **name, size_t *nlen, const char **value,
+			    size_t *vlen)
+{
+	const char *q = *p;
+	size_t rec, key;
+
+	if (!q || !*q)
+		return false;
+	rec = strcspn(q, "\x02");
+	key = strcspn(q, "\x01\x02");
+	*name = q;
+	*nlen = key;
+	*value = q[key] == '\x01' ? q + key + 1 : NULL;
+	*vlen = *value ? rec - key - 1 : 0;
+	*p = q + rec + (q[rec] != '\0');
+	return true;
+}
+
 const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, size_t bufsz,
 			      bool *found)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), nl, vl;
+	const char *k, *v;
 
 	*found = false;
-	while (inputs && *inputs) {
-		size_t rec = strcspn(inputs, "\x02"), key = strcspn(inputs, "\x01\x02");
-		if (key == n && !memcmp(inputs, name, n)) {
-			size_t vl = rec - key - 1;
-			*found = true;
-			if (inputs[key] != '\x01' || vl >= bufsz)
-				return NULL;
-			memcpy(buf, inputs + key + 1, vl);
-			buf[vl] = '\0';
-			return buf;
-		}
-		inputs += rec + (inputs[rec] != '\0');
+	while (vs_snapshot_input_next(&inputs, &k, &nl, &v, &vl)) {
+		if (nl != n || memcmp(k, name, n))
+			continue;
+		*found = true;
+		if (!v || vl >= bufsz)
+			return NULL;
+		memcpy(buf, v, vl);
+		buf[vl] = '\0';
+		return buf;
 	}
 	return NULL;
+}
+
+bool vs_snapshot_input_add(char *inputs, size_t size, const char *name, const char *value)
+{
+	size_t have = strlen(inputs), need = strlen(name) + (value ? strlen(value) + 1 : 0) + 2;
+	bool found;
+	char buf[2];
+
+	vs_snapshot_input(inputs, name, buf, sizeof buf, &found);
+	if (found || strpbrk(name, "\x01\x02") || (value && strpbrk(value, "\x01\x02")) ||
+	    have + need > size)
+		return false;
+	snprintf(inputs + have, size - have, "%s%s%s\x02", name, value ? "\x01" : "", value ? value : "");
+	return true;
 }

@@ -44,6 +44,11 @@ typedef struct vs_snapshot {
  * Returns NULL when out of memory or larger than VS_SNAPSHOT_MAX. */
 char *vs_snapshot_format(const vs_snapshot *s, size_t *len);
 
+/* Writes into buf (size bytes) the snapshot of a hand-off with no names
+ * yet, naming only config_path, without allocating (a fork handler writes
+ * it). Returns its length, or 0 when it does not fit. */
+size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path);
+
 /* Parses len bytes into *out (owning a new block). 0, or -1 when the bytes
  * are not a whole snapshot (out is then empty). */
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out);
@@ -71,5 +76,16 @@ void vs_snapshot_free(vs_snapshot *s);
  * into inputs, valid up to the next '\x02' (copied to buf, size bufsz). */
 const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, size_t bufsz,
 			      bool *found);
+
+/* One record of inputs at *p: the name (nlen bytes) and the value (vlen
+ * bytes, NULL when it was unset), both pointing into inputs; moves *p past
+ * it. false at the end. */
+bool vs_snapshot_input_next(const char **p, const char **name, size_t *nlen, const char **value,
+			    size_t *vlen);
+
+/* Appends name (and value, NULL when unset) to the inputs in a buffer of
+ * size bytes. false, and nothing added, when the name is there already,
+ * either holds a separator, or it does not fit. */
+bool vs_snapshot_input_add(char *inputs, size_t size, const char *name, const char *value);
 
 #endif

@@ -128,6 +128,43 @@ START_TEST(inputs_are_looked_up_by_name)
 }
 END_TEST
 
+START_TEST(empty_handoff_names_only_its_config)
+{
+	char buf[128];
+	size_t len = vs_snapshot_format_empty(buf, sizeof buf, "/etc/app/vaultshim.conf");
+	vs_snapshot out;
+
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(vs_snapshot_parse(buf, len, &out), 0);
+	ck_assert_str_eq(out.config_path, "/etc/app/vaultshim.conf");
+	ck_assert_uint_eq(out.n, 0);
+	ck_assert(!out.resolved && out.inherit);
+	ck_assert_int_eq(out.timeout_ms, -1);
+	vs_snapshot_free(&out);
+	/* too small a buffer: nothing written */
+	ck_assert_uint_eq(vs_snapshot_format_empty(buf, len - 1, "/etc/app/vaultshim.conf"), 0);
+}
+END_TEST
+
+START_TEST(inputs_are_added_once_and_walked)
+{
+	char in[64] = "";
+	const char *p = in, *k, *v;
+	size_t kl, vl;
+
+	ck_assert(vs_snapshot_input_add(in, sizeof in, "APP_ENV", "prod"));
+	ck_assert(vs_snapshot_input_add(in, sizeof in, "REGION", NULL));
+	ck_assert(!vs_snapshot_input_add(in, sizeof in, "APP_ENV", "staging")); /* first one stays */
+	ck_assert(!vs_snapshot_input_add(in, sizeof in, "BAD", "a\x02" "b")); /* a separator */
+	ck_assert(!vs_snapshot_input_add(in, 20, "LONG", "0123456789"));         /* does not fit */
+	ck_assert(vs_snapshot_input_next(&p, &k, &kl, &v, &vl));
+	ck_assert(kl == 7 && !memcmp(k, "APP_ENV", 7) && vl == 4 && !memcmp(v, "prod", 4));
+	ck_assert(vs_snapshot_input_next(&p, &k, &kl, &v, &vl));
+	ck_assert(kl == 6 && !memcmp(k, "REGION", 6) && v == NULL);
+	ck_assert(!vs_snapshot_input_next(&p, &k, &kl, &v, &vl));
+}
+END_TEST
+
 Suite *snapshot_suite(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -138,6 +175,8 @@ Suite *snapshot_suite(void)
 	tcase_add_test(tc, every_truncation_is_refused);
 	tcase_add_test(tc, damage_is_refused);
 	tcase_add_test(tc, inputs_are_looked_up_by_name);
+	tcase_add_test(tc, empty_handoff_names_only_its_config);
+	tcase_add_test(tc, inputs_are_added_once_and_walked);
 	suite_add_tcase(s, tc);
 	return s;
 }
