@@ -21,24 +21,26 @@ WARN += -Werror
 endif
 OPT ?= -O2 -g
 CFLAGS ?=
-CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
-	-DVS_VERSION='"$(VERSION)"'
+CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -Isrc \
+	-DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(PREFIX)/lib"' -DVS_PKGLIBDIR='"$(PREFIX)/lib/vaultshim"'
 LDFLAGS += -Wl,-z,relro -Wl,-z,now
 
 # The core without network code (the preload links only these).
 CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
 	src/snapshot.c
-# Everything the CLI needs besides main.c.
-LIB_SRC := $(CORE_SRC) src/vault.c
+# libc only too, but for the launcher alone: what a launch will run.
+LAUNCH_SRC := src/core/target.c
+# Everything the commands need besides their own files.
+LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-HEADERS := $(wildcard src/*.h)
+HEADERS := $(wildcard src/*.h src/*/*.h)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 .PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
-all: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
+all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -48,8 +50,19 @@ $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vaultshim: $(BUILD)/obj/main.o $(BUILD)/obj/migrate.o $(BUILD)/libvaultshim-core.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) -o $@
+# The command is a libc-only front (exec runs there: no libcurl on a launch)
+# and vaultshim-client.so, which it loads for the commands that talk to
+# Vault; building the one builds the other. -z defs on the front proves it
+# needs libc alone.
+FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o \
+	$(CORE_SRC:src/%.c=$(BUILD)/obj/%.o) $(LAUNCH_SRC:src/%.c=$(BUILD)/obj/%.o)
+$(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
+	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
+
+$(BUILD)/vaultshim-client.so: $(BUILD)/obj/cli/client.o $(BUILD)/obj/migrate.o $(BUILD)/libvaultshim-core.a \
+		src/cli/client.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
+		$(BUILD)/obj/cli/client.o $(BUILD)/obj/migrate.o $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -o $@
 
 # The preload: hooks plus the network-free core; -z defs proves it needs
 # nothing but libc (no libcurl, cJSON or OpenSSL in the host process).
@@ -128,6 +141,8 @@ deps:
 install: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/vaultshim
 	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
+	install -d $(DESTDIR)$(PREFIX)/lib/vaultshim
+	install -m 0644 $(BUILD)/vaultshim-client.so $(DESTDIR)$(PREFIX)/lib/vaultshim/vaultshim-client.so
 	install -m 0755 scripts/vaultshim-exec $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
 	install -m 0755 $(BUILD)/libvaultshim.so $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
@@ -136,6 +151,7 @@ install: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
 	rm -f $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
+	rm -rf $(DESTDIR)$(PREFIX)/lib/vaultshim
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
 
 clean:

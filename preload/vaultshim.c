@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -225,6 +226,12 @@ static void mark_written(const char *name, size_t len)
 /* ------------------------------------------------------------------ */
 /* resolution through the helper                                       */
 
+static bool is_program(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
 static char *find_helper(void)
 {
 	Dl_info info;
@@ -235,15 +242,16 @@ static char *find_helper(void)
 	if (dladdr((void *)find_helper, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
 		const char *slash = strrchr(info.dli_fname, '/');
 		int dl = (int)(slash - info.dli_fname);
-		/* in-tree: build/libvaultshim.so beside build/vaultshim; installed: lib/ and bin/ */
-		if (asprintf(&p, "%.*s/vaultshim", dl, info.dli_fname) >= 0 && access(p, X_OK) == 0)
+		/* in-tree: build/libvaultshim.so beside build/vaultshim; installed:
+		 * lib/ and bin/ (where lib/vaultshim/ is a directory, never it) */
+		if (asprintf(&p, "%.*s/vaultshim", dl, info.dli_fname) >= 0 && is_program(p))
 			return p;
 		free(p);
-		if (asprintf(&p, "%.*s/../bin/vaultshim", dl, info.dli_fname) >= 0 && access(p, X_OK) == 0)
+		if (asprintf(&p, "%.*s/../bin/vaultshim", dl, info.dli_fname) >= 0 && is_program(p))
 			return p;
 		free(p);
 	}
-	if (access("/usr/local/bin/vaultshim", X_OK) == 0)
+	if (is_program("/usr/local/bin/vaultshim"))
 		return strdup("/usr/local/bin/vaultshim");
 	return strdup("/usr/bin/vaultshim");
 }

@@ -7,7 +7,8 @@
 D=$T/root
 make -s -C "$ROOT" install DESTDIR="$D" PREFIX=/opt/vaultshim >"$T/install.log" 2>&1
 check "make install DESTDIR= PREFIX= succeeds" $? "$(tail -5 "$T/install.log")"
-for f in bin/vaultshim bin/vaultshim-exec lib/libvaultshim.so share/vaultshim/vault-dev-server \
+for f in bin/vaultshim bin/vaultshim-exec lib/libvaultshim.so lib/vaultshim/vaultshim-client.so \
+	share/vaultshim/vault-dev-server \
 	share/vaultshim/examples/flask/app.py; do
 	[ -e "$D/opt/vaultshim/$f" ]
 	check "installed: $f" $?
@@ -31,6 +32,10 @@ check "installed wrapper + preload + helper resolve a secret into a C program" $
 env -u LD_PRELOAD PATH=/usr/bin:/bin timeout 20 "$D/opt/vaultshim/bin/vaultshim-exec" -c "$T/i.conf" -- \
 	sh -c 'case "$LD_PRELOAD" in /*/opt/vaultshim/lib/libvaultshim.so) exit 0;; esac; exit 1'
 check "the installed wrapper preloads the installed library" $?
+# the front loads the Vault commands from ../lib/vaultshim/, not the build tree
+out=$(env -u LD_PRELOAD "$D/opt/vaultshim/bin/vaultshim" check -c "$T/i.conf" 2>&1)
+check "installed: vaultshim check loads its client library from lib/vaultshim/" $? "$out"
 make -s -C "$ROOT" uninstall DESTDIR="$D" PREFIX=/opt/vaultshim >/dev/null 2>&1
-[ ! -e "$D/opt/vaultshim/bin/vaultshim" ] && [ ! -e "$D/opt/vaultshim/lib/libvaultshim.so" ]
+[ ! -e "$D/opt/vaultshim/bin/vaultshim" ] && [ ! -e "$D/opt/vaultshim/lib/libvaultshim.so" ] &&
+	[ ! -e "$D/opt/vaultshim/lib/vaultshim" ]
 check "make uninstall removes what install put there" $?

@@ -16,7 +16,7 @@ EXPECT=(python3 "$FX/expect.py")
 # private copies: a concurrent `make` must not swap the binaries mid-run (the
 # preload finds its helper, vaultshim, beside itself)
 mkdir -p "$T/bin" "$T/log"
-cp "$VAULTSHIM" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" "$T/bin/"
+cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" "$T/bin/"
 VS=$T/bin/vaultshim
 SO=$T/bin/libvaultshim.so
 export VAULTSHIM_LIB=$SO VAULTSHIM_BIN=$VS

@@ -1,10 +1,12 @@
 /*
- * vaultshim — command-line tool: check, get, run, version.
+ * vaultshim — the commands that talk to Vault: check, get, run, resolve,
+ * migrate, version (vaultshim-client.so, loaded by src/cli/vaultshim.c).
  * Failures print one line "vaultshim: context: reason" and exit with the
  * sysexits code (see vs_common.h); values never reach the terminal except
  * through `get`, whose whole purpose is to print one.
  */
 #define _GNU_SOURCE
+#include "core/vs_target.h"
 #include "vs_config.h"
 #include "vs_helper.h"
 #include "vs_log.h"
@@ -36,6 +38,9 @@ static const char usage_main[] =
 	"                             and time (never the value); exit non-zero when a\n"
 	"                             program started now would be refused\n"
 	"  get [-c FILE] NAME         print the value of one mapped name\n"
+	"  exec [-c FILE] [--mode M] [--check] -- CMD...\n"
+	"                             run CMD with the preload: its mapped names\n"
+	"                             resolve when first read (see exec --help)\n"
 	"  run [-c FILE] -- CMD...    resolve, export the values, exec CMD\n"
 	"  migrate --env-file F --path P [...]\n"
 	"                             move secrets from a .env file into Vault\n"
@@ -340,6 +345,31 @@ static int cmd_get(int argc, char **argv)
 	return status;
 }
 
+static int exec_status(const char *cmd, int e)
+{
+	fprintf(stderr, "vaultshim: run: %s: %s\n", cmd, strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
+/* A setuid, setgid or file-capability CMD is never given the values:
+ * privileged programs reset the environment or, worse, keep it (`sudo -E`
+ * would hand every secret to root). Says so once. */
+static bool secure_target(const char *cmd)
+{
+	char path[PATH_MAX];
+	vs_target t;
+	const char *p = getenv("PATH");
+
+	if (vs_target_lookup(cmd, p, path, sizeof path) || vs_target_inspect(path, p, &t) || !t.secure)
+		return false;
+	fprintf(stderr,
+		"vaultshim: run: warning: %s is %s (%s): it runs without its secrets, since exporting them "
+		"would hand every one of them to a privileged program; run the unprivileged program it "
+		"starts under vaultshim instead\n",
+		cmd, t.secure, t.secure_file);
+	return true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *cfg_opt = NULL;
@@ -352,6 +382,14 @@ static int cmd_run(int argc, char **argv)
 		usage_error("run", "missing command (vaultshim run [-c FILE] -- CMD...)", usage_run);
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
+	if (secure_target(argv[first])) {
+		/* nothing to export into it: start it as it is */
+		vs_config_free(cfg);
+		free(path);
+		fflush(NULL);
+		execvp(argv[first], argv + first);
+		return exec_status(argv[first], errno);
+	}
 	resolve_or_die(cfg, NULL, 0, &res);
 	if (res.status)
 		die(res.status, "run", res.message);
@@ -368,11 +406,7 @@ static int cmd_run(int argc, char **argv)
 	free(path);
 	fflush(NULL);
 	execvp(argv[first], argv + first);
-	{
-		int e = errno;
-		fprintf(stderr, "vaultshim: run: %s: %s\n", argv[first], strerror(e));
-		return e == ENOENT ? 127 : 126;
-	}
+	return exec_status(argv[first], errno);
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -503,7 +537,11 @@ static int cmd_resolve(int argc, char **argv)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* Loaded by the front (src/cli/vaultshim.c) for every command but exec;
+ * the only symbol this library exports. */
+__attribute__((visibility("default"))) int vs_client_main(int argc, char **argv);
+
+int vs_client_main(int argc, char **argv)
 {
 	const char *cmd;
 

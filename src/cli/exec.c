@@ -1,0 +1,400 @@
+/*
+ * vaultshim exec — launch a program with the preload in front of it.
+ *
+ * On the launch path there is no fork and no libcurl: the config is parsed
+ * (so a mistake stops the launch with FILE:LINE), the target is found as
+ * execvp finds it and inspected (src/core/target.c), and the program is
+ * exec'd with libvaultshim.so prepended to LD_PRELOAD. Resolution stays
+ * lazy: the first process of the tree that reads a mapped name resolves and
+ * hands the values down. Three kinds of target are served another way, each
+ * said once on stderr:
+ *  - secure execution (setuid, setgid, file capabilities): the loader drops
+ *    LD_PRELOAD and exporting the values would hand them to a privileged
+ *    program that resets or keeps them; it runs without them;
+ *  - statically linked (no loader, so no preload): environment mode,
+ *    `vaultshim run` (the values are then in its /proc/PID/environ);
+ *  - Go with cgo: the Go runtime copies the environment block on its stack,
+ *    which setenv cannot extend, so the launcher adds empty slots to that
+ *    block that the preload points at the values before Go reads it.
+ */
+#define _GNU_SOURCE
+#include "cli/vs_cli.h"
+#include "core/vs_target.h"
+#include "vs_config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef VS_LIBDIR
+#define VS_LIBDIR "/usr/local/lib"
+#endif
+
+/* An empty slot in a Go program's environment block (see preload/runtime.c). */
+#define GO_SLOT "VAULTSHIM_SLOT="
+
+extern char **environ;
+
+static const char usage_exec[] =
+	"usage: vaultshim exec [-c FILE] [--mode lazy|eager|auto] [--check] [--] CMD [ARGS...]\n"
+	"       vaultshim-exec [same options]\n"
+	"\n"
+	"Runs CMD with libvaultshim.so prepended to LD_PRELOAD, so the environment\n"
+	"variables mapped in FILE resolve from Vault when CMD (or any program it\n"
+	"starts) first reads one; a launch that never reads one never talks to\n"
+	"Vault. CMD is exec'd: signals and the exit status are its own. CMD is\n"
+	"found as a shell finds it (PATH); a shell builtin without a program of\n"
+	"its own (cd, export...) runs through 'sh -c'.\n"
+	"\n"
+	"  -c, --config FILE   mapping config; default: $VAULTSHIM_CONFIG, else\n"
+	"                      ./vaultshim.conf, else /etc/vaultshim.conf. Checked\n"
+	"                      before CMD starts, and passed on to CMD (and its\n"
+	"                      children) as an absolute VAULTSHIM_CONFIG.\n"
+	"      --mode MODE     lazy (resolve at the first getenv; values never enter\n"
+	"                      environ), eager (resolve before main and place the\n"
+	"                      values in environ, for runtimes that copy it: Python,\n"
+	"                      Perl, shells, Java, Tcl, awk, make...), auto (decide\n"
+	"                      per program; the default). Overrides the config's mode.\n"
+	"      --check         run 'vaultshim check' first and refuse to start CMD\n"
+	"                      (with check's exit code) when a required secret is\n"
+	"                      missing or the policy would fail\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Programs the preload cannot serve are served another way, said once on\n"
+	"stderr: a statically linked CMD runs in environment mode ('vaultshim run':\n"
+	"its values are visible in /proc/PID/environ); a Go program gets its values\n"
+	"in the environment block Go copies at start (programs it starts inherit\n"
+	"them); a setuid, setgid or file-capability CMD gets no secrets at all\n"
+	"(run the unprivileged program it starts under vaultshim instead).\n"
+	"\n"
+	"Environment: VAULTSHIM_LIB, the path of libvaultshim.so (default: beside\n"
+	"this program, then ../lib/, then " VS_LIBDIR ").\n"
+	"Exit status: CMD's own; 64 usage, 69 library missing, 77 config unsafe,\n"
+	"78 config error or missing, 126 CMD not executable, 127 CMD not found;\n"
+	"with --check, check's code.\n";
+
+static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vaultshim: exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vaultshim: exec: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* libvaultshim.so: VAULTSHIM_LIB, else beside this program (the build
+ * tree), ../lib/ (make install), the configured library directory. */
+static void find_lib(char *out, size_t outsz)
+{
+	const char *env = getenv("VAULTSHIM_LIB");
+	char dir[PATH_MAX], cand[PATH_MAX + 32];
+	static const char *const rel[] = {"libvaultshim.so", "../lib/libvaultshim.so"};
+
+	if (env && *env) {
+		if (!realpath(env, out) || access(out, R_OK) != 0)
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s", env, strerror(errno));
+		return;
+	}
+	vs_exe_dir(dir, sizeof dir);
+	for (size_t i = 0; *dir && i < sizeof rel / sizeof *rel; i++) {
+		snprintf(cand, sizeof cand, "%s%s", dir, rel[i]);
+		if (access(cand, R_OK) == 0 && realpath(cand, out))
+			return;
+	}
+	snprintf(cand, sizeof cand, "%s/libvaultshim.so", VS_LIBDIR);
+	if (access(cand, R_OK) == 0 && strlen(cand) < outsz) {
+		strcpy(out, cand);
+		return;
+	}
+	die(VS_EX_UNAVAILABLE, "libvaultshim.so not found beside %s, in ../lib/ or in %s "
+			       "(run 'make', or set VAULTSHIM_LIB)",
+	    *dir ? dir : "this program", VS_LIBDIR);
+}
+
+/* -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else /etc. */
+static void find_config(const char *opt, char *out)
+{
+	const char *p = opt;
+
+	if (!p) {
+		const char *env = getenv("VAULTSHIM_CONFIG");
+		if (env && *env)
+			p = env;
+		else if (access("vaultshim.conf", F_OK) == 0)
+			p = "vaultshim.conf";
+		else
+			p = VS_CONFIG_DEFAULT_PATH;
+	}
+	if (!realpath(p, out)) {
+		if (errno == ENOENT)
+			die(VS_EX_CONFIG, "config file %s not found (give -c FILE, set VAULTSHIM_CONFIG, "
+					  "or create ./vaultshim.conf)", p);
+		die(errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, "config file %s: %s", p, strerror(errno));
+	}
+}
+
+/* LD_PRELOAD is a list: prepend, never replace, never twice. */
+static void prepend_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *v;
+
+	if (old && *old) {
+		size_t n = strlen(lib);
+		for (const char *p = old; *p;) {
+			size_t len = strcspn(p, ": ");
+			if (len == n && !memcmp(p, lib, n))
+				return;
+			p += len;
+			p += strspn(p, ": ");
+		}
+		if (asprintf(&v, "%s:%s", lib, old) < 0)
+			die(VS_EX_OSERR, "out of memory");
+	} else if (!(v = strdup(lib))) {
+		die(VS_EX_OSERR, "out of memory");
+	}
+	if (setenv("LD_PRELOAD", v, 1))
+		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+	free(v);
+}
+
+/* `vaultshim check -c CONFIG`, its report on stderr (stdout is CMD's). The
+ * one fork of the launcher, and only when asked for. */
+static void run_check(const char *config, const char *cmd)
+{
+	char self[PATH_MAX];
+	char *argv[] = {(char *)"vaultshim", (char *)"check", (char *)"-c", (char *)config, NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n <= 0)
+		die(VS_EX_OSERR, "--check: cannot find this program (/proc/self/exe): %s", strerror(errno));
+	self[n] = 0;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	rc = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		die(VS_EX_OSERR, "--check: cannot run %s check: %s", self, strerror(rc));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die(VS_EX_OSERR, "--check: waitpid: %s", strerror(errno));
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (rc)
+		die(rc, "check failed (exit %d): not starting %s", rc, cmd);
+}
+
+/* A statically linked CMD: `vaultshim run`, in this process. */
+static int environment_mode(const char *config, char **cmd)
+{
+	int n = 0, argc;
+	char **argv;
+
+	while (cmd[n])
+		n++;
+	argv = calloc((size_t)n + 6, sizeof *argv);
+	if (!argv)
+		die(VS_EX_OSERR, "out of memory");
+	argv[0] = (char *)"vaultshim";
+	argv[1] = (char *)"run";
+	argv[2] = (char *)"-c";
+	argv[3] = (char *)config;
+	argv[4] = (char *)"--";
+	memcpy(argv + 5, cmd, (size_t)n * sizeof *argv);
+	argc = n + 5;
+	return vs_client_run(argc, argv);
+}
+
+/* environ plus `slots` empty slots for a Go program's preload to fill. */
+static char **with_slots(size_t slots)
+{
+	size_t n = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + slots + 1, sizeof *env);
+	if (!env)
+		die(VS_EX_OSERR, "out of memory");
+	memcpy(env, environ, n * sizeof *env);
+	for (size_t i = 0; i < slots; i++)
+		env[n + i] = (char *)GO_SLOT;
+	return env;
+}
+
+/* Names of cfg that the launch environment does not hold: a Go program
+ * needs a slot for each of them. */
+static size_t slots_needed(const vs_config *cfg)
+{
+	size_t need = 0;
+
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(cfg->entries[j].name, cfg->entries[i].name);
+		if (!seen && !getenv(cfg->entries[i].name))
+			need++;
+	}
+	return need;
+}
+
+static int exec_failed(const char *cmd, int e)
+{
+	fprintf(stderr, "vaultshim: exec: %s: %s\n", cmd, e == ENOENT ? "command not found" : strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
+int vs_cmd_exec(int argc, char **argv)
+{
+	const char *cfg_opt = NULL, *mode = NULL;
+	bool check = false;
+	char config[PATH_MAX], lib[PATH_MAX];
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	vs_target t;
+	char **cmd, **envp;
+	const char *path_env = getenv("PATH");
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_exec, stdout);
+			return 0;
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			if (++i >= argc)
+				die(VS_EX_USAGE, "%s needs a file (see --help)", a);
+			cfg_opt = argv[i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			cfg_opt = a + 9;
+		} else if (!strcmp(a, "--mode")) {
+			if (++i >= argc)
+				die(VS_EX_USAGE, "--mode needs lazy, eager or auto");
+			mode = argv[i];
+		} else if (!strncmp(a, "--mode=", 7)) {
+			mode = a + 7;
+		} else if (!strcmp(a, "--check")) {
+			check = true;
+		} else if (a[0] == '-' && a[1]) {
+			die(VS_EX_USAGE, "unknown option '%s' (see --help)", a);
+		} else {
+			break;
+		}
+	}
+	if (i >= argc)
+		die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
+	if (mode && strcmp(mode, "lazy") && strcmp(mode, "eager") && strcmp(mode, "auto"))
+		die(VS_EX_USAGE, "--mode '%s' is not one of lazy, eager, auto", mode);
+	cmd = argv + i;
+
+	find_lib(lib, sizeof lib);
+	find_config(cfg_opt, config);
+	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
+		die(err.code, "config: %s", err.msg);
+	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
+		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+
+	rc = vs_target_lookup(cmd[0], path_env, t.path, sizeof t.path);
+	if (rc == ENOENT && vs_target_is_builtin(cmd[0])) {
+		/* `sh -c 'NAME "$@"' NAME ARGS...`: the shell runs it with the
+		 * preload like any other program */
+		int n = 0;
+		char **sh;
+		char *script;
+		while (cmd[n])
+			n++;
+		sh = calloc((size_t)n + 4, sizeof *sh);
+		if (!sh || asprintf(&script, "%s \"$@\"", cmd[0]) < 0)
+			die(VS_EX_OSERR, "out of memory");
+		sh[0] = (char *)"sh";
+		sh[1] = (char *)"-c";
+		sh[2] = script;
+		memcpy(sh + 3, cmd, (size_t)n * sizeof *sh);
+		cmd = sh;
+		rc = vs_target_lookup("/bin/sh", path_env, t.path, sizeof t.path);
+	}
+	if (rc)
+		return exec_failed(cmd[0], rc);
+	if (check)
+		run_check(config, cmd[0]);
+	rc = vs_target_inspect(t.path, path_env, &t);
+	if (rc)
+		return exec_failed(cmd[0], rc);
+
+	if (t.secure) {
+		warn("%s is %s (%s): it runs without its secrets, since a secure-execution program "
+		     "takes no LD_PRELOAD and exporting them would hand every one of them to it; "
+		     "run the unprivileged program it starts under vaultshim instead",
+		     cmd[0], t.secure, t.secure_file);
+		vs_config_free(cfg);
+		execve(t.path, cmd, environ);
+		return exec_failed(cmd[0], errno);
+	}
+	if (t.is_static) {
+		warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
+		     "mode: its secrets are exported and visible in /proc/PID/environ",
+		     cmd[0], t.is_go ? " (Go)" : "");
+		vs_config_free(cfg);
+		fflush(NULL);
+		return environment_mode(config, cmd);
+	}
+	prepend_preload(lib);
+	envp = environ; /* after every setenv: they may move it */
+	if (t.is_go) {
+		size_t need = slots_needed(cfg);
+		if (need)
+			envp = with_slots(need);
+		warn("%s is a Go program: Go copies its environment before any getenv, so its values "
+		     "are placed in that copy at start (not in /proc/PID/environ), and programs it "
+		     "starts inherit them in their environment",
+		     cmd[0]);
+	}
+	vs_config_free(cfg);
+	fflush(NULL);
+	execve(t.path, cmd, envp);
+	rc = errno;
+	if (rc == ENOEXEC && t.no_magic) {
+		/* as execvp: a file without #! or ELF magic is a shell script */
+		int n = 0;
+		char **sh;
+		while (cmd[n])
+			n++;
+		sh = calloc((size_t)n + 2, sizeof *sh);
+		if (!sh)
+			die(VS_EX_OSERR, "out of memory");
+		sh[0] = (char *)"sh";
+		sh[1] = t.path;
+		memcpy(sh + 2, cmd + 1, (size_t)(n ? n - 1 : 0) * sizeof *sh);
+		execve("/bin/sh", sh, envp);
+		rc = errno;
+	}
+	return exec_failed(cmd[0], rc);
+}

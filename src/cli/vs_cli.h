@@ -1,0 +1,28 @@
+/*
+ * The `vaultshim` command is two parts: a front linked with libc and the
+ * network-free core only (src/cli/vaultshim.c, src/cli/exec.c), so that
+ * `vaultshim exec` — on every launch — loads no libcurl; and the commands
+ * that talk to Vault (check, get, run, resolve, migrate, version), built
+ * into vaultshim-client.so with libcurl and cJSON and loaded by the front
+ * with dlopen when one of them is asked for.
+ */
+#ifndef VS_CLI_H
+#define VS_CLI_H
+
+/* `vaultshim exec …` (argv[0] is "exec"): returns an exit status only when
+ * it does not exec. */
+int vs_cmd_exec(int argc, char **argv);
+
+/* Runs `vaultshim ARGV…` (argv[0] is "vaultshim") in vaultshim-client.so;
+ * returns its exit status, 69 when the library cannot be loaded. */
+int vs_client_run(int argc, char **argv);
+
+/* The entry point of vaultshim-client.so (src/cli/client.c). */
+typedef int vs_client_main_fn(int argc, char **argv);
+#define VS_CLIENT_ENTRY "vs_client_main"
+
+/* Directory of the running executable, with a trailing '/', in buf
+ * (size n); "" when /proc cannot tell. */
+void vs_exe_dir(char *buf, unsigned long n);
+
+#endif
