@@ -59,6 +59,8 @@ extern atomic_bool vs_unreadable;
 /* environ as the process started: what it changes before it loads the
  * config is told to its children by name (exec.c) */
 extern char **vs_initial_environ;
+/* the environment block on the process's stack (see runtime.c) */
+extern char **vs_stack_envp, **vs_stack_argv;
 
 mapped *vs_lookup_len(const char *name, size_t len);
 /* libc's getenv (environ as it is, no mapping) */
@@ -163,5 +165,17 @@ void vs_tree_join(void);
 /* Marks the names this process's ancestors chose (its hand-off variable:
  * by index, or by name from an ancestor that had read nothing). */
 void vs_tree_apply_choices(void);
+
+/* runtime.c: what this process is, for auto mode */
+/* An empty slot `vaultshim exec` adds to a Go program's environment. */
+#define VS_GO_SLOT "VAULTSHIM_SLOT="
+/* True when the runtime copies environ at start (argv[0], the executable's
+ * name, an embedded interpreter's library, Go), or matches `extra`. */
+bool vs_runtime_eager(const char *extra);
+bool vs_runtime_is_go(void);
+/* Go: points entries of the stack's environment block at the values. */
+void vs_go_fill_slots(void);
+/* Go without slots: runs the program again with them (end of constructor). */
+void vs_go_reexec(void);
 
 #endif

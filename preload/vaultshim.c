@@ -45,10 +45,6 @@
 #define HELPER_OUTPUT_MAX (64u * 1024 * 1024)
 #define HELPER_GRACE_MS 3000L  /* process start-up on top of the Vault deadline */
 
-/* Executables whose runtime copies environ at start: auto mode goes eager. */
-/* jspawnhelper relays the JVM's environment to Java's children: eager, so a
- * name missing from what it relays is a removal (exec.c). */
-static const char default_eager[] = "python*,perl*,bash,sh,dash,ash,zsh,ksh*,mksh,java,jspawnhelper";
 
 extern char **environ;
 
@@ -742,59 +738,6 @@ EXPORT int clearenv(void)
 /* ------------------------------------------------------------------ */
 /* constructor                                                         */
 
-/* Glob match of pattern p[0..pn) against s: '*' and '?' only. Written out
- * rather than fnmatch() so start-up touches no more of libc than it must. */
-static bool glob_match(const char *p, size_t pn, const char *s)
-{
-	size_t pi = 0, star = (size_t)-1;
-	const char *mark = NULL;
-
-	while (*s) {
-		if (pi < pn && (p[pi] == '?' || p[pi] == *s)) {
-			pi++;
-			s++;
-		} else if (pi < pn && p[pi] == '*') {
-			star = pi++;
-			mark = s;
-		} else if (star != (size_t)-1) {
-			pi = star + 1;
-			s = ++mark;
-		} else {
-			return false;
-		}
-	}
-	while (pi < pn && p[pi] == '*')
-		pi++;
-	return pi == pn;
-}
-
-static bool list_matches(const char *list, const char *base)
-{
-	while (list && *list) {
-		size_t n = strcspn(list, ", ");
-		if (n && glob_match(list, n, base))
-			return true;
-		list += n;
-		list += strspn(list, ", ");
-	}
-	return false;
-}
-
-/* Programs whose runtime copies environ at start (the built-in list plus
- * `extra`, comma-separated globs): auto mode goes eager for them. Matched on
- * the program's name (argv[0], which glibc keeps for us: no system call),
- * without a login shell's leading '-'. */
-static bool exe_is_eager(const char *extra)
-{
-	const char *base = program_invocation_short_name;
-
-	if (!base || !*base)
-		return false;
-	if (*base == '-')
-		base++;
-	return list_matches(default_eager, base) || list_matches(extra, base);
-}
-
 /* inherit = no: children exec'd from here get neither the preload nor the
  * config; other entries of LD_PRELOAD stay. */
 static void drop_inheritance(void)
@@ -890,7 +833,7 @@ static bool eager_for(int config_mode, const char *eager_programs)
 
 	if (!mode_set)
 		mode = (vs_mode)config_mode;
-	return mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && exe_is_eager(eager_programs));
+	return mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && vs_runtime_eager(eager_programs));
 }
 
 /* Index built: serve lazily (filter on) or eagerly (values in environ now;
@@ -901,6 +844,7 @@ static void start(bool eager, const uint64_t *new_filter)
 	if (eager) {
 		ensure_resolved();
 		place_values();
+		vs_go_fill_slots();
 		vs_log(VS_LOG_DEBUG, "eager mode: %zu names mapped", vs_n_map);
 		memset(filter, 0, sizeof filter);
 		return;
@@ -1150,7 +1094,10 @@ static void switch_off(void)
 	atomic_store(&state, ST_OFF);
 }
 
-__attribute__((constructor)) static void vaultshim_init(void)
+/* glibc calls constructors with the process's argc, argv and envp; the
+ * environment block on the stack is argv + argc + 1, whatever environ has
+ * become since (a Go program reads it there). */
+__attribute__((constructor)) static void vaultshim_init(int argc, char **argv, char **envp)
 {
 	const char *path;
 	quick q;
@@ -1184,6 +1131,11 @@ __attribute__((constructor)) static void vaultshim_init(void)
 	}
 	pthread_atfork(atfork_prepare, atfork_release, atfork_child);
 	vs_initial_environ = environ;
+	(void)envp;
+	if (argv && argc >= 0) {
+		vs_stack_argv = argv;
+		vs_stack_envp = argv + argc + 1;
+	}
 	if (strlen(path) < sizeof config_path_buf)
 		path = strcpy(config_path_buf, path);
 	vs_config_path = path;
@@ -1229,7 +1181,7 @@ __attribute__((constructor)) static void vaultshim_init(void)
 			mode = !strcmp(q.mode, "eager") ? VS_MODE_EAGER : !strcmp(q.mode, "lazy") ? VS_MODE_LAZY
 												   : VS_MODE_AUTO;
 		now = q.inherit_no || mode == VS_MODE_EAGER ||
-		      (mode == VS_MODE_AUTO && exe_is_eager(q.eager_programs));
+		      (mode == VS_MODE_AUTO && vs_runtime_eager(q.eager_programs));
 	}
 	if (now) {
 		resolve_libc_getenv();
@@ -1240,4 +1192,6 @@ __attribute__((constructor)) static void vaultshim_init(void)
 	}
 out:
 	in_hook--;
+	if (atomic_load(&state) == ST_READY)
+		vs_go_reexec();
 }

@@ -1,0 +1,274 @@
+/*
+ * Which runtime this process is, for auto mode: runtimes that copy environ
+ * at start (Python, Perl, the shells, Java, Tcl, awk, make, uWSGI…) must
+ * have their values placed before main; Go copies the environment block on
+ * its stack, which setenv cannot extend, so its values go into slots of
+ * that block (left there by `vaultshim exec`).
+ */
+#define _GNU_SOURCE
+#include "preload.h"
+
+#include "vs_log.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+/* Programs (by argv[0] or by the executable's file name) whose runtime
+ * copies environ at start. jspawnhelper relays the JVM's environment to
+ * Java's children (eager, so a name missing from what it relays is a
+ * removal: exec.c); uWSGI's Python plugin copies environ when it loads; make
+ * reads it into its variables; busybox is every shell and awk at once. */
+static const char default_eager[] =
+	"python*,perl*,bash,sh,dash,ash,zsh,ksh*,mksh,java,jspawnhelper,busybox,tclsh*,wish*,"
+	"awk,gawk,mawk,nawk,original-awk,make,gmake,uwsgi*,php*";
+/* Libraries that embed such a runtime, whatever the program is called. */
+static const char default_eager_libs[] = "libpython*,libperl.so*,libtcl*,libjli.so,libjvm.so,libphp*";
+
+char **vs_stack_envp, **vs_stack_argv;
+
+/* Glob match of pattern p[0..pn) against s: '*' and '?' only. Written out
+ * rather than fnmatch() so start-up touches no more of libc than it must. */
+static bool glob_match(const char *p, size_t pn, const char *s)
+{
+	size_t pi = 0, star = (size_t)-1;
+	const char *mark = NULL;
+
+	while (*s) {
+		if (pi < pn && (p[pi] == '?' || p[pi] == *s)) {
+			pi++;
+			s++;
+		} else if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = s;
+		} else if (star != (size_t)-1) {
+			pi = star + 1;
+			s = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+static bool list_matches(const char *list, const char *base)
+{
+	while (list && *list) {
+		size_t n = strcspn(list, ", ");
+		if (n && glob_match(list, n, base))
+			return true;
+		list += n;
+		list += strspn(list, ", ");
+	}
+	return false;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int lib_cb(struct dl_phdr_info *info, size_t size, void *found)
+{
+	(void)size;
+	if (info->dlpi_name && *info->dlpi_name && list_matches(default_eager_libs, base_of(info->dlpi_name))) {
+		*(bool *)found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The Go linker's build-ID note ("Go", type 4), looked for in the main
+ * program's PT_NOTE segments as they are mapped: no file is read. */
+static bool main_is_go(void)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	size_t n = getauxval(AT_PHNUM);
+	uintptr_t bias = 0;
+
+	if (!ph || !n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			bias = (uintptr_t)ph - ph[i].p_vaddr;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p, *end;
+		if (ph[i].p_type != PT_NOTE)
+			continue;
+		p = (const unsigned char *)(bias + ph[i].p_vaddr);
+		end = p + ph[i].p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const unsigned char *name = p + sizeof *nh;
+			if (nh->n_namesz > (size_t)(end - name))
+				break;
+			/* Go writes the name padded: "Go\0\0" */
+			if (nh->n_type == 4 && (nh->n_namesz == 3 || nh->n_namesz == 4) && !memcmp(name, "Go", 3))
+				return true;
+			p = name + ((nh->n_namesz + 3u) & ~3u) + ((nh->n_descsz + 3u) & ~3u);
+		}
+	}
+	return false;
+}
+
+bool vs_runtime_is_go(void)
+{
+	static int go = -1;
+
+	if (go < 0)
+		go = main_is_go();
+	return go;
+}
+
+bool vs_runtime_eager(const char *extra)
+{
+	const char *base = program_invocation_short_name;
+	char exe[512];
+	ssize_t n;
+	bool found = false;
+
+	if (vs_runtime_is_go())
+		return true;
+	if (base && *base == '-') /* a login shell */
+		base++;
+	if (base && *base && (list_matches(default_eager, base) || list_matches(extra, base)))
+		return true;
+	/* argv[0] can be anything (`exec -a`, busybox applets, a venv's
+	 * `python` symlink): the executable's own name too */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		base = base_of(exe);
+		if (list_matches(default_eager, base) || list_matches(extra, base))
+			return true;
+	}
+	dl_iterate_phdr(lib_cb, &found);
+	return found;
+}
+
+/* Go: entries of the stack's environment block that can take a value:
+ * the name's own entry, or an empty slot. */
+static char **go_slot_for(const mapped *m)
+{
+	for (char **e = vs_stack_envp; *e; e++)
+		if (!strncmp(*e, m->name, m->len) && (*e)[m->len] == '=')
+			return e;
+	for (char **e = vs_stack_envp; *e; e++)
+		if (!strcmp(*e, VS_GO_SLOT))
+			return e;
+	return NULL;
+}
+
+static bool go_wants(const mapped *m)
+{
+	return m->value && !atomic_load(&m->overridden) && !m->from_env;
+}
+
+/* names that want a slot but have no entry; free slots */
+static void go_room(size_t *need, size_t *slots)
+{
+	*need = *slots = 0;
+	for (char **e = vs_stack_envp; *e; e++)
+		*slots += !strcmp(*e, VS_GO_SLOT);
+	for (size_t i = 0; i < vs_n_map; i++) {
+		const mapped *m = &vs_map[i];
+		bool has = false;
+		if (!go_wants(m))
+			continue;
+		for (char **e = vs_stack_envp; *e && !has; e++)
+			has = !strncmp(*e, m->name, m->len) && (*e)[m->len] == '=';
+		*need += !has;
+	}
+}
+
+static size_t reexec_slots;
+
+static void go_fill(void)
+{
+	size_t missing = 0;
+	char first[128] = "";
+
+	for (size_t i = 0; i < vs_n_map; i++) {
+		mapped *m = &vs_map[i];
+		char **slot, *entry;
+		if (!go_wants(m))
+			continue;
+		if (!(slot = go_slot_for(m))) {
+			if (!missing++)
+				snprintf(first, sizeof first, "%s", m->name);
+			continue;
+		}
+		entry = malloc(m->len + strlen(m->value) + 2);
+		if (!entry)
+			continue;
+		memcpy(entry, m->name, m->len);
+		entry[m->len] = '=';
+		strcpy(entry + m->len + 1, m->value);
+		*slot = entry; /* never freed: Go keeps it */
+	}
+	if (missing)
+		vs_log(VS_LOG_WARN,
+		       "Go program: %zu mapped names (first: %s) have no room in its environment block, so Go "
+		       "cannot see them; start it with 'vaultshim exec', which makes room",
+		       missing, first);
+}
+
+/*
+ * Go: point the entries of the stack's environment block at the values
+ * before the Go runtime copies it. A name already there gets its entry;
+ * any other takes an empty slot; /proc/PID/environ keeps showing the
+ * original bytes. Runs once, in the constructor, after the values are set.
+ * A Go program started without slots (by a shell of the tree, say) is run
+ * again with them at the end of the constructor (vs_go_reexec); with some
+ * slots already there it takes what fits.
+ */
+void vs_go_fill_slots(void)
+{
+	size_t need, slots;
+
+	if (!vs_stack_envp || !vs_runtime_is_go())
+		return;
+	go_room(&need, &slots);
+	if (need && !slots && vs_stack_argv && vs_stack_argv[0]) {
+		reexec_slots = need;
+		return;
+	}
+	go_fill();
+}
+
+/* The end of the constructor: the program again, with room for its values
+ * (through execve's hook, so the tree's hand-off goes with it and its
+ * values are not resolved twice). */
+void vs_go_reexec(void)
+{
+	size_t n = 0, slots = reexec_slots;
+	char **env;
+
+	if (!slots)
+		return;
+	reexec_slots = 0;
+	/* environ, with the values placed in it: the hook takes them out and
+	 * hands them down (a name missing from the envp of an eager process
+	 * would be a removal) */
+	while (environ[n])
+		n++;
+	env = calloc(n + slots + 1, sizeof *env);
+	if (env) {
+		memcpy(env, environ, n * sizeof *env);
+		for (size_t i = 0; i < slots; i++)
+			env[n + i] = (char *)VS_GO_SLOT;
+		vs_log(VS_LOG_DEBUG, "Go program: running it again with %zu slots for its values", slots);
+		execve("/proc/self/exe", vs_stack_argv, env);
+		vs_log(VS_LOG_DEBUG, "Go program: cannot run it again: %s", strerror(errno));
+		free(env);
+	}
+	go_fill();
+}
