@@ -402,8 +402,8 @@ grep -q "no-such-command-$$: command not found" "$L/nocmd.err"
 check "wrapper: missing command -> 127 with a message" $(( rc != 127 || $? )) "rc=$rc $(cat "$L/nocmd.err")"
 timeout 10 "$EXEC" --help >"$L/help.out" 2>"$L/help.err"
 rc=$?
-grep -q '^usage: vaultshim-exec' "$L/help.out"
-check "wrapper: --help exits 0 with the usage" $(( rc || $? )) "rc=$rc"
+grep -q '^usage: vaultshim exec' "$L/help.out" && grep -q '^ *vaultshim-exec \[same options\]' "$L/help.out"
+check "wrapper: --help exits 0 with the usage of vaultshim exec, which it fronts" $(( rc || $? )) "rc=$rc"
 timeout 10 "$EXEC" -c "$T/flask.conf" -- sh -c 'exit 7' >"$L/status.out" 2>"$L/status.err"
 rc=$?
 check "wrapper: the command's own exit status" $(( rc != 7 )) "rc=$rc"
