@@ -17,8 +17,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* The kernel follows at most this many #! interpreters (fs/exec.c). */
-#define MAX_CHAIN 4
+/* The kernel runs a script whose interpreter is a script up to five levels
+ * deep (ELOOP beyond; measured: five nested scripts run, six fail). */
+#define MAX_CHAIN 5
 /* The kernel reads at most this much of a #! line (BINPRM_BUF_SIZE). */
 #define SHEBANG_MAX 256
 
@@ -319,7 +320,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 	memset(t, 0, sizeof *t);
 	strcpy(t->path, file);
 	for (int depth = 0; depth <= MAX_CHAIN; depth++) {
-		char head[SHEBANG_MAX], interp[PATH_MAX], arg[SHEBANG_MAX];
+		char head[SHEBANG_MAX + 1], interp[PATH_MAX], arg[SHEBANG_MAX];
 		const char *why;
 		ssize_t n;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -329,19 +330,22 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 				return errno;
 			return 0;
 		}
-		why = secure_reason(fd);
-		if (why && !t->secure) {
-			t->secure = why;
-			snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
-		}
-		n = pread(fd, head, sizeof head, 0);
+		n = pread(fd, head, SHEBANG_MAX, 0);
 		if (n < 0) {
 			int e = errno;
 			close(fd);
 			return depth == 0 ? e : 0;
 		}
+		head[n] = 0; /* parse_shebang's strcspn stops here at worst */
 		if (n >= 4 && !memcmp(head, ELFMAG, SELFMAG)) {
 			bool st = false, go = false;
+			/* the set-ID bits of the program the kernel loads count; a
+			 * script's own are ignored by Linux */
+			why = secure_reason(fd);
+			if (why && !t->secure) {
+				t->secure = why;
+				snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
+			}
 			if (vs_elf_facts(fd, &st, &go) == 0) {
 				t->is_static = st;
 				t->is_go = go;
@@ -366,14 +370,14 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 				/* env itself may be what makes it secure; its program
 				 * decides the rest */
 				int efd = open(interp, O_RDONLY | O_CLOEXEC);
-				if (efd >= 0) {
-					why = secure_reason(efd);
-					if (why && !t->secure) {
-						t->secure = why;
-						snprintf(t->secure_file, sizeof t->secure_file, "%s", interp);
-					}
-					close(efd);
+				if (efd < 0) /* the kernel fails the exec: nothing runs */
+					return 0;
+				why = secure_reason(efd);
+				if (why && !t->secure) {
+					t->secure = why;
+					snprintf(t->secure_file, sizeof t->secure_file, "%s", interp);
 				}
+				close(efd);
 				if (vs_target_lookup(prog, path_env, file, sizeof file) != 0)
 					return 0;
 				continue;

@@ -10,5 +10,6 @@ Suite *resolve_suite(void);
 Suite *vault_suite(void);
 Suite *vault_prod_suite(void);
 Suite *snapshot_suite(void);
+Suite *target_suite(void);
 
 #endif
