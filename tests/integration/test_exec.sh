@@ -1,0 +1,186 @@
+#!/bin/bash
+# vaultshim exec (the launcher) and scripts/vaultshim-exec (its thin front),
+# as a user meets them: what runs, what it is given, how it fails, and what a
+# launch costs in processes and Vault requests. The runtimes themselves are
+# in test_runtimes.sh.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+SO=$ROOT/${VAULTSHIM_TEST_BUILD:-build}/libvaultshim.so
+WRAP=$ROOT/scripts/vaultshim-exec
+export VAULTSHIM_BIN=$VAULTSHIM
+
+start_server
+DB=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+api POST /v1/secret/data/app/db "{\"data\":{\"password\":\"db-$DB\"}}" >/dev/null
+api POST /v1/secret/data/app/api '{"data":{"key":"api-value"}}' >/dev/null
+CONF=$(conf exec)
+unset DB_PASSWORD API_KEY
+# has_db FILE: the Vault value is in FILE (never printed)
+has_db() { grep -qF "db-$DB" "$1"; }
+reset() { control DELETE counters; }
+requests() { counters | $PY -c 'import json, sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || echo "?"; }
+
+# --- what runs ---------------------------------------------------------------
+for c in true echo printf test; do
+	"$VAULTSHIM" exec -c "$CONF" -- "$c" x >/dev/null 2>"$T/err"
+	rc=$?
+	check "exec -- $c x: found as the shell finds it (exit 0, not 127)" $rc "rc=$rc $(cat "$T/err")"
+done
+"$VAULTSHIM" exec -c "$CONF" --check -- true >"$T/out" 2>"$T/err"
+check "exec --check -- true: the README's pre-flight passes" $? "$(cat "$T/err")"
+"$VAULTSHIM" exec -c "$CONF" -- cd / 2>"$T/err"
+check "exec -- cd /: a builtin with no program runs through sh -c" $? "$(cat "$T/err")"
+"$VAULTSHIM" exec -c "$CONF" -- sh -c 'exit 7'
+check "the program's own exit status" $(( $? != 7 ))
+printf 'echo "no magic: $#"\n' >"$T/nomagic" && chmod +x "$T/nomagic"
+out=$("$VAULTSHIM" exec -c "$CONF" -- "$T/nomagic" a b 2>&1)
+[ "$out" = "no magic: 2" ]
+check "a file with neither #! nor ELF runs with /bin/sh, as execvp does" $? "$out"
+(cd "$T" && PATH=/usr/bin:/bin "$VAULTSHIM" exec -c "$CONF" -- nomagic) >/dev/null 2>"$T/err"
+rc=$?
+grep -q 'nomagic: command not found' "$T/err"
+check "a name is not looked up in the current directory unless PATH says so -> 127" $(( rc != 127 || $? )) "rc=$rc $(cat "$T/err")"
+
+# --- what it is given --------------------------------------------------------
+cat >"$T/probe.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = getenv(argv[i]);
+		printf("%s=%s\n", argv[i], v ? v : "(unset)");
+	}
+	return 0;
+}
+EOF
+cc -o "$T/probe" "$T/probe.c"
+reset
+"$VAULTSHIM" exec -c "$CONF" -- "$T/probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+has_db "$T/out"
+check "a C program reads the Vault value through the launcher" $? "$(cat "$T/err")"
+env LD_PRELOAD=/nonexistent-other.so "$VAULTSHIM" exec -c "$CONF" -- "$T/probe" LD_PRELOAD VAULTSHIM_CONFIG \
+	>"$T/out" 2>/dev/null
+grep -qx "LD_PRELOAD=$SO:/nonexistent-other.so" "$T/out" && grep -qx "VAULTSHIM_CONFIG=$CONF" "$T/out"
+check "LD_PRELOAD: the preload is prepended, other entries kept; VAULTSHIM_CONFIG absolute" $? "$(cat "$T/out")"
+env LD_PRELOAD="$SO" "$VAULTSHIM" exec -c "$CONF" -- "$T/probe" LD_PRELOAD >"$T/out" 2>/dev/null
+grep -qx "LD_PRELOAD=$SO" "$T/out"
+check "LD_PRELOAD: never twice" $? "$(cat "$T/out")"
+(cd "$T" && cp "$CONF" ./vaultshim.conf && env -u VAULTSHIM_CONFIG "$VAULTSHIM" exec -- "$T/probe" VAULTSHIM_CONFIG) \
+	>"$T/out" 2>/dev/null
+grep -qx "VAULTSHIM_CONFIG=$T/vaultshim.conf" "$T/out"
+check "./vaultshim.conf is found and passed on as an absolute path" $? "$(cat "$T/out")"
+rm -f "$T/vaultshim.conf"
+printf '#!/usr/bin/env python3\nimport os\nprint("DB_PASSWORD=" + os.environ.get("DB_PASSWORD", "(unset)"))\n' >"$T/app.py"
+chmod +x "$T/app.py"
+PATH=/usr/bin:/bin "$VAULTSHIM" exec -c "$CONF" -- "$T/app.py" >"$T/out" 2>"$T/err"
+has_db "$T/out"
+check "a #!/usr/bin/env python3 script sees the value in os.environ (auto mode, eager)" $? "$(cat "$T/err")"
+
+# --- what a launch costs -----------------------------------------------------
+reset
+"$VAULTSHIM" exec -c "$CONF" -- /bin/true
+n=$(requests)
+check "a launch whose program reads no mapped name makes no Vault request" $(( n != 0 )) "requests=$n"
+strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T/strace" "$VAULTSHIM" exec -c "$CONF" -- /bin/true
+[ ! -s "$T/strace" ]
+check "exec forks nothing on the way to the program" $? "$(head -3 "$T/strace")"
+strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T/strace" "$WRAP" -c "$CONF" -- /bin/true
+[ ! -s "$T/strace" ]
+check "scripts/vaultshim-exec forks nothing either" $? "$(head -3 "$T/strace")"
+! ldd "$VAULTSHIM" | grep -Eq 'libcurl|libcjson|libssl'
+check "the vaultshim program loads no libcurl, cJSON or OpenSSL at start" $? "$(ldd "$VAULTSHIM" | tr '\n' ' ')"
+strace -f -qq -e trace=openat -o "$T/strace" "$VAULTSHIM" exec -c "$CONF" -- /bin/true
+! grep -E 'libcurl|vaultshim-client' "$T/strace" | grep -v ENOENT | grep -q .
+check "exec opens neither libcurl nor the client library" $? "$(grep -E 'libcurl|client' "$T/strace" | head -2)"
+"$VAULTSHIM" version | grep -q 'libcurl'
+check "the other commands still load libcurl (version names it)" $?
+
+# --- how it fails ------------------------------------------------------------
+"$VAULTSHIM" exec -c "$CONF" -- no-such-cmd-$$ 2>"$T/err"
+rc=$?
+grep -q "no-such-cmd-$$: command not found" "$T/err"
+check "missing command -> 127, named" $(( rc != 127 || $? )) "rc=$rc $(cat "$T/err")"
+printf 'x\n' >"$T/noexec" && chmod 644 "$T/noexec"
+"$VAULTSHIM" exec -c "$CONF" -- "$T/noexec" 2>"$T/err"
+check "not executable -> 126" $(( $? != 126 )) "$(cat "$T/err")"
+printf '[vault]\naddress = %s\n[env]\nBAD NAME = secret/x#y\n' "$VAULT_ADDR" | write_conf "$T/bad.conf"
+"$VAULTSHIM" exec -c "$T/bad.conf" -- "$T/probe" >"$T/out" 2>"$T/err"
+rc=$?
+grep -qE "^vaultshim: exec: config: $T/bad.conf:4: " "$T/err" && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ]
+check "config error -> 78, one line FILE:LINE, the program never starts" $(( rc != 78 || $? )) "rc=$rc $(cat "$T/err")"
+cp "$CONF" "$T/loose.conf" && chmod 666 "$T/loose.conf"
+"$VAULTSHIM" exec -c "$T/loose.conf" -- /bin/true 2>"$T/err"
+check "a config writable by others -> 77 before anything starts" $(( $? != 77 )) "$(cat "$T/err")"
+"$VAULTSHIM" exec -c "$T/none.conf" -- /bin/true 2>"$T/err"
+rc=$?
+grep -q "config file $T/none.conf not found (give -c FILE" "$T/err"
+check "missing config -> 78, saying how to give one" $(( rc != 78 || $? )) "rc=$rc $(cat "$T/err")"
+usage_case() { # label args...
+	local label=$1 rc
+	shift
+	"$VAULTSHIM" exec "$@" >/dev/null 2>"$T/err"
+	rc=$?
+	[ -s "$T/err" ]
+	check "usage: $label -> 64 with a message" $(( rc != 64 || $? )) "rc=$rc $(cat "$T/err")"
+}
+usage_case "--mode fast" -c "$CONF" --mode fast -- true
+usage_case "an unknown option" -c "$CONF" --bogus -- true
+usage_case "-c without a file" -c
+usage_case "no command" -c "$CONF"
+"$VAULTSHIM" exec --help | grep -q 'statically linked CMD runs in environment mode'
+check "exec --help explains how each kind of program is served" $?
+VAULTSHIM_LIB=/nonexistent/libvaultshim.so "$VAULTSHIM" exec -c "$CONF" -- /bin/true 2>"$T/err"
+check "VAULTSHIM_LIB pointing nowhere -> 69, named" $(( $? != 69 )) "$(cat "$T/err")"
+"$VAULTSHIM" exec -c "$CONF" --check -- /bin/true >"$T/out" 2>"$T/err"
+[ ! -s "$T/out" ] && grep -q DB_PASSWORD "$T/err"
+check "--check reports on stderr; stdout stays the program's" $? "out=$(head -2 "$T/out")"
+CONF_REQ=$(C_ENV='NEEDED = secret/app/missing#x required' conf req)
+"$VAULTSHIM" exec -c "$CONF_REQ" --check -- "$T/probe" >"$T/out" 2>"$T/err"
+rc=$?
+[ ! -s "$T/out" ] && grep -q 'check failed (exit 65): not starting' "$T/err"
+check "--check with a required secret missing -> 65, the program never starts" $(( rc != 65 || $? )) "rc=$rc"
+
+# --- programs the preload cannot serve ---------------------------------------
+# secure execution: a set-user-ID copy of env, owned by nobody (run as root,
+# the exec is secure; as another user, a file of root's is)
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	cp /usr/bin/env "$T/suid-env" && chown nobody "$T/suid-env" && chmod 4755 "$T/suid-env"
+	chmod 755 "$T"
+	"$VAULTSHIM" exec -c "$CONF" -- "$T/suid-env" >"$T/out" 2>"$T/err"
+	rc=$?
+	! has_db "$T/out" && ! grep -q 'api-value' "$T/out" && grep -q 'suid-env is setuid' "$T/err"
+	check "setuid target: exec gives it no secret and says so" $(( rc || $? )) "rc=$rc $(cat "$T/err")"
+	"$VAULTSHIM" run -c "$CONF" -- "$T/suid-env" >"$T/out" 2>"$T/err"
+	rc=$?
+	! has_db "$T/out" && grep -q 'suid-env is setuid' "$T/err"
+	check "setuid target: run exports no secret into it either" $(( rc || $? )) "rc=$rc $(cat "$T/err")"
+	"$WRAP" -c "$CONF" -- "$T/suid-env" >"$T/out" 2>/dev/null
+	! has_db "$T/out"
+	check "setuid target: nor does scripts/vaultshim-exec" $?
+	chmod 700 "$T"
+else
+	skip "setuid target: needs root and a nobody user"
+fi
+if [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -n "$(cc -print-file-name=libc.a | grep /)" ]; then
+	cc -static -o "$T/probe-static" "$T/probe.c" 2>/dev/null
+fi
+if [ -x "$T/probe-static" ]; then
+	"$VAULTSHIM" exec -c "$CONF" -- "$T/probe-static" DB_PASSWORD >"$T/out" 2>"$T/err"
+	has_db "$T/out" && grep -q 'probe-static is statically linked' "$T/err" && grep -q 'environment mode' "$T/err"
+	check "static target: environment mode, with the warning, and the value" $? "$(cat "$T/err")"
+else
+	skip "static target: no static libc to link a static program"
+fi
+
+# --- the /proc scan: no process of these launches held a served value ---------
+"$VAULTSHIM" exec -c "$CONF" -- sh -c "$T/probe DB_PASSWORD >$T/out; sleep 1" &
+pid=$!
+sleep 0.5
+leaks=$(grep -lF "db-$DB" /proc/[0-9]*/environ 2>/dev/null | wc -l)
+wait "$pid"
+has_db "$T/out"
+check "a shell tree under exec: the value is read, no /proc/PID/environ holds it" $(( $? || leaks )) "leaks=$leaks"
+
+echo "1..$_n"
