@@ -280,6 +280,8 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 
 		if (has_name(e, HO_VAR))
 			continue; /* written anew below */
+		if (has_name(e, "VAULTSHIM_FROM_GO="))
+			continue; /* for a Go program's own children only */
 		if (has_name(e, "LD_PRELOAD=")) {
 			/* the dynamic loader takes the last one */
 			preload = e + 11;

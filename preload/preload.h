@@ -177,5 +177,10 @@ bool vs_runtime_is_go(void);
 void vs_go_fill_slots(void);
 /* Go without slots: runs the program again with them (end of constructor). */
 void vs_go_reexec(void);
+/* This process was started by a Go program (it marked the environment). */
+bool vs_go_parent(void);
+/* A Go program's child: its choices read from the environment it passed;
+ * served values wiped from this process's environment block. */
+void vs_go_parent_choices(void);
 
 #endif

@@ -191,14 +191,37 @@ static void go_room(size_t *need, size_t *slots)
 
 static size_t reexec_slots;
 
+/* A Go program's children are started by the Go runtime's own system
+ * calls, with Go's copy of the environment: the values it was given, and
+ * no choices mask. The Go process marks its environment so that its
+ * preloaded children can tell (vs_go_parent_choices). */
+#define GO_PARENT "VAULTSHIM_FROM_GO=1"
+
+static char **spare_slot(void)
+{
+	for (char **e = vs_stack_envp; *e; e++)
+		if (!strcmp(*e, VS_GO_SLOT))
+			return e;
+	return NULL;
+}
+
+static bool has_entry(const char *prefix)
+{
+	for (char **e = vs_stack_envp; *e; e++)
+		if (!strncmp(*e, prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
 static void go_fill(void)
 {
 	size_t missing = 0;
 	char first[128] = "";
+	char **slot;
 
 	for (size_t i = 0; i < vs_n_map; i++) {
 		mapped *m = &vs_map[i];
-		char **slot, *entry;
+		char *entry;
 		if (!go_wants(m))
 			continue;
 		if (!(slot = go_slot_for(m))) {
@@ -213,6 +236,16 @@ static void go_fill(void)
 		entry[m->len] = '=';
 		strcpy(entry + m->len + 1, m->value);
 		*slot = entry; /* never freed: Go keeps it */
+	}
+	/* for its children, in spare slots (the launcher leaves two): the mark,
+	 * and the hand-off when this process made it (else the one it was
+	 * given is in its environment already) */
+	if ((slot = spare_slot()))
+		*slot = (char *)GO_PARENT;
+	if (vs_ho.fd >= 0 && vs_inherit && !has_entry("VAULTSHIM_HANDOFF=") && (slot = spare_slot())) {
+		static char var[96] = "VAULTSHIM_HANDOFF=";
+		vs_handoff_var(var + strlen(var), vs_ho.fd);
+		*slot = var;
 	}
 	if (missing)
 		vs_log(VS_LOG_WARN,
@@ -238,7 +271,7 @@ void vs_go_fill_slots(void)
 		return;
 	go_room(&need, &slots);
 	if (need && !slots && vs_stack_argv && vs_stack_argv[0]) {
-		reexec_slots = need;
+		reexec_slots = need + 2; /* and two for its children (go_fill) */
 		return;
 	}
 	go_fill();
@@ -271,4 +304,60 @@ void vs_go_reexec(void)
 		free(env);
 	}
 	go_fill();
+}
+
+bool vs_go_parent(void)
+{
+	if (!vs_stack_envp)
+		return false;
+	for (char **e = vs_stack_envp; *e; e++)
+		if (!strcmp(*e, GO_PARENT))
+			return true;
+	return false;
+}
+
+/* entry of env named m, or NULL */
+static char **entry_of(char **env, const mapped *m)
+{
+	for (char **e = env; env && *e; e++)
+		if (!strncmp(*e, m->name, m->len) && (*e)[m->len] == '=')
+			return e;
+	return NULL;
+}
+
+/*
+ * A child of a Go program, with the tree's values known: what the Go program
+ * did is read from the environment it passed, as glibc's exec hooks would
+ * have told it. A name with its served value was left alone: the value is
+ * wiped from this process's environment block (so /proc/PID/environ no
+ * longer shows it) and served from the hand-off; a name with another value
+ * was set by the program, and one it had but did not pass was removed: both
+ * are the tree's choice. Entries are repointed, never removed: the block
+ * keeps its length (a Go child finds its auxiliary vector after it).
+ */
+void vs_go_parent_choices(void)
+{
+	if (!vs_go_parent() || !atomic_load(&vs_resolved))
+		return;
+	for (size_t i = 0; i < vs_n_map; i++) {
+		mapped *m = &vs_map[i];
+		char **st = entry_of(vs_stack_envp, m), **en = environ != vs_stack_envp ? entry_of(environ, m) : NULL;
+		char **e = st ? st : en;
+		if (atomic_load(&m->overridden) || !m->value || m->from_env)
+			continue;
+		if (!e) {
+			atomic_store(&m->overridden, true);
+			continue;
+		}
+		if (strcmp(*e + m->len + 1, m->value)) {
+			atomic_store(&m->overridden, true);
+			continue;
+		}
+		explicit_bzero(*e + m->len + 1, strlen(*e + m->len + 1));
+		if (st)
+			*st = (char *)VS_GO_SLOT;
+		if (en)
+			*en = (char *)VS_GO_SLOT;
+		m->initial = NULL;
+	}
 }

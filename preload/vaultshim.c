@@ -841,8 +841,13 @@ static bool eager_for(int config_mode, const char *eager_programs)
 static void start(bool eager, const uint64_t *new_filter)
 {
 	vs_prime_exec_hooks();
-	if (eager) {
+	/* a Go program's child holds its values in its environment block: it
+	 * learns them now to wipe them (see vs_go_parent_choices) */
+	if (eager || vs_go_parent()) {
 		ensure_resolved();
+		vs_go_parent_choices();
+	}
+	if (eager) {
 		place_values();
 		vs_go_fill_slots();
 		vs_log(VS_LOG_DEBUG, "eager mode: %zu names mapped", vs_n_map);
@@ -1158,7 +1163,8 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 		} else if (got == 0) {
 			char eager[512];
 			snprintf(eager, sizeof eager, "%.*s", (int)h.eager_programs_len, h.eager_programs);
-			if (!eager_for(h.mode, eager)) {
+			/* (a Go program's child reads it now: see vs_go_parent_choices) */
+			if (!eager_for(h.mode, eager) && !vs_go_parent()) {
 				ho_deferred = true;
 				goto out;
 			}

@@ -260,7 +260,9 @@ static size_t slots_needed(const vs_config *cfg)
 		if (!seen && !getenv(cfg->entries[i].name))
 			need++;
 	}
-	return need;
+	/* and two for what the program leaves its children (the preload's
+	 * runtime.c: a mark, the hand-off) */
+	return need + 2;
 }
 
 static int exec_failed(const char *cmd, int e)
