@@ -101,17 +101,17 @@ demo: deps
 	$(MAKE) run-demo
 
 # Every suite; tests/run prints one "N passed, N failed" line at the end.
-run-tests: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
+run-tests: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
 	tests/run
 
-run-demo: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
+run-demo: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
 	scripts/demo
 
 # Benchmark figures as ratios against baselines measured in the same run.
 bench: deps
 	$(MAKE) run-bench
 
-run-bench: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
+run-bench: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
 	tests/bench/run
 
 # Against a real Vault: VAULT_ADDR and VAULT_TOKEN must point at one.
@@ -138,7 +138,7 @@ deps:
 
 # bin/ and lib/ side by side: the wrapper finds ../lib/libvaultshim.so and the
 # preload finds its helper at ../bin/vaultshim, wherever PREFIX is.
-install: $(BUILD)/vaultshim $(BUILD)/libvaultshim.so
+install: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/vaultshim
 	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
 	install -d $(DESTDIR)$(PREFIX)/lib/vaultshim
