@@ -6,7 +6,15 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-SO=$ROOT/${VAULTSHIM_TEST_BUILD:-build}/libvaultshim.so
+# Under tests/sanitize/asan the preload beside this build's programs is the
+# sanitized one, which cannot go first into every program: a copy of the
+# programs beside the plain preload, which finds its helper beside itself.
+if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
+	mkdir -p "$T/bin"
+	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
+	VAULTSHIM=$T/bin/vaultshim
+fi
+SO=${VAULTSHIM%/*}/libvaultshim.so
 WRAP=$ROOT/scripts/vaultshim-exec
 export VAULTSHIM_BIN=$VAULTSHIM
 
