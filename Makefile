@@ -143,7 +143,9 @@ install: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.s
 	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
 	install -d $(DESTDIR)$(PREFIX)/lib/vaultshim
 	install -m 0644 $(BUILD)/vaultshim-client.so $(DESTDIR)$(PREFIX)/lib/vaultshim/vaultshim-client.so
-	install -m 0755 scripts/vaultshim-exec $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
+	# vaultshim-exec: the launcher itself, by its name (scripts/vaultshim-exec
+	# is the same for a source tree, a shell in front)
+	ln -sf vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
 	install -m 0755 $(BUILD)/libvaultshim.so $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
 	cp -R scripts/examples $(DESTDIR)$(PREFIX)/share/vaultshim/

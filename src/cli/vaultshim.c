@@ -72,6 +72,13 @@ int vs_client_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	const char *base = argc ? strrchr(argv[0], '/') : NULL;
+
+	/* installed as a link named vaultshim-exec: the launcher, with no
+	 * shell in front (one program start less per launch) */
+	base = base ? base + 1 : argc ? argv[0] : "";
+	if (!strcmp(base, "vaultshim-exec"))
+		return vs_cmd_exec(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "exec"))
 		return vs_cmd_exec(argc - 1, argv + 1);
 	return vs_client_run(argc, argv);

@@ -32,6 +32,13 @@ check "installed wrapper + preload + helper resolve a secret into a C program" $
 env -u LD_PRELOAD PATH=/usr/bin:/bin timeout 20 "$D/opt/vaultshim/bin/vaultshim-exec" -c "$T/i.conf" -- \
 	sh -c 'case "$LD_PRELOAD" in /*/opt/vaultshim/lib/libvaultshim.so) exit 0;; esac; exit 1'
 check "the installed wrapper preloads the installed library" $?
+# installed, vaultshim-exec is the launcher itself (a link): no shell in front
+strace -f -qq -e trace=execve -o "$T/install.strace" env -u LD_PRELOAD "$D/opt/vaultshim/bin/vaultshim-exec" \
+	-c "$T/i.conf" -- /bin/true
+[ "$(readlink "$D/opt/vaultshim/bin/vaultshim-exec")" = vaultshim ] &&
+	[ "$(grep -c 'execve(' "$T/install.strace")" -eq 3 ] && grep -q 'execve("/bin/true"' "$T/install.strace"
+check "installed: bin/vaultshim-exec is a link to vaultshim, one exec from it to the program (env, it, /bin/true)" $? \
+	"$(grep execve "$T/install.strace" | cut -c1-120)"
 # the front loads the Vault commands from ../lib/vaultshim/, not the build tree
 out=$(env -u LD_PRELOAD "$D/opt/vaultshim/bin/vaultshim" check -c "$T/i.conf" 2>&1)
 check "installed: vaultshim check loads its client library from lib/vaultshim/" $? "$out"
