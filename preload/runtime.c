@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Programs (by argv[0] or by the executable's file name) whose runtime
@@ -119,12 +120,18 @@ static bool main_is_go(void)
 	return false;
 }
 
+/* An empty slot counts too: `vaultshim exec` leaves them only for a
+ * program it found to be Go (by the note, or by its .go.buildinfo section,
+ * which a build without a build ID still has). */
 bool vs_runtime_is_go(void)
 {
 	static int go = -1;
 
-	if (go < 0)
+	if (go < 0) {
 		go = main_is_go();
+		for (char **e = vs_stack_envp; !go && e && *e; e++)
+			go = !strcmp(*e, VS_GO_SLOT);
+	}
 	return go;
 }
 
@@ -193,9 +200,11 @@ static size_t reexec_slots;
 
 /* A Go program's children are started by the Go runtime's own system
  * calls, with Go's copy of the environment: the values it was given, and
- * no choices mask. The Go process marks its environment so that its
- * preloaded children can tell (vs_go_parent_choices). */
-#define GO_PARENT "VAULTSHIM_FROM_GO=1"
+ * no choices mask. The Go process marks its environment, with its pid, so
+ * that its preloaded children (and only they: a mark that travelled further
+ * names another parent) can tell (vs_go_parent_choices). */
+#define GO_PARENT "VAULTSHIM_FROM_GO="
+static char go_mark[40];
 
 static char **spare_slot(void)
 {
@@ -237,16 +246,23 @@ static void go_fill(void)
 		strcpy(entry + m->len + 1, m->value);
 		*slot = entry; /* never freed: Go keeps it */
 	}
-	/* for its children, in spare slots (the launcher leaves two): the mark,
-	 * and the hand-off when this process made it (else the one it was
-	 * given is in its environment already) */
-	if ((slot = spare_slot()))
-		*slot = (char *)GO_PARENT;
-	if (vs_ho.fd >= 0 && vs_inherit && !has_entry("VAULTSHIM_HANDOFF=") && (slot = spare_slot())) {
+	/* for its children, in spare slots (the launcher leaves two): the hand-off
+	 * when this process made it (else the one it was given is in its
+	 * environment already), and the mark in every slot left, so that no
+	 * child takes an empty slot for a sign of being Go. inherit = no: no
+	 * hand-off and no mark (the children get the values all the same:
+	 * said below). */
+	if (vs_inherit && vs_ho.fd >= 0 && !has_entry("VAULTSHIM_HANDOFF=") && (slot = spare_slot())) {
 		static char var[96] = "VAULTSHIM_HANDOFF=";
 		vs_handoff_var(var + strlen(var), vs_ho.fd);
 		*slot = var;
 	}
+	snprintf(go_mark, sizeof go_mark, "%s%ld", GO_PARENT, (long)getpid());
+	while ((slot = spare_slot()))
+		*slot = vs_inherit ? go_mark : (char *)"VAULTSHIM_FROM_GO=";
+	if (!vs_inherit)
+		vs_log(VS_LOG_WARN, "Go program: inherit = no cannot keep its values from the programs it starts "
+				    "(Go passes them its own copy of the environment)");
 	if (missing)
 		vs_log(VS_LOG_WARN,
 		       "Go program: %zu mapped names (first: %s) have no room in its environment block, so Go "
@@ -270,11 +286,39 @@ void vs_go_fill_slots(void)
 	if (!vs_stack_envp || !vs_runtime_is_go())
 		return;
 	go_room(&need, &slots);
-	if (need && !slots && vs_stack_argv && vs_stack_argv[0]) {
+	if (need && !slots && vs_stack_argv && vs_stack_argv[0] && vs_inherit) {
 		reexec_slots = need + 2; /* and two for its children (go_fill) */
 		return;
 	}
 	go_fill();
+}
+
+/* The file to run again: the executable by its path (so that its name in
+ * /proc/PID/comm stays its own), unless it is the dynamic loader itself (a
+ * program started as `ld.so PROG`, whose argv no longer says so). */
+static bool program_path(char *buf, size_t size)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	size_t n = getauxval(AT_PHNUM);
+	uintptr_t bias = 0;
+	struct stat exe, interp;
+	ssize_t len = readlink("/proc/self/exe", buf, size - 1);
+
+	if (len <= 0 || stat("/proc/self/exe", &exe) != 0)
+		return false;
+	buf[len] = 0;
+	for (size_t i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			bias = (uintptr_t)ph - ph[i].p_vaddr;
+	for (size_t i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_INTERP && stat((const char *)(bias + ph[i].p_vaddr), &interp) == 0 &&
+		    interp.st_dev == exe.st_dev && interp.st_ino == exe.st_ino)
+			return false;
+	{
+		struct stat st;
+		/* the path still names this very file */
+		return stat(buf, &st) == 0 && st.st_dev == exe.st_dev && st.st_ino == exe.st_ino;
+	}
 }
 
 /* The end of the constructor: the program again, with room for its values
@@ -298,9 +342,12 @@ void vs_go_reexec(void)
 		memcpy(env, environ, n * sizeof *env);
 		for (size_t i = 0; i < slots; i++)
 			env[n + i] = (char *)VS_GO_SLOT;
-		vs_log(VS_LOG_DEBUG, "Go program: running it again with %zu slots for its values", slots);
-		execve("/proc/self/exe", vs_stack_argv, env);
-		vs_log(VS_LOG_DEBUG, "Go program: cannot run it again: %s", strerror(errno));
+		char path[4096];
+		if (program_path(path, sizeof path)) {
+			vs_log(VS_LOG_DEBUG, "Go program: running it again with %zu slots for its values", slots);
+			execve(path, vs_stack_argv, env);
+			vs_log(VS_LOG_DEBUG, "Go program: cannot run it again: %s", strerror(errno));
+		}
 		free(env);
 	}
 	go_fill();
@@ -308,12 +355,16 @@ void vs_go_reexec(void)
 
 bool vs_go_parent(void)
 {
-	if (!vs_stack_envp)
-		return false;
-	for (char **e = vs_stack_envp; *e; e++)
-		if (!strcmp(*e, GO_PARENT))
-			return true;
-	return false;
+	static int parent = -1;
+
+	if (parent < 0) {
+		char want[40];
+		snprintf(want, sizeof want, "%s%ld", GO_PARENT, (long)getppid());
+		parent = 0;
+		for (char **e = vs_stack_envp; e && *e && !parent; e++)
+			parent = !strcmp(*e, want);
+	}
+	return parent;
 }
 
 /* entry of env named m, or NULL */
@@ -354,10 +405,12 @@ void vs_go_parent_choices(void)
 			continue;
 		}
 		explicit_bzero(*e + m->len + 1, strlen(*e + m->len + 1));
+		/* a Go child fills it again; any other passes on nothing (the exec
+		 * hooks drop the mark's name) */
 		if (st)
-			*st = (char *)VS_GO_SLOT;
+			*st = vs_runtime_is_go() ? (char *)VS_GO_SLOT : (char *)"VAULTSHIM_FROM_GO=";
 		if (en)
-			*en = (char *)VS_GO_SLOT;
+			*en = (char *)"VAULTSHIM_FROM_GO=";
 		m->initial = NULL;
 	}
 }

@@ -833,7 +833,9 @@ static bool eager_for(int config_mode, const char *eager_programs)
 
 	if (!mode_set)
 		mode = (vs_mode)config_mode;
-	return mode == VS_MODE_EAGER || (mode == VS_MODE_AUTO && vs_runtime_eager(eager_programs));
+	/* Go sees nothing lazily, whatever the mode says */
+	return mode == VS_MODE_EAGER || vs_runtime_is_go() ||
+	       (mode == VS_MODE_AUTO && vs_runtime_eager(eager_programs));
 }
 
 /* Index built: serve lazily (filter on) or eagerly (values in environ now;
@@ -1179,14 +1181,14 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 		}
 	}
 	mode = env_mode(&mode_set);
-	now = mode_set ? mode == VS_MODE_EAGER : false;
+	now = mode_set ? mode == VS_MODE_EAGER || vs_runtime_is_go() : false;
 	if (!now && quick_scan(path, &q) < 0) {
 		now = true;
 	} else if (!now) {
 		if (!mode_set)
 			mode = !strcmp(q.mode, "eager") ? VS_MODE_EAGER : !strcmp(q.mode, "lazy") ? VS_MODE_LAZY
 												   : VS_MODE_AUTO;
-		now = q.inherit_no || mode == VS_MODE_EAGER ||
+		now = q.inherit_no || mode == VS_MODE_EAGER || vs_runtime_is_go() ||
 		      (mode == VS_MODE_AUTO && vs_runtime_eager(q.eager_programs));
 	}
 	if (now) {

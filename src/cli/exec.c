@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,6 +157,23 @@ static void find_config(const char *opt, char *out)
 	}
 }
 
+/* A library or plug-in this launch loads into programs: a regular file
+ * owned by root or by this user and writable by nobody else, as the config
+ * must be; and a path LD_PRELOAD can carry (a list split at ':' and ' '). */
+static void check_lib(const char *path)
+{
+	struct stat st;
+
+	if (strpbrk(path, ": \t"))
+		die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with ':' or a blank; "
+				       "install the library elsewhere or set VAULTSHIM_LIB", path);
+	if (stat(path, &st) != 0)
+		die(VS_EX_UNAVAILABLE, "%s: %s", path, strerror(errno));
+	if (!vs_safe_lib(path))
+		die(VS_EX_NOPERM, "%s: refusing a library that is not a regular file owned by root or "
+				  "you and writable only by its owner (chmod go-w, or reinstall)", path);
+}
+
 /* LD_PRELOAD is a list: prepend, never replace, never twice. */
 static void prepend_preload(const char *lib)
 {
@@ -190,11 +208,10 @@ static void run_check(const char *config, const char *cmd)
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int st, rc;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 
-	if (n <= 0)
-		die(VS_EX_OSERR, "--check: cannot find this program (/proc/self/exe): %s", strerror(errno));
-	self[n] = 0;
+	if (!vs_exe_path(self, sizeof self))
+		die(VS_EX_UNAVAILABLE, "--check: cannot tell where this program is (no /proc, started by a "
+				       "relative path): run 'vaultshim check' yourself first");
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
 	rc = posix_spawn(&pid, self, &fa, NULL, argv, environ);
@@ -318,11 +335,16 @@ int vs_cmd_exec(int argc, char **argv)
 	cmd = argv + i;
 
 	find_lib(lib, sizeof lib);
+	check_lib(lib);
 	find_config(cfg_opt, config);
 	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
 		die(err.code, "config: %s", err.msg);
 	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
 		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+	/* a launch starts a tree: nothing a Go program or an earlier launch left
+	 * for its own children is for this one's */
+	unsetenv("VAULTSHIM_FROM_GO");
+	unsetenv("VAULTSHIM_SLOT");
 
 	rc = vs_target_lookup(cmd[0], path_env, t.path, sizeof t.path);
 	if (rc == ENOENT && vs_target_is_builtin(cmd[0])) {
@@ -375,8 +397,9 @@ int vs_cmd_exec(int argc, char **argv)
 		if (need)
 			envp = with_slots(need);
 		warn("%s is a Go program: Go copies its environment before any getenv, so its values "
-		     "are placed in that copy at start (not in /proc/PID/environ), and programs it "
-		     "starts inherit them in their environment",
+		     "are placed in that copy at start (not in /proc/PID/environ); programs it starts "
+		     "are given them in their environment (a preloaded one wipes them at its start; a "
+		     "static or setuid one, such as sudo -E or su, keeps them)",
 		     cmd[0]);
 	}
 	vs_config_free(cfg);

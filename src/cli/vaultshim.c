@@ -7,30 +7,56 @@
 #include "vs_common.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef VS_PKGLIBDIR
 #define VS_PKGLIBDIR "/usr/local/lib/vaultshim"
 #endif
 
-void vs_exe_dir(char *buf, unsigned long n)
+bool vs_exe_path(char *buf, unsigned long n)
 {
 	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	const char *fn;
+
+	if (len > 0) {
+		buf[len] = 0;
+		return true;
+	}
+	/* no /proc: the path this program was started by, as the kernel kept it
+	 * (the preload starts its helper by an absolute path) */
+	fn = (const char *)getauxval(AT_EXECFN);
+	if (fn && strchr(fn, '/') && strlen(fn) < PATH_MAX && realpath(fn, buf))
+		return true;
+	buf[0] = 0;
+	return false;
+}
+
+void vs_exe_dir(char *buf, unsigned long n)
+{
 	char *slash;
 
-	if (len <= 0) {
-		buf[0] = 0;
+	if (!vs_exe_path(buf, n))
 		return;
-	}
-	buf[len] = 0;
 	slash = strrchr(buf, '/');
 	if (slash)
 		slash[1] = 0;
 	else
 		buf[0] = 0;
+}
+
+bool vs_safe_lib(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	       !(st.st_mode & 022);
 }
 
 int vs_client_run(int argc, char **argv)
@@ -46,8 +72,17 @@ int vs_client_run(int argc, char **argv)
 	vs_exe_dir(dir, sizeof dir);
 	for (size_t i = 0; *dir && !h && i < sizeof where / sizeof *where; i++) {
 		snprintf(path, sizeof path, "%s%svaultshim-client.so", dir, where[i]);
-		if (access(path, F_OK) == 0)
-			h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (access(path, F_OK) != 0)
+			continue;
+		/* code this program runs: never a file someone else could
+		 * have put or changed there */
+		if (!vs_safe_lib(path)) {
+			fprintf(stderr, "vaultshim: %s: refusing a library that is not a regular file owned by "
+					"root or you and writable only by its owner (chmod go-w, or reinstall)\n",
+				path);
+			return VS_EX_NOPERM;
+		}
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	}
 	if (!h) {
 		snprintf(path, sizeof path, "%s/vaultshim-client.so", VS_PKGLIBDIR);

@@ -21,8 +21,19 @@ int vs_client_run(int argc, char **argv);
 typedef int vs_client_main_fn(int argc, char **argv);
 #define VS_CLIENT_ENTRY "vs_client_main"
 
+#include <stdbool.h>
+
+/* Path of the running executable in buf (size n): /proc/self/exe, else
+ * the path it was started by (AT_EXECFN) made absolute; false (and "")
+ * when neither tells. */
+bool vs_exe_path(char *buf, unsigned long n);
+
 /* Directory of the running executable, with a trailing '/', in buf
- * (size n); "" when /proc cannot tell. */
+ * (size n); "" when it cannot be told. */
 void vs_exe_dir(char *buf, unsigned long n);
+
+/* A library fit to load: a regular file owned by root or this user, not
+ * writable by group or others. */
+bool vs_safe_lib(const char *path);
 
 #endif

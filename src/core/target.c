@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -238,6 +239,9 @@ static const char *secure_reason(int fd)
 
 	if (fstat(fd, &st) != 0)
 		return NULL;
+	/* no_new_privs (NoNewPrivileges=, many containers): exec grants nothing */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		return NULL;
 	nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
 	if (!nosuid && (st.st_mode & S_ISUID) && st.st_uid != geteuid())
 		return "setuid";
@@ -325,6 +329,20 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 		ssize_t n;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
+		if (fd < 0 && depth == 0 && errno == EACCES && access(file, X_OK) == 0) {
+			/* execute-only (sudo is 4111 on some systems): it runs, but
+			 * cannot be read; its mode alone tells whether it is secure */
+			fd = open(file, O_PATH | O_CLOEXEC);
+			if (fd >= 0) {
+				const char *w = secure_reason(fd);
+				if (w) {
+					t->secure = w;
+					snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
+				}
+				close(fd);
+			}
+			return 0;
+		}
 		if (fd < 0) {
 			if (depth == 0)
 				return errno;
