@@ -182,6 +182,70 @@ else
 	skip "static target: no static libc to link a static program"
 fi
 
+# --- review regressions --------------------------------------------------------
+# a mark a Go program leaves its own children, stale or forged in the launch
+# environment, must not make names look removed
+VAULTSHIM_FROM_GO=1 "$VAULTSHIM" exec -c "$CONF" -- "$T/probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+has_db "$T/out"
+check "a stale VAULTSHIM_FROM_GO in the launch environment changes nothing" $? "$(cat "$T/err")"
+VAULTSHIM_FROM_GO=$$ "$VAULTSHIM" exec -c "$CONF" -- "$T/probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+has_db "$T/out"
+check "nor one naming the launching shell" $? "$(cat "$T/err")"
+# a library LD_PRELOAD cannot carry (its list splits at ':' and blanks)
+mkdir -p "$T/sp ace"
+cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$SO" "$T/sp ace/"
+"$T/sp ace/vaultshim" exec -c "$CONF" -- "$T/probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+rc=$?
+grep -q "cannot carry a path with ':' or a blank" "$T/err" && [ ! -s "$T/out" ]
+check "a library path with a blank -> 69, said, nothing started (not an empty value)" $(( rc != 69 || $? )) \
+	"rc=$rc $(cat "$T/err")"
+# libraries someone else could have written are never loaded
+mkdir -p "$T/w"
+cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$SO" "$T/w/"
+chmod g+w "$T/w/vaultshim-client.so"
+"$T/w/vaultshim" check -c "$CONF" >/dev/null 2>"$T/err"
+rc=$?
+grep -q 'vaultshim-client.so: refusing a library' "$T/err"
+check "a group-writable vaultshim-client.so is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+chmod g-w "$T/w/vaultshim-client.so" && chmod o+w "$T/w/libvaultshim.so"
+"$T/w/vaultshim" exec -c "$CONF" -- /bin/true 2>"$T/err"
+rc=$?
+grep -q 'libvaultshim.so: refusing a library' "$T/err"
+check "a world-writable libvaultshim.so is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+# the thin front called by a bare name never runs ./vaultshim
+mkdir -p "$T/fr"
+printf '#!/bin/sh\necho PLANTED\n' >"$T/fr/vaultshim" && chmod +x "$T/fr/vaultshim"
+out=$(cd "$T/fr" && PATH="$ROOT/scripts:/usr/bin:/bin" VAULTSHIM_BIN= bash vaultshim-exec -c "$CONF" -- true 2>&1)
+! grep -q PLANTED <<<"$out"
+check "scripts/vaultshim-exec run by a bare name does not run ./vaultshim" $? "$out"
+# without /proc: the programs find each other by the paths they were started by
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	unshare -m sh -c "umount -l /proc && \"$VAULTSHIM\" exec -c \"$CONF\" -- \"$T/probe\" DB_PASSWORD" \
+		>"$T/out" 2>"$T/err"
+	has_db "$T/out"
+	check "without /proc, exec and the preload's helper still serve the value" $? "$(cat "$T/err")"
+else
+	skip "without /proc: needs root and unshare"
+fi
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	chmod 644 "$CONF"
+	cp "$T/probe" "$T/xonly" && chmod 711 "$T/xonly"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$VAULTSHIM" exec -c "$CONF" -- "$T/xonly" \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	check "an execute-only program (mode 711, as sudo on some systems) runs, not 126" $(( rc == 126 )) \
+		"rc=$rc $(cat "$T/err")"
+	cp "$T/probe" "$T/suid-probe" && chown nobody "$T/suid-probe" && chmod 4755 "$T/suid-probe"
+	setpriv --no-new-privs "$VAULTSHIM" exec -c "$CONF" -- "$T/suid-probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+	has_db "$T/out" && ! grep -q 'is setuid' "$T/err"
+	check "no_new_privs: a setuid bit the kernel will ignore is not secure execution" $? "$(cat "$T/err")"
+	chmod 600 "$CONF"
+	chmod 700 "$T"
+else
+	skip "execute-only and no_new_privs targets: need root, nobody and setpriv"
+fi
+
 # --- the /proc scan: no process of these launches held a served value ---------
 "$VAULTSHIM" exec -c "$CONF" -- sh -c "$T/probe DB_PASSWORD >$T/out; sleep 1" &
 pid=$!
