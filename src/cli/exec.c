@@ -115,8 +115,15 @@ static void find_lib(char *out, size_t outsz)
 	static const char *const rel[] = {"libvaultshim.so", "../lib/libvaultshim.so"};
 
 	if (env && *env) {
-		if (!realpath(env, out) || access(out, R_OK) != 0)
+		/* taken as given (made absolute, links kept): what the user put
+		 * there goes into LD_PRELOAD */
+		char cwd[PATH_MAX];
+		if (access(env, R_OK) != 0)
 			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s", env, strerror(errno));
+		if (*env != '/' && !getcwd(cwd, sizeof cwd))
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s", env, strerror(errno));
+		if (snprintf(out, outsz, "%s%s%s", *env == '/' ? "" : cwd, *env == '/' ? "" : "/", env) >= (int)outsz)
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long", env);
 		return;
 	}
 	vs_exe_dir(dir, sizeof dir);
@@ -159,12 +166,13 @@ static void find_config(const char *opt, char *out)
 
 /* A library or plug-in this launch loads into programs: a regular file
  * owned by root or by this user and writable by nobody else, as the config
- * must be; and a path LD_PRELOAD can carry (a list split at ':' and ' '). */
-static void check_lib(const char *path)
+ * must be; and a path LD_PRELOAD can carry (a list split at ':' and ' ')
+ * unless the user gave it (VAULTSHIM_LIB may name a list on purpose). */
+static void check_lib(const char *path, bool explicit)
 {
 	struct stat st;
 
-	if (strpbrk(path, ": \t"))
+	if (!explicit && strpbrk(path, ": \t"))
 		die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with ':' or a blank; "
 				       "install the library elsewhere or set VAULTSHIM_LIB", path);
 	if (stat(path, &st) != 0)
@@ -294,6 +302,7 @@ int vs_cmd_exec(int argc, char **argv)
 	bool check = false;
 	char config[PATH_MAX], lib[PATH_MAX];
 	vs_config *cfg = NULL;
+	size_t go_slots;
 	vs_error err = {0};
 	vs_target t;
 	char **cmd, **envp;
@@ -335,10 +344,14 @@ int vs_cmd_exec(int argc, char **argv)
 	cmd = argv + i;
 
 	find_lib(lib, sizeof lib);
-	check_lib(lib);
+	check_lib(lib, getenv("VAULTSHIM_LIB") && *getenv("VAULTSHIM_LIB"));
 	find_config(cfg_opt, config);
 	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
 		die(err.code, "config: %s", err.msg);
+	/* all the launch needs of it (before any setenv: names set now are
+	 * the launch's) */
+	go_slots = slots_needed(cfg);
+	vs_config_free(cfg);
 	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
 		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
 	/* a launch starts a tree: nothing a Go program or an earlier launch left
@@ -378,7 +391,6 @@ int vs_cmd_exec(int argc, char **argv)
 		     "takes no LD_PRELOAD and exporting them would hand every one of them to it; "
 		     "run the unprivileged program it starts under vaultshim instead",
 		     cmd[0], t.secure, t.secure_file);
-		vs_config_free(cfg);
 		execve(t.path, cmd, environ);
 		return exec_failed(cmd[0], errno);
 	}
@@ -386,23 +398,19 @@ int vs_cmd_exec(int argc, char **argv)
 		warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
 		     "mode: its secrets are exported and visible in /proc/PID/environ",
 		     cmd[0], t.is_go ? " (Go)" : "");
-		vs_config_free(cfg);
 		fflush(NULL);
 		return environment_mode(config, cmd);
 	}
 	prepend_preload(lib);
 	envp = environ; /* after every setenv: they may move it */
 	if (t.is_go) {
-		size_t need = slots_needed(cfg);
-		if (need)
-			envp = with_slots(need);
+		envp = with_slots(go_slots);
 		warn("%s is a Go program: Go copies its environment before any getenv, so its values "
 		     "are placed in that copy at start (not in /proc/PID/environ); programs it starts "
 		     "are given them in their environment (a preloaded one wipes them at its start; a "
 		     "static or setuid one, such as sudo -E or su, keeps them)",
 		     cmd[0]);
 	}
-	vs_config_free(cfg);
 	fflush(NULL);
 	execve(t.path, cmd, envp);
 	rc = errno;
