@@ -206,6 +206,14 @@ static size_t reexec_slots;
 #define GO_PARENT "VAULTSHIM_FROM_GO="
 static char go_mark[40];
 
+/* A string to put in an environment block: writable (bash cuts every
+ * entry at its '=' in place, and a string literal would crash it) and never
+ * freed. NULL when out of memory. */
+static char *entry_copy(const char *s)
+{
+	return strdup(s);
+}
+
 static char **spare_slot(void)
 {
 	for (char **e = vs_stack_envp; *e; e++)
@@ -258,8 +266,12 @@ static void go_fill(void)
 		*slot = var;
 	}
 	snprintf(go_mark, sizeof go_mark, "%s%ld", GO_PARENT, (long)getpid());
-	while ((slot = spare_slot()))
-		*slot = vs_inherit ? go_mark : (char *)"VAULTSHIM_FROM_GO=";
+	while ((slot = spare_slot())) {
+		char *e = entry_copy(vs_inherit ? go_mark : GO_PARENT);
+		if (!e)
+			break;
+		*slot = e;
+	}
 	if (!vs_inherit)
 		vs_log(VS_LOG_WARN, "Go program: inherit = no cannot keep its values from the programs it starts "
 				    "(Go passes them its own copy of the environment)");
@@ -407,10 +419,16 @@ void vs_go_parent_choices(void)
 		explicit_bzero(*e + m->len + 1, strlen(*e + m->len + 1));
 		/* a Go child fills it again; any other passes on nothing (the exec
 		 * hooks drop the mark's name) */
-		if (st)
-			*st = vs_runtime_is_go() ? (char *)VS_GO_SLOT : (char *)"VAULTSHIM_FROM_GO=";
-		if (en)
-			*en = (char *)"VAULTSHIM_FROM_GO=";
+		if (st) {
+			char *c = entry_copy(vs_runtime_is_go() ? VS_GO_SLOT : GO_PARENT);
+			if (c)
+				*st = c;
+		}
+		if (en) {
+			char *c = entry_copy(GO_PARENT);
+			if (c)
+				*en = c;
+		}
 		m->initial = NULL;
 	}
 }
