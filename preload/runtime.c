@@ -198,6 +198,14 @@ static void go_room(size_t *need, size_t *slots)
 
 static size_t reexec_slots;
 
+static bool go_any_value(void)
+{
+	for (size_t i = 0; i < vs_n_map; i++)
+		if (go_wants(&vs_map[i]))
+			return true;
+	return false;
+}
+
 /* A Go program's children are started by the Go runtime's own system
  * calls, with Go's copy of the environment: the values it was given, and
  * no choices mask. The Go process marks its environment, with its pid, so
@@ -298,7 +306,10 @@ void vs_go_fill_slots(void)
 	if (!vs_stack_envp || !vs_runtime_is_go())
 		return;
 	go_room(&need, &slots);
-	if (need && !slots && vs_stack_argv && vs_stack_argv[0] && vs_inherit) {
+	/* no slot at all: no room for the names missing from the block, nor
+	 * for what its children need (the mark, the hand-off) when it has
+	 * values they would be given */
+	if (!slots && (need || go_any_value()) && vs_stack_argv && vs_stack_argv[0] && vs_inherit) {
 		reexec_slots = need + 2; /* and two for its children (go_fill) */
 		return;
 	}
@@ -365,18 +376,29 @@ void vs_go_reexec(void)
 	go_fill();
 }
 
+/* 0: no mark; 1: a mark (a Go program started this process, or an
+ * ancestor of it, through no hook); 2: the mark names the parent, or this
+ * very process (a Go program that replaced itself with syscall.Exec): the
+ * environment is what that Go program chose. */
+static int go_mark_kind(void)
+{
+	static int kind = -1;
+
+	if (kind < 0) {
+		char parent[40], self[40];
+		snprintf(parent, sizeof parent, "%s%ld", GO_PARENT, (long)getppid());
+		snprintf(self, sizeof self, "%s%ld", GO_PARENT, (long)getpid());
+		kind = 0;
+		for (char **e = vs_stack_envp; e && *e && kind < 2; e++)
+			if (!strncmp(*e, GO_PARENT, sizeof GO_PARENT - 1))
+				kind = !strcmp(*e, parent) || !strcmp(*e, self) ? 2 : 1;
+	}
+	return kind;
+}
+
 bool vs_go_parent(void)
 {
-	static int parent = -1;
-
-	if (parent < 0) {
-		char want[40];
-		snprintf(want, sizeof want, "%s%ld", GO_PARENT, (long)getppid());
-		parent = 0;
-		for (char **e = vs_stack_envp; e && *e && !parent; e++)
-			parent = !strcmp(*e, want);
-	}
-	return parent;
+	return go_mark_kind() > 0;
 }
 
 /* entry of env named m, or NULL */
@@ -400,20 +422,32 @@ static char **entry_of(char **env, const mapped *m)
  */
 void vs_go_parent_choices(void)
 {
-	if (!vs_go_parent() || !atomic_load(&vs_resolved))
+	/* a value equal to the served one is wiped whoever passed it (rule 3);
+	 * a different or a missing one is a choice only when the mark names
+	 * the Go program that passed this environment (a child re-parented
+	 * before its start, or in a new PID namespace, cannot tell) */
+	int kind = go_mark_kind();
+
+	if (!kind || !atomic_load(&vs_resolved))
 		return;
+	/* a Go program's own children need its own mark: the one it was
+	 * given becomes room (go_fill) */
+	if (vs_runtime_is_go())
+		for (char **e = vs_stack_envp; *e; e++)
+			if (!strncmp(*e, GO_PARENT, sizeof GO_PARENT - 1)) {
+				char *c = entry_copy(VS_GO_SLOT);
+				if (c)
+					*e = c;
+			}
 	for (size_t i = 0; i < vs_n_map; i++) {
 		mapped *m = &vs_map[i];
 		char **st = entry_of(vs_stack_envp, m), **en = environ != vs_stack_envp ? entry_of(environ, m) : NULL;
 		char **e = st ? st : en;
 		if (atomic_load(&m->overridden) || !m->value || m->from_env)
 			continue;
-		if (!e) {
-			atomic_store(&m->overridden, true);
-			continue;
-		}
-		if (strcmp(*e + m->len + 1, m->value)) {
-			atomic_store(&m->overridden, true);
+		if (!e || strcmp(*e + m->len + 1, m->value)) {
+			if (kind == 2)
+				atomic_store(&m->overridden, true);
 			continue;
 		}
 		explicit_bzero(*e + m->len + 1, strlen(*e + m->len + 1));

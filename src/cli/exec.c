@@ -166,15 +166,17 @@ static void find_config(const char *opt, char *out)
 
 /* A library or plug-in this launch loads into programs: a regular file
  * owned by root or by this user and writable by nobody else, as the config
- * must be; and a path LD_PRELOAD can carry (a list split at ':' and ' ')
- * unless the user gave it (VAULTSHIM_LIB may name a list on purpose). */
+ * must be, in a directory only its owner can change; and a path LD_PRELOAD
+ * can carry (a list split at ':' and blanks; VAULTSHIM_LIB may name a list
+ * of ':' on purpose). */
 static void check_lib(const char *path, bool explicit)
 {
 	struct stat st;
 
-	if (!explicit && strpbrk(path, ": \t"))
-		die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with ':' or a blank; "
-				       "install the library elsewhere or set VAULTSHIM_LIB", path);
+	if (strpbrk(path, explicit ? " \t" : ": \t"))
+		die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with %s; install the library "
+				       "elsewhere%s", path, explicit ? "a blank" : "':' or a blank",
+		    explicit ? "" : " or set VAULTSHIM_LIB");
 	if (stat(path, &st) != 0)
 		die(VS_EX_UNAVAILABLE, "%s: %s", path, strerror(errno));
 	if (!vs_safe_lib(path))
@@ -394,6 +396,11 @@ int vs_cmd_exec(int argc, char **argv)
 		execve(t.path, cmd, environ);
 		return exec_failed(cmd[0], errno);
 	}
+	if (t.unreadable)
+		warn("%s cannot be read, only run (execute-only): whether it is statically linked or a Go "
+		     "program is not known; if it is, it gets no values (make it readable, or run it with "
+		     "'vaultshim run')",
+		     cmd[0]);
 	if (t.is_static) {
 		warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
 		     "mode: its secrets are exported and visible in /proc/PID/environ",

@@ -51,12 +51,26 @@ void vs_exe_dir(char *buf, unsigned long n)
 		buf[0] = 0;
 }
 
+static bool safe_owner(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
 bool vs_safe_lib(const char *path)
 {
-	struct stat st;
+	struct stat st, dir;
+	char d[PATH_MAX], *slash;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-	       !(st.st_mode & 022);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner(&st) || (st.st_mode & 022))
+		return false;
+	/* the file is opened again by name later (dlopen, the loader): its
+	 * directory must not let anyone else put another file in its place
+	 * (a sticky directory such as /tmp lets only the file's owner) */
+	if (!realpath(path, d) || !(slash = strrchr(d, '/')))
+		return false;
+	slash[slash == d] = 0;
+	return stat(d, &dir) == 0 && (safe_owner(&dir) || (dir.st_mode & S_ISVTX)) &&
+	       (!(dir.st_mode & 022) || (dir.st_mode & S_ISVTX));
 }
 
 int vs_client_run(int argc, char **argv)
@@ -112,8 +126,12 @@ int main(int argc, char **argv)
 	/* installed as a link named vaultshim-exec: the launcher, with no
 	 * shell in front (one program start less per launch) */
 	base = base ? base + 1 : argc ? argv[0] : "";
-	if (!strcmp(base, "vaultshim-exec"))
+	if (!strcmp(base, "vaultshim-exec")) {
+		/* (run as `vaultshim-exec exec …` by a front given this link) */
+		if (argc >= 2 && !strcmp(argv[1], "exec"))
+			return vs_cmd_exec(argc - 1, argv + 1);
 		return vs_cmd_exec(argc, argv);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "exec"))
 		return vs_cmd_exec(argc - 1, argv + 1);
 	return vs_client_run(argc, argv);

@@ -341,6 +341,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 				}
 				close(fd);
 			}
+			t->unreadable = true;
 			return 0;
 		}
 		if (fd < 0) {

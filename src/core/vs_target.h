@@ -23,6 +23,7 @@ typedef struct vs_target {
 	                        interpreter of its #! chain; "" when none */
 	bool script;         /* path starts with #! */
 	bool no_magic;       /* neither ELF nor #!: execvp runs it with /bin/sh */
+	bool unreadable;     /* execute-only: run, but not inspected */
 	bool is_static;      /* elf has no PT_INTERP: LD_PRELOAD cannot reach it */
 	bool is_go;          /* elf was built by Go (build-id note or .go.buildinfo) */
 	const char *secure;  /* why exec will be secure ("setuid", "setgid",

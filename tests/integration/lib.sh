@@ -13,8 +13,21 @@ chmod 700 "$T"
 _n=0
 _server_pid=""
 
+# reap PID: TERM, then KILL after 5 s, then wait: a test file never hangs
+# on a process that would not stop
+reap() {
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 cleanup() {
-	[ -n "$_server_pid" ] && kill "$_server_pid" 2>/dev/null && wait "$_server_pid" 2>/dev/null
+	[ -n "$_server_pid" ] && reap "$_server_pid"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -48,7 +61,7 @@ start_server() {
 }
 
 stop_server() {
-	kill "$_server_pid" 2>/dev/null && wait "$_server_pid" 2>/dev/null
+	reap "$_server_pid"
 	_server_pid=""
 }
 
