@@ -212,6 +212,23 @@ chmod g-w "$T/w/vaultshim-client.so" && chmod o+w "$T/w/libvaultshim.so"
 rc=$?
 grep -q 'libvaultshim.so: refusing a library' "$T/err"
 check "a world-writable libvaultshim.so is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+VAULTSHIM_LIB="$T/sp ace/libvaultshim.so" "$VAULTSHIM" exec -c "$CONF" -- "$T/probe" DB_PASSWORD \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ ! -s "$T/out" ] && grep -q 'cannot carry a path with a blank' "$T/err"
+check "VAULTSHIM_LIB with a blank -> 69, nothing started" $(( rc != 69 || $? )) "rc=$rc $(cat "$T/err")"
+# a library in a directory others can write: another file could take its place
+mkdir -p "$T/ww" && cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$SO" "$T/ww/" && chmod 777 "$T/ww"
+"$T/ww/vaultshim" exec -c "$CONF" -- /bin/true 2>"$T/err"
+rc=$?
+grep -q 'refusing a library' "$T/err"
+check "a library in a world-writable directory is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+chmod 755 "$T/ww"
+# the installed link, given `exec` first (the sh front with VAULTSHIM_BIN on it)
+ln -sf "$VAULTSHIM" "$T/vaultshim-exec"
+VAULTSHIM_BIN=$T/vaultshim-exec "$WRAP" -c "$CONF" -- "$T/probe" DB_PASSWORD >"$T/out" 2>"$T/err"
+has_db "$T/out"
+check "VAULTSHIM_BIN naming the vaultshim-exec link: the sh front still launches" $? "$(cat "$T/err")"
 # the thin front called by a bare name never runs ./vaultshim
 mkdir -p "$T/fr"
 printf '#!/bin/sh\necho PLANTED\n' >"$T/fr/vaultshim" && chmod +x "$T/fr/vaultshim"
@@ -236,6 +253,8 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 	rc=$?
 	check "an execute-only program (mode 711, as sudo on some systems) runs, not 126" $(( rc == 126 )) \
 		"rc=$rc $(cat "$T/err")"
+	grep -q 'xonly cannot be read, only run' "$T/err"
+	check "an execute-only program: it is said that it could not be inspected" $? "$(cat "$T/err")"
 	cp "$T/probe" "$T/suid-probe" && chown nobody "$T/suid-probe" && chmod 4755 "$T/suid-probe"
 	setpriv --no-new-privs "$VAULTSHIM" exec -c "$CONF" -- "$T/suid-probe" DB_PASSWORD >"$T/out" 2>"$T/err"
 	has_db "$T/out" && ! grep -q 'is setuid' "$T/err"
