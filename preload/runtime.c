@@ -198,12 +198,18 @@ static void go_room(size_t *need, size_t *slots)
 
 static size_t reexec_slots;
 
+static size_t go_count_values(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < vs_n_map; i++)
+		n += go_wants(&vs_map[i]);
+	return n;
+}
+
 static bool go_any_value(void)
 {
-	for (size_t i = 0; i < vs_n_map; i++)
-		if (go_wants(&vs_map[i]))
-			return true;
-	return false;
+	return go_count_values() > 0;
 }
 
 /* A Go program's children are started by the Go runtime's own system
@@ -310,7 +316,9 @@ void vs_go_fill_slots(void)
 	 * for what its children need (the mark, the hand-off) when it has
 	 * values they would be given */
 	if (!slots && (need || go_any_value()) && vs_stack_argv && vs_stack_argv[0] && vs_inherit) {
-		reexec_slots = need + 2; /* and two for its children (go_fill) */
+		/* a slot for every value (the exec hook takes the served ones out
+		 * of the entries they are in now), and two for its children */
+		reexec_slots = go_count_values() + 2;
 		return;
 	}
 	go_fill();
