@@ -11,8 +11,8 @@
 # from its own environment block, takes another value as the Go program's
 # os.Setenv and a missing name as its os.Unsetenv.
 #
-# The programs (tests/programs/go/: a cgo Go program and a C program; a shell
-# and a Python probe written here) report, for each name, only a label: the
+# The programs (tests/programs/go/: a cgo Go program, a C program and a
+# library that delays its start; a shell and a Python probe written here) report, for each name, only a label: the
 # test secret whose sha256 the value has (db, api), unset, empty, an
 # "other..." value as it is, or ?LENGTH; then "leak=K" (entries of their own
 # /proc/PID/environ holding a test secret), "slots=S" (their VAULTSHIM_SLOT=
@@ -57,6 +57,12 @@ mkdir -p "$GOCACHE_DIR" "$T/gopath"
 GO_BUILD=$!
 gcc -std=gnu11 -O1 -Wall -Wextra -o "$T/probe" "$SRC/probe.c" 2>"$T/cc.log" ||
 	{ echo "Bail out! cannot compile probe.c"; cat "$T/cc.log"; exit 1; }
+# the same probe linked against liblate.so (late.c): its constructor, run
+# before the preload's, waits until `govs start` (its parent) is gone
+{ gcc -std=gnu11 -O1 -Wall -Wextra -shared -fPIC -o "$T/liblate.so" "$SRC/late.c" &&
+	gcc -std=gnu11 -O1 -Wall -Wextra -o "$T/probe-late" "$SRC/probe.c" -L"$T" -Wl,--no-as-needed -llate \
+		-Wl,-rpath,"$T"; } 2>"$T/cc.log" ||
+	{ echo "Bail out! cannot compile late.c or probe-late"; cat "$T/cc.log"; exit 1; }
 
 # --- server and secrets ---------------------------------------------------------------
 start_server
@@ -232,6 +238,9 @@ judge() {
 				[ -z "$SCAN_HITS" ] || why+=("a secret in /proc/PID/environ of (pid:comm): $SCAN_HITS")
 			fi ;;
 		one) [ "$USAGE" = "$ONE" ] || why+=("requests: $USAGE (one resolution: $ONE)") ;;
+		orphan)
+			grep -q "^late: re-parented before the preload's constructor" "$T/err" ||
+				why+=("the child was not re-parented before its preload's constructor ran (liblate.so)") ;;
 		slots)
 			[ "$(sed -n '/ leak=/{s/.* slots=\([0-9]*\) .*/\1/p;q}' "$T/out")" -gt 0 ] 2>/dev/null ||
 				why+=("no VAULTSHIM_SLOT= entry in the Go program's environ (not given slots, not run again)") ;;
@@ -425,5 +434,36 @@ judge "go (Setenv DB_PASSWORD, Unsetenv API_KEY) -> go: the inner one sees other
 launch 1 "${EXEC[@]}" "$GOVS" run -- sh -c '"$1" read -s 0.5 DB_PASSWORD API_KEY; :' sh "$GOVS"
 judge "go -> sh -> go: the innermost Go program reads both values, none in any environ, one resolution" \
 	"$(want go DB_PASSWORD=db API_KEY=api)" scan one
+
+# === 9. marks the Go program could not pass, or that named no parent =====================================
+# Each case below leaked before the fix (the child read its values but kept
+# them in its environ: leak=2, the scan named it): a child wipes a value
+# equal to the served one whatever process the mark names, and a Go program
+# always keeps room for its own mark and the hand-off.
+# syscall.Exec: the program the Go process became has its pid, so the mark
+# names the process itself, not its parent.
+launch 1 "${EXEC[@]}" "$GOVS" exec -- "$PROBE" -s 0.5 DB_PASSWORD API_KEY
+judge "go syscall.Exec -> C program (same pid): both values, none in its environ, one resolution" \
+	"$(want c DB_PASSWORD=db API_KEY=api)" scan one
+# Go -> Go -> C: the inner Go program was given the outer one's mark in the
+# slots it would have put its own in; the C grandchild got a mark naming its
+# grandparent.
+launch 1 "${EXEC[@]}" "$GOVS" run -- "$GOVS" run -- "$PROBE" -s 0.5 DB_PASSWORD API_KEY
+judge "go -> go -> C program: the grandchild is served both values, none in any environ, one resolution" \
+	"$(want c DB_PASSWORD=db API_KEY=api)" scan one
+# cmd.Start() and exit: the child is re-parented before its preload's
+# constructor runs (made certain by liblate.so, which waits for it and says
+# so: "orphan"), so the mark names no parent of it. Its stdout is a pipe to
+# cat, which ends when the orphan does.
+launch 1 sh -c '"$@" | cat' sh "${EXEC[@]}" "$GOVS" start -- "$T/probe-late" -s 0.5 DB_PASSWORD API_KEY
+judge "go cmd.Start() then exits -> C program re-parented before its start: both values, none in its environ" \
+	"$(want c DB_PASSWORD=db API_KEY=api)" scan one orphan
+# a plain LD_PRELOAD launch of a Go program whose environment already holds
+# every mapped name (placeholders: Vault's values win): it needs no slot for
+# a value, but its children need the mark and the hand-off.
+launch 1 env "${PLAIN[@]}" DB_PASSWORD=placeholder API_KEY=placeholder \
+	"$GOVS" run -- "$PROBE" -s 0.5 DB_PASSWORD API_KEY
+judge "LD_PRELOAD=… go (every name set to a placeholder) -> C program: served, none in any environ, one resolution" \
+	"$(want c DB_PASSWORD=db API_KEY=api)" scan one
 
 exit 0

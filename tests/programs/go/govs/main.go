@@ -2,6 +2,8 @@
 //
 //	govs read [-s SEC] NAME...
 //	govs run [-set NAME=VALUE] [-unset NAME]... -- CMD ARGS...
+//	govs start [-set NAME=VALUE] [-unset NAME]... -- CMD ARGS...
+//	govs exec [-set NAME=VALUE] [-unset NAME]... -- CMD ARGS...
 package main
 
 // #include <stdlib.h>
@@ -92,7 +94,7 @@ func main() {
 		report("go", a)
 		os.Stdout.Sync()
 		time.Sleep(time.Duration(sleep * float64(time.Second)))
-	case "run":
+	case "run", "start", "exec":
 		for len(a) > 0 && a[0] != "--" {
 			switch {
 			case a[0] == "-set" && len(a) > 1:
@@ -107,6 +109,28 @@ func main() {
 		}
 		if len(a) < 2 {
 			os.Exit(2)
+		}
+		switch os.Args[1] {
+		case "exec":
+			// this process becomes CMD: Go's own execve system call, with
+			// Go's copy of the environment (no hook, same pid)
+			path, err := exec.LookPath(a[1])
+			if err == nil {
+				err = syscall.Exec(path, a[1:], os.Environ())
+			}
+			fmt.Fprintln(os.Stderr, "govs:", err)
+			os.Exit(127)
+		case "start":
+			// CMD started, then this process exits at once (CMD is left
+			// to be re-parented); GOVS_PARENT tells CMD its first parent
+			os.Setenv("GOVS_PARENT", strconv.Itoa(os.Getpid()))
+			cmd := exec.Command(a[1], a[2:]...)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+			if err := cmd.Start(); err != nil {
+				fmt.Fprintln(os.Stderr, "govs:", err)
+				os.Exit(127)
+			}
+			os.Exit(0)
 		}
 		cmd := exec.Command(a[1], a[2:]...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
