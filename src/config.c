@@ -1,10 +1,13 @@
 #define _GNU_SOURCE
 #include "vs_config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- arena: every string of a config lives here, freed in one go ---- */
 
@@ -828,4 +831,27 @@ const char *vs_auth_name(vs_auth_method m)
 	case VS_AUTH_JWT: return "jwt";
 	default: return "token";
 	}
+}
+
+int vs_config_locate(const char *opt, char *out, vs_error *err)
+{
+	const char *p = opt;
+
+	if (!p) {
+		const char *env = getenv("VAULTSHIM_CONFIG");
+		if (env && *env)
+			p = env;
+		else if (access("vaultshim.conf", F_OK) == 0)
+			p = "vaultshim.conf";
+		else
+			p = VS_CONFIG_DEFAULT_PATH;
+	}
+	if (realpath(p, out))
+		return 0;
+	if (errno == ENOENT)
+		return vs_fail(err, VS_EX_CONFIG,
+			       "config file %s not found (give -c FILE, set VAULTSHIM_CONFIG, or create "
+			       "./vaultshim.conf)", p);
+	return vs_fail(err, errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, "config file %s: %s", p,
+		       strerror(errno));
 }

@@ -116,6 +116,15 @@ const vs_entry *vs_config_find(const vs_config *cfg, const char *name);
 /* Frees the config and everything it owns; NULL is fine. */
 void vs_config_free(vs_config *cfg);
 
+/*
+ * The config a person's command means (the CLI's rule; the preload never
+ * looks in the current directory): `opt` (-c FILE), else $VAULTSHIM_CONFIG,
+ * else ./vaultshim.conf, else /etc/vaultshim.conf. Writes its absolute path
+ * into out (PATH_MAX bytes) and returns 0; otherwise VS_EX_CONFIG (err says
+ * how to give one when it does not exist) or VS_EX_NOPERM.
+ */
+int vs_config_locate(const char *opt, char *out, vs_error *err);
+
 const char *vs_mode_name(vs_mode m);
 const char *vs_auth_name(vs_auth_method m);
 

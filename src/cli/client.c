@@ -147,28 +147,21 @@ static void usage_error(const char *ctx, const char *msg, const char *usage)
 	exit(VS_EX_USAGE);
 }
 
-/* -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else /etc. */
+/* -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else /etc
+ * (vs_config_locate); the caller frees the path. */
 static char *config_path(const char *opt)
 {
-	const char *p = opt;
-	char *abs;
+	char abs[PATH_MAX];
+	vs_error err = {0};
+	char *p;
 
-	if (!p) {
-		const char *env = getenv("VAULTSHIM_CONFIG");
-		if (env && *env)
-			p = env;
-		else if (access("vaultshim.conf", F_OK) == 0)
-			p = "vaultshim.conf";
-		else
-			p = VS_CONFIG_DEFAULT_PATH;
+	if (vs_config_locate(opt, abs, &err)) {
+		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		exit(err.code);
 	}
-	abs = realpath(p, NULL);
-	if (!abs) {
-		char msg[PATH_MAX + 64];
-		snprintf(msg, sizeof msg, "cannot open config file: %s", strerror(errno));
-		die(errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, p, msg);
-	}
-	return abs;
+	if (!(p = strdup(abs)))
+		die(VS_EX_SOFTWARE, "config", "out of memory");
+	return p;
 }
 
 static vs_config *load_config(const char *path)

@@ -142,28 +142,6 @@ static void find_lib(char *out, size_t outsz)
 	    *dir ? dir : "this program", VS_LIBDIR);
 }
 
-/* -c FILE, else $VAULTSHIM_CONFIG, else ./vaultshim.conf, else /etc. */
-static void find_config(const char *opt, char *out)
-{
-	const char *p = opt;
-
-	if (!p) {
-		const char *env = getenv("VAULTSHIM_CONFIG");
-		if (env && *env)
-			p = env;
-		else if (access("vaultshim.conf", F_OK) == 0)
-			p = "vaultshim.conf";
-		else
-			p = VS_CONFIG_DEFAULT_PATH;
-	}
-	if (!realpath(p, out)) {
-		if (errno == ENOENT)
-			die(VS_EX_CONFIG, "config file %s not found (give -c FILE, set VAULTSHIM_CONFIG, "
-					  "or create ./vaultshim.conf)", p);
-		die(errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, "config file %s: %s", p, strerror(errno));
-	}
-}
-
 /* A library or plug-in this launch loads into programs: a regular file
  * owned by root or by this user and writable by nobody else, as the config
  * must be, in a directory only its owner can change; and a path LD_PRELOAD
@@ -347,7 +325,8 @@ int vs_cmd_exec(int argc, char **argv)
 
 	find_lib(lib, sizeof lib);
 	check_lib(lib, getenv("VAULTSHIM_LIB") && *getenv("VAULTSHIM_LIB"));
-	find_config(cfg_opt, config);
+	if (vs_config_locate(cfg_opt, config, &err))
+		die(err.code, "%s", err.msg);
 	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
 		die(err.code, "config: %s", err.msg);
 	/* all the launch needs of it (before any setenv: names set now are
