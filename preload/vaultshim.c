@@ -228,28 +228,41 @@ static bool is_program(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
 }
 
-static char *find_helper(void)
+/* The helper: `helper =`, else beside this object (the build tree), its
+ * ../bin (installed), /usr/local/bin, /usr/bin. It runs with the token:
+ * refused, as the config would be, when someone else could have written
+ * it. NULL with err set when there is none to run. */
+static char *find_helper(vs_error *err)
 {
-	Dl_info info;
 	char *p = NULL;
+	const char *self = vs_self_path, *slash = strrchr(self, '/');
 
 	if (cfg->options.helper)
-		return strdup(cfg->options.helper);
-	if (dladdr((void *)find_helper, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
-		const char *slash = strrchr(info.dli_fname, '/');
-		int dl = (int)(slash - info.dli_fname);
+		p = strdup(cfg->options.helper);
+	else if (slash && *self == '/') {
+		int dl = (int)(slash - self);
 		/* in-tree: build/libvaultshim.so beside build/vaultshim; installed:
 		 * lib/ and bin/ (where lib/vaultshim/ is a directory, never it) */
-		if (asprintf(&p, "%.*s/vaultshim", dl, info.dli_fname) >= 0 && is_program(p))
-			return p;
-		free(p);
-		if (asprintf(&p, "%.*s/../bin/vaultshim", dl, info.dli_fname) >= 0 && is_program(p))
-			return p;
-		free(p);
+		if (asprintf(&p, "%.*s/vaultshim", dl, self) >= 0 && !is_program(p)) {
+			free(p);
+			p = NULL;
+			if (asprintf(&p, "%.*s/../bin/vaultshim", dl, self) >= 0 && !is_program(p)) {
+				free(p);
+				p = NULL;
+			}
+		}
 	}
-	if (is_program("/usr/local/bin/vaultshim"))
-		return strdup("/usr/local/bin/vaultshim");
-	return strdup("/usr/bin/vaultshim");
+	if (!p)
+		p = strdup(is_program("/usr/local/bin/vaultshim") ? "/usr/local/bin/vaultshim" : "/usr/bin/vaultshim");
+	if (!p) {
+		vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	if (access(p, F_OK) == 0 && vs_check_trusted(p, "resolver helper", false, err)) {
+		free(p);
+		return NULL;
+	}
+	return p;
 }
 
 long vs_deadline_ms(void)
@@ -326,13 +339,15 @@ static void run_helper(helper_result *r, double end)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	char *helper = find_helper(), **env = helper_env();
+	char *helper = find_helper(&r->err), **env = helper ? helper_env() : NULL;
 	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path, NULL};
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
 	bool eof = false;
 
-	if (!helper || !env) {
+	if (!helper)
+		goto out;
+	if (!env) {
 		vs_fail(&r->err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -1143,15 +1158,34 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 		vs_stack_argv = argv;
 		vs_stack_envp = argv + argc + 1;
 	}
-	if (strlen(path) < sizeof config_path_buf)
+	/* Relative paths are made absolute now, before the program can chdir
+	 * (pitfall 14): a config read later, or a helper run later, from the
+	 * directory the program moved to would be someone else's. The config's
+	 * goes back into the environment, so that children read the same. */
+	if (*path != '/') {
+		char cwd[2048];
+		if (getcwd(cwd, sizeof cwd) &&
+		    (size_t)snprintf(config_path_buf, sizeof config_path_buf, "%s/%s", cwd, path) < sizeof config_path_buf) {
+			libc_setenv()("VAULTSHIM_CONFIG", config_path_buf, 1);
+			path = config_path_buf;
+		}
+	} else if (strlen(path) < sizeof config_path_buf) {
 		path = strcpy(config_path_buf, path);
+	}
 	vs_config_path = path;
 	{
 		Dl_info info;
-		/* for children given a served value without the preload */
-		if (dladdr((void *)vaultshim_init, &info) && info.dli_fname &&
-		    strlen(info.dli_fname) < sizeof self_path_buf)
-			vs_self_path = strcpy(self_path_buf, info.dli_fname);
+		char cwd[2048];
+		/* for the helper, and for children given a served value without
+		 * the preload */
+		if (dladdr((void *)vaultshim_init, &info) && info.dli_fname) {
+			if (*info.dli_fname == '/' && strlen(info.dli_fname) < sizeof self_path_buf)
+				vs_self_path = strcpy(self_path_buf, info.dli_fname);
+			else if (*info.dli_fname != '/' && getcwd(cwd, sizeof cwd) &&
+				 (size_t)snprintf(self_path_buf, sizeof self_path_buf, "%s/%s", cwd, info.dli_fname) <
+					 sizeof self_path_buf)
+				vs_self_path = self_path_buf;
+		}
 	}
 	/* A process of a tree: everything comes from the hand-off, and only
 	 * its head is read now: a lazy process reads the rest at its first

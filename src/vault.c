@@ -227,6 +227,15 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 			     "(or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)");
 		goto fail;
 	}
+	/* libcurl opens these by path: whoever can write one can intercept
+	 * the token (a CA) or impersonate the client (a key) */
+	if ((s->ca_cert && (rc = vs_check_trusted(s->ca_cert, "CA file (ca_cert, VAULT_CACERT)", false, err))) ||
+	    (s->ca_path && (rc = vs_check_trusted(s->ca_path, "CA directory (ca_path, VAULT_CAPATH)", true, err))) ||
+	    (s->client_cert &&
+	     (rc = vs_check_trusted(s->client_cert, "client certificate (client_cert, VAULT_CLIENT_CERT)", false, err))) ||
+	    (s->client_key &&
+	     (rc = vs_check_trusted(s->client_key, "client key (client_key, VAULT_CLIENT_KEY)", false, err))))
+		goto fail;
 
 	if (vc->skip_verify >= 0) {
 		s->skip_verify = vc->skip_verify;

@@ -66,6 +66,14 @@ bool vs_valid_env_name(const char *s, size_t len);
 int vs_open_private(const char *path, const char *what, vs_error *err);
 
 /*
+ * The same rule for a file (or, with dir, a directory) that someone else
+ * opens by its path later (a CA file for libcurl, the helper for exec):
+ * owned by the caller or root, not writable by group or others. 0, or
+ * VS_EX_NOPERM / VS_EX_IOERR with err "PATH: refusing WHAT …".
+ */
+int vs_check_trusted(const char *path, const char *what, bool dir, vs_error *err);
+
+/*
  * Reads a whole file opened by vs_open_private into a NUL-terminated malloc'd
  * buffer of at most `max` bytes; closes fd. Returns 0 or an error code.
  * *out is freed by the caller (explicit_bzero first when it holds secrets).

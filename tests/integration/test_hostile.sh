@@ -81,4 +81,63 @@ wait "$host"
 grep -qx served "$T/out" && grep -qx 'fd 2 /dev/null' "$T/fds2"
 check "S6: with the host's fd 2 closed, the helper's fd 2 is /dev/null" $? "$(cat "$T/out" "$T/fds2")"
 
+# --- S1: relative paths, made absolute before the program can chdir ---------------
+# a private install (the helper beside the library), used by relative paths
+# from its directory; the program then moves to a directory holding a
+# planted helper and a planted config of the same relative names
+mkdir -p "$T/inst/lib" "$T/evil/lib"
+cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" \
+	"$T/inst/lib/"
+cp "$CONF" "$T/inst/app.conf"
+printf '#!/bin/sh\n: > %s/planted-helper-ran\nexit 1\n' "$T" >"$T/evil/lib/vaultshim"
+chmod 755 "$T/evil/lib/vaultshim"
+printf '[vault]\naddress = http://127.0.0.1:1\n[env]\nDB_PASSWORD = secret/app/db#password default="planted"\n' |
+	write_conf "$T/evil/app.conf"
+cat >"$T/mover.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	const char *v;
+	if (argc < 2 || chdir(argv[1]))
+		return 2;
+	v = getenv("DB_PASSWORD");
+	printf("%s\n", !v ? "unset" : !strcmp(v, "hostile-db") ? "served" : !strcmp(v, "planted") ? "planted" : "other");
+	fflush(stdout);
+	execlp("sh", "sh", "-c", "echo \"child config: $VAULTSHIM_CONFIG\"", (char *)NULL);
+	return 3;
+}
+EOF
+cc -o "$T/mover" "$T/mover.c"
+(cd "$T/inst" && VAULTSHIM_CONFIG=app.conf LD_PRELOAD=lib/libvaultshim.so "$T/mover" "$T/evil") >"$T/out" 2>"$T/err"
+grep -qx served "$T/out" && [ ! -e "$T/planted-helper-ran" ]
+check "S1: relative LD_PRELOAD and VAULTSHIM_CONFIG, then chdir: the value is Vault's, no planted helper ran" $? \
+	"$(head -1 "$T/out"); planted helper ran: $([ -e "$T/planted-helper-ran" ] && echo yes || echo no); $(head -2 "$T/err")"
+grep -qx "child config: $T/inst/app.conf" "$T/out"
+check "S1: the child is handed the config's absolute path" $? "$(tail -1 "$T/out")"
+
+# --- S5: files libcurl or exec open by path are checked like the config -------------
+printf 'not a real CA\n' >"$T/ca.pem" && chmod 666 "$T/ca.pem"
+CONF_CA=$(C_VAULT="ca_cert = $T/ca.pem" conf ca)
+"$VAULTSHIM" check -c "$CONF_CA" >/dev/null 2>"$T/err"
+rc=$?
+grep -q "ca.pem: refusing CA file" "$T/err"
+check "S5: a world-writable ca_cert is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+VAULT_CACERT=$T/ca.pem "$VAULTSHIM" check -c "$CONF" >/dev/null 2>"$T/err"
+rc=$?
+grep -q "ca.pem: refusing CA file" "$T/err"
+check "S5: so is VAULT_CACERT naming it -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+mkdir -p "$T/cadir" && chmod 777 "$T/cadir"
+VAULT_CAPATH=$T/cadir "$VAULTSHIM" check -c "$CONF" >/dev/null 2>"$T/err"
+rc=$?
+grep -q "cadir: refusing CA directory" "$T/err"
+check "S5: a world-writable CA directory is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
+printf '#!/bin/sh\n: > %s/unsafe-helper-ran\nexit 1\n' "$T" >"$T/unsafe-helper" && chmod 777 "$T/unsafe-helper"
+CONF_H=$(conf helper "helper = $T/unsafe-helper")
+VAULTSHIM_CONFIG=$CONF_H LD_PRELOAD=$SO "$T/host" - >"$T/out" 2>"$T/err"
+[ ! -e "$T/unsafe-helper-ran" ] && grep -q "unsafe-helper: refusing resolver helper" "$T/err"
+check "S5: a world-writable helper = is never run, and said" $? "$(head -2 "$T/err")"
+
 echo "1..$_n"
