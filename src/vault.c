@@ -704,6 +704,30 @@ static void run_all(client *c, xfer **xs, size_t n)
 	}
 }
 
+/* Text from the server is printed to a terminal or a log: a server or a
+ * proxy that echoes the request would print the token, and escape
+ * sequences would drive the terminal. Occurrences of `secret` become
+ * "[token]" and control bytes '?'. */
+static void tame(char *s, const char *secret)
+{
+	size_t sl = secret ? strlen(secret) : 0;
+	char *hit;
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	while (sl >= 4 && (hit = strstr(s, secret))) {
+		static const char mark[] = "[token]";
+		size_t keep = strlen(hit + sl);
+		if (sl >= sizeof mark - 1) {
+			memcpy(hit, mark, sizeof mark - 1);
+			memmove(hit + sizeof mark - 1, hit + sl, keep + 1);
+		} else {
+			memset(hit, '*', sl);
+		}
+	}
+}
+
 /* Vault's "errors" array on one line: "2 errors occurred:\n\t* a\n\t* b" -> "a; b". */
 static void vault_errors(const xfer *x, char *out, size_t sz)
 {
@@ -763,6 +787,7 @@ static int failure(const client *c, const xfer *x, char *msg, size_t sz)
 		return snprintf(msg, sz, "%s: cannot reach Vault at %s: %s", x->what, c->s->address,
 				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
 	vault_errors(x, verr, sizeof verr);
+	tame(verr, c->token);
 	if (x->status == 403)
 		return snprintf(msg, sz, "%s: permission denied (403%s%s)", x->what, *verr ? ": " : "", verr),
 		       VS_EX_NOPERM;

@@ -140,4 +140,16 @@ VAULTSHIM_CONFIG=$CONF_H LD_PRELOAD=$SO "$T/host" - >"$T/out" 2>"$T/err"
 [ ! -e "$T/unsafe-helper-ran" ] && grep -q "unsafe-helper: refusing resolver helper" "$T/err"
 check "S5: a world-writable helper = is never run, and said" $? "$(head -2 "$T/err")"
 
+# --- S4: Vault's error text: the token masked, control bytes stripped -------------
+# a server (or a proxy) that echoes the request back in its error
+printf '{"path":"secret/data/app/db","status":400,"body":{"errors":["bad request from token %s \\u001b[31m\\u0007red"]}}' \
+	"$ROOT_TOKEN" >"$T/fault.json"
+control POST faults "$(cat "$T/fault.json")"
+"$VAULTSHIM" check -c "$CONF" >"$T/out" 2>"$T/err"
+control DELETE faults
+! grep -qF "$ROOT_TOKEN" "$T/out" "$T/err" && ! grep -q "$(printf '\033')" "$T/out" "$T/err" &&
+	! grep -q "$(printf '\007')" "$T/out" "$T/err" && grep -qF 'bad request from token [token]' "$T/out" "$T/err"
+check "S4: Vault's echo of the token is masked and escape bytes are stripped from its error text" $? \
+	"token shown: $(grep -cF "$ROOT_TOKEN" "$T/out" "$T/err" | tr '\n' ' ') ESC shown: $(grep -c "$(printf '\033')" "$T/out" "$T/err" | tr '\n' ' ')"
+
 echo "1..$_n"
