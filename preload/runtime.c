@@ -87,19 +87,32 @@ static int lib_cb(struct dl_phdr_info *info, size_t size, void *found)
 	return 0;
 }
 
+/* The main program's program headers as mapped, their count and its load
+ * bias (from PT_PHDR); NULL when the kernel did not say. */
+static const ElfW(Phdr) *main_phdrs(size_t *n, uintptr_t *bias)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+
+	*n = getauxval(AT_PHNUM);
+	*bias = 0;
+	if (!ph || !*n)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		if (ph[i].p_type == PT_PHDR)
+			*bias = (uintptr_t)ph - ph[i].p_vaddr;
+	return ph;
+}
+
 /* The Go linker's build-ID note ("Go", type 4), looked for in the main
  * program's PT_NOTE segments as they are mapped: no file is read. */
 static bool main_is_go(void)
 {
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-	size_t n = getauxval(AT_PHNUM);
-	uintptr_t bias = 0;
+	size_t n;
+	uintptr_t bias;
+	const ElfW(Phdr) *ph = main_phdrs(&n, &bias);
 
-	if (!ph || !n)
+	if (!ph)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (ph[i].p_type == PT_PHDR)
-			bias = (uintptr_t)ph - ph[i].p_vaddr;
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *p, *end;
 		if (ph[i].p_type != PT_NOTE)
@@ -161,17 +174,30 @@ bool vs_runtime_eager(const char *extra)
 	return found;
 }
 
-/* Go: entries of the stack's environment block that can take a value:
- * the name's own entry, or an empty slot. */
-static char **go_slot_for(const mapped *m)
+/* entry of env named m, or NULL */
+static char **entry_of(char **env, const mapped *m)
 {
-	for (char **e = vs_stack_envp; *e; e++)
+	for (char **e = env; env && *e; e++)
 		if (!strncmp(*e, m->name, m->len) && (*e)[m->len] == '=')
 			return e;
+	return NULL;
+}
+
+/* the first empty slot of the stack's environment block, or NULL */
+static char **spare_slot(void)
+{
 	for (char **e = vs_stack_envp; *e; e++)
 		if (!strcmp(*e, VS_GO_SLOT))
 			return e;
 	return NULL;
+}
+
+/* Go: entries of the stack's environment block that can take a value:
+ * the name's own entry, or an empty slot. */
+static char **go_slot_for(const mapped *m)
+{
+	char **e = entry_of(vs_stack_envp, m);
+	return e ? e : spare_slot();
 }
 
 static bool go_wants(const mapped *m)
@@ -187,12 +213,8 @@ static void go_room(size_t *need, size_t *slots)
 		*slots += !strcmp(*e, VS_GO_SLOT);
 	for (size_t i = 0; i < vs_n_map; i++) {
 		const mapped *m = &vs_map[i];
-		bool has = false;
-		if (!go_wants(m))
-			continue;
-		for (char **e = vs_stack_envp; *e && !has; e++)
-			has = !strncmp(*e, m->name, m->len) && (*e)[m->len] == '=';
-		*need += !has;
+		if (go_wants(m) && !entry_of(vs_stack_envp, m))
+			(*need)++;
 	}
 }
 
@@ -226,14 +248,6 @@ static char go_mark[40];
 static char *entry_copy(const char *s)
 {
 	return strdup(s);
-}
-
-static char **spare_slot(void)
-{
-	for (char **e = vs_stack_envp; *e; e++)
-		if (!strcmp(*e, VS_GO_SLOT))
-			return e;
-	return NULL;
 }
 
 static bool has_entry(const char *prefix)
@@ -329,18 +343,15 @@ void vs_go_fill_slots(void)
  * program started as `ld.so PROG`, whose argv no longer says so). */
 static bool program_path(char *buf, size_t size)
 {
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-	size_t n = getauxval(AT_PHNUM);
-	uintptr_t bias = 0;
+	size_t n;
+	uintptr_t bias;
+	const ElfW(Phdr) *ph = main_phdrs(&n, &bias);
 	struct stat exe, interp;
 	ssize_t len = readlink("/proc/self/exe", buf, size - 1);
 
 	if (len <= 0 || stat("/proc/self/exe", &exe) != 0)
 		return false;
 	buf[len] = 0;
-	for (size_t i = 0; ph && i < n; i++)
-		if (ph[i].p_type == PT_PHDR)
-			bias = (uintptr_t)ph - ph[i].p_vaddr;
 	for (size_t i = 0; ph && i < n; i++)
 		if (ph[i].p_type == PT_INTERP && stat((const char *)(bias + ph[i].p_vaddr), &interp) == 0 &&
 		    interp.st_dev == exe.st_dev && interp.st_ino == exe.st_ino)
@@ -407,15 +418,6 @@ static int go_mark_kind(void)
 bool vs_go_parent(void)
 {
 	return go_mark_kind() > 0;
-}
-
-/* entry of env named m, or NULL */
-static char **entry_of(char **env, const mapped *m)
-{
-	for (char **e = env; env && *e; e++)
-		if (!strncmp(*e, m->name, m->len) && (*e)[m->len] == '=')
-			return e;
-	return NULL;
 }
 
 /*

@@ -214,24 +214,32 @@ static void run_check(const char *config, const char *cmd)
 		die(rc, "check failed (exit %d): not starting %s", rc, cmd);
 }
 
+/* A new argv: the npre words of pre, then args (NULL-terminated); *argc
+ * (when not NULL) its length. Never freed: it is exec'd or the launch ends. */
+static char **prefixed(const char *const *pre, int npre, char *const *args, int *argc)
+{
+	int n = 0;
+	char **argv;
+
+	while (args[n])
+		n++;
+	argv = calloc((size_t)(npre + n + 1), sizeof *argv);
+	if (!argv)
+		die(VS_EX_OSERR, "out of memory");
+	memcpy(argv, pre, (size_t)npre * sizeof *argv);
+	memcpy(argv + npre, args, (size_t)n * sizeof *argv);
+	if (argc)
+		*argc = npre + n;
+	return argv;
+}
+
 /* A statically linked CMD: `vaultshim run`, in this process. */
 static int environment_mode(const char *config, char **cmd)
 {
-	int n = 0, argc;
-	char **argv;
+	const char *pre[] = {"vaultshim", "run", "-c", config, "--"};
+	int argc;
+	char **argv = prefixed(pre, 5, cmd, &argc);
 
-	while (cmd[n])
-		n++;
-	argv = calloc((size_t)n + 6, sizeof *argv);
-	if (!argv)
-		die(VS_EX_OSERR, "out of memory");
-	argv[0] = (char *)"vaultshim";
-	argv[1] = (char *)"run";
-	argv[2] = (char *)"-c";
-	argv[3] = (char *)config;
-	argv[4] = (char *)"--";
-	memcpy(argv + 5, cmd, (size_t)n * sizeof *argv);
-	argc = n + 5;
 	return vs_client_run(argc, argv);
 }
 
@@ -344,19 +352,13 @@ int vs_cmd_exec(int argc, char **argv)
 	if (rc == ENOENT && vs_target_is_builtin(cmd[0])) {
 		/* `sh -c 'NAME "$@"' NAME ARGS...`: the shell runs it with the
 		 * preload like any other program */
-		int n = 0;
-		char **sh;
 		char *script;
-		while (cmd[n])
-			n++;
-		sh = calloc((size_t)n + 4, sizeof *sh);
-		if (!sh || asprintf(&script, "%s \"$@\"", cmd[0]) < 0)
+		if (asprintf(&script, "%s \"$@\"", cmd[0]) < 0)
 			die(VS_EX_OSERR, "out of memory");
-		sh[0] = (char *)"sh";
-		sh[1] = (char *)"-c";
-		sh[2] = script;
-		memcpy(sh + 3, cmd, (size_t)n * sizeof *sh);
-		cmd = sh;
+		{
+			const char *pre[] = {"sh", "-c", script};
+			cmd = prefixed(pre, 3, cmd, NULL);
+		}
 		rc = vs_target_lookup("/bin/sh", path_env, t.path, sizeof t.path);
 	}
 	if (rc)
@@ -402,17 +404,8 @@ int vs_cmd_exec(int argc, char **argv)
 	rc = errno;
 	if (rc == ENOEXEC && t.no_magic) {
 		/* as execvp: a file without #! or ELF magic is a shell script */
-		int n = 0;
-		char **sh;
-		while (cmd[n])
-			n++;
-		sh = calloc((size_t)n + 2, sizeof *sh);
-		if (!sh)
-			die(VS_EX_OSERR, "out of memory");
-		sh[0] = (char *)"sh";
-		sh[1] = t.path;
-		memcpy(sh + 2, cmd + 1, (size_t)(n ? n - 1 : 0) * sizeof *sh);
-		execve("/bin/sh", sh, envp);
+		const char *pre[] = {"sh", t.path};
+		execve("/bin/sh", prefixed(pre, 2, cmd + 1, NULL), envp);
 		rc = errno;
 	}
 	return exec_failed(cmd[0], rc);

@@ -58,10 +58,12 @@ static bool safe_owner(const struct stat *st)
 
 bool vs_safe_lib(const char *path)
 {
-	struct stat st, dir;
+	struct stat dir;
 	char d[PATH_MAX], *slash;
+	vs_error err;
 
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner(&st) || (st.st_mode & 022))
+	/* the file itself: the rule the config and the CA files follow */
+	if (vs_check_trusted(path, "library", false, &err))
 		return false;
 	/* the file is opened again by name later (dlopen, the loader): its
 	 * directory must not let anyone else put another file in its place
