@@ -39,6 +39,13 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 				putf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
 				vs_buf_put(&b, s->err, strlen(s->err));
 				vs_buf_put(&b, "\n", 1);
+			} else if (vs_secret_field_nul(s, e->field)) {
+				char m[VS_ERR_MAX];
+				int ml = snprintf(m, sizeof m, "%s: field '%s' holds a NUL byte, which no environment "
+						  "variable can carry", s->api_path ? s->api_path : e->path, e->field);
+				putf(&b, "e %s %d %.3f %d\n", e->name, VS_EX_MISSING, s->ms, ml);
+				vs_buf_put(&b, m, (size_t)ml);
+				vs_buf_put(&b, "\n", 1);
 			} else if (!v) {
 				putf(&b, "n %s %.3f\n", e->name, s->ms);
 			} else {

@@ -85,6 +85,13 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			vault_code = secs[i].code;
 			snprintf(v->vault_err, sizeof v->vault_err, "%s", secs[i].err);
 			v->ms = secs[i].ms;
+		} else if (vs_secret_field_nul(&secs[i], e->field)) {
+			/* never a secret cut short at the NUL */
+			vault_code = VS_EX_MISSING;
+			snprintf(v->vault_err, sizeof v->vault_err,
+				 "%s: field '%s' holds a NUL byte, which no environment variable can carry",
+				 secs[i].api_path ? secs[i].api_path : e->path, e->field);
+			v->ms = secs[i].ms;
 		} else if (!(val = vs_secret_field(&secs[i], e->field))) {
 			vault_code = VS_EX_MISSING;
 			snprintf(v->vault_err, sizeof v->vault_err, "%s: no field '%s'",

@@ -14,6 +14,14 @@ const char *vs_secret_field(const vs_secret *sec, const char *field)
 	return NULL;
 }
 
+bool vs_secret_field_nul(const vs_secret *sec, const char *field)
+{
+	for (size_t i = 0; !sec->code && i < sec->n_fields; i++)
+		if (!strcmp(sec->fields[i].key, field))
+			return sec->fields[i].nul;
+	return false;
+}
+
 void vs_secret_clear(vs_secret *sec)
 {
 	for (size_t i = 0; i < sec->n_fields; i++) {

@@ -1214,6 +1214,52 @@ static int take_fields(vs_secret *sec, const cJSON *data)
 	return 0;
 }
 
+/* cJSON decodes the escape \u0000 into the string and ends the string
+ * there: a value holding a NUL byte would be read cut short. Whether body
+ * holds such an escape (JSON has backslashes only inside strings). */
+static bool json_has_nul(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '\\') {
+			if (p[i + 1] == 'u' && i + 6 <= n && !memcmp(p + i + 2, "0000", 4))
+				return true;
+			i++;
+		}
+	return false;
+}
+
+/* Marks the fields of sec that a NUL cut short: parsed again with every
+ * \u0000 made \uffff, such a value comes out longer; any other, the same. */
+static void mark_nul_fields(vs_secret *sec, const char *body, size_t len, int kv)
+{
+	char *copy = malloc(len + 1);
+	cJSON *root, *data;
+
+	if (!copy)
+		return;
+	memcpy(copy, body, len);
+	for (size_t i = 0; i + 1 < len; i++)
+		if (copy[i] == '\\') {
+			if (copy[i + 1] == 'u' && i + 6 <= len && !memcmp(copy + i + 2, "0000", 4))
+				memcpy(copy + i + 2, "ffff", 4);
+			i++;
+		}
+	root = cJSON_ParseWithLength(copy, len);
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (kv == 2)
+		data = cJSON_GetObjectItemCaseSensitive(data, "data");
+	for (size_t i = 0; i < sec->n_fields; i++) {
+		vs_field *f = &sec->fields[i];
+		char *whole = json_value_string(cJSON_GetObjectItemCaseSensitive(data, f->key));
+		/* (unparsable: every field counts as cut short) */
+		f->nul = !whole || strlen(whole) != strlen(f->value);
+		vs_free_secret(whole);
+	}
+	cJSON_Delete(root);
+	explicit_bzero(copy, len);
+	free(copy);
+}
+
 /* JSON numbers are doubles: clamp before converting (out-of-range or NaN
  * conversions are undefined behaviour). */
 static long json_long(const cJSON *v)
@@ -1282,6 +1328,8 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 		sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	if (json_has_nul(body, len))
+		mark_nul_fields(sec, body, len, kv);
 	{
 		const char *lid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "lease_id"));
 		if (lid && *lid && !(sec->lease_id = strdup(lid))) {
@@ -1336,6 +1384,7 @@ static int copy_secret(vs_secret *dst, const vs_secret *src)
 			return -1;
 		for (size_t i = 0; i < src->n_fields; i++) {
 			dst->fields[i].json = src->fields[i].json;
+			dst->fields[i].nul = src->fields[i].nul;
 			if (!(dst->fields[i].key = strdup(src->fields[i].key)))
 				return -1;
 			dst->n_fields++;

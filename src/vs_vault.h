@@ -70,6 +70,8 @@ typedef struct vs_field {
 	char *key;
 	char *value;            /* strings as-is; numbers, bools, objects as JSON */
 	bool json;              /* value is JSON text (not a string): written back as such */
+	bool nul;               /* Vault's value holds a NUL byte: `value` is cut short
+				 * there, and no environment variable can carry it */
 } vs_field;
 
 typedef struct vs_secret {
@@ -125,6 +127,8 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 
 /* The value of `field` in a successful read, or NULL. Borrowed pointer. */
 const char *vs_secret_field(const vs_secret *sec, const char *field);
+/* True when that field's value holds a NUL byte (vs_field.nul). */
+bool vs_secret_field_nul(const vs_secret *sec, const char *field);
 
 /* Clears and frees what sec owns; sec itself is left zeroed. */
 void vs_secret_clear(vs_secret *sec);

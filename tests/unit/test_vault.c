@@ -500,6 +500,24 @@ START_TEST(unreachable_vault_is_69)
 }
 END_TEST
 
+/* A value with a NUL byte: marked, never taken for the part before it;
+ * an escaped backslash followed by "u0000" is text, not a NUL. */
+START_TEST(nul_in_a_value_is_marked)
+{
+	static const char body[] = "{\"data\":{\"data\":{\"pw\":\"ab\\u0000cd\",\"ok\":\"x\\\\u0000y\","
+				   "\"obj\":{\"k\":\"\\u0000\"}},\"metadata\":{\"version\":3}}}";
+	vs_secret sec = {0};
+
+	ck_assert_int_eq(vs_vault_parse_read(2, 0, "secret/app", 200, body, sizeof body - 1, &sec), 0);
+	ck_assert_uint_eq(sec.n_fields, 3);
+	ck_assert(vs_secret_field_nul(&sec, "pw"));
+	ck_assert(!vs_secret_field_nul(&sec, "ok"));
+	ck_assert_str_eq(vs_secret_field(&sec, "ok"), "x\\u0000y");
+	ck_assert(vs_secret_field_nul(&sec, "obj"));
+	vs_secret_clear(&sec);
+}
+END_TEST
+
 START_TEST(malformed_json_is_69)
 {
 	vs_vault_settings s;
@@ -734,6 +752,7 @@ Suite *vault_suite(void)
 	tcase_add_test(faults, slow_vault_hits_the_deadline);
 	tcase_add_test(faults, unreachable_vault_is_69);
 	tcase_add_test(faults, malformed_json_is_69);
+	tcase_add_test(faults, nul_in_a_value_is_marked);
 	tcase_add_test(faults, oversized_response_is_refused);
 	tcase_add_test(faults, transient_errors_are_retried);
 	suite_add_tcase(s, faults);
