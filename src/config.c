@@ -74,7 +74,7 @@ enum key {
 	K_ROLE, K_JWT_FILE, K_NAMESPACE, K_CA_CERT, K_CA_PATH, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
 	K_KV_VERSION, K_TOKEN_WRAPPED, K_SECRET_ID_WRAPPED,
-	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS,
+	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS, K_SECCOMP,
 	K_COUNT
 };
 
@@ -109,6 +109,7 @@ static const struct {
 	[K_INHERIT] = {"inherit", SEC_OPTIONS, false},
 	[K_HELPER] = {"helper", SEC_OPTIONS, true},
 	[K_EAGER_PROGRAMS] = {"eager_programs", SEC_OPTIONS, false},
+	[K_SECCOMP] = {"seccomp", SEC_OPTIONS, false},
 };
 
 typedef struct {
@@ -440,6 +441,12 @@ static int set_key(parser *p, enum key k, const char *v)
 				return perr(p, "eager_programs: '%c' is not allowed in a program pattern "
 					    "(comma-separated names, or globs with * and ?, such as ruby*, my-tool)", *c);
 		o->eager_programs = dup;
+		break;
+	case K_SECCOMP:
+		if (!strcmp(v, "auto")) o->seccomp = VS_SECCOMP_AUTO;
+		else if (!strcmp(v, "spawn")) o->seccomp = VS_SECCOMP_SPAWN;
+		else if (!strcmp(v, "no-spawn")) o->seccomp = VS_SECCOMP_NO_SPAWN;
+		else return perr(p, "seccomp '%s' is not one of auto, spawn, no-spawn", v);
 		break;
 	case K_COUNT:
 		break;
@@ -779,6 +786,12 @@ out:
 int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 		   vs_config **out, vs_error *err)
 {
+	return vs_config_load_text(path, env, env_ctx, out, NULL, NULL, err);
+}
+
+int vs_config_load_text(const char *path, vs_getenv_fn env, void *env_ctx,
+			vs_config **out, char **keep, size_t *keep_len, vs_error *err)
+{
 	char *text = NULL;
 	size_t len = 0;
 	int rc, fd;
@@ -796,6 +809,11 @@ int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 	if (rc)
 		return rc;
 	rc = vs_config_parse(path, text, len, env, env_ctx, out, err);
+	if (!rc && keep) {
+		*keep = text;
+		*keep_len = len;
+		return 0;
+	}
 	explicit_bzero(text, len);
 	free(text);
 	return rc;

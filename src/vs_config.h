@@ -18,6 +18,9 @@
 
 typedef enum { VS_MODE_AUTO, VS_MODE_LAZY, VS_MODE_EAGER } vs_mode;
 typedef enum { VS_ON_ERROR_FALLBACK, VS_ON_ERROR_FAIL } vs_on_error;
+/* Whether the preload starts its helper under a seccomp filter (README,
+ * "Sandboxes"): auto, unless the program installed the filter itself. */
+typedef enum { VS_SECCOMP_AUTO, VS_SECCOMP_SPAWN, VS_SECCOMP_NO_SPAWN } vs_seccomp;
 typedef enum {
 	VS_AUTH_TOKEN,
 	VS_AUTH_APPROLE,
@@ -75,6 +78,7 @@ typedef struct vs_options {
 	const char *helper;       /* the resolver helper executable; NULL = search */
 	const char *eager_programs; /* extra executables auto mode treats as eager:
 				     * comma-separated basenames or globs; NULL = none */
+	vs_seccomp seccomp;
 } vs_options;
 
 typedef struct vs_arena vs_arena;
@@ -105,6 +109,11 @@ int vs_config_parse(const char *path, const char *text, size_t len,
  */
 int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 		   vs_config **out, vs_error *err);
+/* The same, and on success *text (malloc'd, NUL-terminated, the caller's)
+ * and *len: the bytes parsed, for a later reader that must not open the
+ * file again (the preload hands them to its helper). */
+int vs_config_load_text(const char *path, vs_getenv_fn env, void *env_ctx,
+			vs_config **out, char **text, size_t *len, vs_error *err);
 
 /* True for names vaultshim keeps for itself (VAULT_*, VAULTSHIM_*, LD_*):
  * they configure it, so they cannot be mapped. */

@@ -94,12 +94,15 @@ static const char usage_run[] =
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
 
 static const char usage_resolve[] =
-	"usage: vaultshim resolve -c FILE\n"
+	"usage: vaultshim resolve -c FILE [--config-fd N]\n"
 	"\n"
 	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
 	"one's outcome to stdout in the helper protocol (see src/vs_helper.h). Not\n"
-	"meant for people: use 'vaultshim check' to see what resolves.\n";
+	"meant for people: use 'vaultshim check' to see what resolves.\n"
+	"\n"
+	"  --config-fd N  read FILE's text from descriptor N (the copy the preload\n"
+	"                 read and checked at its start) instead of opening FILE\n";
 
 static const char usage_migrate[] =
 	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
@@ -517,10 +520,30 @@ static void helper_hygiene(void)
 	}
 }
 
+/* The config the preload handed over on descriptor fd_arg: the text it read
+ * at its start, so that a file renamed or made unsafe since changes
+ * nothing for a program already running. */
+static vs_config *config_from_fd(const char *path, const char *fd_arg)
+{
+	vs_config *cfg = NULL;
+	vs_error err = {0};
+	char *text = NULL, *end;
+	size_t len = 0;
+	long fd = strtol(fd_arg, &end, 10);
+
+	if (*end || fd < 3 || fd > 1024)
+		usage_error("resolve", "--config-fd needs a descriptor number above 2", usage_resolve);
+	if (vs_read_fd((int)fd, path, VS_CONFIG_MAX, &text, &len, &err) ||
+	    vs_config_parse(path, text, len, vs_libc_getenv, NULL, &cfg, &err))
+		die(err.code, "config", err.msg);
+	free(text);
+	return cfg;
+}
+
 static int cmd_resolve(int argc, char **argv)
 {
-	const char *cfg_opt = NULL;
-	int first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, "resolve");
+	const char *cfg_opt = NULL, *fd_arg = NULL;
+	int first;
 	vs_config *cfg;
 	vs_vault_settings s;
 	vs_vault_req *reqs;
@@ -530,10 +553,22 @@ static int cmd_resolve(int argc, char **argv)
 	size_t len = 0;
 	int batch = 0, rc = 0;
 
+	/* --config-fd N: taken out before the shared options */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--config-fd")) {
+			fd_arg = argv[i + 1];
+			memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+			argc -= 2;
+			break;
+		}
+	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
+	/* (read before the hygiene closes every descriptor above 2) */
+	cfg = fd_arg ? config_from_fd(cfg_opt, fd_arg) : NULL;
 	helper_hygiene();
-	cfg = load_config(cfg_opt);
+	if (!cfg)
+		cfg = load_config(cfg_opt);
 	reqs = calloc(cfg->n_entries + 1, sizeof *reqs);
 	secs = calloc(cfg->n_entries + 1, sizeof *secs);
 	if (!reqs || !secs)

@@ -373,6 +373,14 @@ START_TEST(test_options_values)
 	cfg = PARSE("[options]\nmode = lazy # comment\n");
 	ck_assert_int_eq(cfg->options.mode, VS_MODE_LAZY);
 	ck_assert(cfg->options.inherit);
+	ck_assert_int_eq(cfg->options.seccomp, VS_SECCOMP_AUTO);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[options]\nseccomp = no-spawn\n");
+	ck_assert_int_eq(cfg->options.seccomp, VS_SECCOMP_NO_SPAWN);
+	vs_config_free(cfg);
+	cfg = PARSE("[options]\nseccomp = spawn\n");
+	ck_assert_int_eq(cfg->options.seccomp, VS_SECCOMP_SPAWN);
 	vs_config_free(cfg);
 }
 END_TEST
@@ -957,6 +965,12 @@ START_TEST(test_err_bad_inherit)
 }
 END_TEST
 
+START_TEST(test_err_bad_seccomp)
+{
+	EXPECT_ERR(OPTIONS_HDR "seccomp = nospawn\n", 4, "seccomp 'nospawn'", "auto, spawn, no-spawn");
+}
+END_TEST
+
 START_TEST(test_err_bad_auth)
 {
 	EXPECT_ERR(VAULT_HDR "auth = ldap\n", 4, "auth 'ldap'", "approle");
@@ -1334,6 +1348,7 @@ Suite *config_suite(void)
 	tcase_add_test(value_err, test_err_bad_mode);
 	tcase_add_test(value_err, test_err_bad_on_error);
 	tcase_add_test(value_err, test_err_bad_inherit);
+	tcase_add_test(value_err, test_err_bad_seccomp);
 	tcase_add_test(value_err, test_err_bad_auth);
 	tcase_add_test(value_err, test_err_bad_timeout);
 	tcase_add_test(value_err, test_err_bad_skip_verify);
