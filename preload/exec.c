@@ -651,6 +651,37 @@ static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
 static int system_active;
 static struct sigaction system_old_int, system_old_quit;
 
+/* The end of a system(): SIGINT and SIGQUIT back as they were when the
+ * last concurrent call ends. */
+static void system_end(void)
+{
+	pthread_mutex_lock(&system_lock);
+	if (--system_active == 0) {
+		sigaction(SIGINT, &system_old_int, NULL);
+		sigaction(SIGQUIT, &system_old_quit, NULL);
+	}
+	pthread_mutex_unlock(&system_lock);
+}
+
+/* A thread cancelled while it waits (waitpid is a cancellation point, as
+ * system is): the child killed and reaped, the dispositions and the
+ * thread's mask restored, as glibc's system does (pitfall 12). */
+typedef struct system_call {
+	pid_t pid;
+	sigset_t old_mask;
+} system_call;
+
+static void system_cancelled(void *arg)
+{
+	system_call *sc = arg;
+
+	kill(sc->pid, SIGKILL);
+	while (waitpid(sc->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	system_end();
+	sigprocmask(SIG_SETMASK, &sc->old_mask, NULL);
+}
+
 EXPORT int system(const char *cmd)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
@@ -685,21 +716,19 @@ EXPORT int system(const char *cmd)
 	err = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);
 	if (err == 0) {
+		system_call sc = {.pid = pid, .old_mask = old_mask};
+		pthread_cleanup_push(system_cancelled, &sc);
 		while (waitpid(pid, &status, 0) < 0) {
 			if (errno != EINTR) {
 				status = -1;
 				break;
 			}
 		}
+		pthread_cleanup_pop(0);
 	} else {
 		status = W_EXITCODE(127, 0);
 	}
-	pthread_mutex_lock(&system_lock);
-	if (--system_active == 0) {
-		sigaction(SIGINT, &system_old_int, NULL);
-		sigaction(SIGQUIT, &system_old_quit, NULL);
-	}
-	pthread_mutex_unlock(&system_lock);
+	system_end();
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return status;
 }

@@ -6,6 +6,8 @@
  *   exec.c       the exec family, posix_spawn, system/popen, wordexp: what a
  *                child is given (the process-tree rule)
  *   handoff.c    the resolution handed down a process tree in a memfd
+ *   signal.c     signal handlers, and our critical sections kept from them
+ *   sandbox.c    seccomp: whether the helper may be started
  *   tree.c       this process's part in it: what it writes, takes, passes on
  *
  * The process-tree rule (README, "Process trees"): a launch resolves once and
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -81,6 +84,30 @@ void vs_prime_exec_hooks(void);
 /* Makes sure the config or hand-off is loaded (the lazy load), from hooks
  * that start children in the calling process (never a vfork child). */
 void vs_ensure_loaded(void);
+
+/* ------------------------------------------------------------------ */
+/* signal.c                                                           */
+
+/* How deep in signal handlers (installed by the program) this thread is. */
+extern __thread int vs_in_signal __attribute__((tls_model("initial-exec")));
+/* A critical section of ours: asynchronous signals blocked, cancellation
+ * disabled (see signal.c). */
+typedef struct vs_guard {
+	sigset_t mask;
+	int cancel;
+} vs_guard;
+void vs_guard_enter(vs_guard *g);
+void vs_guard_leave(vs_guard *g);
+
+/* ------------------------------------------------------------------ */
+/* sandbox.c                                                          */
+
+/* 0 when the helper may be started under the seccomp policy; else
+ * VS_EX_UNAVAILABLE with err saying why and what to do. */
+int vs_spawn_allowed(vs_seccomp policy, vs_error *err);
+/* Looks up the next prctl and syscall (with the other hooks', in
+ * ordinary code: a vfork child must not wait in dlsym). */
+void vs_prime_sandbox(void);
 
 /* ------------------------------------------------------------------ */
 /* handoff.c                                                          */

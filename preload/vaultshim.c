@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,6 +62,10 @@ static putenv_fn real_putenv;
 static clearenv_fn real_clearenv;
 
 static vs_config *cfg;        /* NULL in a process served by the hand-off */
+/* the bytes cfg was parsed from, handed to the helper: it never opens the
+ * file again (a deploy may have renamed it, a chmod made it unsafe) */
+static char *cfg_text;
+static size_t cfg_len;
 mapped *vs_map;               /* the mapped names (config order) */
 size_t vs_n_map;
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
@@ -205,7 +210,7 @@ static mapped *lookup(const char *name)
 	return vs_lookup_len(name, strlen(name));
 }
 
-static void deferred_init(void);
+static void load_now(void);
 
 /* Names the program writes: from then on its own value wins over Vault. */
 static void mark_written(const char *name, size_t len)
@@ -213,8 +218,7 @@ static void mark_written(const char *name, size_t len)
 	mapped *m;
 
 	/* a write before the config is loaded must still be remembered */
-	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-		deferred_init();
+	load_now();
 	if ((m = vs_lookup_len(name, len)))
 		atomic_store(&m->overridden, true);
 }
@@ -333,14 +337,49 @@ typedef struct helper_result {
 	vs_error err;   /* err.code != 0: the helper could not answer */
 } helper_result;
 
+/* The config's text in a sealed-size memfd at offset 0, for the helper's
+ * descriptor 3; -1 when it cannot be made (the helper then opens the
+ * file, as it would have). */
+static int config_memfd(void)
+{
+	int fd = memfd_create("vaultshim-config", MFD_CLOEXEC), high;
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	/* above the helper's 0-3, whatever the program left closed */
+	if ((high = fcntl(fd, F_DUPFD_CLOEXEC, 10)) >= 0) {
+		close(fd);
+		fd = high;
+	}
+	while (off < cfg_len) {
+		ssize_t w = write(fd, cfg_text + off, cfg_len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Runs the helper and reads its answer, giving up at end (monotonic ms). */
 static void run_helper(helper_result *r, double end)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	char *helper = find_helper(&r->err), **env = helper ? helper_env() : NULL;
-	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path, NULL};
+	char *helper = vs_spawn_allowed(cfg->options.seccomp, &r->err) ? NULL : find_helper(&r->err);
+	char **env = helper ? helper_env() : NULL;
+	int cfd = helper && cfg_text ? config_memfd() : -1;
+	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path,
+			cfd >= 0 ? (char *)"--config-fd" : NULL, (char *)"3", NULL};
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
 	bool eof = false;
@@ -358,6 +397,8 @@ static void run_helper(helper_result *r, double end)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (cfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, cfd, 3);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&attr, &none);
@@ -410,6 +451,8 @@ out:
 		close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	if (cfd >= 0)
+		close(cfd);
 	if (pid > 0) {
 		/* the helper exits right after writing; kill it if we gave up on it */
 		if (r->err.code)
@@ -451,10 +494,16 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	return batch;
 }
 
-/* The config, loaded when this process must resolve (a process served by
- * the hand-off has not read it). false when this user cannot read it (a
- * child that dropped its privileges): one warning, and the mapped names
- * answer from the environment. Any other failure: one line, then exit. */
+/* set once the start-up (init) is over: a config load after it is late */
+static atomic_bool started;
+
+/* The config: read at start by the first process of a tree, later only by
+ * a process of a tree whose hand-off was lost. false when this user cannot
+ * read it (a child that dropped its privileges): one warning, and the
+ * mapped names answer from the environment. Any other failure at start:
+ * one line, then exit, before main. Later (pitfall 13): one line, and the
+ * names answer from the environment: the program asked for a name, not
+ * for the config, and may not even have asked for a mapped one. */
 static bool need_config(const char *path)
 {
 	static atomic_bool warned;
@@ -476,8 +525,13 @@ static bool need_config(const char *path)
 	}
 	/* (the parser runs under the resolve lock, or the init lock: the
 	 * static buffer of env_of_launch is not shared) */
-	if (vs_config_load(path, vs_ho.fd >= 0 && vs_n_map ? vs_env_of_launch : vs_env_recording, NULL, &cfg,
-			   &err)) {
+	if (vs_config_load_text(path, vs_ho.fd >= 0 && vs_n_map ? vs_env_of_launch : vs_env_recording, NULL,
+				&cfg, &cfg_text, &cfg_len, &err)) {
+		if (atomic_load(&started)) {
+			fprintf(stderr, "vaultshim: config: %s; names answer from the environment\n", err.msg);
+			atomic_store(&vs_unreadable, true);
+			return false;
+		}
 		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
 		_exit(err.code);
 	}
@@ -564,8 +618,11 @@ static void resolve_tree(void)
 
 static void ensure_resolved(void)
 {
+	vs_guard g;
+
 	if (atomic_load_explicit(&vs_resolved, memory_order_acquire))
 		return;
+	vs_guard_enter(&g);
 	in_hook++;
 	pthread_mutex_lock(&resolve_lock);
 	if (!atomic_load_explicit(&vs_resolved, memory_order_relaxed)) {
@@ -574,6 +631,8 @@ static void ensure_resolved(void)
 	}
 	pthread_mutex_unlock(&resolve_lock);
 	in_hook--;
+	/* a signal that came meanwhile is delivered here, with no lock held */
+	vs_guard_leave(&g);
 }
 
 /* eager: the values of names the tree left alone go into environ, for
@@ -593,36 +652,76 @@ static void place_values(void)
 	}
 }
 
-/* fork while another thread resolves: hold the lock across fork so the child
- * gets either no resolution or a whole one, and a usable mutex. */
+/*
+ * fork never waits for a lock of ours (pitfall 12): a resolution may take
+ * seconds, the fork may come from a handler of a signal that interrupted
+ * this very thread, and an allocator's fork handler registered after ours
+ * runs first and holds its lock while ours would wait. Each lock that is
+ * free is held across the fork (a child then sees what it guards whole);
+ * in the child every lock starts afresh, since the threads that held the
+ * others are gone: a resolution a child saw half done is done again.
+ */
+enum { HELD_INIT = 1, HELD_RESOLVE = 2, HELD_POPEN = 4 };
+static __thread unsigned fork_held __attribute__((tls_model("initial-exec")));
+
 static void atfork_prepare(void)
 {
-	pthread_mutex_lock(&init_lock);
-	/* a process that forks before loading anything (xargs, a lazy shell, a
-	 * C loop of fork+exec) still makes one tree of its children: an empty
-	 * hand-off, filled by the first of them that loads the config. System
-	 * calls only: fork may be called from a signal handler. (Under the
-	 * init lock: threads forking at once make one.) */
-	if (vs_ho.fd < 0 && vs_config_path && vs_inherit &&
-	    atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-		vs_handoff_create(vs_config_path);
-	pthread_mutex_lock(&resolve_lock);
-	pthread_mutex_lock(&vs_popen_lock);
+	fork_held = 0;
+	if (pthread_mutex_trylock(&init_lock) == 0) {
+		fork_held |= HELD_INIT;
+		/* a process that forks before loading anything (xargs, a lazy
+		 * shell, a C loop of fork+exec) still makes one tree of its
+		 * children: an empty hand-off, filled by the first of them that
+		 * loads the config. System calls only. (Under the init lock:
+		 * threads forking at once make one.) */
+		if (vs_ho.fd < 0 && vs_config_path && vs_inherit &&
+		    atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+			vs_handoff_create(vs_config_path);
+	}
+	if (pthread_mutex_trylock(&resolve_lock) == 0)
+		fork_held |= HELD_RESOLVE;
+	if (pthread_mutex_trylock(&vs_popen_lock) == 0)
+		fork_held |= HELD_POPEN;
 }
 
-static void atfork_release(void)
+static void atfork_parent(void)
 {
-	pthread_mutex_unlock(&vs_popen_lock);
-	pthread_mutex_unlock(&resolve_lock);
-	pthread_mutex_unlock(&init_lock);
+	if (fork_held & HELD_POPEN)
+		pthread_mutex_unlock(&vs_popen_lock);
+	if (fork_held & HELD_RESOLVE)
+		pthread_mutex_unlock(&resolve_lock);
+	if (fork_held & HELD_INIT)
+		pthread_mutex_unlock(&init_lock);
+	fork_held = 0;
 }
 
 static void atfork_child(void)
 {
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
 	/* a forked worker may drop its privileges without exec: it writes to
 	 * the hand-off only if it can open it again as its owner */
 	vs_handoff_forget_writer();
-	atfork_release();
+	init_lock = fresh;
+	resolve_lock = fresh;
+	vs_popen_lock = fresh;
+	fork_held = 0;
+}
+
+/* getenv in a signal handler: what is already there, no lock, no
+ * allocation, no helper (pitfall 11). Before this process has its values,
+ * a mapped name answers from environ, as an unmapped one does. */
+static char *getenv_in_handler(const char *name)
+{
+	mapped *m;
+
+	if (atomic_load_explicit(&state, memory_order_acquire) != ST_READY || !real_getenv)
+		return scan_environ(name);
+	m = lookup(name);
+	if (m && atomic_load_explicit(&vs_resolved, memory_order_acquire) &&
+	    !atomic_load_explicit(&m->overridden, memory_order_relaxed))
+		return m->value;
+	return real_getenv(name);
 }
 
 static __attribute__((noinline)) char *getenv_mapped(const char *name)
@@ -631,11 +730,9 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 
 	if (in_hook)
 		return vs_real_getenv(name);
-	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING) {
-		if (!vs_config_path) /* before our constructor: plain environ */
-			return scan_environ(name);
-		deferred_init();
-	}
+	if (vs_in_signal)
+		return getenv_in_handler(name);
+	load_now();
 	if (!real_getenv)
 		return vs_real_getenv(name);
 	{
@@ -702,6 +799,10 @@ EXPORT int setenv(const char *name, const char *value, int overwrite)
 
 	if (name && reexport(name, strlen(name), value))
 		return 0;
+	/* without overwrite, a name that has a value keeps it, and a mapped
+	 * name has the one it is served, though it is not in environ */
+	if (!overwrite && name && *name && !strchr(name, '=') && !in_hook && !vs_in_signal && getenv(name))
+		return 0;
 	rc = libc_setenv()(name, value, overwrite);
 
 	if (rc == 0)
@@ -742,8 +843,8 @@ EXPORT int clearenv(void)
 	if (!real_clearenv)
 		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
 	rc = real_clearenv();
-	if (rc == 0 && !in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-		deferred_init();
+	if (rc == 0)
+		load_now();
 	if (rc == 0 && vs_map)
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
@@ -758,11 +859,12 @@ EXPORT int clearenv(void)
 static void drop_inheritance(void)
 {
 	const char *lp = vs_real_getenv("LD_PRELOAD");
-	Dl_info info;
 
 	libc_unsetenv()("VAULTSHIM_CONFIG");
-	if (lp && dladdr((void *)drop_inheritance, &info) && info.dli_fname) {
-		const char *self = strrchr(info.dli_fname, '/') ? strrchr(info.dli_fname, '/') + 1 : info.dli_fname;
+	/* (our path was found by the constructor: no dladdr here, under the
+	 * init lock) */
+	if (lp && *vs_self_path) {
+		const char *self = strrchr(vs_self_path, '/') + 1;
 		char *copy = strdup(lp), *out = calloc(1, strlen(lp) + 1);
 		if (copy && out) {
 			for (char *save = NULL, *t = strtok_r(copy, ": ", &save); t; t = strtok_r(NULL, ": ", &save)) {
@@ -957,15 +1059,32 @@ static int handoff_init(const char *path)
 	return 1;
 }
 
+/* Every function the preload will call through a pointer, looked up before
+ * any lock of ours is taken: dlsym takes the loader's lock, which a thread
+ * running a plugin's constructor holds while it calls getenv (pitfall 12). */
+static void prime_symbols(void)
+{
+	resolve_libc_getenv();
+	libc_setenv();
+	libc_unsetenv();
+	vs_prime_exec_hooks();
+	vs_prime_sandbox();
+}
+
 /* The first getenv that passes the (all-ones) filter loads the config. */
 static void deferred_init(void)
 {
-	in_hook++;
-	pthread_mutex_lock(&init_lock);
+	vs_guard g;
+
 	/* vs_config_path is unset before our constructor ran: nothing to load yet */
-	if (vs_config_path && atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
+	if (!vs_config_path)
+		return;
+	in_hook++;
+	prime_symbols();
+	vs_guard_enter(&g);
+	pthread_mutex_lock(&init_lock);
+	if (atomic_load_explicit(&state, memory_order_relaxed) == ST_PENDING) {
 		int served = 0;
-		resolve_libc_getenv();
 		/* a lazy process of a tree reads the hand-off now, not at start */
 		if (ho_deferred && (served = handoff_init(vs_config_path)) < 0)
 			vs_handoff_drop();
@@ -975,122 +1094,27 @@ static void deferred_init(void)
 	}
 	pthread_mutex_unlock(&init_lock);
 	in_hook--;
+	vs_guard_leave(&g);
+}
+
+static void early_init(void);
+
+/* The config or hand-off loaded, now: the constructor's work first when it
+ * has not run yet (another library's constructor calls us). Not from a
+ * signal handler (loading allocates), nor from within ourselves. */
+static void load_now(void)
+{
+	if (in_hook || vs_in_signal || atomic_load_explicit(&state, memory_order_acquire) != ST_PENDING)
+		return;
+	if (!vs_config_path)
+		early_init();
+	if (vs_config_path && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		deferred_init();
 }
 
 void vs_ensure_loaded(void)
 {
-	if (!in_hook && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-		deferred_init();
-}
-
-typedef struct quick {
-	char mode[16];
-	char eager_programs[512];
-	bool inherit_no;
-} quick;
-
-/* Copies v[0..n) into dst (size dsz); false when it does not fit. */
-static bool take_value(char *dst, size_t dsz, const char *v, size_t n)
-{
-	if (n >= dsz)
-		return false;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	return true;
-}
-
-/* One line of the quick scan; false when a value we need does not fit. */
-static bool quick_line(quick *q, const char *k, const char *le, bool *in_options)
-{
-	const char *ke, *v, *ve;
-
-	while (k < le && (*k == ' ' || *k == '\t'))
-		k++;
-	if (k < le && *k == '[') {
-		*in_options = le - k >= 9 && !memcmp(k, "[options]", 9);
-		return true;
-	}
-	if (!*in_options || k == le || *k == ';' || *k == '#')
-		return true;
-	for (ke = k; ke < le && *ke != '=' && *ke != ' ' && *ke != '\t'; ke++)
-		;
-	for (v = ke; v < le && (*v == ' ' || *v == '\t' || *v == '='); v++)
-		;
-	for (ve = v; ve < le && !((*ve == ';' || *ve == '#') && (ve == v || ve[-1] == ' ' || ve[-1] == '\t')); ve++)
-		;
-	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
-		ve--;
-	if (ve - v >= 2 && *v == '"' && ve[-1] == '"')
-		v++, ve--;
-#define KEY_IS(lit) ((size_t)(ke - k) == sizeof lit - 1 && !memcmp(k, lit, sizeof lit - 1))
-	if (KEY_IS("mode"))
-		return take_value(q->mode, sizeof q->mode, v, (size_t)(ve - v));
-	if (KEY_IS("eager_programs"))
-		return take_value(q->eager_programs, sizeof q->eager_programs, v, (size_t)(ve - v));
-	if (KEY_IS("inherit")) {
-		char val[16];
-		bool b = true;
-		q->inherit_no = take_value(val, sizeof val, v, (size_t)(ve - v)) && !vs_parse_bool(val, &b) && !b;
-	}
-#undef KEY_IS
-	return true;
-}
-
-/*
- * Reads [options] mode, eager_programs and inherit without the parser: no
- * allocation, a small buffer, a few system calls. It only decides whether
- * anything must happen before main; the full, checked load comes later (or
- * at once when this says so). Returns -1 when the file cannot be scanned
- * this way (unreadable, a line too long): then the full load runs at once
- * and reports whatever is wrong.
- */
-static int quick_scan(const char *path, quick *q)
-{
-	char buf[2048];
-	size_t have = 0;
-	bool in_options = false, eof = false, first = true;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-
-	memset(q, 0, sizeof *q);
-	if (fd < 0)
-		return -1;
-	while (!eof || have) {
-		char *nl;
-		if (!eof && have < sizeof buf) {
-			ssize_t r = read(fd, buf + have, sizeof buf - have);
-			if (r < 0) {
-				rc = -1;
-				break;
-			}
-			eof = r == 0;
-			have += (size_t)r;
-			/* a UTF-8 BOM, which the full parser skips too */
-			if (first && have >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
-				have -= 3;
-				memmove(buf, buf + 3, have);
-			}
-			if (have >= 3 || eof)
-				first = false;
-		}
-		nl = memchr(buf, '\n', have);
-		if (!nl && !eof) {
-			if (have == sizeof buf) { /* a line longer than the buffer */
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (!quick_line(q, buf, nl ? nl : buf + have, &in_options)) {
-			rc = -1;
-			break;
-		}
-		if (!nl)
-			break;
-		have -= (size_t)(nl + 1 - buf);
-		memmove(buf, nl + 1, have);
-	}
-	close(fd);
-	return rc;
+	load_now();
 }
 
 /* LD_PRELOAD is a list: when another object is in it, its execve hook (if
@@ -1116,20 +1140,73 @@ static void switch_off(void)
 	atomic_store(&state, ST_OFF);
 }
 
-/* glibc calls constructors with the process's argc, argv and envp; the
- * environment block on the stack is argv + argc + 1, whatever environ has
- * become since (a Go program reads it there). */
-__attribute__((constructor)) static void vaultshim_init(int argc, char **argv, char **envp)
+/* This object's path, made absolute (for the helper, and for children
+ * given a served value without the preload). A relative LD_PRELOAD entry
+ * naming us is made absolute in the environment too: a child started after
+ * the program chdir'd would load whatever that path names there, or
+ * nothing (pitfall 14). */
+static void find_self(void)
+{
+	Dl_info info;
+	char cwd[2048];
+	const char *lp;
+
+	if (!dladdr((void *)find_self, &info) || !info.dli_fname)
+		return;
+	if (*info.dli_fname == '/') {
+		if (strlen(info.dli_fname) < sizeof self_path_buf)
+			vs_self_path = strcpy(self_path_buf, info.dli_fname);
+		return;
+	}
+	if (!getcwd(cwd, sizeof cwd) ||
+	    (size_t)snprintf(self_path_buf, sizeof self_path_buf, "%s/%s", cwd, info.dli_fname) >= sizeof self_path_buf)
+		return;
+	vs_self_path = self_path_buf;
+	if ((lp = scan_environ("LD_PRELOAD")) && strchr(info.dli_fname, '/')) {
+		char out[8192], *o = out;
+		size_t flen = strlen(info.dli_fname);
+		bool changed = false;
+		for (const char *t = lp; *t;) {
+			size_t sep = strspn(t, ": "), n;
+			if ((size_t)(o - out) + sep >= sizeof out)
+				return;
+			memcpy(o, t, sep);
+			o += sep;
+			t += sep;
+			n = strcspn(t, ": ");
+			if (n == flen && !memcmp(t, info.dli_fname, n)) {
+				if ((size_t)(o - out) + strlen(self_path_buf) >= sizeof out)
+					return;
+				o = stpcpy(o, self_path_buf);
+				changed = true;
+			} else if (n) {
+				if ((size_t)(o - out) + n >= sizeof out)
+					return;
+				memcpy(o, t, n);
+				o += n;
+			}
+			t += n;
+		}
+		*o = '\0';
+		if (changed)
+			libc_setenv()("LD_PRELOAD", out, 1);
+	}
+}
+
+/*
+ * Start-up. A process that never reads its environment (/bin/true) should
+ * pay for little here: no resolution and no hand-off unless something must
+ * happen before main (eager mode, inherit = no). The config itself is read
+ * now, by the first process of a tree (pitfall 13): a failure then is
+ * reported before main; nothing a running program does later (closing
+ * descriptors, clearenv, a deploy renaming the file) can make a load fail
+ * under it, and ${VAR} in the config expands from the environment as it
+ * was at start.
+ */
+static void init(void)
 {
 	const char *path;
-	quick q;
-	bool now, mode_set;
-	vs_mode mode;
 
-	/* A process that never reads its environment (/bin/true) should pay for
-	 * next to nothing here: no dlsym, no allocation, no parser. The config
-	 * is loaded now only when something must happen before main — eager
-	 * mode or inherit = no — and otherwise at the first getenv. */
 	if (getauxval(AT_SECURE)) {
 		secure_mode = true;
 		switch_off();
@@ -1142,6 +1219,9 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 	if (another_preload())
 		vs_next_fn(&vs_real_execve, "execve", (void *)execve);
 	vs_log_init(scan_environ("VAULTSHIM_LOG"));
+	/* (the constructor sets the stack's argv before it starts us) */
+	if (!vs_stack_argv)
+		vs_log(VS_LOG_DEBUG, "started before the constructor, by another library's call");
 	path = scan_environ("VAULTSHIM_CONFIG");
 	if (!path || !*path) {
 		/* no config named and none installed: nothing to do */
@@ -1151,13 +1231,8 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 		}
 		path = VS_CONFIG_DEFAULT_PATH;
 	}
-	pthread_atfork(atfork_prepare, atfork_release, atfork_child);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	vs_initial_environ = environ;
-	(void)envp;
-	if (argv && argc >= 0) {
-		vs_stack_argv = argv;
-		vs_stack_envp = argv + argc + 1;
-	}
 	/* Relative paths are made absolute now, before the program can chdir
 	 * (pitfall 14): a config read later, or a helper run later, from the
 	 * directory the program moved to would be someone else's. The config's
@@ -1173,23 +1248,10 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 		path = strcpy(config_path_buf, path);
 	}
 	vs_config_path = path;
-	{
-		Dl_info info;
-		char cwd[2048];
-		/* for the helper, and for children given a served value without
-		 * the preload */
-		if (dladdr((void *)vaultshim_init, &info) && info.dli_fname) {
-			if (*info.dli_fname == '/' && strlen(info.dli_fname) < sizeof self_path_buf)
-				vs_self_path = strcpy(self_path_buf, info.dli_fname);
-			else if (*info.dli_fname != '/' && getcwd(cwd, sizeof cwd) &&
-				 (size_t)snprintf(self_path_buf, sizeof self_path_buf, "%s/%s", cwd, info.dli_fname) <
-					 sizeof self_path_buf)
-				vs_self_path = self_path_buf;
-		}
-	}
+	find_self();
 	/* A process of a tree: everything comes from the hand-off, and only
 	 * its head is read now: a lazy process reads the rest at its first
-	 * getenv, as a first process of a tree loads its config then. */
+	 * getenv. */
 	if (vs_handoff_attach(scan_environ("VAULTSHIM_HANDOFF")) == 0) {
 		char head[1024];
 		vs_snapshot_head h;
@@ -1204,7 +1266,7 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 				ho_deferred = true;
 				goto out;
 			}
-			resolve_libc_getenv();
+			prime_symbols();
 			got = handoff_init(path);
 			if (got > 0) {
 				atomic_store(&state, ST_READY);
@@ -1214,26 +1276,50 @@ __attribute__((constructor)) static void vaultshim_init(int argc, char **argv, c
 				vs_handoff_drop();
 		}
 	}
-	mode = env_mode(&mode_set);
-	now = mode_set ? mode == VS_MODE_EAGER || vs_runtime_is_go() : false;
-	if (!now && quick_scan(path, &q) < 0) {
-		now = true;
-	} else if (!now) {
-		if (!mode_set)
-			mode = !strcmp(q.mode, "eager") ? VS_MODE_EAGER : !strcmp(q.mode, "lazy") ? VS_MODE_LAZY
-												   : VS_MODE_AUTO;
-		now = q.inherit_no || mode == VS_MODE_EAGER || vs_runtime_is_go() ||
-		      (mode == VS_MODE_AUTO && vs_runtime_eager(q.eager_programs));
+	if (!need_config(path)) {
+		switch_off();
+		goto out;
 	}
-	if (now) {
-		resolve_libc_getenv();
+	if (!cfg->options.inherit || eager_for((int)cfg->options.mode, cfg->options.eager_programs)) {
+		prime_symbols();
 		full_init(path);
 		atomic_store(&state, ST_READY);
 	} else {
-		vs_log(VS_LOG_DEBUG, "config load deferred to the first getenv");
+		vs_log(VS_LOG_DEBUG, "config read; the rest deferred to the first getenv");
 	}
 out:
 	in_hook--;
-	if (atomic_load(&state) == ST_READY)
-		vs_go_reexec();
+	atomic_store(&started, true);
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* A hook called before our constructor (by another library's constructor:
+ * they run first) starts the preload there and then, so that a C++ static
+ * initializer reading a mapped name gets its value, and a write to one is
+ * remembered (pitfall 3). */
+static void early_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
+/* glibc calls constructors with the process's argc, argv and envp; the
+ * environment block on the stack is argv + argc + 1, whatever environ has
+ * become since (a Go program reads it there). */
+__attribute__((constructor)) static void vaultshim_init(int argc, char **argv, char **envp)
+{
+	bool early = atomic_load(&started);
+
+	(void)envp;
+	if (argv && argc >= 0) {
+		vs_stack_argv = argv;
+		vs_stack_envp = argv + argc + 1;
+	}
+	pthread_once(&init_once, init);
+	if (atomic_load(&state) != ST_READY)
+		return;
+	/* started early, without the stack's block in hand */
+	if (early && vs_runtime_is_go())
+		vs_go_fill_slots();
+	vs_go_reexec();
 }
