@@ -1,0 +1,143 @@
+/* values_env.c — runs its arguments as steps, in order, so that each test
+ * says exactly which environment call comes first and what happened before
+ * it (the hostile-values tests are about that order):
+ *
+ *   is:LABEL=VALUE   a value get: may report by its label
+ *   get:NAME         prints NAME=LABEL, NAME=null or NAME=other (never a value)
+ *   set0:NAME=VALUE  setenv(NAME, VALUE, 0), prints setrc=N; set1: overwrite
+ *   unset:NAME       unsetenv(NAME)
+ *   clearenv         clearenv()
+ *   move:FILE        renames FILE to FILE.moved (a config replaced under us)
+ *   chmod:FILE       makes FILE group-writable (0660)
+ *   emfile           RLIMIT_NOFILE 64, then opens /dev/null until EMFILE
+ *   seccomp:prctl    installs a filter that kills on clone/fork/exec
+ *   seccomp:syscall  the same through syscall(SYS_seccomp)
+ *   seccomp:mild     a filter that kills only on acct/reboot
+ *   status           prints seccomp=N from /proc/self/status
+ *   chdir:DIR        chdir(DIR)
+ *   exec:PROG ARG... execv(PROG, [PROG, ARG...]): the rest are its arguments
+ *
+ * One line of verdicts on stdout, flushed after each, so that a process
+ * killed half-way shows how far it got. Exit 0, or 2 when a step itself
+ * could not be done.
+ */
+#define _GNU_SOURCE
+#include "values_seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LABELS 16
+
+static const char *label[MAX_LABELS], *value[MAX_LABELS];
+static int n_labels;
+
+static void say(const char *fmt, const char *a, const char *b)
+{
+	printf(fmt, a, b);
+	fflush(stdout);
+}
+
+static int fail(const char *step)
+{
+	fprintf(stderr, "values_env: %s: %s\n", step, strerror(errno));
+	return 2;
+}
+
+static const char *verdict(const char *v)
+{
+	if (!v)
+		return "null";
+	for (int i = 0; i < n_labels; i++)
+		if (!strcmp(v, value[i]))
+			return label[i];
+	return "other";
+}
+
+static int seccomp_status(void)
+{
+	char line[256];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "Seccomp:", 8))
+			n = atoi(line + 8);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *arg = strchr(a, ':'), *eq;
+		if (arg)
+			arg++;
+		if (!strncmp(a, "is:", 3) && (eq = strchr(arg, '=')) && n_labels < MAX_LABELS) {
+			*eq = '\0';
+			label[n_labels] = arg;
+			value[n_labels++] = eq + 1;
+		} else if (!strncmp(a, "get:", 4)) {
+			say("%s=%s ", arg, verdict(getenv(arg)));
+		} else if ((!strncmp(a, "set0:", 5) || !strncmp(a, "set1:", 5)) && (eq = strchr(arg, '='))) {
+			char rc[16];
+			*eq = '\0';
+			snprintf(rc, sizeof rc, "%d", setenv(arg, eq + 1, a[3] == '1'));
+			say("%s%s ", "setrc=", rc);
+		} else if (!strncmp(a, "unset:", 6)) {
+			if (unsetenv(arg))
+				return fail(a);
+		} else if (!strcmp(a, "clearenv")) {
+			if (clearenv())
+				return fail(a);
+		} else if (!strncmp(a, "move:", 5)) {
+			char to[4096];
+			snprintf(to, sizeof to, "%s.moved", arg);
+			if (rename(arg, to))
+				return fail(a);
+		} else if (!strncmp(a, "chmod:", 6)) {
+			if (chmod(arg, 0660))
+				return fail(a);
+		} else if (!strcmp(a, "emfile")) {
+			struct rlimit rl;
+			if (getrlimit(RLIMIT_NOFILE, &rl))
+				return fail(a);
+			rl.rlim_cur = 64;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				return fail(a);
+			while (open("/dev/null", O_RDONLY) >= 0)
+				;
+			if (errno != EMFILE)
+				return fail(a);
+		} else if (!strcmp(a, "seccomp:prctl") || !strcmp(a, "seccomp:syscall")) {
+			if (values_forbid_spawn(!strcmp(arg, "prctl") ? VALUES_VIA_PRCTL : VALUES_VIA_SYSCALL))
+				return fail(a);
+		} else if (!strcmp(a, "seccomp:mild")) {
+			if (values_mild_filter())
+				return fail(a);
+		} else if (!strcmp(a, "status")) {
+			char n[16];
+			snprintf(n, sizeof n, "%d", seccomp_status());
+			say("%s%s ", "seccomp=", n);
+		} else if (!strncmp(a, "chdir:", 6)) {
+			if (chdir(arg))
+				return fail(a);
+		} else if (!strncmp(a, "exec:", 5)) {
+			argv[i] = arg;
+			execv(arg, argv + i);
+			return fail(a);
+		} else {
+			fprintf(stderr, "values_env: unknown step '%s'\n", a);
+			return 2;
+		}
+	}
+	putchar('\n');
+	return 0;
+}
