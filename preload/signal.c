@@ -48,7 +48,7 @@ typedef void (*jump_fn)(struct __jmp_buf_tag *, int);
 /* fortified programs' longjmp (setjmp.h declares it only then) */
 void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
 
-static void *real_sigaction, *real_signal, *real_sysv_signal, *real_bsd_signal;
+static void *real_sigaction, *real_signal, *real_sysv_signal, *real_bsd_signal, *real_sigset;
 static void *real_longjmp, *real_siglongjmp, *real__longjmp, *real_longjmp_chk;
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
@@ -118,7 +118,8 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 }
 
 /*
- * signal() and its relatives install through libc's internal sigaction,
+ * signal() and its relatives (sysv_signal, bsd_signal, System V's sigset,
+ * whose SIG_HOLD installs nothing) install through libc's internal sigaction,
  * which no hook sees: let them, with the flags and mask they choose, then
  * put the trampoline in front of the handler they installed.
  */
@@ -153,6 +154,11 @@ static prog_action current(int sig)
 SIGNAL_HOOK(signal, real_signal)
 SIGNAL_HOOK(sysv_signal, real_sysv_signal)
 SIGNAL_HOOK(bsd_signal, real_bsd_signal)
+/* (deprecated in the headers, still called by old programs) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+SIGNAL_HOOK(sigset, real_sigset)
+#pragma GCC diagnostic pop
 
 /*
  * A jump out of a handler leaves the trampoline without its decrement. A

@@ -48,6 +48,13 @@ plugin plugin_path PATH 500
 plugin plugin_db DB_PASSWORD 500
 plugin plugin_db_late DB_PASSWORD 300
 
+# Under ASan (tests/sanitize/asan puts its runtime in LD_PRELOAD) a program
+# that defines malloc itself frees ASan's blocks with glibc's free as soon as
+# the preload allocates in earnest: the two cases where it does cannot run
+# there (the others make no heap call, which is what they check).
+asan=""
+[[ $SO == *libasan* ]] && asan=1
+
 mkdir -p "$T/home"
 pids=()
 declare -A limit
@@ -101,14 +108,15 @@ run c1_home_sig $BOUND "$(case_conf c1hs)" -- "$T/sig_getenv" first signal HOME 
 run c1_db_first $BOUND "$(case_conf c1f)" -- "$T/sig_getenv" first sigaction DB_PASSWORD unset
 run c1_db_loaded $BOUND "$(case_conf c1u)" -- "$T/sig_getenv" loaded sigaction DB_PASSWORD unset
 run c1_db_sig $BOUND "$(case_conf c1s)" -- "$T/sig_getenv" loaded signal DB_PASSWORD unset
+run c1_db_sigset $BOUND "$(case_conf c1ss)" -- "$T/sig_getenv" loaded sigset DB_PASSWORD unset
 run c1_db_env $BOUND "$(case_conf c1e)" DB_PASSWORD=from-env -- "$T/sig_getenv" loaded sigaction DB_PASSWORD environ
-run c1_after $BOUND "$(case_conf c1a)" -- "$T/sig_getenv" after sigaction DB_PASSWORD served
+[ -z "$asan" ] && run c1_after $BOUND "$(case_conf c1a)" -- "$T/sig_getenv" after sigaction DB_PASSWORD served
 run c1_view $BOUND "$(case_conf c1v)" -- "$T/sig_view"
 run c1_jmp $BOUND "$(case_conf c1j)" -- "$T/sig_longjmp"
 
 # --- H2: the fork handlers -------------------------------------------------
 run h2a $BOUND "$(case_conf h2a 3000)" -- "$T/fork_resolving"
-run h2b $HANG "$(case_conf h2b 1500)" -- "$T/fork_malloc_lock"
+[ -z "$asan" ] && run h2b $HANG "$(case_conf h2b 1500)" -- "$T/fork_malloc_lock"
 run h2c $HANG "$(case_conf h2c 1000)" -- "$T/sigchld_fork"
 
 # --- H3: a resolution cancelled or left by siglongjmp -----------------------
@@ -136,13 +144,19 @@ n=$(requests_for c1u)
 check "C1: ... and no resolution (Vault never asked)" $? "requests for its secret: $n"
 result c1_db_sig "heap=0 value=unset"
 check "C1: the same in a signal() handler" $? "$diag"
+result c1_db_sigset "heap=0 value=unset"
+check "C1: the same in a handler installed by System V's sigset()" $? "$diag"
 result c1_db_env "heap=0 value=environ"
 check "C1: a mapped name set to from-env, in a handler before main read it: environ's value, no heap call" $? "$diag"
 n=$(requests_for c1e)
 [ "$n" = 0 ]
 check "C1: ... and no resolution (Vault never asked)" $? "requests for its secret: $n"
-result c1_after "heap=0 value=served"
-check "C1: after main was served, a handler's getenv is served with no heap call" $? "$diag"
+if [ -n "$asan" ]; then
+	skip "C1: after main was served, a handler's getenv is served with no heap call (its own malloc beside ASan's)"
+else
+	result c1_after "heap=0 value=served"
+	check "C1: after main was served, a handler's getenv is served with no heap call" $? "$diag"
+fi
 result c1_view "view unchanged"
 check "C1: sigaction and signal() give the program back its own handlers and flags" $? "$diag"
 result c1_jmp "served"
@@ -150,8 +164,12 @@ check "C1: after siglongjmp out of handlers, main's getenv of a mapped name is s
 
 result h2a "fork did not wait, served"
 check "H2(a): fork() while another thread resolves returns before that getenv does; the thread is then served" $? "$diag"
-result h2b "no deadlock, served"
-check "H2(b): an allocator's fork handler (lock L around malloc) and a resolution under way: no deadlock, served" $? "$diag"
+if [ -n "$asan" ]; then
+	skip "H2(b): an allocator's fork handler and a resolution under way (its own malloc beside ASan's)"
+else
+	result h2b "no deadlock, served"
+	check "H2(b): an allocator's fork handler (lock L around malloc) and a resolution under way: no deadlock, served" $? "$diag"
+fi
 result h2c "handler forked, served"
 check "H2(c): a SIGCHLD handler that forks during the resolution (the helper's exit): no deadlock, served" $? "$diag"
 

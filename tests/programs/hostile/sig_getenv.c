@@ -8,7 +8,7 @@
  * lookup, before the preload and libc) and count the heap calls made while
  * the handler runs.
  *
- * usage: sig_getenv first|loaded|after sigaction|signal NAME unset|environ|served
+ * usage: sig_getenv first|loaded|after sigaction|signal|sigset NAME unset|environ|served
  *   first: the handler's getenv(NAME) is the process's first getenv
  *   loaded: main reads HOME first (the config is loaded, nothing resolved)
  *   after: main reads DB_PASSWORD (served) before raising the signal
@@ -110,6 +110,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[2], "signal")) {
 		if (signal(SIGUSR1, handler) == SIG_ERR)
 			return 2;
+	} else if (!strcmp(argv[2], "sigset")) {
+		/* System V's, as old programs install handlers */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		if (sigset(SIGUSR1, handler) == SIG_ERR)
+			return 2;
+#pragma GCC diagnostic pop
 	} else {
 		struct sigaction sa = {.sa_handler = handler};
 		sigemptyset(&sa.sa_mask);
