@@ -223,23 +223,26 @@ static int reopen(int fd, int flags)
 
 /* A hand-off with no names yet names its config, so that a child with
  * another config does not take it. */
-static int write_empty(int fd, const char *config_path)
+static int write_empty(int fd, const char *config_path, const char *text)
 {
 	char b[4096 + 64];
-	size_t len = vs_snapshot_format_empty(b, sizeof b, config_path);
+	size_t tl = text ? strlen(text) : 0, len = vs_snapshot_format_empty(b, sizeof b, config_path, tl);
 
-	return len && pwrite(fd, b, len, 0) == (ssize_t)len ? 0 : -1;
+	return len && pwrite(fd, b, len, 0) == (ssize_t)len &&
+			       (!tl || pwrite(fd, text, tl, (off_t)len) == (ssize_t)tl)
+		       ? 0
+		       : -1;
 }
 
 /* Only system calls: the fork handler may run in a signal handler. */
-int vs_handoff_create(const char *config_path)
+int vs_handoff_create(const char *config_path, const char *text)
 {
 	struct stat st;
 	int rw = memfd_create("vaultshim", MFD_CLOEXEC), ro;
 
 	if (rw < 0)
 		return -1;
-	if (fchmod(rw, 0600) != 0 || fstat(rw, &st) != 0 || write_empty(rw, config_path) != 0) {
+	if (fchmod(rw, 0600) != 0 || fstat(rw, &st) != 0 || write_empty(rw, config_path, text) != 0) {
 		close(rw);
 		return -1;
 	}

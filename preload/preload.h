@@ -55,6 +55,9 @@ extern mapped *vs_map;
 extern size_t vs_n_map;
 extern atomic_int vs_resolved;      /* 1 once every value above is set */
 extern const char *vs_config_path;  /* the config this process serves */
+/* its text as the tree's first process read it at start (NUL-terminated;
+ * NULL while unknown): what this process parses and its helper reads */
+extern char *vs_config_text;
 extern bool vs_inherit;             /* [options] inherit */
 extern const char *vs_self_path;    /* this object's path, "" when unknown */
 /* this process could not read its config (VAULTSHIM_UNREADABLE) */
@@ -90,6 +93,11 @@ void vs_ensure_loaded(void);
 
 /* How deep in signal handlers (installed by the program) this thread is. */
 extern __thread int vs_in_signal __attribute__((tls_model("initial-exec")));
+/* vs_in_signal, checked: false (and the count cleared) when this thread has
+ * left its handlers by a way that skipped the trampoline's return. */
+bool vs_in_handler(void);
+/* In a forked child: the handler table is this process's now. */
+void vs_signal_forked(void);
 /* A critical section of ours: asynchronous signals blocked, cancellation
  * disabled (see signal.c). */
 typedef struct vs_guard {
@@ -136,9 +144,10 @@ int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h);
  * made at a fork and no config is loaded yet: no names), 1 when the memfd
  * is empty, or -1. */
 int vs_handoff_read(vs_snapshot *s);
-/* Creates a new hand-off for config_path, with no names yet (the first
- * process of a tree); only system calls, so the fork handler can. 0 or -1. */
-int vs_handoff_create(const char *config_path);
+/* Creates a new hand-off for config_path (and text, the config's text: see
+ * vs_snapshot.config_text), with no names yet (the first process of a
+ * tree); only system calls, so the fork handler can. 0 or -1. */
+int vs_handoff_create(const char *config_path, const char *text);
 /* In a forked child: drops the creator's writable descriptor. */
 void vs_handoff_forget_writer(void);
 /* Replaces the snapshot (with or without values). 0 or -1. */
@@ -172,7 +181,8 @@ bool vs_mask_bit(const char *mask, size_t i);
 extern int vs_opt_mode;
 extern const char *vs_opt_eager;
 extern long vs_opt_timeout_ms;
-extern char vs_opt_inputs[4096];
+#define VS_INPUTS_MAX 65536
+extern char vs_opt_inputs[VS_INPUTS_MAX];
 
 /* vs_getenv_fn for the config parser: in the first process of a tree,
  * records what the config expands; in a later one that resolves, answers

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include "preload.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
@@ -65,7 +66,9 @@ EXPORT long syscall(long n, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 	rc = f(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (rc >= 0 && ((n == SYS_seccomp && (a[0] == SECCOMP_SET_MODE_FILTER || a[0] == SECCOMP_SET_MODE_STRICT)) ||
+	/* (0 only: with SECCOMP_FILTER_FLAG_TSYNC a positive answer is a
+	 * thread that blocked it, and nothing was installed) */
+	if (rc == 0 && ((n == SYS_seccomp && (a[0] == SECCOMP_SET_MODE_FILTER || a[0] == SECCOMP_SET_MODE_STRICT)) ||
 			(n == SYS_prctl && a[0] == PR_SET_SECCOMP)))
 		atomic_store(&self_filtered, true);
 	return rc;
@@ -77,21 +80,42 @@ void vs_prime_sandbox(void)
 	vs_next_fn(&real_syscall, "syscall", (void *)syscall);
 }
 
-/* /proc/self/status says "Seccomp: 2" under a filter (1: strict mode). */
+/* /proc/self/status says "Seccomp: 2" under a filter (1: strict mode). It
+ * is read line by line: with many groups, the line is far down. */
 static bool filtered_now(void)
 {
 	char buf[4096];
+	size_t have = 0;
 	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-	const char *s;
+	bool on = false, eof = fd < 0;
 
+	while (!eof || have) {
+		char *nl;
+		if (!eof && have < sizeof buf - 1) {
+			ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+			if (r < 0 && errno == EINTR)
+				continue;
+			eof = r <= 0;
+			have += r > 0 ? (size_t)r : 0;
+		}
+		buf[have] = '\0';
+		nl = memchr(buf, '\n', have);
+		if (!nl && !eof && have < sizeof buf - 1)
+			continue;
+		if (!strncmp(buf, "Seccomp:", 8)) {
+			on = strtol(buf + 8, NULL, 10) > 0;
+			break;
+		}
+		if (!nl) /* a line longer than the buffer, or the last one */
+			have = 0;
+		else {
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have);
+		}
+	}
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	s = strstr(buf, "\nSeccomp:");
-	return s && strtol(s + 9, NULL, 10) > 0;
+	return on;
 }
 
 int vs_spawn_allowed(vs_seccomp policy, vs_error *err)

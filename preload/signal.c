@@ -29,6 +29,14 @@
 #define EXPORT __attribute__((visibility("default")))
 
 __thread int vs_in_signal __attribute__((tls_model("initial-exec")));
+/* the trampoline's frame at each depth (the first DEPTH_MAX): a handler left
+ * by anything but a return (a C++ exception, setcontext, a jump the hooks
+ * below did not see) is known to be left once getenv runs above it */
+#define DEPTH_MAX 8
+static __thread void *depth_frame[DEPTH_MAX] __attribute__((tls_model("initial-exec")));
+/* the process whose handlers the table holds: a vfork child shares our
+ * memory, and what it installs must not replace its parent's entries */
+static pid_t table_pid;
 
 /* The program's action for each signal whose kernel action is the
  * trampoline: two copies, the one in use named by cur[sig], so a handler
@@ -49,21 +57,44 @@ typedef void (*jump_fn)(struct __jmp_buf_tag *, int);
 void __longjmp_chk(struct __jmp_buf_tag env[1], int val) __attribute__((noreturn));
 
 static void *real_sigaction, *real_signal, *real_sysv_signal, *real_bsd_signal, *real_sigset;
+static void *real___sysv_signal, *real_ssignal, *real___sigaction;
 static void *real_longjmp, *real_siglongjmp, *real__longjmp, *real_longjmp_chk;
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
 {
 	prog_action a;
+	int d = vs_in_signal;
 
 	if (sig <= 0 || sig >= _NSIG)
 		return;
 	a = actions[sig][atomic_load_explicit(&cur[sig], memory_order_acquire)];
-	vs_in_signal++;
+	if (d >= 0 && d < DEPTH_MAX)
+		depth_frame[d] = __builtin_frame_address(0);
+	vs_in_signal = d + 1;
 	if (a.flags & SA_SIGINFO)
 		((siginfo_fn)a.fn)(sig, si, uc);
 	else if (a.fn)
 		((handler_fn)a.fn)(sig);
-	vs_in_signal--;
+	vs_in_signal = d;
+}
+
+/* A handler's frames lie below its trampoline's (the stack grows down): a
+ * getenv running above one is not in that handler any more. */
+__attribute__((noinline)) bool vs_in_handler(void)
+{
+	char *here = __builtin_frame_address(0);
+	int d = vs_in_signal;
+
+	while (d > 0 && d <= DEPTH_MAX && here > (char *)depth_frame[d - 1])
+		d--;
+	vs_in_signal = d;
+	return d > 0;
+}
+
+void vs_signal_forked(void)
+{
+	if (table_pid)
+		table_pid = getpid();
 }
 
 static bool is_function(const struct sigaction *act)
@@ -84,9 +115,24 @@ static sigaction_fn next_sigaction(void)
 	return (sigaction_fn)vs_next_fn(&real_sigaction, "sigaction", (void *)sigaction);
 }
 
+static int do_sigaction(sigaction_fn f, int sig, const struct sigaction *act, struct sigaction *old);
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	sigaction_fn f = next_sigaction();
+	return do_sigaction(next_sigaction(), sig, act, old);
+}
+
+/* glibc's alias, which a few programs call by that name */
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	next_sigaction();
+	return do_sigaction((sigaction_fn)vs_next_fn(&real___sigaction, "__sigaction", (void *)__sigaction), sig,
+			    act, old);
+}
+
+static int do_sigaction(sigaction_fn f, int sig, const struct sigaction *act, struct sigaction *old)
+{
 	struct sigaction mine, prev;
 	prog_action was;
 	unsigned char now;
@@ -97,6 +143,11 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	now = atomic_load_explicit(&cur[sig], memory_order_acquire);
 	was = actions[sig][now];
 	if (act && is_function(act)) {
+		pid_t me = getpid();
+		if (!table_pid)
+			table_pid = me;
+		else if (me != table_pid) /* a vfork child: its own, unwrapped */
+			return f(sig, act, old);
 		actions[sig][!now] = (prog_action){(void *)act->sa_sigaction, act->sa_flags};
 		atomic_store_explicit(&cur[sig], (unsigned char)!now, memory_order_release);
 		mine = *act;
@@ -112,6 +163,9 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 			old->sa_sigaction = (siginfo_fn)was.fn;
 			if (!(was.flags & SA_SIGINFO))
 				old->sa_flags &= ~SA_SIGINFO;
+		} else if (prev.sa_handler == SIG_DFL && (was.flags & SA_RESETHAND) && !(was.flags & SA_SIGINFO)) {
+			/* reset by its delivery: the flag was ours */
+			old->sa_flags &= ~SA_SIGINFO;
 		}
 	}
 	return rc;
@@ -154,6 +208,9 @@ static prog_action current(int sig)
 SIGNAL_HOOK(signal, real_signal)
 SIGNAL_HOOK(sysv_signal, real_sysv_signal)
 SIGNAL_HOOK(bsd_signal, real_bsd_signal)
+/* signal() in a program built with -std=c99/c11 binds to __sysv_signal */
+SIGNAL_HOOK(__sysv_signal, real___sysv_signal)
+SIGNAL_HOOK(ssignal, real_ssignal)
 /* (deprecated in the headers, still called by old programs) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -192,7 +249,7 @@ void vs_guard_enter(vs_guard *g)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
 	sigdelset(&all, SIGSYS);
-	sigdelset(&all, SIGABRT);
+	/* (SIGABRT stays blocked: abort() unblocks it itself) */
 	pthread_sigmask(SIG_BLOCK, &all, &g->mask);
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &g->cancel);
 }

@@ -15,7 +15,9 @@
 int vs_opt_mode;
 const char *vs_opt_eager = "";
 long vs_opt_timeout_ms = -1;
-char vs_opt_inputs[4096];
+/* (a variable the config expands may hold a long value: a certificate, a
+ * JSON document; zero pages cost nothing until written) */
+char vs_opt_inputs[VS_INPUTS_MAX];
 
 /* The parser's view of the environment in the first process of a tree:
  * records what the config expands. */
@@ -33,7 +35,7 @@ const char *vs_env_recording(const char *name, void *ctx)
  * values, so that every process of the tree reads the same paths. */
 const char *vs_env_of_launch(const char *name, void *ctx)
 {
-	static char buf[4096];
+	static char buf[VS_INPUTS_MAX];
 	bool found;
 	const char *v = vs_snapshot_input(vs_opt_inputs, name, buf, sizeof buf, &found);
 
@@ -54,7 +56,8 @@ void vs_tree_publish(bool values)
 				    .mode = vs_opt_mode, .inherit = vs_inherit, .resolved = values,
 				    .timeout_ms = vs_opt_timeout_ms, .inputs = vs_opt_inputs,
 				    .n = vs_n_map, .names = names,
-				    .values = vals, .from_env = fe, .ambient = amb};
+				    .values = vals, .from_env = fe, .ambient = amb,
+				    .config_text = vs_config_text};
 		for (size_t i = 0; i < vs_n_map; i++) {
 			names[i] = vs_map[i].name;
 			vals[i] = vs_map[i].value;
@@ -122,7 +125,7 @@ void vs_tree_join(void)
 			return;
 		vs_handoff_drop(); /* another tree's: not ours to use or pass on */
 	}
-	if (vs_handoff_create(vs_config_path) == 0)
+	if (vs_handoff_create(vs_config_path, vs_config_text) == 0)
 		vs_tree_publish(false);
 }
 

@@ -62,10 +62,10 @@ static putenv_fn real_putenv;
 static clearenv_fn real_clearenv;
 
 static vs_config *cfg;        /* NULL in a process served by the hand-off */
-/* the bytes cfg was parsed from, handed to the helper: it never opens the
- * file again (a deploy may have renamed it, a chmod made it unsafe) */
-static char *cfg_text;
-static size_t cfg_len;
+/* the bytes cfg is parsed from, handed to the helper and down the tree:
+ * nothing opens the file again (a deploy may have renamed it, a chmod made
+ * it unsafe) */
+char *vs_config_text;
 mapped *vs_map;               /* the mapped names (config order) */
 size_t vs_n_map;
 static uint32_t *slots;       /* open addressing: index + 1, 0 = empty */
@@ -210,7 +210,7 @@ static mapped *lookup(const char *name)
 	return vs_lookup_len(name, strlen(name));
 }
 
-static void load_now(void);
+static void load_now(const char *name, size_t len);
 
 /* Names the program writes: from then on its own value wins over Vault. */
 static void mark_written(const char *name, size_t len)
@@ -218,7 +218,7 @@ static void mark_written(const char *name, size_t len)
 	mapped *m;
 
 	/* a write before the config is loaded must still be remembered */
-	load_now();
+	load_now(name, len);
 	if ((m = vs_lookup_len(name, len)))
 		atomic_store(&m->overridden, true);
 }
@@ -352,8 +352,10 @@ static int config_memfd(void)
 		close(fd);
 		fd = high;
 	}
-	while (off < cfg_len) {
-		ssize_t w = write(fd, cfg_text + off, cfg_len - off);
+	size_t len = strlen(vs_config_text);
+
+	while (off < len) {
+		ssize_t w = write(fd, vs_config_text + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -369,15 +371,45 @@ static int config_memfd(void)
 	return fd;
 }
 
+/* The answer is whole once it parses to its end marker. The end of the
+ * pipe cannot say so: a child the program forks meanwhile (fork does not
+ * wait for a resolution) holds the write end for as long as it lives. */
+static bool answer_complete(const vs_buf *out)
+{
+	vs_secret *tmp;
+	vs_error err = {0};
+	int batch = 0;
+	bool whole;
+
+	if (out->len < 4 || memcmp(out->p + out->len - 4, "end\n", 4) ||
+	    !(tmp = calloc(cfg->n_entries + 1, sizeof *tmp)))
+		return false;
+	whole = vs_helper_parse(cfg, out->p, out->len, tmp, &batch, &err) == 0;
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		vs_secret_clear(&tmp[i]);
+	free(tmp);
+	return whole;
+}
+
+/* this process may not start its helper (its own seccomp filter): its
+ * failure is its own, never published to the tree */
+static bool spawn_refused;
+
 /* Runs the helper and reads its answer, giving up at end (monotonic ms). */
 static void run_helper(helper_result *r, double end)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	char *helper = vs_spawn_allowed(cfg->options.seccomp, &r->err) ? NULL : find_helper(&r->err);
+	char *helper = NULL;
+
+	/* (refused for this process's own sandbox: not an answer for its tree) */
+	if (vs_spawn_allowed(cfg->options.seccomp, &r->err))
+		spawn_refused = true;
+	else
+		helper = find_helper(&r->err);
 	char **env = helper ? helper_env() : NULL;
-	int cfd = helper && cfg_text ? config_memfd() : -1;
+	int cfd = helper && vs_config_text ? config_memfd() : -1;
 	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path,
 			cfd >= 0 ? (char *)"--config-fd" : NULL, (char *)"3", NULL};
 	int pfd[2] = {-1, -1}, status = 0;
@@ -443,6 +475,7 @@ static void run_helper(helper_result *r, double end)
 			else if (n > 0) {
 				r->out.len += (size_t)n;
 				r->out.p[r->out.len] = '\0';
+				eof = answer_complete(&r->out);
 			}
 		}
 	}
@@ -507,10 +540,15 @@ static atomic_bool started;
 static bool need_config(const char *path)
 {
 	static atomic_bool warned;
+	/* (the parser runs under the resolve lock, or the init lock: the
+	 * static buffer of env_of_launch is not shared) */
+	vs_getenv_fn env = vs_ho.fd >= 0 && vs_n_map ? vs_env_of_launch : vs_env_recording;
 	vs_error err = {0};
+	size_t text_len;
+	int rc;
 
-	if (cfg)
-		return true;
+	/* asked each time: a forked worker may have dropped its privileges
+	 * since the config was read (pitfall 15) */
 	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 && errno == EACCES) {
 		/* one warning for a whole subtree (a shell loop run as nobody):
 		 * VAULTSHIM_UNREADABLE, which the exec hooks pass on, tells
@@ -523,10 +561,14 @@ static bool need_config(const char *path)
 		atomic_store(&vs_unreadable, true);
 		return false;
 	}
-	/* (the parser runs under the resolve lock, or the init lock: the
-	 * static buffer of env_of_launch is not shared) */
-	if (vs_config_load_text(path, vs_ho.fd >= 0 && vs_n_map ? vs_env_of_launch : vs_env_recording, NULL,
-				&cfg, &cfg_text, &cfg_len, &err)) {
+	if (cfg)
+		return true;
+	/* the text the tree's first process read (pitfall 13), else the file */
+	if (vs_config_text)
+		rc = vs_config_parse(path, vs_config_text, strlen(vs_config_text), env, NULL, &cfg, &err);
+	else
+		rc = vs_config_load_text(path, env, NULL, &cfg, &vs_config_text, &text_len, &err);
+	if (rc) {
 		if (atomic_load(&started)) {
 			fprintf(stderr, "vaultshim: config: %s; names answer from the environment\n", err.msg);
 			atomic_store(&vs_unreadable, true);
@@ -607,7 +649,7 @@ static void resolve_tree(void)
 	}
 	if (need_config(vs_config_path)) {
 		resolve_all(vs_now_ms() + (double)vs_deadline_ms());
-		if (lk >= 0)
+		if (lk >= 0 && !spawn_refused)
 			vs_tree_publish(true);
 	} else {
 		for (size_t i = 0; i < vs_n_map; i++)
@@ -676,7 +718,7 @@ static void atfork_prepare(void)
 		 * threads forking at once make one.) */
 		if (vs_ho.fd < 0 && vs_config_path && vs_inherit &&
 		    atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
-			vs_handoff_create(vs_config_path);
+			vs_handoff_create(vs_config_path, vs_config_text);
 	}
 	if (pthread_mutex_trylock(&resolve_lock) == 0)
 		fork_held |= HELD_RESOLVE;
@@ -702,6 +744,7 @@ static void atfork_child(void)
 	/* a forked worker may drop its privileges without exec: it writes to
 	 * the hand-off only if it can open it again as its owner */
 	vs_handoff_forget_writer();
+	vs_signal_forked();
 	init_lock = fresh;
 	resolve_lock = fresh;
 	vs_popen_lock = fresh;
@@ -730,9 +773,9 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 
 	if (in_hook)
 		return vs_real_getenv(name);
-	if (vs_in_signal)
+	if (vs_in_signal && vs_in_handler())
 		return getenv_in_handler(name);
-	load_now();
+	load_now(name, strlen(name));
 	if (!real_getenv)
 		return vs_real_getenv(name);
 	{
@@ -801,7 +844,7 @@ EXPORT int setenv(const char *name, const char *value, int overwrite)
 		return 0;
 	/* without overwrite, a name that has a value keeps it, and a mapped
 	 * name has the one it is served, though it is not in environ */
-	if (!overwrite && name && *name && !strchr(name, '=') && !in_hook && !vs_in_signal && getenv(name))
+	if (!overwrite && name && *name && !strchr(name, '=') && !in_hook && !(vs_in_signal && vs_in_handler()) && getenv(name))
 		return 0;
 	rc = libc_setenv()(name, value, overwrite);
 
@@ -844,7 +887,7 @@ EXPORT int clearenv(void)
 		real_clearenv = (clearenv_fn)next_symbol("clearenv", (void *)clearenv);
 	rc = real_clearenv();
 	if (rc == 0)
-		load_now();
+		load_now(NULL, 0);
 	if (rc == 0 && vs_map)
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
@@ -1036,8 +1079,11 @@ static int handoff_init(const char *path)
 	if (got != 0)
 		return got == 1 ? 0 : -1;
 	if (!vs_tree_same(&snap, path)) {
-		/* no names yet, this config's: the config load fills it */
+		/* no names yet, this config's: the config load fills it, from
+		 * the text it carries */
 		got = !snap.n && !strcmp(snap.config_path, path) ? 0 : -1;
+		if (!got && *snap.config_text && !vs_config_text)
+			vs_config_text = strdup(snap.config_text);
 		vs_snapshot_free(&snap);
 		return got;
 	}
@@ -1048,6 +1094,8 @@ static int handoff_init(const char *path)
 	vs_opt_timeout_ms = snap.timeout_ms;
 	snprintf(vs_opt_inputs, sizeof vs_opt_inputs, "%s", snap.inputs);
 	vs_inherit = snap.inherit;
+	if (*snap.config_text)
+		vs_config_text = (char *)snap.config_text;
 	if (build_index(snap.names, snap.n, new_filter) < 0)
 		die_oom();
 	for (size_t i = 0; i < vs_n_map; i++)
@@ -1099,22 +1147,65 @@ static void deferred_init(void)
 
 static void early_init(void);
 
-/* The config or hand-off loaded, now: the constructor's work first when it
- * has not run yet (another library's constructor calls us). Not from a
- * signal handler (loading allocates), nor from within ourselves. */
-static void load_now(void)
+/*
+ * Before our constructor, a call may come from inside another library's
+ * start-up: an allocator's first malloc asks for MALLOC_CONF holding its own
+ * lock, and starting the preload there (which allocates) would wait on it
+ * forever. So only a name the config maps starts the preload early; the
+ * config is looked at with a static buffer, no allocation. 1 when the
+ * name is mapped (or name is NULL: any call that concerns every name).
+ */
+static bool maps_early(const char *name, size_t len)
 {
-	if (in_hook || vs_in_signal || atomic_load_explicit(&state, memory_order_acquire) != ST_PENDING)
+	static char text[65536];
+	static size_t text_len;
+	static atomic_int got; /* 0 not read, 1 reading, 2 read, 3 unusable */
+	int expect = 0;
+
+	if (!name)
+		return true;
+	if (atomic_compare_exchange_strong(&got, &expect, 1)) {
+		const char *path = scan_environ("VAULTSHIM_CONFIG");
+		int fd = open(path && *path ? path : VS_CONFIG_DEFAULT_PATH, O_RDONLY | O_CLOEXEC), ok = fd >= 0;
+		while (ok && text_len < sizeof text) {
+			ssize_t r = read(fd, text + text_len, sizeof text - text_len);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				ok = r == 0;
+				break;
+			}
+			text_len += (size_t)r;
+		}
+		if (fd >= 0)
+			close(fd);
+		/* (a config larger than the buffer: no early start) */
+		atomic_store(&got, ok && text_len < sizeof text ? 2 : 3);
+	}
+	return atomic_load(&got) == 2 && vs_config_text_maps(text, text_len, name, len);
+}
+
+/* The config or hand-off loaded, now, for a call about name[0..len) (NULL:
+ * about every name): the constructor's work first when it has not run yet
+ * and the name is one the config maps (another library's constructor calls
+ * us). Not from a signal handler (loading allocates), nor from within
+ * ourselves. */
+static void load_now(const char *name, size_t len)
+{
+	if (in_hook || (vs_in_signal && vs_in_handler()) || atomic_load_explicit(&state, memory_order_acquire) != ST_PENDING)
 		return;
-	if (!vs_config_path)
+	if (!vs_config_path) {
+		if (!maps_early(name, len))
+			return;
 		early_init();
+	}
 	if (vs_config_path && atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
 		deferred_init();
 }
 
 void vs_ensure_loaded(void)
 {
-	load_now();
+	load_now(NULL, 0);
 }
 
 /* LD_PRELOAD is a list: when another object is in it, its execve hook (if

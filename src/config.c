@@ -819,6 +819,27 @@ int vs_config_load_text(const char *path, vs_getenv_fn env, void *env_ctx,
 	return rc;
 }
 
+bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t name_len)
+{
+	const char *s = text, *end = text + len;
+	bool in_env = false;
+
+	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s)), *le = nl ? nl : end;
+		while (s < le && is_space(*s))
+			s++;
+		if (s < le && *s == '[')
+			in_env = le - s >= 5 && !memcmp(s, "[env", 4) && memchr(s, ']', (size_t)(le - s)) == s + 4;
+		else if (in_env && (size_t)(le - s) > name_len && !memcmp(s, name, name_len) &&
+			 (s[name_len] == '=' || is_space(s[name_len])))
+			return true;
+		s = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
 const vs_entry *vs_config_find(const vs_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_entries; i++)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "VSHOFF2\n"
+#define MAGIC "VSHOFF3\n"
 #define F_VALUE 1u
 #define F_FROM_ENV 2u
 #define F_AMBIENT 4u
@@ -46,6 +46,7 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 		putstr(&b, v);
 		putstr(&b, a);
 	}
+	putstr(&b, s->config_text);
 	if (b.oom || b.len > VS_SNAPSHOT_MAX) {
 		vs_buf_free(&b);
 		return NULL;
@@ -54,21 +55,23 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	return b.p;
 }
 
-size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path)
+size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path, size_t text_len)
 {
-	/* resolved, mode, inherit, timeout (unset), n; then the config path
-	 * and two empty strings (eager_programs, inputs) */
+	/* resolved, mode, inherit, timeout (unset), n; then the config path,
+	 * two empty strings (eager_programs, inputs), no entry, and the config
+	 * text's length (its bytes follow) */
 	const uint32_t head[5] = {0, 0, 1, UINT32_MAX, 0};
-	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0};
-	size_t len = 8 + sizeof head + 4 + pl + sizeof zero;
+	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0}, tl = (uint32_t)text_len;
+	size_t len = 8 + sizeof head + 4 + pl + sizeof zero + 4;
 
-	if (strlen(config_path) > UINT32_MAX || len > size)
+	if (strlen(config_path) > UINT32_MAX || text_len > VS_SNAPSHOT_MAX || len > size)
 		return 0;
 	memcpy(buf, MAGIC, 8);
 	memcpy(buf + 8, head, sizeof head);
 	memcpy(buf + 8 + sizeof head, &pl, 4);
 	memcpy(buf + 12 + sizeof head, config_path, pl);
 	memcpy(buf + 12 + sizeof head + pl, zero, sizeof zero);
+	memcpy(buf + 12 + sizeof head + pl + sizeof zero, &tl, 4);
 	return len;
 }
 
@@ -114,7 +117,7 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	    !get32(buf, len, &pos, &n) || n > len / 16 || resolved > 1 || inherit > 1)
 		return -1;
 	/* one block: the arrays, then every string with its NUL */
-	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 3;
+	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 4;
 	if (!(out->buf = calloc(1, out->buf_len)))
 		goto bad;
 	names = (const char **)(void *)out->buf;
@@ -137,7 +140,7 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 		from_env[i] = (flags & F_FROM_ENV) != 0;
 		ambient[i] = (flags & F_AMBIENT) ? a : NULL;
 	}
-	if (pos != len)
+	if (!take(buf, len, &pos, &str, &out->config_text) || pos != len)
 		goto bad;
 	out->names = names;
 	out->values = values;

@@ -1228,12 +1228,16 @@ static bool json_has_nul(const char *p, size_t n)
 	return false;
 }
 
-/* Marks the fields of sec that a NUL cut short: parsed again with every
- * \u0000 made \uffff, such a value comes out longer; any other, the same. */
-static void mark_nul_fields(vs_secret *sec, const char *body, size_t len, int kv)
+/* Marks the fields of sec (taken from data) that a NUL cut short: parsed
+ * again with every \u0000 made \uffff, such a value comes out longer; any
+ * other, the same. A key a NUL cut short is emptied: it names no field a
+ * config can ask for, and must not pass for the key before its NUL. */
+static void mark_nul_fields(vs_secret *sec, const cJSON *data, const char *body, size_t len, int kv)
 {
 	char *copy = malloc(len + 1);
-	cJSON *root, *data;
+	cJSON *root, *data2;
+	const cJSON *a, *b;
+	size_t i = 0;
 
 	if (!copy)
 		return;
@@ -1245,14 +1249,24 @@ static void mark_nul_fields(vs_secret *sec, const char *body, size_t len, int kv
 			i++;
 		}
 	root = cJSON_ParseWithLength(copy, len);
-	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	data2 = cJSON_GetObjectItemCaseSensitive(root, "data");
 	if (kv == 2)
-		data = cJSON_GetObjectItemCaseSensitive(data, "data");
-	for (size_t i = 0; i < sec->n_fields; i++) {
-		vs_field *f = &sec->fields[i];
-		char *whole = json_value_string(cJSON_GetObjectItemCaseSensitive(data, f->key));
+		data2 = cJSON_GetObjectItemCaseSensitive(data2, "data");
+	/* the same members in the same order, skipped as take_fields does */
+	b = data2 ? data2->child : NULL;
+	for (a = data->child; a && i < sec->n_fields; a = a->next, b = b ? b->next : NULL) {
+		vs_field *f;
+		bool key_cut;
+		char *whole;
+		if (cJSON_IsNull(a) || !a->string)
+			continue;
+		f = &sec->fields[i++];
 		/* (unparsable: every field counts as cut short) */
-		f->nul = !whole || strlen(whole) != strlen(f->value);
+		key_cut = !b || !b->string || strlen(b->string) != strlen(a->string);
+		whole = b ? json_value_string(b) : NULL;
+		f->nul = key_cut || !whole || strlen(whole) != strlen(f->value);
+		if (key_cut)
+			f->key[0] = '\0';
 		vs_free_secret(whole);
 	}
 	cJSON_Delete(root);
@@ -1329,7 +1343,7 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 		goto out;
 	}
 	if (json_has_nul(body, len))
-		mark_nul_fields(sec, body, len, kv);
+		mark_nul_fields(sec, data, body, len, kv);
 	{
 		const char *lid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "lease_id"));
 		if (lid && *lid && !(sec->lease_id = strdup(lid))) {

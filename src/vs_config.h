@@ -115,6 +115,11 @@ int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
 int vs_config_load_text(const char *path, vs_getenv_fn env, void *env_ctx,
 			vs_config **out, char **text, size_t *len, vs_error *err);
 
+/* Whether text (a config, unparsed) has an [env] entry named name[0..len):
+ * a scan of the keys, no checks and no allocation, for a caller that may
+ * not allocate (the preload before its constructor). */
+bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t name_len);
+
 /* True for names vaultshim keeps for itself (VAULT_*, VAULTSHIM_*, LD_*):
  * they configure it, so they cannot be mapped. */
 bool vs_reserved_name(const char *name, size_t len);

@@ -36,6 +36,11 @@ typedef struct vs_snapshot {
 	/* each name's value in the launch environment (the env fallback of a
 	 * resolution made anywhere in the tree), or NULL */
 	const char *const *ambient;
+	/* the config's text as the tree's first process read it at its start
+	 * (design, pitfall 13): a process of the tree that resolves later parses
+	 * this, never the file, which may have been renamed or changed since;
+	 * "" when unknown */
+	const char *config_text;
 	char *buf;                   /* parsed: owns all of the above */
 	size_t buf_len;
 } vs_snapshot;
@@ -46,8 +51,10 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len);
 
 /* Writes into buf (size bytes) the snapshot of a hand-off with no names
  * yet, naming only config_path, without allocating (a fork handler writes
- * it). Returns its length, or 0 when it does not fit. */
-size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path);
+ * it), all but the text_len bytes of the config text, which the caller
+ * writes right after. Returns the length written, or 0 when it does not
+ * fit. */
+size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path, size_t text_len);
 
 /* Parses len bytes into *out (owning a new block). 0, or -1 when the bytes
  * are not a whole snapshot (out is then empty). */

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,12 @@ static void helper_hygiene(void)
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setrlimit(RLIMIT_CORE, &none);
+	/* Ctrl-C reaches the whole process group: the program, which the
+	 * preload keeps from it until the values are in (design, pitfall 12),
+	 * and this helper, which must not die then and leave the program
+	 * without them; the preload's deadline still bounds it */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
 			continue;
@@ -531,7 +538,7 @@ static vs_config *config_from_fd(const char *path, const char *fd_arg)
 	size_t len = 0;
 	long fd = strtol(fd_arg, &end, 10);
 
-	if (*end || fd < 3 || fd > 1024)
+	if (*fd_arg < '0' || *fd_arg > '9' || *end || fd < 3 || fd > 1024)
 		usage_error("resolve", "--config-fd needs a descriptor number above 2", usage_resolve);
 	if (vs_read_fd((int)fd, path, VS_CONFIG_MAX, &text, &len, &err) ||
 	    vs_config_parse(path, text, len, vs_libc_getenv, NULL, &cfg, &err))
@@ -554,6 +561,8 @@ static int cmd_resolve(int argc, char **argv)
 	int batch = 0, rc = 0;
 
 	/* --config-fd N: taken out before the shared options */
+	if (argc > 1 && !strcmp(argv[argc - 1], "--config-fd"))
+		usage_error("resolve", "--config-fd needs a descriptor number above 2", usage_resolve);
 	for (int i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "--config-fd")) {
 			fd_arg = argv[i + 1];

@@ -129,6 +129,23 @@ check "W3c: a constructor's getenv(DB_PASSWORD) before the preload's is served" 
 pre "$CONF" "$T/cxx_main" values-db
 [ "$rc" -eq 0 ] && [ "$(out)" = "cxx_static=match" ]
 check "W3d: a C++ library's static std::string from getenv(DB_PASSWORD) is served" $? "$(diag)"
+# ... but a getenv before the constructor from inside a library's own
+# start-up must not start the preload there: jemalloc asks for MALLOC_CONF
+# from its first malloc, holding its init lock (a start that allocates would
+# wait on it forever). Debian's libjemalloc2, first in LD_PRELOAD and after.
+JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
+if [ -z "$JE" ] || [[ $SO == *libasan* ]]; then
+	skip "W3: jemalloc asking for MALLOC_CONF before the preload's constructor (${JE:+no jemalloc beside ASan}${JE:-libjemalloc2 not installed})"
+else
+	pre "$CONF" LD_PRELOAD="$JE:$SO" "$P" "${L[@]}" get:DB_PASSWORD
+	[ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=vault " ]
+	r1=$?
+	d1=$(diag)
+	pre "$CONF" LD_PRELOAD="$SO:$JE" "$P" "${L[@]}" get:DB_PASSWORD
+	[ "$r1" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=vault " ]
+	check "W3: jemalloc (before or after the preload) asking for MALLOC_CONF at its first malloc: no hang, served" $? \
+		"jemalloc first: $d1; after: $(diag)"
+fi
 
 # === C3: a seccomp filter that kills on process creation ======================
 # The program sandboxes itself after start; the helper must then not be

@@ -18,7 +18,8 @@ static vs_snapshot sample(bool resolved)
 	vs_snapshot s = {.config_path = "/etc/app/vaultshim.conf", .eager_programs = "tclsh*",
 			 .mode = 2, .inherit = true, .resolved = resolved, .timeout_ms = 2500,
 			 .inputs = "APP_ENV\x01prod\x02REGION\x02", .n = 3,
-			 .names = names, .values = values, .from_env = from_env, .ambient = ambient};
+			 .names = names, .values = values, .from_env = from_env, .ambient = ambient,
+			 .config_text = "[env]\nDB_PASSWORD = secret/app#pw\n"};
 	return s;
 }
 
@@ -45,6 +46,7 @@ START_TEST(round_trip_resolved)
 	ck_assert_str_eq(out.ambient[1], "from-the-launch");
 	ck_assert_int_eq(out.timeout_ms, 2500);
 	ck_assert_str_eq(out.inputs, "APP_ENV\x01prod\x02REGION\x02");
+	ck_assert_str_eq(out.config_text, "[env]\nDB_PASSWORD = secret/app#pw\n");
 	vs_snapshot_free(&out);
 	ck_assert_ptr_null(out.buf);
 	free(buf);
@@ -130,8 +132,9 @@ END_TEST
 
 START_TEST(empty_handoff_names_only_its_config)
 {
+	static const char text[] = "[env]\nA = s/a#b\n";
 	char buf[128];
-	size_t len = vs_snapshot_format_empty(buf, sizeof buf, "/etc/app/vaultshim.conf");
+	size_t len = vs_snapshot_format_empty(buf, sizeof buf, "/etc/app/vaultshim.conf", 0);
 	vs_snapshot out;
 
 	ck_assert_uint_gt(len, 0);
@@ -140,9 +143,21 @@ START_TEST(empty_handoff_names_only_its_config)
 	ck_assert_uint_eq(out.n, 0);
 	ck_assert(!out.resolved && out.inherit);
 	ck_assert_int_eq(out.timeout_ms, -1);
+	ck_assert_str_eq(out.config_text, "");
 	vs_snapshot_free(&out);
 	/* too small a buffer: nothing written */
-	ck_assert_uint_eq(vs_snapshot_format_empty(buf, len - 1, "/etc/app/vaultshim.conf"), 0);
+	ck_assert_uint_eq(vs_snapshot_format_empty(buf, len - 1, "/etc/app/vaultshim.conf", 0), 0);
+
+	/* with the config's text, which the caller writes after the head */
+	len = vs_snapshot_format_empty(buf, sizeof buf - (sizeof text - 1), "/etc/app/vaultshim.conf",
+				       sizeof text - 1);
+	ck_assert_uint_gt(len, 0);
+	memcpy(buf + len, text, sizeof text - 1);
+	ck_assert_int_eq(vs_snapshot_parse(buf, len + sizeof text - 1, &out), 0);
+	ck_assert_str_eq(out.config_text, text);
+	vs_snapshot_free(&out);
+	/* without them it is not whole */
+	ck_assert_int_eq(vs_snapshot_parse(buf, len, &out), -1);
 }
 END_TEST
 

@@ -518,6 +518,24 @@ START_TEST(nul_in_a_value_is_marked)
 }
 END_TEST
 
+/* A NUL in a key: that member is no field a config can name, and never
+ * stands in for the key before its NUL (whatever the lengths). */
+START_TEST(nul_in_a_key_names_no_field)
+{
+	static const char same[] = "{\"data\":{\"password\\u0000old\":\"aaaa\",\"password\":\"bbbb\"}}";
+	static const char cut[] = "{\"data\":{\"pass\\u0000word\":\"cccc\"}}";
+	vs_secret sec = {0};
+
+	ck_assert_int_eq(vs_vault_parse_read(1, 0, "secret/app", 200, same, sizeof same - 1, &sec), 0);
+	ck_assert_str_eq(vs_secret_field(&sec, "password"), "bbbb");
+	ck_assert(!vs_secret_field_nul(&sec, "password"));
+	vs_secret_clear(&sec);
+	ck_assert_int_eq(vs_vault_parse_read(1, 0, "secret/app", 200, cut, sizeof cut - 1, &sec), 0);
+	ck_assert_ptr_null(vs_secret_field(&sec, "pass"));
+	vs_secret_clear(&sec);
+}
+END_TEST
+
 START_TEST(malformed_json_is_69)
 {
 	vs_vault_settings s;
@@ -753,6 +771,7 @@ Suite *vault_suite(void)
 	tcase_add_test(faults, unreachable_vault_is_69);
 	tcase_add_test(faults, malformed_json_is_69);
 	tcase_add_test(faults, nul_in_a_value_is_marked);
+	tcase_add_test(faults, nul_in_a_key_names_no_field);
 	tcase_add_test(faults, oversized_response_is_refused);
 	tcase_add_test(faults, transient_errors_are_retried);
 	suite_add_tcase(s, faults);
