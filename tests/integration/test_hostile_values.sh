@@ -135,7 +135,8 @@ check "W3d: a C++ library's static std::string from getenv(DB_PASSWORD) is serve
 # wait on it forever). Debian's libjemalloc2, first in LD_PRELOAD and after.
 JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
 if [ -z "$JE" ] || [[ $SO == *libasan* ]]; then
-	skip "W3: jemalloc asking for MALLOC_CONF before the preload's constructor (${JE:+no jemalloc beside ASan}${JE:-libjemalloc2 not installed})"
+	if [ -z "$JE" ]; then why="libjemalloc2 not installed"; else why="jemalloc cannot stand beside ASan's allocator"; fi
+	skip "W3: jemalloc asking for MALLOC_CONF before the preload's constructor ($why)"
 else
 	pre "$CONF" LD_PRELOAD="$JE:$SO" "$P" "${L[@]}" get:DB_PASSWORD
 	[ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=vault " ]
@@ -207,6 +208,100 @@ rc=$(cat "$T/rc")
 [ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=vault " ] && [ ! -e "$T/decoy-ran" ]
 check "S1: relative LD_PRELOAD, chdir, exec: the child is served by the launch's preload, not a decoy" $? \
 	"$(diag) decoy loaded: $([ -e "$T/decoy-ran" ] && echo yes || echo no)"
+
+# === R6: a child's seccomp refusal is its own, not the tree's answer =========
+# A lazy program forks before reading anything mapped; the child sandboxes
+# itself (a filter that refuses nothing, so only the preload's refusal to
+# start its helper there is at stake), reads DB_PASSWORD and exits. Its
+# refusal must not be handed up the tree: the parent resolves afterwards.
+CONF=$(conf r6 'on_error = fallback')
+pre "$CONF" DB_PASSWORD=from-env "$P" "${L[@]}" fork seccomp:allow get:DB_PASSWORD wait get:DB_PASSWORD
+[ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=env child=0 DB_PASSWORD=vault " ] &&
+	[ "$(grep -ci seccomp "$T/err")" -eq 1 ]
+check "R6: a forked child under its own filter gets the environment's value (one seccomp line); the parent then Vault's" \
+	$? "$(diag)"
+
+# === R7: the config's text travels down the tree ==============================
+# A lazy parent that has read nothing mapped renames (or chmods) its config,
+# then forks and execs a child under the preload: the child is served from
+# the text read at the launch's start, under on_error = fail too.
+CONF=$(conf r7a 'on_error = fail')
+# (two lines: the child's, then the parent's child=N)
+pre "$CONF" "$P" move:"$CONF" fork exec:"$P" "${L[@]}" get:DB_PASSWORD
+[ "$rc" -eq 0 ] && [ "$(out)" = $'DB_PASSWORD=vault \nchild=0 ' ]
+check "R7a: on_error = fail, config renamed, then fork+exec: the child is served Vault's value, exit 0" $? "$(diag | tr '\n' '|')"
+CONF=$(conf r7b 'on_error = fail')
+pre "$CONF" "$P" chmod:"$CONF" fork exec:"$P" "${L[@]}" get:DB_PASSWORD
+[ "$rc" -eq 0 ] && [ "$(out)" = $'DB_PASSWORD=vault \nchild=0 ' ]
+check "R7b: on_error = fail, config made 0660, then fork+exec: the child is served Vault's value, exit 0" $? "$(diag | tr '\n' '|')"
+
+# === R8: a forked worker that drops its privileges without exec ================
+# As root: the worker (setuid 65534 after fork) cannot read the config (its
+# directory, $T, and the file are root's alone): it answers from the
+# environment with one line, under on_error = fail too; the parent, still
+# root, is served afterwards.
+if [ "$(id -u)" -ne 0 ]; then
+	skip "R8: a worker dropping privileges after fork (needs root)"
+else
+	CONF=$(conf r8 'on_error = fail')
+	# nobody really cannot read it
+	perms="dir=$(stat -c %u:%a "$T") conf=$(stat -c %u:%a "$CONF")"
+	[ "$perms" = "dir=0:700 conf=0:600" ]
+	r1=$?
+	pre "$CONF" DB_PASSWORD=from-env "$P" "${L[@]}" fork drop:65534 get:DB_PASSWORD wait get:DB_PASSWORD
+	[ "$r1" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$(out)" = "DB_PASSWORD=env child=0 DB_PASSWORD=vault " ] &&
+		[ "$(grep -c 'cannot read the config' "$T/err")" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ]
+	check "R8: on_error = fail, a worker setuid(65534) after fork: the environment's value, one 'cannot read the config' line; the parent then Vault's" \
+		$? "$perms $(diag)"
+fi
+
+# === R9: a ${VAR} the config expands, over 4 KiB ===============================
+# BIG (5000 bytes) is recorded at start for the tree: the program unsets it
+# before its first read, and the helper still expands it.
+BIG=$(seq 10000 10999 | tr -d '\n')
+# shellcheck disable=SC2016 # ${BIG} is the config's
+CONF=$(C_ENV='DB_PASSWORD = secret/app/db#password
+BIG_COPY = secret/app/none#x default="${BIG}"' conf r9)
+pre "$CONF" BIG="$BIG" "$P" "${L[@]}" is:big="$BIG" unset:BIG get:BIG get:DB_PASSWORD get:BIG_COPY
+[ "${#BIG}" -eq 5000 ] && [ "$rc" -eq 0 ] && [ "$(out)" = "BIG=null DB_PASSWORD=vault BIG_COPY=big " ]
+check "R9: a 5000-byte \${BIG} in a default, unsetenv(BIG) first: DB_PASSWORD served, the default whole" $? "$(diag)"
+
+# === R10b: /proc/self/status past 4 KiB ========================================
+# ~800 supplementary groups push the Seccomp: line past the first 4 KiB:
+# seccomp = no-spawn under an inherited filter must still see it.
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+	skip "R10b: the Seccomp: line past 4 KiB (needs root and setpriv)"
+else
+	CONF=$(conf r10b 'seccomp = no-spawn' 'on_error = fallback')
+	SO="" pre "$CONF" DB_PASSWORD=from-env "$(command -v setpriv)" --groups="$(seq -s, 100000 100800)" \
+		"$P" seccomp:mild exec:"$ENVP" LD_PRELOAD="$SO_SAVED" "$P" "${L[@]}" far status get:DB_PASSWORD
+	[ "$rc" -eq 0 ] && [ "$(out)" = "far=yes seccomp=2 DB_PASSWORD=env " ] && seccomp_said
+	check "R10b: seccomp = no-spawn, inherited filter, 801 groups (Seccomp: past 4 KiB): no helper, the environment's value" \
+		$? "$(diag)"
+fi
+
+# === R10g: vaultshim resolve --config-fd takes a number, and only one ==========
+# (descriptor 3 open on the config: a ' 3' taken for 3 would resolve)
+CONF=$(conf r10g)
+# shellcheck disable=SC2094 # descriptor 3 reads the config, out and err are other files
+cfd() {
+	timeout -s KILL 20 "$VAULTSHIM" resolve -c "$CONF" "$@" </dev/null >"$T/out" 2>"$T/err" 3<"$CONF"
+	rc=$?
+	r=$([ "$rc" -eq 64 ] && [ ! -s "$T/out" ] && grep -q -e '--config-fd' "$T/err" &&
+		! grep -qi 'unknown option' "$T/err" && echo ok || echo bad)
+	echo "[$*]: $r rc=$rc err=[$(head -2 "$T/err" | tr '\n' '|')]"
+}
+d1=$(cfd --config-fd ' 3')
+d2=$(cfd --config-fd)
+d3=$(cfd --config-fd 2)
+# control: --config-fd 3 resolves
+# shellcheck disable=SC2094
+timeout -s KILL 20 "$VAULTSHIM" resolve -c "$CONF" --config-fd 3 </dev/null >"$T/out" 2>"$T/err" 3<"$CONF"
+rc=$?
+d4="[--config-fd 3]: rc=$rc"
+[[ "$d1 $d2 $d3" != *": bad "* ]] && [ "$rc" -eq 0 ] && grep -q '^end$' "$T/out"
+check "R10g: resolve --config-fd ' 3', without a number, or 2: exit 64, a usage line naming --config-fd (3 resolves)" $? \
+	"$d1" "$d2" "$d3" "$d4"
 
 # === W5: a NUL byte inside a Vault value (last: it spoils app/db) =============
 # Refused, naming the variable, never the value or a part of it.

@@ -13,7 +13,18 @@
  *   seccomp:prctl    installs a filter that kills on clone/fork/exec
  *   seccomp:syscall  the same through syscall(SYS_seccomp)
  *   seccomp:mild     a filter that kills only on acct/reboot
+ *   seccomp:allow    an allow-all filter through syscall(SYS_seccomp): the
+ *                    process is filtered, nothing is refused
  *   status           prints seccomp=N from /proc/self/status
+ *   far              prints far=yes when that Seccomp: line starts past the
+ *                    file's first 4 KiB (many supplementary groups), else no
+ *   drop:ID          setgroups(0), setgid(ID), setuid(ID), without exec
+ *   fork             fork(): the child runs the steps up to the next "wait"
+ *                    (or to the end) and exits; the parent skips them, waits
+ *                    for it, prints child=N (exit status; sigN: killed) and
+ *                    goes on after the "wait" (an exec: in the child takes
+ *                    the rest of the line, "wait" too: put it last)
+ *   wait             in a forked child: flush and _exit(0)
  *   chdir:DIR        chdir(DIR)
  *   exec:PROG ARG... execv(PROG, [PROG, ARG...]): the rest are its arguments
  *
@@ -26,11 +37,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_LABELS 16
@@ -74,8 +87,30 @@ static int seccomp_status(void)
 	return n;
 }
 
+/* Where the Seccomp: line of /proc/self/status starts (bytes), or -1. */
+static long seccomp_offset(void)
+{
+	char line[256];
+	long off = 0, at = -1;
+	int bol = 1; /* fgets cuts a long line (Groups:) into pieces */
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && at < 0 && fgets(line, sizeof line, f)) {
+		size_t n = strlen(line);
+		if (bol && !strncmp(line, "Seccomp:", 8))
+			at = off;
+		off += (long)n;
+		bol = n && line[n - 1] == '\n';
+	}
+	if (f)
+		fclose(f);
+	return at;
+}
+
 int main(int argc, char **argv)
 {
+	int in_child = 0;
+
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i], *arg = strchr(a, ':'), *eq;
 		if (arg)
@@ -122,6 +157,47 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "seccomp:mild")) {
 			if (values_mild_filter())
 				return fail(a);
+		} else if (!strcmp(a, "seccomp:allow")) {
+			if (values_allow_all())
+				return fail(a);
+		} else if (!strcmp(a, "far")) {
+			long at = seccomp_offset();
+			if (at < 0)
+				return fail(a);
+			say("%s%s ", "far=", at >= 4096 ? "yes" : "no");
+		} else if (!strncmp(a, "drop:", 5)) {
+			gid_t id = (gid_t)strtoul(arg, NULL, 10);
+			if (setgroups(0, NULL) || setgid(id) || setuid((uid_t)id))
+				return fail(a);
+		} else if (!strcmp(a, "fork")) {
+			char n[16];
+			int st;
+			pid_t pid;
+			fflush(stdout);
+			if ((pid = fork()) < 0)
+				return fail(a);
+			if (pid == 0) {
+				in_child = 1;
+				continue;
+			}
+			while (i + 1 < argc && strcmp(argv[i + 1], "wait"))
+				i++;
+			i++; /* at the "wait" (or past the end) */
+			while (waitpid(pid, &st, 0) < 0)
+				if (errno != EINTR)
+					return fail(a);
+			if (WIFEXITED(st))
+				snprintf(n, sizeof n, "%d", WEXITSTATUS(st));
+			else
+				snprintf(n, sizeof n, "sig%d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+			say("%s%s ", "child=", n);
+		} else if (!strcmp(a, "wait")) {
+			if (!in_child) {
+				fprintf(stderr, "values_env: wait without fork\n");
+				return 2;
+			}
+			fflush(stdout);
+			_exit(0);
 		} else if (!strcmp(a, "status")) {
 			char n[16];
 			snprintf(n, sizeof n, "%d", seccomp_status());
