@@ -1,5 +1,7 @@
 /*
- * fuzz_config — vs_config_parse on arbitrary bytes, then vs_config_find.
+ * fuzz_config — vs_config_parse on arbitrary bytes, then vs_config_find, and
+ * the preload's scan of the names before its constructor
+ * (vs_config_text_maps) against the parser: it finds every entry.
  *
  * The fake environment is fixed so that a crashing input replays the same
  * way everywhere; it has an empty variable (expands to nothing), a long one
@@ -138,6 +140,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(cfg != NULL);
 	check_config(cfg);
+	/* a name the scan misses would not start the preload early: a library
+	 * constructor reading it would be answered from environ */
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		FUZZ_CHECK(vs_config_text_maps((const char *)data, size, cfg->entries[i].name,
+					       strlen(cfg->entries[i].name)));
 	vs_config_free(cfg);
 	return 0;
 }
