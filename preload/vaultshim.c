@@ -775,7 +775,10 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 		return vs_real_getenv(name);
 	if (vs_in_signal && vs_in_handler())
 		return getenv_in_handler(name);
-	load_now(name, strlen(name));
+	/* (the state tested here: a call per lookup would be paid by every name
+	 * that passes the first-byte filter) */
+	if (atomic_load_explicit(&state, memory_order_acquire) == ST_PENDING)
+		load_now(name, strlen(name));
 	if (!real_getenv)
 		return vs_real_getenv(name);
 	{
