@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "verdict.h"
+
 static sigjmp_buf env;
 static volatile sig_atomic_t returned_first;
 static pthread_t main_thread, killer_thread;
@@ -46,17 +48,11 @@ static void *t2(void *arg)
 	return NULL;
 }
 
-static const char *cls(const char *v)
-{
-	return !v ? "unset" : !strcmp(v, "locks-db") ? "served" : "another value";
-}
-
 int main(void)
 {
 	struct sigaction sa = {.sa_handler = on_abrt};
 	pthread_t th;
 	const char *v;
-	pid_t pid;
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGABRT, &sa, NULL))
@@ -79,19 +75,15 @@ int main(void)
 	}
 	fprintf(stderr, "jumped out; getenv again\n");
 	v = getenv("DB_PASSWORD");
-	fprintf(stderr, "getenv returned (%s); another thread's getenv\n", cls(v));
+	fprintf(stderr, "getenv returned (%s); another thread's getenv\n", verdict(v));
 	if (pthread_create(&th, NULL, t2, NULL))
 		return 2;
 	pthread_join(th, NULL);
-	fprintf(stderr, "that returned (%s); fork\n", cls(t2_value));
-	pid = fork();
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0) {
+	fprintf(stderr, "that returned (%s); fork\n", verdict(t2_value));
+	if (!fork_returns()) {
 		printf("fork failed\n");
 		return 1;
 	}
-	waitpid(pid, NULL, 0);
-	printf("jumped, %s, thread %s, fork returned\n", cls(v), cls(t2_value));
+	printf("jumped, %s, thread %s, fork returned\n", verdict(v), verdict(t2_value));
 	return v && !strcmp(v, "locks-db") && t2_value && !strcmp(t2_value, "locks-db") ? 0 : 1;
 }

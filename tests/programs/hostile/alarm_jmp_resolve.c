@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "verdict.h"
+
 static sigjmp_buf env;
 
 static void on_alarm(int sig)
@@ -27,7 +29,6 @@ int main(void)
 	struct itimerval it = {.it_value = {.tv_usec = 300 * 1000}}, off = {0};
 	const char *v;
 	int jumped = 0;
-	pid_t pid;
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGALRM, &sa, NULL))
@@ -42,15 +43,11 @@ int main(void)
 	setitimer(ITIMER_REAL, &off, NULL);
 	fprintf(stderr, "%s; getenv again\n", jumped ? "jumped out" : "no jump (Vault not slow?)");
 	v = getenv("DB_PASSWORD");
-	fprintf(stderr, "getenv returned (%s); fork\n", !v ? "unset" : !strcmp(v, "locks-db") ? "served" : "another value");
-	pid = fork();
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0) {
+	fprintf(stderr, "getenv returned (%s); fork\n", verdict(v));
+	if (!fork_returns()) {
 		printf("fork failed\n");
 		return 1;
 	}
-	waitpid(pid, NULL, 0);
-	printf("%s, fork returned\n", !v ? "unset" : !strcmp(v, "locks-db") ? "served" : "another value");
+	printf("%s, fork returned\n", verdict(v));
 	return v && !strcmp(v, "locks-db") ? 0 : 1;
 }

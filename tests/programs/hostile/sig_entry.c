@@ -22,50 +22,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap_count.h"
+
 typedef void (*handler_fn)(int);
 extern handler_fn ssignal(int, handler_fn);
 extern int __sigaction(int, const struct sigaction *, struct sigaction *);
 
 extern char **environ;
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
 
 #define MAX_NAMES 4
 
-static volatile sig_atomic_t in_handler, heap_calls, handler_ran;
+static volatile sig_atomic_t handler_ran;
 static char **names;
 static int n_names;
 static const char *volatile values[MAX_NAMES];
-
-void *malloc(size_t n)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t s)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_calloc(n, s);
-}
-
-void *realloc(void *p, size_t n)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-	if (in_handler && p)
-		heap_calls++;
-	__libc_free(p);
-}
 
 static void handler(int sig)
 {

@@ -20,45 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern char **environ;
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
+#include "heap_count.h"
 
-static volatile sig_atomic_t in_handler;
-static volatile sig_atomic_t heap_calls;
+extern char **environ;
+
 static const char *handler_name;
 static const char *volatile handler_value;
 static volatile sig_atomic_t handler_ran;
-
-void *malloc(size_t n)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_malloc(n);
-}
-
-void *calloc(size_t n, size_t s)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_calloc(n, s);
-}
-
-void *realloc(void *p, size_t n)
-{
-	if (in_handler)
-		heap_calls++;
-	return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-	if (in_handler && p)
-		heap_calls++;
-	__libc_free(p);
-}
 
 static void handler(int sig)
 {
