@@ -1005,13 +1005,14 @@ static bool eager_for(int config_mode, const char *eager_programs)
  * getenv then answers from environ). */
 static void start(bool eager, const uint64_t *new_filter)
 {
-	vs_prime_exec_hooks();
-	/* a Go program's child holds its values in its environment block: it
-	 * learns them now to wipe them (see vs_go_parent_choices) */
+	/* a Go program's child holds its values in its environment block,
+	 * readable in /proc/PID/environ until it wipes them: it learns them and
+	 * wipes them before anything else (see vs_go_parent_choices) */
 	if (eager || vs_go_parent()) {
 		ensure_resolved();
 		vs_go_parent_choices();
 	}
+	vs_prime_exec_hooks();
 	if (eager) {
 		place_values();
 		vs_go_fill_slots();
@@ -1360,7 +1361,7 @@ static void init(void)
 				ho_deferred = true;
 				goto out;
 			}
-			prime_symbols();
+			resolve_libc_getenv(); /* (the rest after a Go parent's values are wiped: start) */
 			got = handoff_init(path);
 			if (got > 0) {
 				atomic_store(&state, ST_READY);
