@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vs_vault.h"
+#include "vault/internal.h"
 #include "vs_log.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,16 +70,26 @@ static const char *pick(const char *conf, vs_getenv_fn env, void *ctx, const cha
 	return (v && *v) ? v : NULL;
 }
 
-/* Reads a small credential file, trimming surrounding whitespace. */
-static int read_cred_file(const char *path, const char *what, char **out, vs_error *err)
+/* Reads a small credential file, trimming surrounding whitespace. A secret
+ * one (a token, a secret_id) readable by group or others is refused, as ssh
+ * refuses such a key: whoever can read it holds the credential. (A JWT is
+ * not asked this: Kubernetes mounts service-account tokens 0644.) */
+static int read_cred_file(const char *path, const char *what, bool secret, char **out, vs_error *err)
 {
 	char *text = NULL, *b, *e;
 	size_t len = 0;
+	struct stat st;
 	int rc, fd = vs_open_private(path, what, err);
 
 	*out = NULL;
 	if (fd < 0)
 		return err->code;
+	if (secret && fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		close(fd);
+		return vs_fail(err, VS_EX_NOPERM,
+			       "%s: refusing %s readable by group or others (mode %04o); chmod 600 it",
+			       path, what, (unsigned)(st.st_mode & 07777));
+	}
 	if ((rc = vs_read_fd(fd, path, CRED_MAX, &text, &len, err)))
 		return rc;
 	for (b = text; *b == ' ' || *b == '\t' || *b == '\n' || *b == '\r'; b++)
@@ -113,7 +124,7 @@ static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn e
 	int rc = 0;
 
 	if (cfg && cfg->vault.token_file) {
-		if ((rc = read_cred_file(cfg->vault.token_file, "token file", &s->token, err)))
+		if ((rc = read_cred_file(cfg->vault.token_file, "token file", true, &s->token, err)))
 			return rc;
 		rc = dup_into(&s->token_source, "token_file", err);
 	} else if ((v = env ? env("VAULT_TOKEN", ctx) : NULL) && *v) {
@@ -124,7 +135,7 @@ static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn e
 		if (asprintf(&path, "%s/.vault-token", home) < 0)
 			return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		if (access(path, F_OK) == 0) {
-			if ((rc = read_cred_file(path, "token file", &s->token, err)))
+			if ((rc = read_cred_file(path, "token file", true, &s->token, err)))
 				goto out;
 			rc = dup_into(&s->token_source, "~/.vault-token", err);
 		}
@@ -135,6 +146,42 @@ static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn e
 out:
 	free(path);
 	return rc;
+}
+
+/* The first of two variables that is set, skipping a name the config maps
+ * (its value may be a secret served to a parent, not the operator's). */
+static const char *proxy_var(const vs_config *cfg, vs_getenv_fn env, void *ctx, const char *a, const char *b)
+{
+	const char *names[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		const char *v;
+		if (!names[i])
+			continue;
+		if (cfg && vs_config_find(cfg, names[i])) {
+			vs_log(VS_LOG_DEBUG, "%s is mapped in the config: not used for the connection to Vault",
+			       names[i]);
+			continue;
+		}
+		if ((v = pick(NULL, env, ctx, names[i])))
+			return v;
+	}
+	return NULL;
+}
+
+static int proxy_settings(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn env, void *ctx,
+			  vs_error *err)
+{
+	const char *vp = pick(NULL, env, ctx, "VAULT_PROXY_ADDR");
+	/* under CGI, HTTP_PROXY is the client's Proxy: header (httpoxy), as Go knows */
+	bool cgi = pick(NULL, env, ctx, "REQUEST_METHOD") != NULL;
+	int rc;
+
+	if ((rc = dup_into(&s->proxy_vault, vp ? vp : pick(NULL, env, ctx, "VAULT_HTTP_PROXY"), err)) ||
+	    (rc = dup_into(&s->proxy_https, proxy_var(cfg, env, ctx, "HTTPS_PROXY", "https_proxy"), err)) ||
+	    (rc = dup_into(&s->proxy_http, proxy_var(cfg, env, ctx, cgi ? NULL : "HTTP_PROXY", "http_proxy"), err)) ||
+	    (rc = dup_into(&s->no_proxy, proxy_var(cfg, env, ctx, "NO_PROXY", "no_proxy"), err)))
+		return rc;
+	return 0;
 }
 
 int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
@@ -167,6 +214,7 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		if ((rc = dup_into(&s->unix_socket, addr + 7, err)) ||
 		    (rc = dup_into(&s->base_url, "http://localhost", err)))
 			goto fail;
+		s->agent = true;
 	} else if (!strncmp(addr, "http://", 7) || !strncmp(addr, "https://", 8)) {
 		size_t n = strlen(addr);
 		while (n > 8 && addr[n - 1] == '/')
@@ -175,6 +223,13 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto fail;
 		}
+		/* requests go to <address>/v1/…: an address with /v1 asks for /v1/v1/ */
+		if (n >= 3 && !strcmp(s->base_url + n - 3, "/v1")) {
+			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' ends in /v1; give the server's address without it: %.*s",
+				     addr_from, addr, (int)(n - 3), addr);
+			goto fail;
+		}
+		s->agent = !strcmp(addr_from, "VAULT_AGENT_ADDR");
 	} else {
 		rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' must start with http://, https:// or unix://",
 			     addr_from, addr);
@@ -274,6 +329,8 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		s->max_retries = (int)n;
 	}
 	s->kv_version = vc->kv_version;
+	if ((rc = proxy_settings(s, cfg, env, ctx, err)))
+		goto fail;
 	return 0;
 fail:
 	vs_vault_settings_clear(s);
@@ -299,6 +356,10 @@ void vs_vault_settings_clear(vs_vault_settings *s)
 	free(s->client_key);
 	free(s->tls_server_name);
 	free(s->connect_to);
+	free(s->proxy_vault);
+	free(s->proxy_https);
+	free(s->proxy_http);
+	free(s->no_proxy);
 	vs_free_secret(s->role_id);
 	vs_free_secret(s->secret_id);
 	memset(s, 0, sizeof *s);
@@ -307,34 +368,7 @@ void vs_vault_settings_clear(vs_vault_settings *s)
 /* ------------------------------------------------------------------ */
 /* transfers                                                           */
 
-typedef struct xfer {
-	CURL *h;
-	struct curl_slist *hdrs;
-	char *url;
-	char *what;          /* "GET secret/data/app", for messages and logs */
-	char *post;          /* request body (may hold credentials) */
-	vs_buf body;         /* the response (may hold secrets) */
-	bool too_big;
-	long status;
-	CURLcode cc;
-	char errbuf[CURL_ERROR_SIZE];
-	int attempts;
-	long retry_after_ms;
-	double not_before;   /* > 0: waiting to be re-sent */
-	bool running, done;
-	bool redirected;     /* one redirect followed already */
-	struct curl_slist *connect_to;
-	double t0, t1;
-} xfer;
 
-typedef struct client {
-	const vs_vault_settings *s;
-	const char *token;   /* the settings' token or the login's */
-	CURLM *multi;
-	CURLSH *share;
-	double deadline;
-	vs_vault_stats *st;
-} client;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -385,7 +419,7 @@ static int append_path(char **url, const char *base, const char *path, const cha
 	return 0;
 }
 
-static void xfer_free(client *c, xfer *x)
+void vv_xfer_free(client *c, xfer *x)
 {
 	if (!x)
 		return;
@@ -419,7 +453,18 @@ static int add_header(xfer *x, const char *h)
 	return 0;
 }
 
-static xfer *xfer_new(client *c, const char *method, const char *path, const char *query,
+/* The proxy for x's URL, or none: "" keeps libcurl from reading the
+ * environment's proxy variables itself (src/vault/proxy.c decides). */
+static void set_proxy(const vs_vault_settings *s, xfer *x, bool may_proxy)
+{
+	const char *px = may_proxy ? vv_proxy_for(s, x->url) : NULL;
+	curl_easy_setopt(x->h, CURLOPT_PROXY, px ? px : "");
+	if (px)
+		vs_log(VS_LOG_DEBUG, "%s: through the proxy from %s", x->what,
+		       px == s->proxy_vault ? "VAULT_PROXY_ADDR/VAULT_HTTP_PROXY" : "the proxy variables");
+}
+
+xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *query,
 		      char *post_body, bool with_token)
 {
 	const vs_vault_settings *s = c->s;
@@ -459,6 +504,7 @@ static xfer *xfer_new(client *c, const char *method, const char *path, const cha
 		goto fail;
 
 	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
+	set_proxy(s, x, !s->unix_socket);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
@@ -499,7 +545,7 @@ static xfer *xfer_new(client *c, const char *method, const char *path, const cha
 	curl_easy_setopt(x->h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	return x;
 fail:
-	xfer_free(c, x);
+	vv_xfer_free(c, x);
 	return NULL;
 }
 
@@ -543,7 +589,7 @@ static bool is_redirect(const xfer *x)
 /* A standby answers 307 with the active node's address: follow one redirect,
  * re-sending the same request — without the token when https would drop to
  * http, where it could be read on the wire. */
-static int follow_redirect(xfer *x)
+static int follow_redirect(const client *c, xfer *x)
 {
 	char *loc = NULL, *url;
 	bool downgrade;
@@ -570,6 +616,7 @@ static int follow_redirect(xfer *x)
 	/* the new host is reached directly, not through the agent socket or pin */
 	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, NULL);
 	curl_easy_setopt(x->h, CURLOPT_CONNECT_TO, NULL);
+	set_proxy(c->s, x, true);
 	x->redirected = true;
 	vs_log(VS_LOG_DEBUG, "%s: following a %ld redirect", x->what, x->status);
 	return 0;
@@ -609,6 +656,12 @@ static long backoff_ms(const xfer *x)
 	long base = 100L << (x->attempts - 1 < 4 ? x->attempts - 1 : 4);
 	if (base > 1500)
 		base = 1500;
+	/* A rate-limit quota (429) sends Retry-After only when Vault's
+	 * enable_rate_limit_response_headers is on (off by default), and its
+	 * default window is 1 s: without the header, wait past a window —
+	 * 1 s, 2 s … per attempt, as the Go client's linear backoff does. */
+	if (x->status == 429 && x->cc == CURLE_OK)
+		base = 1000L * x->attempts;
 	base += (long)((double)base * 0.5 * ((double)rand() / RAND_MAX));
 	if (x->retry_after_ms > base)
 		base = x->retry_after_ms;
@@ -616,7 +669,7 @@ static long backoff_ms(const xfer *x)
 }
 
 /* Runs transfers to completion (or the deadline), retrying transient failures. */
-static void run_all(client *c, xfer **xs, size_t n)
+void vv_run_all(client *c, xfer **xs, size_t n)
 {
 	size_t open = 0;
 
@@ -649,7 +702,7 @@ static void run_all(client *c, xfer **xs, size_t n)
 			x->running = false;
 			vs_log(VS_LOG_DEBUG, "%s -> %ld%s%s (attempt %d)", x->what, x->status,
 			       x->cc ? " " : "", x->cc ? curl_easy_strerror(x->cc) : "", x->attempts);
-			if (is_redirect(x) && !x->redirected && follow_redirect(x) == 0) {
+			if (is_redirect(x) && !x->redirected && follow_redirect(c, x) == 0) {
 				x->not_before = vs_now_ms(); /* re-sent at once below */
 				continue;
 			}
@@ -729,7 +782,7 @@ static void tame(char *s, const char *secret)
 }
 
 /* Vault's "errors" array on one line: "2 errors occurred:\n\t* a\n\t* b" -> "a; b". */
-static void vault_errors(const xfer *x, char *out, size_t sz)
+void vv_vault_errors(const client *c, const xfer *x, char *out, size_t sz)
 {
 	cJSON *root, *errs, *e;
 	size_t used = 0;
@@ -765,10 +818,11 @@ static void vault_errors(const xfer *x, char *out, size_t sz)
 			break;
 	}
 	cJSON_Delete(root);
+	tame(out, c->token);
 }
 
 /* Turns a failed transfer into a sysexits code and a one-line message. */
-static int failure(const client *c, const xfer *x, char *msg, size_t sz)
+int vv_failure(const client *c, const xfer *x, char *msg, size_t sz)
 {
 	char verr[VS_ERR_MAX];
 
@@ -778,6 +832,10 @@ static int failure(const client *c, const xfer *x, char *msg, size_t sz)
 	if (x->cc == CURLE_OPERATION_TIMEDOUT)
 		return snprintf(msg, sz, "%s: no answer from Vault at %s within %ld ms", x->what,
 				c->s->address, c->s->timeout_ms), VS_EX_UNAVAILABLE;
+	/* OpenSSL's verdict on a plain-HTTP answer to its TLS hello */
+	if (x->cc == CURLE_SSL_CONNECT_ERROR && strstr(x->errbuf, "wrong version number"))
+		return snprintf(msg, sz, "%s: %s answered in plain HTTP, not TLS: write http:// in the address "
+				"(or turn TLS on in the server's listener)", x->what, c->s->address), VS_EX_CONFIG;
 	if (x->cc == CURLE_PEER_FAILED_VERIFICATION || x->cc == CURLE_SSL_CONNECT_ERROR ||
 	    x->cc == CURLE_SSL_CERTPROBLEM || x->cc == CURLE_SSL_CACERT_BADFILE ||
 	    x->cc == CURLE_SSL_CIPHER || x->cc == CURLE_SSL_ISSUER_ERROR)
@@ -786,13 +844,22 @@ static int failure(const client *c, const xfer *x, char *msg, size_t sz)
 	if (x->cc != CURLE_OK)
 		return snprintf(msg, sz, "%s: cannot reach Vault at %s: %s", x->what, c->s->address,
 				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
-	vault_errors(x, verr, sizeof verr);
-	tame(verr, c->token);
+	/* Go's HTTP server (Vault) says this in plain text to plain HTTP on a TLS port */
+	if (x->status == 400 && x->body.p && strstr(x->body.p, "HTTP request to an HTTPS server"))
+		return snprintf(msg, sz, "%s: %s serves HTTPS: write https:// in the address", x->what,
+				c->s->address), VS_EX_CONFIG;
+	vv_vault_errors(c, x, verr, sizeof verr);
 	if (x->status == 403)
 		return snprintf(msg, sz, "%s: permission denied (403%s%s)", x->what, *verr ? ": " : "", verr),
 		       VS_EX_NOPERM;
+	/* OpenBao: an unknown namespace is 404 "namespace not found" — not a
+	 * missing secret that a default may stand in for */
+	if (x->status == 404 && strstr(verr, "namespace"))
+		return snprintf(msg, sz, "%s: %s (404); check namespace in [vault] or VAULT_NAMESPACE", x->what,
+				verr), VS_EX_CONFIG;
 	if (x->status == 404)
-		return snprintf(msg, sz, "%s: not found (404)", x->what), VS_EX_MISSING;
+		return snprintf(msg, sz, "%s: not found (404%s%s)", x->what, *verr ? ": " : "", verr),
+		       VS_EX_MISSING;
 	if (is_sealed(x))
 		return snprintf(msg, sz, "%s: Vault at %s is sealed (503)", x->what, c->s->address),
 		       VS_EX_UNAVAILABLE;
@@ -801,7 +868,7 @@ static int failure(const client *c, const xfer *x, char *msg, size_t sz)
 }
 
 /* Parses a 2xx body; on failure writes a message and returns NULL. */
-static cJSON *parse_body(const xfer *x, char *msg, size_t sz)
+cJSON *vv_parse_body(const xfer *x, char *msg, size_t sz)
 {
 	cJSON *root = x->body.p ? cJSON_ParseWithLength(x->body.p, x->body.len) : NULL;
 	if (!root || !cJSON_IsObject(root)) {
@@ -870,19 +937,19 @@ static int unwrap(client *c, const char *wrapping_token, const char *block, cons
 
 	*out = NULL;
 	c->token = wrapping_token;
-	x = xfer_new(c, "POST", "sys/wrapping/unwrap", NULL, strdup("{}"), true);
+	x = vv_xfer_new(c, "POST", "sys/wrapping/unwrap", NULL, strdup("{}"), true);
 	c->token = saved;
 	if (!x)
 		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
-	run_all(c, &x, 1);
+	vv_run_all(c, &x, 1);
 	if (x->cc != CURLE_OK || x->status != 200) {
-		rc = failure(c, x, msg, sizeof msg);
+		rc = vv_failure(c, x, msg, sizeof msg);
 		if (x->cc == CURLE_OK && x->status == 400)
 			rc = VS_EX_NOPERM; /* used already, expired or not a wrapping token */
 		vs_fail(err, rc, "unwrapping the %s: %s", key, msg);
 		goto out;
 	}
-	if (!(root = parse_body(x, msg, sizeof msg))) {
+	if (!(root = vv_parse_body(x, msg, sizeof msg))) {
 		rc = vs_fail(err, VS_EX_UNAVAILABLE, "%s", msg);
 		goto out;
 	}
@@ -895,7 +962,7 @@ static int unwrap(client *c, const char *wrapping_token, const char *block, cons
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 out:
 	cJSON_Delete(root);
-	xfer_free(c, x);
+	vv_xfer_free(c, x);
 	return rc;
 }
 
@@ -913,7 +980,7 @@ static int login(client *c, char **token_out, vs_error *err)
 		return vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 	if (s->auth == VS_AUTH_APPROLE) {
 		if (s->role_id_file) {
-			if ((rc = read_cred_file(s->role_id_file, "role_id file", &role_id, err)))
+			if ((rc = read_cred_file(s->role_id_file, "role_id file", false, &role_id, err)))
 				goto out;
 		} else if (s->role_id) {
 			role_id = strdup(s->role_id);
@@ -922,7 +989,7 @@ static int login(client *c, char **token_out, vs_error *err)
 			goto out;
 		}
 		if (s->secret_id_file) {
-			if ((rc = read_cred_file(s->secret_id_file, "secret_id file", &secret_id, err)))
+			if ((rc = read_cred_file(s->secret_id_file, "secret_id file", true, &secret_id, err)))
 				goto out;
 		} else if (s->secret_id) {
 			secret_id = strdup(s->secret_id);
@@ -948,7 +1015,7 @@ static int login(client *c, char **token_out, vs_error *err)
 			rc = vs_fail(err, VS_EX_CONFIG, "auth = kubernetes needs role in [vault]");
 			goto out;
 		}
-		if ((rc = read_cred_file(jf, "JWT file", &jwt, err)))
+		if ((rc = read_cred_file(jf, "JWT file", false, &jwt, err)))
 			goto out;
 		if (s->role)
 			cJSON_AddStringToObject(req, "role", s->role);
@@ -958,23 +1025,23 @@ static int login(client *c, char **token_out, vs_error *err)
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	x = xfer_new(c, "POST", path, NULL, strdup(body), false);
+	x = vv_xfer_new(c, "POST", path, NULL, strdup(body), false);
 	if (!x) {
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (c->st)
 		c->st->logins++;
-	run_all(c, &x, 1);
+	vv_run_all(c, &x, 1);
 	if (x->cc != CURLE_OK || x->status != 200) {
-		rc = failure(c, x, msg, sizeof msg);
+		rc = vv_failure(c, x, msg, sizeof msg);
 		/* a refused login is a permission problem, whatever the status */
 		if (x->cc == CURLE_OK && x->status == 400)
 			rc = VS_EX_NOPERM;
 		vs_fail(err, rc, "%s login: %s", vs_auth_name(s->auth), msg);
 		goto out;
 	}
-	if (!(root = parse_body(x, msg, sizeof msg))) {
+	if (!(root = vv_parse_body(x, msg, sizeof msg))) {
 		rc = vs_fail(err, VS_EX_UNAVAILABLE, "%s", msg);
 		goto out;
 	}
@@ -992,7 +1059,7 @@ static int login(client *c, char **token_out, vs_error *err)
 out:
 	cJSON_Delete(root);
 	cJSON_Delete(req);
-	xfer_free(c, x);
+	vv_xfer_free(c, x);
 	vs_free_secret(role_id);
 	vs_free_secret(secret_id);
 	vs_free_secret(jwt);
@@ -1004,36 +1071,21 @@ out:
 /* ------------------------------------------------------------------ */
 /* mounts and reads                                                    */
 
-enum kind { K_UNKNOWN, K_KV1, K_KV2, K_GENERIC };
 
-typedef struct mount {
-	char *prefix;  /* with trailing '/' */
-	enum kind kind;
-} mount;
-
-typedef struct item {
-	vs_vault_req req;
-	enum kind kind;
-	char *mount;      /* prefix when known */
-	bool failed;
-	xfer *x;
-	vs_secret sec;
-} item;
-
-static bool under(const char *path, const char *prefix)
+bool vv_under(const char *path, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	/* "secret/" covers "secret/x"; the mount itself ("secret") is covered too */
 	return !strncmp(path, prefix, n) || (strlen(path) == n - 1 && !strncmp(path, prefix, n - 1));
 }
 
-static size_t first_seg_len(const char *p)
+size_t vv_first_seg_len(const char *p)
 {
 	const char *s = strchr(p, '/');
 	return s ? (size_t)(s - p) : strlen(p);
 }
 
-static void sec_fail(vs_secret *sec, int code, const char *msg)
+void vv_sec_fail(vs_secret *sec, int code, const char *msg)
 {
 	size_t n = strnlen(msg, sizeof sec->err - 1);
 	sec->code = code;
@@ -1041,144 +1093,10 @@ static void sec_fail(vs_secret *sec, int code, const char *msg)
 	sec->err[n] = '\0';
 }
 
-static void item_fail(item *it, int code, const char *msg)
+void vv_item_fail(item *it, int code, const char *msg)
 {
 	it->failed = true;
-	sec_fail(&it->sec, code, msg);
-}
-
-static int detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *nm)
-{
-	bool legacy = false;
-
-	for (int round = 0; round < 16; round++) {
-		xfer **xs = calloc(n, sizeof *xs);
-		size_t sent = 0;
-
-		if (!xs)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			item *it = &items[i];
-			bool dup = false;
-			if (it->failed || it->kind != K_UNKNOWN)
-				continue;
-			if (legacy) {
-				it->kind = K_KV1;
-				continue;
-			}
-			for (size_t m = 0; m < *nm; m++)
-				if (under(it->req.path, (*mounts)[m].prefix)) {
-					it->kind = (*mounts)[m].kind;
-					it->mount = (*mounts)[m].prefix;
-					break;
-				}
-			if (it->kind != K_UNKNOWN)
-				continue;
-			/* one lookup per first segment per round: most paths share a mount */
-			for (size_t j = 0; j < i; j++)
-				if (xs[j] && first_seg_len(items[j].req.path) == first_seg_len(it->req.path) &&
-				    !strncmp(items[j].req.path, it->req.path, first_seg_len(it->req.path)))
-					dup = true;
-			if (dup)
-				continue;
-			{
-				char *p;
-				if (asprintf(&p, "sys/internal/ui/mounts/%s", it->req.path) < 0) {
-					free(xs);
-					return -1;
-				}
-				xs[i] = xfer_new(c, "GET", p, NULL, NULL, true);
-				free(p);
-				if (!xs[i]) {
-					free(xs);
-					return -1;
-				}
-				sent++;
-			}
-		}
-		if (!sent) {
-			free(xs);
-			return 0;
-		}
-		if (c->st)
-			c->st->mount_lookups += (int)sent;
-		run_all(c, xs, n);
-		for (size_t i = 0; i < n; i++) {
-			xfer *x = xs[i];
-			char msg[VS_ERR_MAX];
-			if (!x)
-				continue;
-			if (x->cc == CURLE_OK && x->status == 404) {
-				legacy = true; /* a Vault without the endpoint: KV v1, as the CLI assumes */
-			} else if (x->cc == CURLE_OK && x->status == 200) {
-				cJSON *root = parse_body(x, msg, sizeof msg);
-				cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
-				const char *prefix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "path"));
-				const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));
-				cJSON *opts = cJSON_GetObjectItemCaseSensitive(d, "options");
-				const char *ver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(opts, "version"));
-				if (root && (!prefix || !*prefix || !type || !under(items[i].req.path, prefix))) {
-					snprintf(msg, sizeof msg, "%s: mount lookup answered without a matching data.path",
-						 x->what);
-					cJSON_Delete(root);
-					root = NULL;
-				}
-				if (!root) {
-					for (size_t j = 0; j < n; j++)
-						if (!items[j].failed && items[j].kind == K_UNKNOWN &&
-						    first_seg_len(items[j].req.path) == first_seg_len(items[i].req.path) &&
-						    !strncmp(items[j].req.path, items[i].req.path, first_seg_len(items[i].req.path)))
-							item_fail(&items[j], VS_EX_UNAVAILABLE, msg);
-				} else {
-					mount *nmounts = realloc(*mounts, (*nm + 1) * sizeof **mounts);
-					size_t pl = strlen(prefix);
-					if (!nmounts) {
-						cJSON_Delete(root);
-						free(xs);
-						return -1;
-					}
-					*mounts = nmounts;
-					nmounts[*nm].prefix = malloc(pl + 2);
-					if (!nmounts[*nm].prefix) {
-						cJSON_Delete(root);
-						free(xs);
-						return -1;
-					}
-					memcpy(nmounts[*nm].prefix, prefix, pl + 1);
-					if (prefix[pl - 1] != '/')
-						strcpy(nmounts[*nm].prefix + pl, "/");
-					if (!strcmp(type, "kv") || !strcmp(type, "generic"))
-						nmounts[*nm].kind = (ver && !strcmp(ver, "2")) ? K_KV2 : K_KV1;
-					else
-						nmounts[*nm].kind = K_GENERIC;
-					vs_log(VS_LOG_DEBUG, "mount %s is %s", nmounts[*nm].prefix,
-					       nmounts[*nm].kind == K_KV2 ? "kv-v2" : nmounts[*nm].kind == K_KV1 ? "kv-v1" : type);
-					(*nm)++;
-					cJSON_Delete(root);
-				}
-			} else {
-				int code = failure(c, x, msg, sizeof msg);
-				char full[VS_ERR_MAX + 160];
-				if (x->cc == CURLE_OK && x->status == 403)
-					snprintf(full, sizeof full,
-						 "%s; the token needs a capability on the mount to detect its KV version "
-						 "(or set kv_version in the config)", msg);
-				else
-					snprintf(full, sizeof full, "%s", msg);
-				for (size_t j = 0; j < n; j++)
-					if (!items[j].failed && items[j].kind == K_UNKNOWN &&
-					    first_seg_len(items[j].req.path) == first_seg_len(items[i].req.path) &&
-					    !strncmp(items[j].req.path, items[i].req.path, first_seg_len(items[i].req.path)))
-						item_fail(&items[j], code, full);
-			}
-			xfer_free(c, x);
-		}
-		free(xs);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!items[i].failed && items[i].kind == K_UNKNOWN)
-			item_fail(&items[i], VS_EX_UNAVAILABLE, "mount detection did not settle");
-	return 0;
+	vv_sec_fail(&it->sec, code, msg);
 }
 
 static char *json_value_string(const cJSON *v)
@@ -1306,7 +1224,7 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s", what,
 					 sec->kv_version_no, destroyed ? "destroyed" : "deleted");
 			cJSON_Delete(r);
-			sec_fail(sec, VS_EX_MISSING, msg);
+			vv_sec_fail(sec, VS_EX_MISSING, msg);
 			return sec->code;
 		}
 		cJSON_Delete(r);
@@ -1317,7 +1235,7 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 	if (!root || !cJSON_IsObject(root)) {
 		snprintf(msg, sizeof msg, "%s: malformed JSON in Vault's response (HTTP %ld, %zu bytes)", what,
 			 status, len);
-		sec_fail(sec, VS_EX_UNAVAILABLE, msg);
+		vv_sec_fail(sec, VS_EX_UNAVAILABLE, msg);
 		goto out;
 	}
 	data = cJSON_GetObjectItemCaseSensitive(root, "data");
@@ -1329,17 +1247,23 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 		if (cJSON_IsNull(data) || !data) {
 			snprintf(msg, sizeof msg, "%s: latest version is %s", what,
 				 dt && *dt ? "deleted" : "empty or destroyed");
-			sec_fail(sec, VS_EX_MISSING, msg);
+			vv_sec_fail(sec, VS_EX_MISSING, msg);
 			goto out;
 		}
 	}
+	if (!data || cJSON_IsNull(data)) {
+		/* a 200 with data: null (an engine with nothing to give there) */
+		snprintf(msg, sizeof msg, "%s: Vault answered with no data", what);
+		vv_sec_fail(sec, VS_EX_MISSING, msg);
+		goto out;
+	}
 	if (!cJSON_IsObject(data)) {
 		snprintf(msg, sizeof msg, "%s: response has no data object", what);
-		sec_fail(sec, VS_EX_UNAVAILABLE, msg);
+		vv_sec_fail(sec, VS_EX_UNAVAILABLE, msg);
 		goto out;
 	}
 	if (take_fields(sec, data) < 0) {
-		sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
+		vv_sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (json_has_nul(body, len))
@@ -1347,7 +1271,7 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 	{
 		const char *lid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "lease_id"));
 		if (lid && *lid && !(sec->lease_id = strdup(lid))) {
-			sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
+			vv_sec_fail(sec, VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
 		sec->lease_duration = json_long(cJSON_GetObjectItemCaseSensitive(root, "lease_duration"));
@@ -1356,6 +1280,23 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 out:
 	cJSON_Delete(root);
 	return sec->code;
+}
+
+/* "secret/data/app" in a config asks the KV v2 mount secret/ for the secret
+ * data/app, read at secret/data/data/app: the API path written where the
+ * CLI's path belongs. When that is missing, say what to write instead. */
+static void hint_data_prefix(item *it)
+{
+	size_t ml = it->mount ? strlen(it->mount) : 0;
+	char *msg;
+
+	if (!ml || strncmp(it->req.path + ml, "data/", 5) || !it->req.path[ml + 5])
+		return;
+	if (asprintf(&msg, "%s; on a KV v2 mount, name the secret without data/: %.*s%s", it->sec.err,
+		     (int)ml, it->req.path, it->req.path + ml + 5) < 0)
+		return;
+	vv_sec_fail(&it->sec, it->sec.code, msg);
+	free(msg);
 }
 
 static void finish_read(client *c, item *it)
@@ -1368,14 +1309,17 @@ static void finish_read(client *c, item *it)
 	sec->ms = x->t1 - x->t0;
 	if (x->cc != CURLE_OK) {
 		sec->http_status = 0;
-		item_fail(it, failure(c, x, msg, sizeof msg), msg);
+		vv_item_fail(it, vv_failure(c, x, msg, sizeof msg), msg);
 		return;
 	}
 	switch (vs_vault_parse_read(kv, it->req.version, x->what, x->status, x->body.p, x->body.len, sec)) {
 	case 0:
 		return;
 	case -1: /* an HTTP failure status: say it with Vault's own words */
-		item_fail(it, failure(c, x, msg, sizeof msg), msg);
+		vv_item_fail(it, vv_failure(c, x, msg, sizeof msg), msg);
+		it->denied = x->status == 403;
+		if (x->status == 404 && kv == 2)
+			hint_data_prefix(it);
 		return;
 	default:
 		it->failed = true;
@@ -1417,6 +1361,11 @@ static int authenticate(client *c, char **login_token, vs_error *err)
 	int rc = 0;
 
 	*login_token = NULL;
+	if (s->auth == VS_AUTH_TOKEN && !s->token && s->agent) {
+		/* Vault Agent's auto-auth adds its token to a request that has none */
+		vs_log(VS_LOG_DEBUG, "no token: requests go to the agent at %s without one", s->address);
+		return 0;
+	}
 	if (s->auth == VS_AUTH_TOKEN && !s->token)
 		return vs_fail(err, VS_EX_NOPERM,
 			       "no Vault token: set token_file in [vault], VAULT_TOKEN, or write ~/.vault-token");
@@ -1443,10 +1392,10 @@ static int read_items(client *c, item *items, size_t ni)
 		if (it->failed || it->x)
 			continue;
 		if (it->kind == K_KV2) {
-			size_t ml = it->mount ? strlen(it->mount) : first_seg_len(it->req.path) + 1;
+			size_t ml = it->mount ? strlen(it->mount) : vv_first_seg_len(it->req.path) + 1;
 			if (strlen(it->req.path) < ml || !it->req.path[ml]) {
 				snprintf(msg, sizeof msg, "%s: names a mount, not a secret", it->req.path);
-				item_fail(it, VS_EX_CONFIG, msg);
+				vv_item_fail(it, VS_EX_CONFIG, msg);
 				continue;
 			}
 			if (asprintf(&api, "%.*s/data/%s", (int)(ml - 1), it->req.path, it->req.path + ml) < 0)
@@ -1459,26 +1408,91 @@ static int read_items(client *c, item *items, size_t ni)
 			if (it->req.version) {
 				snprintf(msg, sizeof msg, "%s: version=%d needs a KV v2 mount, but this path is on a %s mount",
 					 it->req.path, it->req.version, it->kind == K_KV1 ? "KV v1" : "non-KV");
-				item_fail(it, VS_EX_CONFIG, msg);
+				vv_item_fail(it, VS_EX_CONFIG, msg);
 				continue;
 			}
 			api = strdup(it->req.path);
 		}
 		it->sec.engine = it->kind == K_KV2 ? "kv-v2" : it->kind == K_KV1 ? "kv-v1" : "generic";
 		free(it->sec.api_path);
-		if (!api || !(it->sec.api_path = api) || !(it->x = xs[i] = xfer_new(c, "GET", api, q, NULL, true))) {
+		if (!api || !(it->sec.api_path = api) || !(it->x = xs[i] = vv_xfer_new(c, "GET", api, q, NULL, true))) {
 			free(xs);
 			return -1;
 		}
 		if (c->st)
 			c->st->reads++;
 	}
-	run_all(c, xs, ni);
+	vv_run_all(c, xs, ni);
 	for (size_t i = 0; i < ni; i++)
 		if (xs[i])
 			finish_read(c, &items[i]);
 	free(xs);
 	return 0;
+}
+
+static bool any_denied(const item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].denied)
+			return true;
+	return false;
+}
+
+/* Appends a reason to every denied item's message. */
+static void explain_denied(item *items, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *msg;
+		if (!items[i].denied || asprintf(&msg, "%s; %s", items[i].sec.err, why) < 0)
+			continue;
+		vv_sec_fail(&items[i].sec, items[i].sec.code, msg);
+		free(msg);
+	}
+}
+
+/* Vault 1.17 and later name an invalid token in its 403 */
+static bool said_invalid(const item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].denied && strstr(items[i].sec.err, "invalid token"))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the 403s some reads got mean the token itself is no good (expired,
+ * revoked, used up) rather than a policy that does not grant the path. Only
+ * Vault 1.17 and later say "invalid token"; older Vaults and OpenBao say
+ * "permission denied" either way, so ask the token about itself: its own
+ * lookup-self (granted by the default policy) fails only when it is invalid.
+ */
+static bool token_refused(client *c, item *items, size_t n)
+{
+	const vs_vault_settings *s = c->s;
+	xfer *x;
+	bool refused;
+
+	if (!c->token) {
+		explain_denied(items, n, "no token was sent: the agent at that address must add its own "
+				       "(auto-auth with use_auto_auth_token = true), or give a token");
+		return false;
+	}
+	refused = said_invalid(items, n);
+	if (!refused) {
+		if (!(x = vv_xfer_new(c, "GET", "auth/token/lookup-self", NULL, NULL, true)))
+			return false;
+		vv_run_all(c, &x, 1);
+		refused = x->cc == CURLE_OK && x->status == 403;
+		vs_log(VS_LOG_DEBUG, "after a 403, the token's lookup-self answered %ld", x->status);
+		vv_xfer_free(c, x);
+	}
+	if (refused && s->auth == VS_AUTH_TOKEN) {
+		char why[160];
+		snprintf(why, sizeof why, "the token from %s is invalid, expired or revoked",
+			 s->token_source ? s->token_source : "the settings");
+		explain_denied(items, n, why);
+	}
+	return refused;
 }
 
 int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n,
@@ -1498,7 +1512,7 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		memset(stats, 0, sizeof *stats);
 	if (n == 0)
 		return 0;
-	if (s->auth == VS_AUTH_TOKEN && !s->token)
+	if (s->auth == VS_AUTH_TOKEN && !s->token && !s->agent)
 		return authenticate(&(client){.s = s}, &login_token, err);
 	if (s->skip_verify && !strncmp(s->base_url, "https://", 8))
 		vs_log(VS_LOG_WARN, "TLS certificate verification is OFF (skip_verify / VAULT_SKIP_VERIFY)");
@@ -1530,15 +1544,13 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		ni++;
 	}
 	for (int round = 0;; round++) {
-		bool spoiled = false;
-		if (detect_mounts(c, items, ni, &mounts, &nm) < 0 || read_items(c, items, ni) < 0) {
+		if (vv_detect_mounts(c, items, ni, &mounts, &nm) < 0 || read_items(c, items, ni) < 0) {
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < ni; i++)
-			spoiled |= items[i].failed && items[i].sec.code == VS_EX_NOPERM &&
-				   strstr(items[i].sec.err, "invalid token");
-		if (!spoiled || round > 0 || s->auth == VS_AUTH_TOKEN)
+		if (round > 0 || !any_denied(items, ni) || !token_refused(c, items, ni))
+			break;
+		if (s->auth == VS_AUTH_TOKEN)
 			break;
 		/* The login's token was revoked or expired while we used it: log in
 		 * once more and redo only what it spoiled. */
@@ -1558,12 +1570,12 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		c->token = login_token;
 		for (size_t i = 0; i < ni; i++) {
 			item *it = &items[i];
-			if (!(it->failed && it->sec.code == VS_EX_NOPERM && strstr(it->sec.err, "invalid token")))
+			if (!it->denied)
 				continue;
-			xfer_free(c, it->x);
+			vv_xfer_free(c, it->x);
 			it->x = NULL;
 			vs_secret_clear(&it->sec);
-			it->failed = false;
+			it->failed = it->denied = false;
 		}
 	}
 
@@ -1577,7 +1589,7 @@ out:
 		stats->ms = vs_now_ms() - t0;
 	if (items) {
 		for (size_t i = 0; i < ni; i++) {
-			xfer_free(c, items[i].x);
+			vv_xfer_free(c, items[i].x);
 			vs_secret_clear(&items[i].sec);
 		}
 	}
@@ -1615,7 +1627,7 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 	it.req.kv_version = kv_version ? kv_version : s->kv_version;
 	if (it.req.kv_version)
 		it.kind = it.req.kv_version == 2 ? K_KV2 : K_KV1;
-	if (detect_mounts(c, &it, 1, &mounts, &nm) < 0) {
+	if (vv_detect_mounts(c, &it, 1, &mounts, &nm) < 0) {
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -1639,7 +1651,7 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 		cJSON_AddItemToObject(data, fields[i].key, v);
 	}
 	if (it.kind == K_KV2) {
-		size_t ml = it.mount ? strlen(it.mount) : first_seg_len(path) + 1;
+		size_t ml = it.mount ? strlen(it.mount) : vv_first_seg_len(path) + 1;
 		if (strlen(path) <= ml) {
 			rc = vs_fail(err, VS_EX_CONFIG, "%s: names a mount, not a secret", path);
 			goto out;
@@ -1650,22 +1662,22 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 		api = strdup(path);
 	}
 	if (!api || !(body = cJSON_PrintUnformatted(root)) ||
-	    !(x = xfer_new(c, "POST", api, NULL, body, true))) {
+	    !(x = vv_xfer_new(c, "POST", api, NULL, body, true))) {
 		body = NULL;
 		rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	body = NULL; /* owned by x */
-	run_all(c, &x, 1);
+	vv_run_all(c, &x, 1);
 	if (x->cc != CURLE_OK || (x->status != 200 && x->status != 204)) {
-		rc = failure(c, x, msg, sizeof msg);
+		rc = vv_failure(c, x, msg, sizeof msg);
 		if (x->cc == CURLE_OK && x->status == 400 && strstr(msg, "check-and-set"))
 			rc = VS_EX_TEMPFAIL;
 		vs_fail(err, rc, "%s", msg);
 	}
 out:
 	cJSON_Delete(root);
-	xfer_free(c, x);
+	vv_xfer_free(c, x);
 	free(api);
 	for (size_t i = 0; i < nm; i++)
 		free(mounts[i].prefix);

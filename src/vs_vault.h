@@ -39,6 +39,12 @@ typedef struct vs_vault_settings {
 	bool token_wrapped, secret_id_wrapped;
 	char *connect_to;       /* "name:port:host:port" when tls_server_name is set */
 	char *namespace_;
+	bool agent;             /* the address came from VAULT_AGENT_ADDR or is a unix
+				 * socket: with no token, requests go without one and
+				 * the agent's auto-auth adds its own */
+	/* proxies (see src/vault/proxy.c): VAULT_PROXY_ADDR or VAULT_HTTP_PROXY;
+	 * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case); NULL when unset */
+	char *proxy_vault, *proxy_https, *proxy_http, *no_proxy;
 	char *ca_cert, *ca_path, *client_cert, *client_key, *tls_server_name;
 	bool skip_verify;
 	long timeout_ms;        /* deadline for the whole of vs_vault_read */

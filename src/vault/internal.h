@@ -1,0 +1,89 @@
+/*
+ * src/vault/internal.h — what the files of the Vault client share and
+ * nothing outside it sees: one transfer (xfer), the client running a set
+ * of them (client), and the reads a call asks for (item). vault.c owns the
+ * transfers and the reads; mounts.c the KV version lookups; proxy.c which
+ * proxy, if any, carries a request.
+ */
+#ifndef VS_VAULT_INTERNAL_H
+#define VS_VAULT_INTERNAL_H
+
+#include "vs_vault.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdbool.h>
+
+typedef struct xfer {
+	CURL *h;
+	struct curl_slist *hdrs;
+	char *url;
+	char *what;          /* "GET secret/data/app", for messages and logs */
+	char *post;          /* request body (may hold credentials) */
+	vs_buf body;         /* the response (may hold secrets) */
+	bool too_big;
+	long status;
+	CURLcode cc;
+	char errbuf[CURL_ERROR_SIZE];
+	int attempts;
+	long retry_after_ms;
+	double not_before;   /* > 0: waiting to be re-sent */
+	bool running, done;
+	bool redirected;     /* one redirect followed already */
+	struct curl_slist *connect_to;
+	double t0, t1;
+} xfer;
+
+typedef struct client {
+	const vs_vault_settings *s;
+	const char *token;   /* the settings' token or the login's */
+	CURLM *multi;
+	CURLSH *share;
+	double deadline;
+	vs_vault_stats *st;
+} client;
+
+enum kind { K_UNKNOWN, K_KV1, K_KV2, K_GENERIC };
+
+typedef struct mount {
+	char *prefix;  /* with trailing '/' */
+	enum kind kind;
+} mount;
+
+typedef struct item {
+	vs_vault_req req;
+	enum kind kind;
+	char *mount;      /* prefix when known */
+	bool failed;
+	bool denied;     /* failed on a 403: worth a retry with a fresh login */
+	xfer *x;
+	vs_secret sec;
+} item;
+
+
+/* Transfers (vault.c). A new transfer owns post_body (freed with it). */
+xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *query,
+		  char *post_body, bool with_token);
+void vv_xfer_free(client *c, xfer *x);
+/* Runs transfers to completion or the deadline, retrying transient failures. */
+void vv_run_all(client *c, xfer **xs, size_t n);
+/* A failed transfer as a sysexits code and a one-line message. */
+int vv_failure(const client *c, const xfer *x, char *msg, size_t sz);
+/* Vault's own "errors" text on one line (empty when none), tamed. */
+void vv_vault_errors(const client *c, const xfer *x, char *out, size_t sz);
+cJSON *vv_parse_body(const xfer *x, char *msg, size_t sz);
+
+bool vv_under(const char *path, const char *prefix);
+size_t vv_first_seg_len(const char *p);
+void vv_sec_fail(vs_secret *sec, int code, const char *msg);
+void vv_item_fail(item *it, int code, const char *msg);
+
+/* Finds the mount and KV version of every item whose kind is unknown
+ * (mounts.c). Appends what it learns to *mounts. -1: out of memory. */
+int vv_detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *nm);
+
+/* The proxy URL for a request to url under s, or NULL for a direct
+ * connection (proxy.c). */
+const char *vv_proxy_for(const vs_vault_settings *s, const char *url);
+
+#endif
