@@ -255,10 +255,15 @@ else
 	# is readable by nobody, so only AT_SECURE stands between it and the secret
 	SECURE_DIR=$(mktemp -d /tmp/vaultshim-secure.XXXXXX)
 	chmod 755 "$SECURE_DIR"
-	install -m 644 "$T/root-token" "$SECURE_DIR/token"
-	printf '[vault]\naddress = %s\ntoken_file = %s\n[options]\nmode = lazy\nhelper = %s\n[env]\n%s\n' \
-		"$VAULT_ADDR" "$SECURE_DIR/token" "$VAULTSHIM" "$ENV_STD" > "$SECURE_DIR/app.conf"
-	chmod 644 "$SECURE_DIR/app.conf"
+	# (a token file is read by its owner alone: root's copy for the control,
+	# nobody's for the setuid run)
+	install -m 600 "$T/root-token" "$SECURE_DIR/token"
+	install -m 600 -o nobody "$T/root-token" "$SECURE_DIR/token-nobody"
+	for who in "" -nobody; do
+		printf '[vault]\naddress = %s\ntoken_file = %s\n[options]\nmode = lazy\nhelper = %s\n[env]\n%s\n' \
+			"$VAULT_ADDR" "$SECURE_DIR/token$who" "$VAULTSHIM" "$ENV_STD" > "$SECURE_DIR/app$who.conf"
+		chmod 644 "$SECURE_DIR/app$who.conf"
+	done
 	install -m 4755 "$SO" "$SECURE_SO"
 	install -m 755 "$T/secure" "$SECURE_DIR/secure"
 	# control: the same bare-name preload and config, not setuid -> served
@@ -267,7 +272,7 @@ else
 	check "setuid control: same preload by bare name, not setuid -> served" \
 		$([ $rc -eq 0 ] && [ "$out" = "at_secure=0 preload=yes secure_getenv=SECRET getenv=SECRET" ]; echo $?) "rc=$rc $out" "$(errs)"
 	chown nobody "$SECURE_DIR/secure" && chmod 4755 "$SECURE_DIR/secure"
-	out=$(timeout 20 env -u DB_PASSWORD VAULTSHIM_CONFIG="$SECURE_DIR/app.conf" LD_PRELOAD="${SECURE_SO##*/}" \
+	out=$(timeout 20 env -u DB_PASSWORD VAULTSHIM_CONFIG="$SECURE_DIR/app-nobody.conf" LD_PRELOAD="${SECURE_SO##*/}" \
 		"$SECURE_DIR/secure" DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
 	check "setuid: AT_SECURE=1 and the preload is loaded in that process" $([ $rc -eq 0 ] && [[ $out == "at_secure=1 preload=yes "* ]]; echo $?) "rc=$rc $out" "$(errs)"
 	check "setuid: secure_getenv(mapped) returns NULL" $([[ $out == *"secure_getenv=NULL "* ]]; echo $?) "$out"

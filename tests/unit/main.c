@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, resolve_suite());
 	srunner_add_suite(sr, vault_suite());
 	srunner_add_suite(sr, vault_prod_suite());
+	srunner_add_suite(sr, vault_fidelity_suite());
 	srunner_add_suite(sr, snapshot_suite());
 	srunner_add_suite(sr, target_suite());
 	srunner_run_all(sr, CK_NORMAL);

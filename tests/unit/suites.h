@@ -9,6 +9,7 @@ Suite *dotenv_suite(void);
 Suite *resolve_suite(void);
 Suite *vault_suite(void);
 Suite *vault_prod_suite(void);
+Suite *vault_fidelity_suite(void);
 Suite *snapshot_suite(void);
 Suite *target_suite(void);
 
