@@ -615,6 +615,29 @@ test('[DEV-SERVER BUG] tokenLookupSelf() after tokenRenewSelf() shows last_renew
         await root.tokenRevoke({ token: t.client_token });
     });
 
+test('[DEV-SERVER BUG] tokenRenew() of a revoked token: 400 {"errors":["token not found"]}',
+    async () => {
+        // vault/token_store.go handleRenew: te == nil ->
+        //   logical.ErrorResponse("token not found"), logical.ErrInvalidRequest
+        const t = (await client(ROOT_TOKEN).tokenCreate({ policies: ['default'] })).auth;
+        await root.tokenRevoke({ token: t.client_token });
+        const err = await rejects(client(ROOT_TOKEN).tokenRenew({ token: t.client_token }), 400,
+            'auth/token/renew of a revoked token');
+        assert.deepEqual(err.response.body.errors, ['token not found']);
+    });
+
+test('[DEV-SERVER BUG] tokenRenewSelf() with the root token: 400, it has no lease',
+    async () => {
+        // vault/expiration.go RenewToken: the root token has no lease entry (which is also
+        // why its lookup-self has no issue_time), so: le == nil ->
+        //   logical.ErrorResponse("invalid lease ID"), logical.ErrInvalidRequest
+        // (older releases: leaseEntry.renewable() "lease not found or lease is not renewable")
+        const err = await rejects(client(ROOT_TOKEN).tokenRenewSelf(), 400,
+            'renew-self of the root token');
+        assert.match(err.response.body.errors[0],
+            /^(invalid lease ID|lease not found or lease is not renewable)$/);
+    });
+
 // Last: sealing stops every other request until unseal.
 test('sealed: health() reports it, logical requests get 503 Vault is sealed', async () => {
     const post = (name) => fetch(`${ADDR}/_control/${name}`, { method: 'POST' });
