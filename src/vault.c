@@ -1656,6 +1656,10 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 			rc = vs_fail(err, VS_EX_CONFIG, "%s: names a mount, not a secret", path);
 			goto out;
 		}
+		if (!strncmp(path + ml, "data/", 5))
+			vs_log(VS_LOG_WARN, "%s: on the KV v2 mount %s this writes the secret %s (at %.*sdata/%s); "
+			       "the path `vault kv` takes has no data/: %.*s%s", path, it.mount ? it.mount : "",
+			       path + ml, (int)ml, path, path + ml, (int)ml, path, path + ml + 5);
 		if (asprintf(&api, "%.*s/data/%s", (int)(ml - 1), path, path + ml) < 0)
 			api = NULL;
 	} else {

@@ -547,6 +547,14 @@ assert d["port"] == 5432 and d["nested"] == {"a": 1} and d["flag"] is True and d
 assert d["C13_TOKEN"] == "c13-value-for-types"'
 check "13 fields already in the secret keep their JSON types (number, object, bool)" $(( rc || $? )) "rc=$rc $(err c13-types)"
 
+# --- 14. a KV v2 --path written with the API's data/ -----------------------------------------
+d=$T/c14; mkdir -p "$d"
+printf 'C14_TOKEN=c14-value\n' > "$d/t.env"
+mig c14-data --env-file "$d/t.env" --path secret/data/c14 --all --yes --config-out "$d/c14.conf"
+grep -q "secret/data/c14: on the KV v2 mount secret/ this writes the secret data/c14 .*: secret/c14" "$T/log/c14-data.err"
+check "14 migrate --path secret/data/x on KV v2 says which secret it writes and the path vault kv takes" \
+	$(( rc || $? )) "rc=$rc $(err c14-data)"
+
 # --- 9. values never printed ------------------------------------------------------------------
 for fx in nasty crlf flask; do
 	"${EXPECT[@]}" leaks $fx "$T"/log/*.out "$T"/log/*.err >"$T/leak.diag" 2>&1
