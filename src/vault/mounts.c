@@ -126,8 +126,13 @@ static int settle(client *c, item *items, size_t n, size_t i, xfer *x, bool *spl
 		  size_t *nm)
 {
 	char msg[VS_ERR_MAX], full[VS_ERR_MAX + 200];
+	/* once a segment is split, each of its paths asks for itself and its
+	 * answer decides for that path alone: no need to walk the segment (doing
+	 * so for each of many mounts under one segment made this cubic) */
+	bool was_split = split[i];
 
-	split_segment(items, n, i, split); /* cleared again below when the mount covers them all */
+	if (!was_split)
+		split_segment(items, n, i, split); /* cleared below when the mount covers them all */
 	if (x->cc == CURLE_OK && x->status == 200) {
 		cJSON *root = vv_parse_body(x, msg, sizeof msg);
 		int r = root ? add_mount(x, items[i].req.path, root, mounts, nm) : 1;
@@ -141,6 +146,8 @@ static int settle(client *c, item *items, size_t n, size_t i, xfer *x, bool *spl
 			fail_same_path(items, n, i, VS_EX_UNAVAILABLE, msg, false);
 			return 0;
 		}
+		if (was_split)
+			return 0;
 		for (size_t j = 0; j < n; j++)
 			if (same_segment(items[j].req.path, items[i].req.path) &&
 			    !known_mount(items[j].req.path, *mounts, *nm))
