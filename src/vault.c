@@ -70,9 +70,13 @@ static const char *pick(const char *conf, vs_getenv_fn env, void *ctx, const cha
 	return (v && *v) ? v : NULL;
 }
 
-/* Reads a small credential file, trimming surrounding whitespace. A secret
- * one (a token, a secret_id) readable by group or others is refused, as ssh
- * refuses such a key: whoever can read it holds the credential. (A JWT is
+/* Reads a small credential file, trimming surrounding whitespace. The file
+ * must be ours or root's (vs_open_private). A secret one (a token, a
+ * secret_id) of our own that group or others may open is refused, as ssh
+ * refuses such a key: whoever can read it holds the credential, and we can
+ * fix it. As in ssh, a file someone else owns is taken as shared on purpose:
+ * here root's, read by a program that is not root (a Docker secret 0444, a
+ * Kubernetes secret volume 0644), which could not chmod it anyway. (A JWT is
  * not asked this: Kubernetes mounts service-account tokens 0644.) */
 static int read_cred_file(const char *path, const char *what, bool secret, char **out, vs_error *err)
 {
@@ -84,10 +88,11 @@ static int read_cred_file(const char *path, const char *what, bool secret, char 
 	*out = NULL;
 	if (fd < 0)
 		return err->code;
-	if (secret && fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	if (secret && fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		close(fd);
 		return vs_fail(err, VS_EX_NOPERM,
-			       "%s: refusing %s readable by group or others (mode %04o); chmod 600 it",
+			       "%s: refusing %s open to group or others (mode %04o); chmod 600 it "
+			       "(a mounted secret: mode 0400)",
 			       path, what, (unsigned)(st.st_mode & 07777));
 	}
 	if ((rc = vs_read_fd(fd, path, CRED_MAX, &text, &len, err)))
@@ -223,8 +228,10 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto fail;
 		}
-		/* requests go to <address>/v1/…: an address with /v1 asks for /v1/v1/ */
-		if (n >= 3 && !strcmp(s->base_url + n - 3, "/v1")) {
+		/* requests go to <address>/v1/…: an address whose path ends in /v1
+		 * asks for /v1/v1/ (the host alone may be named v1: https://v1) */
+		const char *path = strchr(strstr(s->base_url, "://") + 3, '/');
+		if (path && n >= 3 && !strcmp(s->base_url + n - 3, "/v1")) {
 			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' ends in /v1; give the server's address without it: %.*s",
 				     addr_from, addr, (int)(n - 3), addr);
 			goto fail;
@@ -454,11 +461,16 @@ static int add_header(xfer *x, const char *h)
 }
 
 /* The proxy for x's URL, or none: "" keeps libcurl from reading the
- * environment's proxy variables itself (src/vault/proxy.c decides). */
-static void set_proxy(const vs_vault_settings *s, xfer *x, bool may_proxy)
+ * environment's proxy variables itself, and NOPROXY "" from reading the
+ * process's NO_PROXY (src/vault/proxy.c decides, from the settings alone).
+ * While CONNECT_TO pins the connection to the address's host (a
+ * tls_server_name), that host decides, not the name in the URL: a loopback
+ * Vault stays unproxied whatever name its certificate carries. */
+static void set_proxy(const vs_vault_settings *s, xfer *x, bool may_proxy, bool pinned)
 {
-	const char *px = may_proxy ? vv_proxy_for(s, x->url) : NULL;
+	const char *px = may_proxy ? vv_proxy_for(s, pinned && s->connect_to ? s->address : x->url) : NULL;
 	curl_easy_setopt(x->h, CURLOPT_PROXY, px ? px : "");
+	curl_easy_setopt(x->h, CURLOPT_NOPROXY, "");
 	if (px)
 		vs_log(VS_LOG_DEBUG, "%s: through the proxy from %s", x->what,
 		       px == s->proxy_vault ? "VAULT_PROXY_ADDR/VAULT_HTTP_PROXY" : "the proxy variables");
@@ -504,7 +516,7 @@ xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *q
 		goto fail;
 
 	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
-	set_proxy(s, x, !s->unix_socket);
+	set_proxy(s, x, !s->unix_socket, true);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
@@ -616,7 +628,7 @@ static int follow_redirect(const client *c, xfer *x)
 	/* the new host is reached directly, not through the agent socket or pin */
 	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, NULL);
 	curl_easy_setopt(x->h, CURLOPT_CONNECT_TO, NULL);
-	set_proxy(c->s, x, true);
+	set_proxy(c->s, x, true, false);
 	x->redirected = true;
 	vs_log(VS_LOG_DEBUG, "%s: following a %ld redirect", x->what, x->status);
 	return 0;
@@ -1251,8 +1263,9 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 			goto out;
 		}
 	}
-	if (!data || cJSON_IsNull(data)) {
-		/* a 200 with data: null (an engine with nothing to give there) */
+	if (cJSON_IsNull(data)) {
+		/* a 200 with data: null (an engine with nothing to give there);
+		 * no data key at all is no Vault answer: it stays unavailable */
 		snprintf(msg, sizeof msg, "%s: Vault answered with no data", what);
 		vv_sec_fail(sec, VS_EX_MISSING, msg);
 		goto out;
@@ -1460,16 +1473,63 @@ static bool said_invalid(const item *items, size_t n)
 }
 
 /*
+ * Whether the token itself is no good, asked without spending one of its
+ * uses. Vault's sys/internal/ui/mounts/<path> is unauthenticated and only
+ * looks the token up (pathInternalUIMountRead): an invalid token gets a bare
+ * 403 "permission denied", a valid one the mount's data (200) or, when its
+ * policies grant nothing under that mount, a 403 that says "preflight
+ * capability check". 1: refused; 0: valid; -1: this Vault cannot tell.
+ */
+static int probe_ui_mounts(client *c, const char *path)
+{
+	char *p, msg[VS_ERR_MAX];
+	xfer *x;
+	int r = -1;
+
+	if (asprintf(&p, "sys/internal/ui/mounts/%s", path) < 0)
+		return -1;
+	x = vv_xfer_new(c, "GET", p, NULL, NULL, true);
+	free(p);
+	if (!x)
+		return -1;
+	vv_run_all(c, &x, 1);
+	if (x->cc == CURLE_OK && x->status == 200) {
+		r = 0;
+	} else if (x->cc == CURLE_OK && x->status == 403) {
+		vv_vault_errors(c, x, msg, sizeof msg);
+		r = strstr(msg, "preflight capability check") ? 0 : 1;
+	}
+	vs_log(VS_LOG_DEBUG, "after a 403, the token's mount lookup answered %ld", x->status);
+	vv_xfer_free(c, x);
+	return r;
+}
+
+/* The fallback for a Vault without that endpoint: lookup-self, which the
+ * default policy grants (a token made without it cannot tell). */
+static bool lookup_self_refused(client *c)
+{
+	xfer *x = vv_xfer_new(c, "GET", "auth/token/lookup-self", NULL, NULL, true);
+	bool refused;
+
+	if (!x)
+		return false;
+	vv_run_all(c, &x, 1);
+	refused = x->cc == CURLE_OK && x->status == 403;
+	vs_log(VS_LOG_DEBUG, "after a 403, the token's lookup-self answered %ld", x->status);
+	vv_xfer_free(c, x);
+	return refused;
+}
+
+/*
  * Whether the 403s some reads got mean the token itself is no good (expired,
  * revoked, used up) rather than a policy that does not grant the path. Only
  * Vault 1.17 and later say "invalid token"; older Vaults and OpenBao say
- * "permission denied" either way, so ask the token about itself: its own
- * lookup-self (granted by the default policy) fails only when it is invalid.
+ * "permission denied" either way, so ask the token about itself.
  */
 static bool token_refused(client *c, item *items, size_t n)
 {
 	const vs_vault_settings *s = c->s;
-	xfer *x;
+	const char *path = NULL;
 	bool refused;
 
 	if (!c->token) {
@@ -1478,13 +1538,12 @@ static bool token_refused(client *c, item *items, size_t n)
 		return false;
 	}
 	refused = said_invalid(items, n);
-	if (!refused) {
-		if (!(x = vv_xfer_new(c, "GET", "auth/token/lookup-self", NULL, NULL, true)))
-			return false;
-		vv_run_all(c, &x, 1);
-		refused = x->cc == CURLE_OK && x->status == 403;
-		vs_log(VS_LOG_DEBUG, "after a 403, the token's lookup-self answered %ld", x->status);
-		vv_xfer_free(c, x);
+	for (size_t i = 0; i < n && !path; i++)
+		if (items[i].denied)
+			path = items[i].req.path;
+	if (!refused && path) {
+		int r = probe_ui_mounts(c, path);
+		refused = r < 0 ? lookup_self_refused(c) : r == 1;
 	}
 	if (refused && s->auth == VS_AUTH_TOKEN) {
 		char why[160];

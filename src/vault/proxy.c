@@ -26,10 +26,28 @@
 
 #define HOST_MAX 256
 
-/* Splits "scheme://host[:port]/…" into host (brackets dropped) and port. */
+/* A port after ':': digits only, 1..65535; empty means the scheme's. */
+static bool parse_port(const char *p, const char *end, long *port)
+{
+	long v = 0;
+
+	if (p == end)
+		return true;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > 65535)
+			return false;
+	}
+	if (v == 0)
+		return false;
+	*port = v;
+	return true;
+}
+
+/* Splits "scheme://[user[:pw]@]host[:port]/…" into host (lower case,
+ * brackets and an IPv6 %zone dropped) and port. */
 static bool split_url(const char *url, char *host, size_t hsz, long *port)
 {
-	const char *p = strstr(url, "://"), *end, *colon;
+	const char *p = strstr(url, "://"), *end, *at, *colon, *hend;
 	size_t n;
 
 	if (!p)
@@ -37,32 +55,45 @@ static bool split_url(const char *url, char *host, size_t hsz, long *port)
 	*port = !strncasecmp(url, "https", 5) ? 443 : 80;
 	p += 3;
 	end = p + strcspn(p, "/?#");
+	/* userinfo ends at the last '@' of the authority (a password may hold '@') */
+	for (at = end; at > p && at[-1] != '@'; at--)
+		;
+	if (at > p)
+		p = at;
 	if (*p == '[') {
 		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (!rb)
+		if (!rb || (rb + 1 < end && rb[1] != ':'))
 			return false;
-		n = (size_t)(rb - p - 1);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
+		colon = rb + 1 < end ? rb + 1 : NULL;
+		hend = rb;
 		p++;
+		const char *zone = memchr(p, '%', (size_t)(hend - p));
+		if (zone)
+			hend = zone;
 	} else {
 		colon = memchr(p, ':', (size_t)(end - p));
-		n = (size_t)((colon ? colon : end) - p);
+		hend = colon ? colon : end;
 	}
+	n = (size_t)(hend - p);
 	if (n == 0 || n >= hsz)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		host[i] = (char)tolower((unsigned char)p[i]);
 	host[n] = '\0';
-	if (colon)
-		*port = strtol(colon + 1, NULL, 10);
-	return true;
+	return !colon || parse_port(colon + 1, end, port);
 }
 
+/* localhost and its subdomains (RFC 6761), with or without the final dot,
+ * the IPv4 loopback network and ::1 (also as an IPv4-mapped address) */
 static bool is_loopback(const char *host)
 {
 	unsigned char a[16];
+	size_t n = strlen(host);
 
-	if (!strcmp(host, "localhost"))
+	if (n && host[n - 1] == '.')
+		n--;
+	if ((n == 9 && !strncmp(host, "localhost", 9)) ||
+	    (n > 10 && !strncmp(host + n - 10, ".localhost", 10)))
 		return true;
 	if (inet_pton(AF_INET, host, a) == 1)
 		return a[0] == 127;
@@ -80,7 +111,9 @@ static bool in_cidr(const char *host, const char *net)
 	unsigned char h[16], n[16];
 	char addr[INET6_ADDRSTRLEN];
 	const char *slash = strchr(net, '/');
-	int af, len, bits;
+	char *end;
+	long bits;
+	int af, len;
 
 	if (!slash || (size_t)(slash - net) >= sizeof addr)
 		return false;
@@ -88,10 +121,13 @@ static bool in_cidr(const char *host, const char *net)
 	addr[slash - net] = '\0';
 	af = strchr(addr, ':') ? AF_INET6 : AF_INET;
 	len = af == AF_INET ? 4 : 16;
-	bits = atoi(slash + 1);
-	if (bits < 0 || bits > len * 8 || inet_pton(af, addr, n) != 1 || inet_pton(af, host, h) != 1)
+	bits = strtol(slash + 1, &end, 10);
+	/* "10.0.0.0/8x" or "/" alone is no network at all, not a /8 or a /0 */
+	if (end == slash + 1 || *end || bits < 0 || bits > len * 8)
 		return false;
-	for (int i = 0; i < bits; i++)
+	if (inet_pton(af, addr, n) != 1 || inet_pton(af, host, h) != 1)
+		return false;
+	for (long i = 0; i < bits; i++)
 		if ((h[i / 8] ^ n[i / 8]) & (0x80 >> (i % 8)))
 			return false;
 	return true;

@@ -7,6 +7,8 @@ absolute-form requests (GET http://host:port/v1/... HTTP/1.1) and sends each
 to 127.0.0.1:port whatever the host is called, so that a name that resolves
 nowhere (vault.invalid) is reachable only through the proxy. Each request
 appends one line "METHOD host token|notoken" to LOGFILE: never the token.
+A CONNECT (a tunnel for https) is logged as "CONNECT host notoken" and
+refused with 502: the tests only need to see whether one was asked for.
 """
 import http.client
 import http.server
@@ -46,6 +48,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_LIST = _relay
+
+    def do_CONNECT(self):
+        with open(sys.argv[2], "a") as log:
+            log.write("CONNECT %s notoken\n" % self.path.rsplit(":", 1)[0])
+        self.send_error(502, "no tunnels here")
 
 
 def main():

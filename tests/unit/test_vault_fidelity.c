@@ -316,6 +316,69 @@ START_TEST(denied_by_policy_is_not_an_invalid_token)
 }
 END_TEST
 
+/* A token made without the default policy cannot look itself up: a 403
+ * for a path its policy does not grant must not pass for an invalid token
+ * (no "invalid, expired or revoked", no second login). */
+START_TEST(token_without_default_policy_denied_is_not_invalid)
+{
+	vs_vault_settings s;
+	vs_secret sec[2];
+	vs_vault_stats st;
+	vs_error err = {0};
+	const char *paths[] = {"secret/app/one", "secret/other/x"};
+	char conf[512], *body = NULL, *rid, *sid, *tok;
+
+	ds_put_v2(&ds, "secret/app/one", "{\"k\":\"first\"}");
+	ds_put_v2(&ds, "secret/other/x", "{\"k\":\"no\"}");
+	ck_assert_int_lt(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
+				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
+				 ds.token, NULL), 300);
+
+	/* a token, with only that policy */
+	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/token/create",
+				 "{\"policies\":[\"app\"],\"no_default_policy\":true}", ds.token, &body), 200);
+	tok = json_get(body, "auth", "client_token");
+	free(body);
+	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nkv_version = 2\ntoken_file = %s\n", ds.addr,
+		 file_in_dir("tok", tok, 0600));
+	settings(&s, conf);
+	ck_assert_int_eq(read_n(&s, paths, 2, sec, NULL, &err), 0);
+	ck_assert_msg(sec[0].code == 0, "%s", sec[0].err);
+	ck_assert_int_eq(sec[1].code, VS_EX_NOPERM);
+	ck_assert_msg(!strstr(sec[1].err, "invalid, expired"), "%s", sec[1].err);
+	for (int i = 0; i < 2; i++)
+		vs_secret_clear(&sec[i]);
+	vs_vault_settings_clear(&s);
+	free(tok);
+
+	/* an AppRole whose tokens come without it: one login, not two (approle/
+	 * may be enabled already by another test of this server) */
+	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
+	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/auth/approle/role/nodef",
+				 "{\"token_policies\":[\"app\"],\"token_no_default_policy\":true}", ds.token, NULL),
+			 300);
+	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/nodef/role-id", NULL, ds.token, &body), 200);
+	rid = json_get(body, "data", "role_id");
+	free(body);
+	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/nodef/secret-id", "{}", ds.token, &body), 200);
+	sid = json_get(body, "data", "secret_id");
+	free(body);
+	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nauth = approle\nkv_version = 2\nrole_id_file = %s\n"
+		 "secret_id_file = %s\n", ds.addr, file_in_dir("rid", rid, 0600), file_in_dir("sid", sid, 0600));
+	free(rid);
+	free(sid);
+	settings(&s, conf);
+	ck_assert_int_eq(read_n(&s, paths, 2, sec, &st, &err), 0);
+	ck_assert_msg(sec[0].code == 0, "%s", sec[0].err);
+	ck_assert_int_eq(sec[1].code, VS_EX_NOPERM);
+	ck_assert_int_eq(st.logins, 1);
+	ck_assert_int_eq(ds_count(&ds, "POST auth/approle/login"), 1);
+	for (int i = 0; i < 2; i++)
+		vs_secret_clear(&sec[i]);
+	vs_vault_settings_clear(&s);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* 3. a rate-limit quota without Retry-After                           */
 
@@ -675,6 +738,84 @@ START_TEST(no_proxy_is_honoured)
 }
 END_TEST
 
+/* libcurl reads NO_PROXY from the process by itself: a NO_PROXY the
+ * helper inherited (or a mapped one, which the settings ignore) must not
+ * send the request around the proxy the client chose */
+START_TEST(process_no_proxy_never_overrides_the_choice)
+{
+	vs_secret sec;
+	static char e1[96], e2[96];
+	char addr[128];
+
+	ds_put_v2(&ds, "secret/px/app", "{\"k\":\"proxied\"}");
+	invalid_host_addr(addr, sizeof addr);
+	snprintf(e1, sizeof e1, "VAULT_HTTP_PROXY=%s", proxy_url);
+	envv[0] = e1;
+	setenv("NO_PROXY", ".invalid", 1);
+	ck_assert_int_eq(proxied_read(addr, "", &sec), 0);
+	ck_assert_msg(sec.code == 0, "%s", sec.err);
+	ck_assert_int_ge(proxy_lines("GET vault.invalid token"), 1);
+	vs_secret_clear(&sec);
+
+	/* NO_PROXY mapped in the config: the settings do not see it, nor may libcurl */
+	unlink(proxy_log);
+	snprintf(e1, sizeof e1, "http_proxy=%s", proxy_url);
+	snprintf(e2, sizeof e2, "NO_PROXY=.invalid");
+	envv[0] = e1;
+	envv[1] = e2;
+	ck_assert_int_eq(proxied_read(addr, "[env]\nNO_PROXY = secret/px/app#k\n", &sec), 0);
+	ck_assert_msg(sec.code == 0, "%s", sec.err);
+	ck_assert_int_ge(proxy_lines("GET vault.invalid token"), 1);
+	vs_secret_clear(&sec);
+}
+END_TEST
+
+/* tls_server_name names the certificate, not the host: a loopback Vault
+ * verified under another name is still reached directly */
+START_TEST(tls_server_name_does_not_decide_the_proxy)
+{
+	vs_secret sec;
+	static char e1[96];
+	char addr[128];
+
+	snprintf(addr, sizeof addr, "https://127.0.0.1:%s", strrchr(ds.addr, ':') + 1);
+	snprintf(e1, sizeof e1, "https_proxy=%s", proxy_url);
+	envv[0] = e1;
+	/* the server speaks plain HTTP: the read fails either way; what counts
+	 * is whether the token's connection was offered to the proxy */
+	ck_assert_int_eq(proxied_read(addr, "tls_server_name = vault.example.org\n", &sec), 0);
+	ck_assert_int_ne(sec.code, 0);
+	ck_assert_int_eq(proxy_lines(""), 0);
+	vs_secret_clear(&sec);
+}
+END_TEST
+
+/* URLs as a hostile or careless config may write them */
+START_TEST(proxy_choice_odd_urls)
+{
+	vs_vault_settings s = {0};
+	char hp[] = "http://hp:2", sp[] = "http://sp:3";
+	char np[] = "10.0.0.0/8x,192.0.2.0/,vault.example.org:80";
+
+	s.proxy_http = hp;
+	s.proxy_https = sp;
+	s.no_proxy = np;
+	/* userinfo is not the host, and a password may hold '@' or ':' */
+	ck_assert_ptr_null(vv_proxy_for(&s, "https://user:p@ss@127.0.0.1:8200/v1/x"));
+	ck_assert_str_eq(vv_proxy_for(&s, "https://127.0.0.1@vault.example.net/v1/x"), sp);
+	/* an IPv6 zone, localhost with its final dot, *.localhost */
+	ck_assert_ptr_null(vv_proxy_for(&s, "https://[::1%25lo]:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://localhost.:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://vault.localhost:8200/v1/x"));
+	ck_assert_str_eq(vv_proxy_for(&s, "http://notlocalhost:8200/v1/x"), hp);
+	/* a CIDR with junk after the bits, or no bits, is no network */
+	ck_assert_str_eq(vv_proxy_for(&s, "http://10.1.2.3:8200/v1/x"), hp);
+	ck_assert_str_eq(vv_proxy_for(&s, "http://192.0.2.9:8200/v1/x"), hp);
+	/* an empty port is the scheme's */
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://vault.example.org:/v1/x"));
+}
+END_TEST
+
 START_TEST(proxy_choice_rules)
 {
 	vs_vault_settings s = {0};
@@ -792,6 +933,14 @@ START_TEST(address_ending_in_v1_is_refused_with_the_fix)
 	envv[0] = e;
 	ck_assert_int_eq(settings_rc(&s, "[vault]\n", &err), VS_EX_CONFIG);
 	ck_assert_msg(strstr(err.msg, "VAULT_ADDR") && strstr(err.msg, "ends in /v1"), "%s", err.msg);
+	/* only the address's path counts: a host may be called v1 */
+	envv[0] = NULL;
+	ck_assert_msg(settings_rc(&s, "[vault]\naddress = https://v1\n", &err) == 0, "%s", err.msg);
+	vs_vault_settings_clear(&s);
+	ck_assert_msg(settings_rc(&s, "[vault]\naddress = http://v1:8200/\n", &err) == 0, "%s", err.msg);
+	vs_vault_settings_clear(&s);
+	/* behind a load balancer's path prefix, /v1 is still one too many */
+	ck_assert_int_eq(settings_rc(&s, "[vault]\naddress = https://lb.example/vault/v1\n", &err), VS_EX_CONFIG);
 }
 END_TEST
 
@@ -865,6 +1014,72 @@ START_TEST(data_null_from_another_engine_is_missing)
 }
 END_TEST
 
+/* a 200 without any data key is no answer Vault gives: unavailable (69),
+ * not "missing" (65), so that fallback does not quietly take a default */
+START_TEST(answer_without_data_is_unavailable)
+{
+	vs_vault_settings s;
+	vs_secret sec;
+	vs_error err = {0};
+	char conf[512];
+	const char *paths[] = {"cubbyhole/odd"};
+
+	ck_assert_int_eq(ds_call(&ds, "POST", "/_control/faults",
+				 "{\"path\":\"cubbyhole/odd\",\"status\":200,"
+				 "\"body\":\"{\\\"request_id\\\":\\\"r\\\",\\\"warnings\\\":null}\"}", NULL, NULL), 200);
+	snprintf(conf, sizeof conf, "[vault]\naddress = %s\ntoken_file = %s\n", ds.addr,
+		 file_in_dir("tok", ds.token, 0600));
+	settings(&s, conf);
+	ck_assert_int_eq(read_n(&s, paths, 1, &sec, NULL, &err), 0);
+	ck_assert_int_eq(sec.code, VS_EX_UNAVAILABLE);
+	ck_assert_msg(strstr(sec.err, "no data object"), "%s", sec.err);
+	vs_secret_clear(&sec);
+	vs_vault_settings_clear(&s);
+}
+END_TEST
+
+/* As ssh does, a file someone else owns is taken as shared on purpose: a
+ * root-owned mounted secret (Docker 0444, Kubernetes 0644) read by a program
+ * that is not root, which could not chmod it. Needs root, to be both. */
+START_TEST(root_owned_secret_read_by_another_user_is_accepted)
+{
+	vs_vault_settings s;
+	vs_error err = {0};
+	char conf[512];
+	const char *tf;
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "root_owned_secret_read_by_another_user_is_accepted: needs root; not run\n");
+		return;
+	}
+	tf = file_in_dir("mounted-secret", ds.token, 0444);
+	snprintf(conf, sizeof conf, "[vault]\naddress = %s\ntoken_file = %s\n", ds.addr, tf);
+	/* root's own 0444 file: refused, root could chmod it */
+	ck_assert_int_eq(settings_rc(&s, conf, &err), VS_EX_NOPERM);
+	ck_assert_msg(strstr(err.msg, "chmod 600"), "%s", err.msg);
+	/* read by nobody: taken */
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	if ((pid = fork()) == 0) {
+		vs_error e = {0};
+		vs_config *cfg = NULL;
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		if (vs_config_parse("/tmp/f.conf", conf, strlen(conf), test_env, NULL, &cfg, &e))
+			_exit(4);
+		if (vs_vault_settings_init(&s, cfg, test_env, NULL, &e)) {
+			fprintf(stderr, "as nobody: %s\n", e.msg);
+			_exit(1);
+		}
+		_exit(s.token && !strcmp(s.token, ds.token) ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+END_TEST
+
 Suite *vault_fidelity_suite(void)
 {
 	Suite *s = suite_create("vault-fidelity");
@@ -886,6 +1101,8 @@ Suite *vault_fidelity_suite(void)
 	tcase_add_test(plain, kv2_path_written_with_data_says_what_to_write);
 	tcase_add_test(plain, https_to_a_plain_http_server_says_so);
 	tcase_add_test(plain, data_null_from_another_engine_is_missing);
+	tcase_add_test(plain, answer_without_data_is_unavailable);
+	tcase_add_test(plain, root_owned_secret_read_by_another_user_is_accepted);
 	tcase_add_test(plain, tokenless_to_a_server_says_why);
 	suite_add_tcase(s, plain);
 
@@ -893,6 +1110,7 @@ Suite *vault_fidelity_suite(void)
 	tcase_add_checked_fixture(v116, reset, NULL);
 	tcase_set_timeout(v116, 30);
 	tcase_add_test(v116, relogin_when_403_says_only_permission_denied);
+	tcase_add_test(v116, token_without_default_policy_denied_is_not_invalid);
 	suite_add_tcase(s, v116);
 
 	tcase_add_unchecked_fixture(ent, ent_up, down);
@@ -916,6 +1134,9 @@ Suite *vault_fidelity_suite(void)
 	tcase_add_test(proxy, mapped_proxy_name_never_routes_the_token);
 	tcase_add_test(proxy, no_proxy_is_honoured);
 	tcase_add_test(proxy, proxy_choice_rules);
+	tcase_add_test(proxy, proxy_choice_odd_urls);
+	tcase_add_test(proxy, process_no_proxy_never_overrides_the_choice);
+	tcase_add_test(proxy, tls_server_name_does_not_decide_the_proxy);
 	tcase_add_test(proxy, proxy_settings_from_the_environment);
 	suite_add_tcase(s, proxy);
 	return s;
