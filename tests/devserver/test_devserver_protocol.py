@@ -219,9 +219,12 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual((d["policies"], d["ttl"], d["expire_time"], d["path"]),
                          (["root"], 0, None, "auth/token/root"))
         for k in ("accessor", "creation_time", "creation_ttl", "display_name", "entity_id",
-                  "explicit_max_ttl", "id", "issue_time", "meta", "num_uses", "orphan",
-                  "renewable", "type"):
+                  "explicit_max_ttl", "id", "meta", "num_uses", "orphan", "type"):
             self.assertIn(k, d)
+        # token_store.go handleLookup: the root token has no lease, so no renewable,
+        # issue_time or last_renewal; period only when non-zero
+        for k in ("issue_time", "renewable", "period", "last_renewal_time"):
+            self.assertNotIn(k, d)
 
     # ---------------- auth ----------------
 
@@ -771,6 +774,15 @@ class TLSTest(unittest.TestCase):
             c.close()
         finally:
             self.assertEqual(s.stop(), 0)
+
+
+def load_tests(loader, tests, pattern):
+    """Also run test_devserver_editions.py (--mimic, namespaces, quotas, agent, standby)."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
+    import test_devserver_editions
+    tests.addTests(loader.loadTestsFromModule(test_devserver_editions))
+    return tests
 
 
 if __name__ == "__main__":
