@@ -46,10 +46,11 @@ class _Srv:
         finally:
             c.close()
 
-    def token(self, policies, headers=None, **extra):
+    def token(self, policies, headers=None, parent="ROOT", **extra):
         body = {"policies": policies}
         body.update(extra)
-        st, _, _, j = self.req("POST", "/v1/auth/token/create", body, headers=headers)
+        st, _, _, j = self.req("POST", "/v1/auth/token/create", body, token=parent,
+                               headers=headers)
         assert st == 200, st
         return j["auth"]["client_token"]
 
@@ -122,6 +123,68 @@ class MimicTest(unittest.TestCase):
             lines = p.stderr.splitlines()
             self.assertEqual(len(lines), 1, p.stderr)
             self.assertIn("--mimic must be vault-X.Y.Z", lines[0])
+
+
+# --------------------------------------------------------------------------
+# 6. the mount lookup's token; leases die with their token
+# --------------------------------------------------------------------------
+
+class MountLookupAndLeaseTest(unittest.TestCase):
+    UI = "/v1/sys/internal/ui/mounts/secret/app"
+
+    def test_mount_lookup_tokens(self):
+        s = _Srv(self)
+        # no token, an unknown token: plain permission denied (not the 1.17 wording)
+        for tok in (None, "hvs.not-a-token-at-all"):
+            st, _, _, j = s.req("GET", self.UI, token=tok)
+            self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
+        # a valid token that reaches nothing under the mount
+        st, _, _, j = s.req("GET", self.UI, token=s.token(["default"]))
+        self.assertEqual(st, 403)
+        self.assertEqual(j["errors"], ["preflight capability check returned 403, please ensure "
+                                       "client's policies grant access to path \"secret/app/\""])
+        # a one-use token: the lookup does not spend its use, the read does
+        s.req("PUT", "/v1/sys/policies/acl/app",
+              {"policy": 'path "secret/data/app" { capabilities = ["read"] }'})
+        s.req("POST", "/v1/secret/data/app", {"data": {"k": "v"}})
+        once = s.token(["app"], num_uses=1)
+        for _ in range(3):
+            st, _, _, j = s.req("GET", self.UI, token=once)
+            self.assertEqual((st, j["data"]["path"]), (200, "secret/"))
+        self.assertEqual(s.req("GET", "/v1/secret/data/app", token=once)[0], 200)
+        self.assertEqual(s.req("GET", "/v1/secret/data/app", token=once)[0], 403)
+
+    def lease(self, s, tok):
+        st, _, _, j = s.req("GET", "/v1/database/creds/app", token=tok)
+        self.assertEqual(st, 200)
+        return j["lease_id"]
+
+    def lookup(self, s, lease_id):
+        st, _, _, j = s.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease_id})
+        return st, j
+
+    def test_leases_die_with_their_token(self):
+        s = _Srv(self)
+        s.req("PUT", "/v1/sys/policies/acl/db",
+              {"policy": 'path "database/creds/*" { capabilities = ["read"] }\n'
+                         'path "auth/token/create" { capabilities = ["update"] }'})
+        # revoked
+        tok = s.token(["db"])
+        lid = self.lease(s, tok)
+        self.assertEqual(self.lookup(s, lid)[0], 200)
+        self.assertEqual(s.req("POST", "/v1/auth/token/revoke-self", {}, token=tok)[0], 204)
+        self.assertEqual(self.lookup(s, lid), (400, {"errors": ["invalid lease"]}))
+        # expired: nobody touches the token again
+        tok = s.token(["db"], ttl="1s")
+        lid = self.lease(s, tok)
+        time.sleep(1.3)
+        self.assertEqual(self.lookup(s, lid), (400, {"errors": ["invalid lease"]}))
+        # a child token's lease goes with its parent
+        parent = s.token(["db"])
+        child = s.token(["db"], parent=parent)
+        lid = self.lease(s, child)
+        s.req("POST", "/v1/auth/token/revoke", {"token": parent})
+        self.assertEqual(self.lookup(s, lid)[0], 400)
 
 
 if __name__ == "__main__":
