@@ -13,7 +13,9 @@ runs both.  Alone:
 No token or secret value is ever printed by these tests.
 """
 
+import http.client
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import test_devserver_protocol as proto  # noqa: E402
 from test_devserver_protocol import DENIED, INVALID_TOKEN, SERVER, DevServer, call  # noqa: E402
 
 
@@ -185,6 +188,48 @@ class MountLookupAndLeaseTest(unittest.TestCase):
         lid = self.lease(s, child)
         s.req("POST", "/v1/auth/token/revoke", {"token": parent})
         self.assertEqual(self.lookup(s, lid)[0], 400)
+
+
+# --------------------------------------------------------------------------
+# 7. plain HTTP to the TLS listener
+# --------------------------------------------------------------------------
+
+@unittest.skipIf(shutil.which("openssl") is None, "openssl command not found; TLS test skipped")
+class PlainHTTPToTLSTest(unittest.TestCase):
+    setUpClass = classmethod(proto.TLSTest.setUpClass.__func__)
+    tearDownClass = classmethod(proto.TLSTest.tearDownClass.__func__)
+
+    def raw(self, s, data):
+        with socket.create_connection((s.d.host, s.d.port), timeout=10) as c:
+            c.sendall(data)
+            got = b""
+            while True:
+                try:
+                    b = c.recv(4096)
+                except ConnectionResetError:
+                    return got
+                if not b:
+                    return got
+                got += b
+
+    def test_go_answer_then_close(self):
+        d = self.dir
+        s = _Srv(self, "--tls-cert", os.path.join(d, "server.pem"),
+                 "--tls-key", os.path.join(d, "server.key"))
+        for req in (b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"POST /v1/secret/data/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+                    b"PUT /v1/x HTTP/1.1\r\n\r\n", b"HEAD / HTTP/1.0\r\n\r\n",
+                    b"OPTIONS * HTTP/1.1\r\n\r\n"):
+            self.assertEqual(self.raw(s, req),
+                             b"HTTP/1.0 400 Bad Request\r\n\r\n"
+                             b"Client sent an HTTP request to an HTTPS server.\n")
+        # Go only recognises those five starts: anything else is a failed handshake
+        self.assertNotIn(b"400", self.raw(s, b"DELETE /v1/x HTTP/1.1\r\n\r\n"))
+        # and TLS still works
+        c = http.client.HTTPSConnection(s.d.host, s.d.port, timeout=10,
+                                        context=proto.TLSTest.ctx(self))
+        self.assertEqual(call(c, "GET", "/v1/sys/health")[0], 200)
+        c.close()
 
 
 if __name__ == "__main__":
