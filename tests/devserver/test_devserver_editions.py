@@ -232,5 +232,97 @@ class PlainHTTPToTLSTest(unittest.TestCase):
         c.close()
 
 
+# --------------------------------------------------------------------------
+# 4. an agent's auto-auth; 5. a standby that forwards
+# --------------------------------------------------------------------------
+
+def once(conn, *args, **kw):
+    try:
+        return call(conn, *args, **kw)
+    finally:
+        conn.close()
+
+
+class _UnixConn(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(self.unix_path)
+
+
+class AgentAndStandbyTest(unittest.TestCase):
+
+    def setUp(self):
+        self.active = _Srv(self, "--control")
+        st = self.active.req("POST", "/v1/secret/data/app", {"data": {"k": "from-active"}})[0]
+        self.assertEqual(st, 200)
+        self.tmp = tempfile.mkdtemp(prefix="vds-agent-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def log(self):
+        st, _, _, j = once(self.active.d.conn(), "GET", "/_control/requests")
+        return j
+
+    def test_agent_adds_its_token_only_when_none_is_sent(self):
+        tf = os.path.join(self.tmp, "agent-token")
+        fd = os.open(tf, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, (self.active.root + "\n").encode())
+        os.close(fd)
+        sock = os.path.join(self.tmp, "agent.sock")
+        agent = DevServer("--agent-of", self.active.url, "--agent-token-file", tf,
+                          listen="unix:" + sock, token=False)
+        self.addCleanup(agent.stop)
+        self.assertEqual(agent.url, "unix://" + sock)
+        once(self.active.d.conn(), "DELETE", "/_control/requests")
+        st, h, _, j = once(_UnixConn(sock), "GET", "/v1/secret/data/app")
+        self.assertEqual((st, j["data"]["data"]), (200, {"k": "from-active"}))
+        self.assertEqual((h["content-type"], h["cache-control"]), ("application/json", "no-store"))
+        # a request with its own token keeps it: here an invalid one, and Vault's 403
+        # comes back unchanged
+        st, _, raw, _ = once(_UnixConn(sock), "GET", "/v1/secret/data/app", token="hvs.bogus1234")
+        st2, _, raw2, _ = self.active.req("GET", "/v1/secret/data/app", token="hvs.bogus1234")
+        self.assertEqual((st, raw), (st2, raw2))
+        self.assertEqual(st, 403)
+        self.assertEqual([e["has_token"] for e in self.log()], [True, True, True])
+        # status and body of a 204 and a 404 pass through too
+        self.assertEqual(once(_UnixConn(sock), "DELETE", "/v1/secret/data/app")[0], 204)
+        st, _, _, j = once(_UnixConn(sock), "GET", "/v1/secret/data/app")
+        self.assertEqual(st, 404)
+        self.assertIsNone(j["data"]["data"])
+
+    def test_standby_forwards_by_default(self):
+        sb = _Srv(self, "--standby-of", self.active.url, "--control")
+        once(self.active.d.conn(), "DELETE", "/_control/counters")
+        st, _, _, j = sb.req("GET", "/v1/secret/data/app", token=self.active.root)
+        self.assertEqual((st, j["data"]["data"]), (200, {"k": "from-active"}))
+        st, _, _, j = once(self.active.d.conn(), "GET", "/_control/counters")
+        self.assertEqual(j["requests"].get("GET secret/data/app"), 1)
+        # errors are the active node's too
+        self.assertEqual(sb.req("GET", "/v1/secret/data/app", token="hvs.bogus1234")[0], 403)
+        # health is the standby's own: standby, 429 unless standbyok
+        st, _, _, j = sb.req("GET", "/v1/sys/health", token=None)
+        self.assertEqual((st, j["standby"]), (429, True))
+        self.assertEqual(sb.req("GET", "/v1/sys/health?standbyok=true", token=None)[0], 200)
+        self.assertEqual(sb.req("GET", "/v1/sys/health?standbycode=299", token=None)[0], 299)
+        # X-Vault-No-Request-Forwarding: the redirect instead
+        st, h, _, _ = sb.req("GET", "/v1/secret/data/app?x=1", token=self.active.root,
+                             headers={"X-Vault-No-Request-Forwarding": "true"})
+        self.assertEqual((st, h["location"]), (307, self.active.url + "/v1/secret/data/app?x=1"))
+
+    def test_no_forwarding_redirects_and_never_says_active(self):
+        sb = _Srv(self, "--standby-of", self.active.url, "--no-forwarding")
+        st, h, body, _ = sb.req("GET", "/v1/secret/data/app?version=1", token=self.active.root)
+        self.assertEqual((st, h["location"], body),
+                         (307, self.active.url + "/v1/secret/data/app?version=1", b""))
+        st, _, _, j = sb.req("GET", "/v1/sys/health", token=None)
+        self.assertEqual((st, j["standby"]), (429, True))
+        self.assertEqual(self.active.req("GET", "/v1/sys/health", token=None)[3]["standby"],
+                         False)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
