@@ -324,5 +324,64 @@ class AgentAndStandbyTest(unittest.TestCase):
                          False)
 
 
+# --------------------------------------------------------------------------
+# 3. rate-limit quotas
+# --------------------------------------------------------------------------
+
+class QuotaTest(unittest.TestCase):
+
+    def test_rate_limit_quota(self):
+        s = _Srv(self)
+        q = "/v1/sys/quotas/rate-limit/"
+        self.assertEqual(s.req("POST", q + "one", {"path": "nowhere/", "rate": 1})[0], 400)
+        self.assertEqual(s.req("POST", q + "one", {"path": "secret/data/rl", "rate": 0})[3],
+                         {"errors": ["'rate' is invalid"]})
+        self.assertEqual(s.req("POST", q + "one", {"path": "secret/data/rl", "rate": 2})[0], 204)
+        st, _, _, j = s.req("GET", q + "one")
+        self.assertEqual((j["data"]["path"], j["data"]["rate"], j["data"]["interval"]),
+                         ("secret/data/rl", 2, 1))
+        self.assertEqual(s.req("LIST", q)[3]["data"]["keys"], ["one"])
+        st, _, _, j = s.req("GET", "/v1/sys/quotas/config")
+        self.assertIs(j["data"]["enable_rate_limit_response_headers"], False)
+        self.assertIn("sys/health", j["data"]["rate_limit_exempt_paths"])
+        time.sleep(1.05)
+        got = [s.req("GET", "/v1/secret/data/rl") for _ in range(3)]
+        self.assertEqual([g[0] for g in got], [404, 404, 429])
+        self.assertEqual(got[2][3], {"errors": [
+            'request path "secret/data/rl": rate limit quota exceeded']})
+        # headers are off by default
+        self.assertFalse([k for k in got[2][1] if k.startswith("x-ratelimit") or k == "retry-after"])
+        # other paths and exempt paths are not limited
+        for _ in range(4):
+            self.assertEqual(s.req("GET", "/v1/secret/data/other")[0], 404)
+        # the window passes
+        time.sleep(1.05)
+        self.assertEqual(s.req("GET", "/v1/secret/data/rl")[0], 404)
+        # with response headers
+        self.assertEqual(s.req("POST", "/v1/sys/quotas/config",
+                               {"enable_rate_limit_response_headers": True})[0], 204)
+        self.assertEqual(s.req("POST", q + "one", {"path": "secret/data/rl", "rate": 1,
+                                                    "interval": "2s"})[0], 204)
+        st, h, _, _ = s.req("GET", "/v1/secret/data/rl")
+        self.assertEqual((st, h["x-ratelimit-limit"], h["x-ratelimit-remaining"]), (404, "1", "0"))
+        st, h, _, _ = s.req("GET", "/v1/secret/data/rl")
+        self.assertEqual(st, 429)
+        self.assertIn(h["retry-after"], ("0", "1"))
+        self.assertEqual(s.req("DELETE", q + "one")[0], 204)
+        self.assertEqual(s.req("GET", "/v1/secret/data/rl")[0], 404)
+        self.assertEqual(s.req("GET", q + "one")[0], 404)
+
+    def test_global_quota_spares_health(self):
+        s = _Srv(self)
+        self.assertEqual(s.req("POST", "/v1/sys/quotas/rate-limit/all", {"rate": 1,
+                                                                          "interval": "5s"})[0],
+                         204)
+        self.assertEqual(s.req("GET", "/v1/secret/data/a")[0], 404)
+        self.assertEqual(s.req("GET", "/v1/secret/data/a")[0], 429)
+        for _ in range(3):
+            self.assertEqual(s.req("GET", "/v1/sys/health", token=None)[0], 200)
+            self.assertEqual(s.req("GET", "/v1/sys/seal-status", token=None)[0], 200)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
