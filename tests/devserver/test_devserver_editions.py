@@ -383,5 +383,72 @@ class QuotaTest(unittest.TestCase):
             self.assertEqual(s.req("GET", "/v1/sys/seal-status", token=None)[0], 200)
 
 
+# --------------------------------------------------------------------------
+# 2. namespaces
+# --------------------------------------------------------------------------
+
+class NamespaceTest(unittest.TestCase):
+    UI = "/v1/sys/internal/ui/mounts/"
+
+    def test_enterprise_namespaces(self):
+        s = _Srv(self, "--mimic", "vault-1.19.0+ent")
+        st, _, _, j = s.req("POST", "/v1/sys/namespaces/org", {})
+        self.assertEqual((st, j["data"]["path"]), (200, "org/"))
+        self.assertEqual(s.req("POST", "/v1/org/sys/namespaces/team", {})[0], 200)
+        self.assertEqual(s.req("GET", "/v1/sys/namespaces/org")[3]["data"]["path"], "org/")
+        self.assertEqual(s.req("LIST", "/v1/sys/namespaces")[3]["data"]["keys"], ["org/"])
+        self.assertEqual(s.req("LIST", "/v1/sys/namespaces", headers={"X-Vault-Namespace": "org"})
+                         [3]["data"]["keys"], ["team/"])
+        # a new namespace has no secret/ mount
+        self.assertEqual(s.req("GET", "/v1/org/team/sys/mounts/secret")[0], 400)
+        self.assertEqual(s.req("POST", "/v1/org/team/sys/mounts/secret",
+                               {"type": "kv", "options": {"version": "2"}})[0], 204)
+        self.assertEqual(s.req("POST", "/v1/org/team/secret/data/app",
+                               {"data": {"k": "in-team"}})[0], 200)
+        # header, path prefix, and both combined reach the same secret
+        for hdr, path in (("org/team", "secret/data/app"), (None, "org/team/secret/data/app"),
+                          ("org", "team/secret/data/app"), ("org/team/", "secret/data/app")):
+            st, _, _, j = s.req("GET", "/v1/" + path,
+                                headers={"X-Vault-Namespace": hdr} if hdr else None)
+            self.assertEqual((st, j["data"]["data"]), (200, {"k": "in-team"}), (hdr, path))
+        # the root namespace's secret/ is another mount
+        self.assertEqual(s.req("GET", "/v1/secret/data/app")[0], 404)
+        # the mount lookup: relative in the mount's own namespace, the namespace path
+        # in front when the lookup reaches into a child
+        st, _, _, j = s.req("GET", self.UI + "secret/app", headers={"X-Vault-Namespace": "org/team"})
+        self.assertEqual((st, j["data"]["path"], j["data"]["options"]), (200, "secret/", {"version": "2"}))
+        st, _, _, j = s.req("GET", self.UI + "team/secret/app", headers={"X-Vault-Namespace": "org"})
+        self.assertEqual((st, j["data"]["path"]), (200, "org/team/secret/"))
+        # unknown namespace
+        st, _, _, j = s.req("GET", "/v1/secret/data/app", headers={"X-Vault-Namespace": "nowhere"})
+        self.assertEqual((st, j), (404, {"errors": ["namespace not found"]}))
+        # own policies and tokens: a token made in org/team reads there, not in the root
+        hdr = {"X-Vault-Namespace": "org/team"}
+        s.req("PUT", "/v1/sys/policies/acl/app",
+              {"policy": 'path "secret/data/app" { capabilities = ["read"] }'}, headers=hdr)
+        self.assertEqual(s.req("GET", "/v1/sys/policies/acl/app")[0], 404)
+        tok = s.token(["app"], headers=hdr)
+        self.assertEqual(s.req("GET", "/v1/secret/data/app", token=tok, headers=hdr)[0], 200)
+        self.assertEqual(s.req("GET", "/v1/org/team/secret/data/app", token=tok)[0], 200)
+        self.assertEqual(s.req("GET", "/v1/secret/data/app", token=tok)[0], 403)
+        # cubbyhole per namespace
+        s.req("POST", "/v1/cubbyhole/x", {"v": "1"}, headers=hdr)
+        self.assertEqual(s.req("GET", "/v1/cubbyhole/x", headers=hdr)[0], 200)
+        self.assertEqual(s.req("GET", "/v1/cubbyhole/x")[0], 404)
+        # delete: children first
+        self.assertEqual(s.req("DELETE", "/v1/sys/namespaces/org")[0], 400)
+        self.assertEqual(s.req("DELETE", "/v1/org/sys/namespaces/team")[0], 204)
+        self.assertEqual(s.req("GET", "/v1/org/sys/namespaces/team")[0], 404)
+
+    def test_community_ignores_namespaces(self):
+        s = _Srv(self)
+        # sys/namespaces does not exist; the header is ignored (the root namespace)
+        self.assertEqual(s.req("POST", "/v1/sys/namespaces/org", {})[3],
+                         {"errors": ["1 error occurred:\n\t* unsupported path\n\n"]})
+        s.req("POST", "/v1/secret/data/app", {"data": {"k": "root"}})
+        st, _, _, j = s.req("GET", "/v1/secret/data/app", headers={"X-Vault-Namespace": "nowhere"})
+        self.assertEqual((st, j["data"]["data"]), (200, {"k": "root"}))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
