@@ -91,12 +91,14 @@ class MimicTest(unittest.TestCase):
         st, _, _, j = s.req("GET", "/v1/auth/token/lookup-self")
         self.assertEqual(j["mount_type"], "token")
 
-    def test_vault_1_16_cannot_tell_invalid_from_denied(self):
+    def test_vault_1_16_says_only_permission_denied(self):
         s = _Srv(self, "--mimic", "vault-1.16.3")
         self.assertEqual(self.health(s)["version"], "1.16.3")
         denied, invalid = self.invalid_and_denied(s)
         self.assertEqual(denied, [DENIED])
-        self.assertEqual(invalid, denied)
+        self.assertEqual(invalid, ["permission denied"])
+        st, _, _, j = s.req("GET", "/v1/sys/internal/ui/mounts/secret/x", token="hvs.bogus1234")
+        self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
 
     def test_vault_1_17_says_invalid_token(self):
         s = _Srv(self, "--mimic", "vault-1.17.0")
@@ -112,7 +114,7 @@ class MimicTest(unittest.TestCase):
         h = self.health(s)
         self.assertEqual((h["version"], h["enterprise"]), ("2.3.1", False))
         denied, invalid = self.invalid_and_denied(s)
-        self.assertEqual(invalid, denied)
+        self.assertEqual(invalid, ["permission denied"])
         st, _, _, j = s.req("GET", "/v1/auth/token/lookup-self")
         self.assertEqual(st, 200)
         self.assertNotIn("mount_type", j)
@@ -137,10 +139,11 @@ class MountLookupAndLeaseTest(unittest.TestCase):
 
     def test_mount_lookup_tokens(self):
         s = _Srv(self)
-        # no token, an unknown token: plain permission denied (not the 1.17 wording)
-        for tok in (None, "hvs.not-a-token-at-all"):
-            st, _, _, j = s.req("GET", self.UI, token=tok)
-            self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
+        # no token: plain permission denied; an unknown token: the version's wording
+        st, _, _, j = s.req("GET", self.UI, token=None)
+        self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
+        st, _, _, j = s.req("GET", self.UI, token="hvs.not-a-token-at-all")
+        self.assertEqual((st, j["errors"]), (403, [INVALID_TOKEN]))
         # a valid token that reaches nothing under the mount
         st, _, _, j = s.req("GET", self.UI, token=s.token(["default"]))
         self.assertEqual(st, 403)

@@ -417,8 +417,10 @@ class ProtocolTest(unittest.TestCase):
         st, _, _, j = self.req("GET", "/v1/sys/internal/ui/mounts/nomount/abc", token=tok)
         self.assertEqual(st, 403)
         self.assertIn('path \\"nomount/abc/\\"', json.dumps(j))
-        # unauthenticated path: the handler's own token lookup, plain permission denied
+        # unauthenticated path: the handler's own token lookup, its error as is
         st, _, _, j = self.req("GET", "/v1/sys/internal/ui/mounts/secret/x", token="hvs.bogus")
+        self.assertEqual((st, j), (403, {"errors": [INVALID_TOKEN]}))
+        st, _, _, j = self.req("GET", "/v1/sys/internal/ui/mounts/secret/x", token=None)
         self.assertEqual((st, j), (403, {"errors": ["permission denied"]}))
         st, _, _, j = self.req("GET", "/v1/sys/internal/ui/mounts", token=None)
         self.assertEqual(st, 200)
