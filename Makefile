@@ -148,12 +148,15 @@ install: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.s
 	ln -sf vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
 	install -m 0755 $(BUILD)/libvaultshim.so $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
+	install -d $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev
+	install -m 0644 scripts/vaultdev/*.py $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev/
 	cp -R scripts/examples $(DESTDIR)$(PREFIX)/share/vaultshim/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
 	rm -f $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
 	rm -rf $(DESTDIR)$(PREFIX)/lib/vaultshim
+	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
 
 clean:

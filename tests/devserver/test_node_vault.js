@@ -551,12 +551,11 @@ test('tokens from the root token: create, lookup, renew, revoke', async () => {
 });
 
 // ---------------------------------------------------------------------------
-// Differences from Vault found with node-vault. Each test below is named
-// "[DEV-SERVER BUG] …" and FAILS against scripts/vault-dev-server until the server is
-// fixed; its assertions are what Vault answers (sources in the comments). Once the
-// server passes one, drop the tag from its name.
+// Differences from Vault once found with node-vault, now fixed in the dev server; each
+// assertion is what Vault answers (sources in the comments). A new difference gets a
+// test named "[DEV-SERVER BUG] …" that fails until the server is fixed.
 
-test('[DEV-SERVER BUG] tokenLookup() of a revoked token: 403 {"errors":["bad token"]}',
+test('tokenLookup() of a revoked token: 403 {"errors":["bad token"]}',
     async () => {
         // vault/token_store.go handleLookup: when the token is not found it returns
         // logical.ErrorResponse("bad token"), logical.ErrPermissionDenied, which
@@ -568,7 +567,7 @@ test('[DEV-SERVER BUG] tokenLookup() of a revoked token: 403 {"errors":["bad tok
         assert.deepEqual(err.response.body.errors, ['bad token']);
     });
 
-test('[DEV-SERVER BUG] tokenLookupSelf() of the root token has no renewable, issue_time '
+test('tokenLookupSelf() of the root token has no renewable, issue_time '
     + 'or period', async () => {
     // vault/token_store.go handleLookup sets "renewable" and "issue_time" only from the
     // token's lease, and the root token has none; "period" only when it is non-zero.
@@ -582,7 +581,7 @@ test('[DEV-SERVER BUG] tokenLookupSelf() of the root token has no renewable, iss
     }
 });
 
-test('[DEV-SERVER BUG] tokenLookupSelf() has no "period" key for a non-periodic token',
+test('tokenLookupSelf() has no "period" key for a non-periodic token',
     async () => {
         // vault/token_store.go handleLookup: if out.Period != 0 { resp.Data["period"] = … }
         const t = (await client(ROOT_TOKEN).tokenCreate({ policies: ['default'], ttl: '10m' }))
@@ -595,7 +594,7 @@ test('[DEV-SERVER BUG] tokenLookupSelf() has no "period" key for a non-periodic 
         await root.tokenRevoke({ token: t.client_token });
     });
 
-test('[DEV-SERVER BUG] tokenLookupSelf() after tokenRenewSelf() shows last_renewal_time',
+test('tokenLookupSelf() after tokenRenewSelf() shows last_renewal_time',
     async () => {
         // vault/token_store.go handleLookup: once the lease was renewed,
         //   resp.Data["last_renewal_time"] = LastRenewalTime.Unix()
@@ -615,7 +614,7 @@ test('[DEV-SERVER BUG] tokenLookupSelf() after tokenRenewSelf() shows last_renew
         await root.tokenRevoke({ token: t.client_token });
     });
 
-test('[DEV-SERVER BUG] tokenRenew() of a revoked token: 400 {"errors":["token not found"]}',
+test('tokenRenew() of a revoked token: 400 {"errors":["token not found"]}',
     async () => {
         // vault/token_store.go handleRenew: te == nil ->
         //   logical.ErrorResponse("token not found"), logical.ErrInvalidRequest
@@ -626,7 +625,7 @@ test('[DEV-SERVER BUG] tokenRenew() of a revoked token: 400 {"errors":["token no
         assert.deepEqual(err.response.body.errors, ['token not found']);
     });
 
-test('[DEV-SERVER BUG] tokenRenewSelf() with the root token: 400, it has no lease',
+test('tokenRenewSelf() with the root token: 400, it has no lease',
     async () => {
         // vault/expiration.go RenewToken: the root token has no lease entry (which is also
         // why its lookup-self has no issue_time), so: le == nil ->

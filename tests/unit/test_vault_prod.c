@@ -378,7 +378,7 @@ START_TEST(standby_307_is_followed_once)
 	vs_secret sec;
 	vs_error err = {0};
 	char conf[512], standby_of[300];
-	const char *extra[] = {"--standby-of", standby_of, NULL};
+	const char *extra[] = {"--standby-of", standby_of, "--no-forwarding", NULL};
 
 	ds_put_v2(&ds, "secret/ha/app", "{\"k\":\"from-the-active-node\"}");
 	ds_call(&ds, "DELETE", "/_control/counters", NULL, NULL, NULL);
@@ -403,7 +403,7 @@ START_TEST(standby_307_is_not_followed_twice)
 	vs_secret sec;
 	vs_error err = {0};
 	char conf[512], to_self[300];
-	const char *extra[] = {"--standby-of", to_self, NULL};
+	const char *extra[] = {"--standby-of", to_self, "--no-forwarding", NULL};
 
 	/* a standby pointing at another standby: one hop only, then the 307 stands */
 	snprintf(to_self, sizeof to_self, "%s", ds.addr);
@@ -411,7 +411,7 @@ START_TEST(standby_307_is_not_followed_twice)
 	snprintf(to_self, sizeof to_self, "%s", ds2.addr);
 	{
 		devserver ds3;
-		const char *extra3[] = {"--standby-of", to_self, NULL};
+		const char *extra3[] = {"--standby-of", to_self, "--no-forwarding", NULL};
 		ds_start(&ds3, extra3);
 		snprintf(conf, sizeof conf, "address = %s\ntoken_file = %s\nmax_retries = 0\n", ds3.addr,
 			 token_file(ds.token));
@@ -433,7 +433,7 @@ START_TEST(https_to_http_redirect_withholds_the_token)
 	vs_secret sec;
 	vs_error err = {0};
 	char conf[1024], standby_of[300], cert[128], key[128], *body = NULL;
-	const char *extra[] = {"--standby-of", standby_of, "--tls-cert", cert, "--tls-key", key, NULL};
+	const char *extra[] = {"--standby-of", standby_of, "--no-forwarding", "--tls-cert", cert, "--tls-key", key, NULL};
 	cJSON *log, *e;
 	int seen = 0;
 
