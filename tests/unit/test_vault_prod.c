@@ -234,6 +234,28 @@ START_TEST(tls_untrusted_is_a_tls_failure_never_plain_http)
 }
 END_TEST
 
+/* http:// to a TLS listener: Go's server (Vault) answers plain HTTP there
+ * with 400 "Client sent an HTTP request to an HTTPS server."; the client
+ * names the fix instead of printing a bare 400 */
+START_TEST(http_to_an_https_server_says_so)
+{
+	vs_vault_settings s;
+	vs_secret sec;
+	vs_error err = {0};
+	char conf[1024];
+
+	snprintf(conf, sizeof conf, "address = http%s\ntoken_file = %s\nmax_retries = 0\n", ds.addr + 5,
+		 token_file(ds.token));
+	settings(&s, conf);
+	ck_assert_int_eq(read1(&s, "secret/tls/app", &sec, NULL, &err), 0);
+	ck_assert_int_eq(sec.code, VS_EX_CONFIG);
+	ck_assert_msg(strstr(sec.err, "serves HTTPS: write https://"), "%s", sec.err);
+	ck_assert_ptr_null(strstr(sec.err, ds.token));
+	vs_secret_clear(&sec);
+	vs_vault_settings_clear(&s);
+}
+END_TEST
+
 static void tls_named_up(void)
 {
 	static char cert[128], key[128], cca[128];
@@ -679,6 +701,7 @@ Suite *vault_prod_suite(void)
 	tcase_set_timeout(tls, 20);
 	tcase_add_test(tls, tls_with_ca_file_and_ca_dir);
 	tcase_add_test(tls, tls_untrusted_is_a_tls_failure_never_plain_http);
+	tcase_add_test(tls, http_to_an_https_server_says_so);
 	suite_add_tcase(s, tls);
 
 	tcase_add_unchecked_fixture(tls_named, tls_named_up, tls_down);
