@@ -160,6 +160,16 @@ class MountLookupAndLeaseTest(unittest.TestCase):
         self.assertEqual(s.req("GET", "/v1/secret/data/app", token=once)[0], 200)
         self.assertEqual(s.req("GET", "/v1/secret/data/app", token=once)[0], 403)
 
+    def test_mount_lookup_matches_the_mount_before_the_token(self):
+        # Vault matches the mount first: a path on no mount gets the preflight
+        # 403 whatever the token, even none or an invalid one
+        s = _Srv(self)
+        for tok in (None, "hvs.not-a-token-at-all", s.root):
+            st, _, _, j = s.req("GET", "/v1/sys/internal/ui/mounts/typo/x", token=tok)
+            self.assertEqual(st, 403)
+            self.assertEqual(j["errors"], ["preflight capability check returned 403, please ensure "
+                                           "client's policies grant access to path \"typo/x/\""])
+
     def lease(self, s, tok):
         st, _, _, j = s.req("GET", "/v1/database/creds/app", token=tok)
         self.assertEqual(st, 200)
