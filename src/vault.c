@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,19 +77,23 @@ static const char *pick(const char *conf, vs_getenv_fn env, void *ctx, const cha
  * refuses such a key: whoever can read it holds the credential, and we can
  * fix it. As in ssh, a file someone else owns is taken as shared on purpose:
  * here root's, read by a program that is not root (a Docker secret 0444, a
- * Kubernetes secret volume 0644), which could not chmod it anyway. (A JWT is
- * not asked this: Kubernetes mounts service-account tokens 0644.) */
+ * Kubernetes secret volume 0644), which could not chmod it anyway; so is one
+ * on a read-only mount, which no one there can chmod (those same secrets
+ * read by root: Kubernetes and Docker mount them read-only). (A JWT is not
+ * asked this: Kubernetes mounts service-account tokens 0644.) */
 static int read_cred_file(const char *path, const char *what, bool secret, char **out, vs_error *err)
 {
 	char *text = NULL, *b, *e;
 	size_t len = 0;
 	struct stat st;
+	struct statvfs fs;
 	int rc, fd = vs_open_private(path, what, err);
 
 	*out = NULL;
 	if (fd < 0)
 		return err->code;
-	if (secret && fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+	if (secret && fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+	    !(fstatvfs(fd, &fs) == 0 && (fs.f_flag & ST_RDONLY))) {
 		close(fd);
 		return vs_fail(err, VS_EX_NOPERM,
 			       "%s: refusing %s open to group or others (mode %04o); chmod 600 it "
@@ -1478,18 +1483,17 @@ static bool said_invalid(const item *items, size_t n)
  * looks the token up (pathInternalUIMountRead): an invalid token gets a bare
  * 403 "permission denied", a valid one the mount's data (200) or, when its
  * policies grant nothing under that mount, a 403 that says "preflight
- * capability check". 1: refused; 0: valid; -1: this Vault cannot tell.
+ * capability check". The mount is matched before the token is looked at, so
+ * the question is asked of cubbyhole/, which every namespace has and no one
+ * can disable, never of a refused path (on no mount, any token would pass).
+ * 1: refused; 0: valid; -1: this Vault cannot tell.
  */
-static int probe_ui_mounts(client *c, const char *path)
+static int probe_ui_mounts(client *c)
 {
-	char *p, msg[VS_ERR_MAX];
-	xfer *x;
+	char msg[VS_ERR_MAX];
+	xfer *x = vv_xfer_new(c, "GET", "sys/internal/ui/mounts/cubbyhole", NULL, NULL, true);
 	int r = -1;
 
-	if (asprintf(&p, "sys/internal/ui/mounts/%s", path) < 0)
-		return -1;
-	x = vv_xfer_new(c, "GET", p, NULL, NULL, true);
-	free(p);
 	if (!x)
 		return -1;
 	vv_run_all(c, &x, 1);
@@ -1529,7 +1533,6 @@ static bool lookup_self_refused(client *c)
 static bool token_refused(client *c, item *items, size_t n)
 {
 	const vs_vault_settings *s = c->s;
-	const char *path = NULL;
 	bool refused;
 
 	if (!c->token) {
@@ -1538,11 +1541,8 @@ static bool token_refused(client *c, item *items, size_t n)
 		return false;
 	}
 	refused = said_invalid(items, n);
-	for (size_t i = 0; i < n && !path; i++)
-		if (items[i].denied)
-			path = items[i].req.path;
-	if (!refused && path) {
-		int r = probe_ui_mounts(c, path);
+	if (!refused) {
+		int r = probe_ui_mounts(c);
 		refused = r < 0 ? lookup_self_refused(c) : r == 1;
 	}
 	if (refused && s->auth == VS_AUTH_TOKEN) {

@@ -5,10 +5,12 @@
  * (the mount) and data.options.version ("2": KV v2). So does this client,
  * for many paths at once: one lookup per first path segment answers most
  * configs (secret/a, secret/b). The answer is trusted only for the paths
- * the returned mount covers; a lookup that fails, or a mount that does not
- * cover every path of its segment (apps/a/ and apps/b/ mounted apart),
+ * the returned mount covers; a lookup refused (403), or a mount that does
+ * not cover every path of its segment (apps/a/ and apps/b/ mounted apart),
  * sends every remaining path of that segment its own lookup, so that a
- * forbidden apps/a/ never decides the fate of apps/b/.
+ * forbidden apps/a/ never decides the fate of apps/b/. A failure of Vault's
+ * own (sealed, 5xx, 429, no connection) fails the segment: the same Vault
+ * would answer each of its paths the same way.
  */
 #define _GNU_SOURCE
 #include "vault/internal.h"
@@ -183,6 +185,15 @@ static int settle(client *c, item *items, size_t n, size_t i, xfer *x, bool *spl
 		else
 			snprintf(full, sizeof full, "%s", msg);
 		fail_same_path(items, n, i, code, full, denied);
+		/* Only a 403 depends on the path. Sealed, 5xx, 429, no connection:
+		 * the same Vault would answer every other path of the segment the
+		 * same way; asking it once per path multiplies the load on a Vault
+		 * that is down or rate-limiting. */
+		if (!denied && !was_split)
+			for (size_t j = 0; j < n; j++)
+				if (!items[j].failed && items[j].kind == K_UNKNOWN &&
+				    same_segment(items[j].req.path, items[i].req.path))
+					vv_item_fail(&items[j], code, full);
 	}
 	return 0;
 }

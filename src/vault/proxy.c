@@ -4,8 +4,9 @@
  * libcurl would read http_proxy & co. by itself, from whatever environment
  * the helper inherited; the client decides instead, as the Vault CLI (Go's
  * ProxyFromEnvironment) does, and hands libcurl the answer:
- *   - a loopback host (localhost, 127.0.0.0/8, ::1) is never proxied, nor is
- *     a unix socket (the caller does not ask): the token stays on the host;
+ *   - a loopback host (localhost, 127.0.0.0/8, ::1), as libcurl's own URL
+ *     parser reads it, is never proxied, nor is a unix socket (the caller
+ *     does not ask): the token stays on the host;
  *   - VAULT_PROXY_ADDR, else VAULT_HTTP_PROXY, carries every other request,
  *     NO_PROXY notwithstanding (as in the Go client);
  *   - else HTTPS_PROXY/https_proxy or HTTP_PROXY/http_proxy by the URL's
@@ -26,61 +27,48 @@
 
 #define HOST_MAX 256
 
-/* A port after ':': digits only, 1..65535; empty means the scheme's. */
-static bool parse_port(const char *p, const char *end, long *port)
-{
-	long v = 0;
-
-	if (p == end)
-		return true;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > 65535)
-			return false;
-	}
-	if (v == 0)
-		return false;
-	*port = v;
-	return true;
-}
-
-/* Splits "scheme://[user[:pw]@]host[:port]/…" into host (lower case,
- * brackets and an IPv6 %zone dropped) and port. */
+/* The host (lower case, brackets, IPv6 zone and a final dot dropped) and
+ * port that libcurl itself will connect to: its URL parser, not a second
+ * one, so that "127.1", "2130706433", "0x7f.0.0.1" or "%6cocalhost" (all
+ * 127.0.0.1 / localhost to libcurl) are loopback here too. */
 static bool split_url(const char *url, char *host, size_t hsz, long *port)
 {
-	const char *p = strstr(url, "://"), *end, *at, *colon, *hend;
+	CURLU *u = curl_url();
+	char *h = NULL, *pt = NULL;
+	bool ok = false;
 	size_t n;
 
-	if (!p)
+	if (!u)
 		return false;
-	*port = !strncasecmp(url, "https", 5) ? 443 : 80;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	/* userinfo ends at the last '@' of the authority (a password may hold '@') */
-	for (at = end; at > p && at[-1] != '@'; at--)
-		;
-	if (at > p)
-		p = at;
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (!rb || (rb + 1 < end && rb[1] != ':'))
-			return false;
-		colon = rb + 1 < end ? rb + 1 : NULL;
-		hend = rb;
-		p++;
-		const char *zone = memchr(p, '%', (size_t)(hend - p));
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, CURLU_URLDECODE) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	{
+		const char *b = h;
+		n = strlen(b);
+		if (n >= 2 && b[0] == '[' && b[n - 1] == ']') {
+			b++;
+			n -= 2;
+		}
+		const char *zone = memchr(b, '%', n);
 		if (zone)
-			hend = zone;
-	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		hend = colon ? colon : end;
+			n = (size_t)(zone - b);
+		if (n > 1 && b[n - 1] == '.')
+			n--;
+		if (n == 0 || n >= hsz)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			host[i] = (char)tolower((unsigned char)b[i]);
+		host[n] = '\0';
 	}
-	n = (size_t)(hend - p);
-	if (n == 0 || n >= hsz)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		host[i] = (char)tolower((unsigned char)p[i]);
-	host[n] = '\0';
-	return !colon || parse_port(colon + 1, end, port);
+	*port = strtol(pt, NULL, 10);
+	ok = *port > 0 && *port <= 65535;
+out:
+	curl_free(h);
+	curl_free(pt);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 /* localhost and its subdomains (RFC 6761), with or without the final dot,
