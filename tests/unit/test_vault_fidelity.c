@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,6 +222,46 @@ START_TEST(mount_lookup_404_is_kv1_for_its_path_only)
 }
 END_TEST
 
+/* A lookup that fails for a reason of Vault's, not of the path (sealed,
+ * 5xx, 429, connection dropped), is asked once for its segment: a Vault that
+ * is down or rate-limiting is not sent one lookup per entry. */
+static void one_lookup_for(const char *fault_json, bool seal, int code)
+{
+	vs_vault_settings s;
+	vs_secret sec[6];
+	vs_error err = {0};
+	const char *paths[] = {"secret/a", "secret/b", "secret/c", "secret/d", "secret/e", "secret/f"};
+	char conf[512];
+
+	ds_reset(&ds);
+	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nmax_retries = 0\ntoken_file = %s\n", ds.addr,
+		 file_in_dir("tok", ds.token, 0600));
+	settings(&s, conf);
+	if (fault_json)
+		ck_assert_int_eq(ds_call(&ds, "POST", "/_control/faults", fault_json, NULL, NULL), 200);
+	if (seal)
+		ck_assert_int_lt(ds_call(&ds, "POST", "/_control/seal", NULL, NULL, NULL), 300);
+	ck_assert_int_eq(read_n(&s, paths, 6, sec, NULL, &err), 0);
+	ck_assert_msg(ds_count_total(&ds) == 1, "%s: %d requests for 6 entries of one segment",
+		      fault_json ? fault_json : "sealed", ds_count_total(&ds));
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(sec[i].code, code);
+		vs_secret_clear(&sec[i]);
+	}
+	vs_vault_settings_clear(&s);
+	ds_reset(&ds);
+}
+
+START_TEST(failed_lookup_is_asked_once_per_segment)
+{
+	one_lookup_for(NULL, true, VS_EX_UNAVAILABLE);
+	one_lookup_for("{\"path\":\"sys/internal/ui/mounts/*\",\"status\":500}", false, VS_EX_UNAVAILABLE);
+	one_lookup_for("{\"path\":\"sys/internal/ui/mounts/*\",\"status\":429,"
+		       "\"body\":\"{\\\"errors\\\":[\\\"rate limit quota exceeded\\\"]}\"}", false, VS_EX_UNAVAILABLE);
+	one_lookup_for("{\"path\":\"sys/internal/ui/mounts/*\",\"drop\":true}", false, VS_EX_UNAVAILABLE);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* 2. an invalid token said as Vault <= 1.16 and OpenBao say it        */
 
@@ -239,7 +282,8 @@ static void approle_once(char *conf, size_t sz)
 	ck_assert_int_lt(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
 				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
 				 ds.token, NULL), 300);
-	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL), 300);
+	/* approle/ may be enabled already by another test of this server */
+	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
 	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/auth/approle/role/once",
 				 "{\"token_policies\":[\"app\"],\"token_num_uses\":1}", ds.token, NULL), 300);
 	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/once/role-id", NULL, ds.token, &body), 200);
@@ -277,6 +321,32 @@ START_TEST(relogin_when_403_says_only_permission_denied)
 	ck_assert_str_eq(vs_secret_field(&sec[1], "k"), "second");
 	ck_assert_int_eq(st.logins, 2);
 	for (int i = 0; i < 2; i++)
+		vs_secret_clear(&sec[i]);
+	vs_vault_settings_clear(&s);
+}
+END_TEST
+
+/* Vault matches the mount before it looks at the token: asked about a path
+ * on no mount (a typo, a disabled engine), its mount lookup calls any token
+ * good. Listed first, such an entry must not hide a used-up login token
+ * from the entries after it, which Vault holds and fallback would default. */
+START_TEST(unmounted_entry_does_not_hide_an_invalid_token)
+{
+	vs_vault_settings s;
+	vs_secret sec[3];
+	vs_vault_stats st;
+	vs_error err = {0};
+	const char *paths[] = {"typo/x", "secret/app/one", "secret/app/two"};
+	char conf[1024];
+
+	approle_once(conf, sizeof conf);
+	settings(&s, conf);
+	ck_assert_int_eq(read_n(&s, paths, 3, sec, &st, &err), 0);
+	ck_assert_int_ne(sec[0].code, 0);
+	ck_assert_msg(sec[1].code == 0, "one: %s", sec[1].err);
+	ck_assert_msg(sec[2].code == 0, "two: %s", sec[2].err);
+	ck_assert_int_eq(st.logins, 2);
+	for (int i = 0; i < 3; i++)
 		vs_secret_clear(&sec[i]);
 	vs_vault_settings_clear(&s);
 }
@@ -813,6 +883,12 @@ START_TEST(proxy_choice_odd_urls)
 	ck_assert_str_eq(vv_proxy_for(&s, "http://192.0.2.9:8200/v1/x"), hp);
 	/* an empty port is the scheme's */
 	ck_assert_ptr_null(vv_proxy_for(&s, "http://vault.example.org:/v1/x"));
+	/* loopback as libcurl also spells it: the host libcurl will connect to decides */
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://127.1:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://2130706433:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://0x7f.0.0.1:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://%6cocalhost:8200/v1/x"));
+	ck_assert_ptr_null(vv_proxy_for(&s, "http://127.0.0.1.:8200/v1/x"));
 }
 END_TEST
 
@@ -1077,6 +1153,41 @@ START_TEST(root_owned_secret_read_by_another_user_is_accepted)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(chmod(dir, 0700), 0);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+
+	/* root's own 0644 file on a read-only mount (a Kubernetes secret volume,
+	 * a Docker secret): no one there can chmod it, so it is taken */
+	if ((pid = fork()) == 0) {
+		char ro[160], path[200], cf[512];
+		vs_error e = {0};
+		vs_config *cfg = NULL;
+		int fd;
+		snprintf(ro, sizeof ro, "%s/ro", dir);
+		snprintf(path, sizeof path, "%s/token", ro);
+		/* mount(2) by number: internal.h has a type of that name */
+		if (mkdir(ro, 0700) || unshare(CLONE_NEWNS) ||
+		    syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    syscall(SYS_mount, "tmpfs", ro, "tmpfs", 0, "size=64k"))
+			_exit(5); /* no mount namespace here */
+		if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0 ||
+		    write(fd, ds.token, strlen(ds.token)) != (ssize_t)strlen(ds.token) || close(fd) ||
+		    chmod(path, 0644) || syscall(SYS_mount, NULL, ro, NULL, MS_REMOUNT | MS_RDONLY, NULL))
+			_exit(6);
+		snprintf(cf, sizeof cf, "[vault]\naddress = %s\ntoken_file = %s\n", ds.addr, path);
+		if (vs_config_parse("/tmp/f.conf", cf, strlen(cf), test_env, NULL, &cfg, &e))
+			_exit(4);
+		if (vs_vault_settings_init(&s, cfg, test_env, NULL, &e)) {
+			fprintf(stderr, "read-only mount: %s\n", e.msg);
+			_exit(1);
+		}
+		_exit(s.token && !strcmp(s.token, ds.token) ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 5)
+		fprintf(stderr, "root_owned_secret_read_by_another_user_is_accepted: no mount namespace here; "
+				"the read-only mount case was not run\n");
+	else
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "read-only mount: child status %d",
+			      status);
 }
 END_TEST
 
@@ -1094,6 +1205,7 @@ Suite *vault_fidelity_suite(void)
 	tcase_set_timeout(plain, 30);
 	tcase_add_test(plain, forbidden_mount_spares_its_neighbour);
 	tcase_add_test(plain, mount_lookup_404_is_kv1_for_its_path_only);
+	tcase_add_test(plain, failed_lookup_is_asked_once_per_segment);
 	tcase_add_test(plain, denied_by_policy_is_not_an_invalid_token);
 	tcase_add_test(plain, rate_limit_without_retry_after_outlives_the_window);
 	tcase_add_test(plain, credential_files_open_to_others_are_refused);
@@ -1111,6 +1223,7 @@ Suite *vault_fidelity_suite(void)
 	tcase_set_timeout(v116, 30);
 	tcase_add_test(v116, relogin_when_403_says_only_permission_denied);
 	tcase_add_test(v116, token_without_default_policy_denied_is_not_invalid);
+	tcase_add_test(v116, unmounted_entry_does_not_hide_an_invalid_token);
 	suite_add_tcase(s, v116);
 
 	tcase_add_unchecked_fixture(ent, ent_up, down);
