@@ -31,7 +31,7 @@ CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/s
 # libc only too, but for the launcher alone: what a launch will run.
 LAUNCH_SRC := src/core/target.c
 # Everything the commands need besides their own files.
-LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c
+LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 HEADERS := $(wildcard src/*.h src/*/*.h)
 

@@ -9,7 +9,7 @@
 
 const char *vs_source_name(vs_source s)
 {
-	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing"};
+	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing", "dynamic"};
 	return names[s];
 }
 
@@ -81,6 +81,11 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 		if (fetch_rc) {
 			vault_code = fetch_rc;
 			snprintf(v->vault_err, sizeof v->vault_err, "%s", ferr.msg);
+		} else if (secs[i].dynamic_unread) {
+			/* looked up, not read: neither Vault's value nor a reason to fall back */
+			v->source = VS_SRC_DYNAMIC;
+			v->ms = secs[i].ms;
+			continue;
 		} else if (secs[i].code) {
 			vault_code = secs[i].code;
 			snprintf(v->vault_err, sizeof v->vault_err, "%s", secs[i].err);
@@ -101,6 +106,7 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			vault_code = 0;
 			v->ms = secs[i].ms;
 			v->lease_duration = secs[i].lease_duration;
+			v->lease_revoked = secs[i].lease_revoked;
 			if (secs[i].lease_id && !(v->lease_id = strdup(secs[i].lease_id))) {
 				rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 				goto out;

@@ -1407,8 +1407,19 @@ static int read_items(client *c, item *items, size_t ni)
 		item *it = &items[i];
 		char *api = NULL, query[32], msg[VS_ERR_MAX];
 		const char *q = NULL;
-		if (it->failed || it->x)
+		if (it->failed || it->x || it->sec.dynamic_unread)
 			continue;
+		if (c->s->skip_dynamic && it->dynamic) {
+			/* a read would mint a credential nobody uses (vaultshim check) */
+			it->sec.dynamic_unread = true;
+			it->sec.engine = "generic";
+			free(it->sec.api_path);
+			if (!(it->sec.api_path = strdup(it->req.path))) {
+				free(xs);
+				return -1;
+			}
+			continue;
+		}
 		if (it->kind == K_KV2) {
 			size_t ml = it->mount ? strlen(it->mount) : vv_first_seg_len(it->req.path) + 1;
 			if (strlen(it->req.path) < ml || !it->req.path[ml]) {
@@ -1638,6 +1649,8 @@ int vs_vault_read(const vs_vault_settings *s, const vs_vault_req *reqs, size_t n
 		}
 	}
 
+	if (s->revoke_leases)
+		vv_revoke_leases(c, items, ni);
 	for (size_t i = 0; i < n; i++)
 		if (copy_secret(&out[i], &items[map[i]].sec) < 0) {
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");

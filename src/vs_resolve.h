@@ -18,7 +18,8 @@ typedef enum {
 	VS_SRC_ENV,
 	VS_SRC_DOTENV,
 	VS_SRC_DEFAULT,
-	VS_SRC_MISSING
+	VS_SRC_MISSING,
+	VS_SRC_DYNAMIC  /* vaultshim check: on a dynamic engine, not read (no value, not a failure) */
 } vs_source;
 
 typedef struct vs_value {
@@ -30,6 +31,7 @@ typedef struct vs_value {
 	double ms;              /* time of the Vault read behind this name */
 	long lease_duration;    /* dynamic secrets: seconds; 0 otherwise */
 	char *lease_id;
+	bool lease_revoked;     /* check --dynamic: the lease is revoked already */
 } vs_value;
 
 typedef struct vs_resolution {

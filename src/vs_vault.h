@@ -51,6 +51,11 @@ typedef struct vs_vault_settings {
 	long connect_timeout_ms;
 	int max_retries;
 	int kv_version;         /* 0 detect, 1, 2 (global override) */
+	/* check: a path on an engine that may mint a credential (any non-KV
+	 * mount but cubbyhole: database/creds/…) is looked up, never read */
+	bool skip_dynamic;
+	/* check --dynamic: each lease read is revoked before vs_vault_read returns */
+	bool revoke_leases;
 } vs_vault_settings;
 
 /*
@@ -93,11 +98,16 @@ typedef struct vs_secret {
 	bool renewable;
 	double ms;              /* wall time of this read, retries included */
 	long kv_version_no;     /* KV v2: the version read (data.metadata.version); 0 otherwise */
+	bool dynamic_unread;    /* skip_dynamic: on a dynamic engine, so not read (code 0, no fields) */
+	bool lease_revoked;     /* revoke_leases: its lease is revoked */
 } vs_secret;
 
 typedef struct vs_vault_stats {
 	int requests;           /* HTTP requests sent, retries included */
 	int logins, mount_lookups, reads, retries;
+	int leases_revoked, leases_kept; /* revoke_leases: revoked, and not */
+	int revoke_code;                 /* the sysexits code of the first kept lease */
+	char revoke_err[VS_ERR_MAX];     /* why the first kept lease was not revoked */
 	double ms;
 } vs_vault_stats;
 

@@ -38,7 +38,8 @@ static const char usage_main[] =
 	"environment variables they already read.\n"
 	"\n"
 	"commands:\n"
-	"  check [-c FILE] [--json]   resolve every mapped name; show its source, path\n"
+	"  check [-c FILE] [--json] [--dynamic]\n"
+	"                             resolve every mapped name; show its source, path\n"
 	"                             and time (never the value); exit non-zero when a\n"
 	"                             program started now would be refused\n"
 	"  get [-c FILE] NAME         print the value of one mapped name\n"
@@ -60,18 +61,26 @@ static const char usage_main[] =
 	"126 not executable, 127 not found.\n";
 
 static const char usage_check[] =
-	"usage: vaultshim check [-c FILE] [--json]\n"
+	"usage: vaultshim check [-c FILE] [--json] [--dynamic]\n"
 	"\n"
 	"Resolve every name mapped in [env] and print one row per name: NAME,\n"
-	"SOURCE (vault, env, dotenv, default, missing), PATH#FIELD, the Vault read\n"
-	"time in ms, and why Vault gave no value when it did not. Values are never\n"
-	"printed. Exit status: 0 when a program started now would get what the\n"
-	"policy demands; otherwise the code of the worst failure (65 a required\n"
-	"secret missing, 69 Vault unavailable with on_error = fail, 77 permission\n"
-	"denied, 78 config error).\n"
+	"SOURCE (vault, env, dotenv, default, missing, dynamic), PATH#FIELD, the\n"
+	"Vault read time in ms, and why Vault gave no value when it did not. Values\n"
+	"are never printed. Exit status: 0 when a program started now would get\n"
+	"what the policy demands; otherwise the code of the worst failure (65 a\n"
+	"required secret missing, 69 Vault unavailable with on_error = fail, 77\n"
+	"permission denied, 78 config error).\n"
+	"\n"
+	"A path on a dynamic engine (database/creds/app: any mount but KV and\n"
+	"cubbyhole), whose every read mints a credential, is only looked up and\n"
+	"shown as 'dynamic'. With --dynamic it is read, its lease shown, and the\n"
+	"lease revoked before check exits (sys/leases/revoke; a token this run\n"
+	"logged in for revokes itself instead when that is not granted); a lease\n"
+	"left behind makes check fail with the reason.\n"
 	"\n"
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n"
-	"      --json          one JSON object on stdout instead of the table\n";
+	"      --json          one JSON object on stdout instead of the table\n"
+	"      --dynamic       read dynamic secrets too, then revoke their leases\n";
 
 static const char usage_get[] =
 	"usage: vaultshim get [-c FILE] NAME\n"
@@ -184,7 +193,7 @@ static vs_config *load_config(const char *path)
 /* Options shared by the commands: -c FILE, --json; returns the index of the
  * first operand. "--" ends the options. */
 static int parse_opts(int argc, char **argv, const char *usage, const char **cfg, bool *json,
-		      const char *ctx)
+		      bool *dynamic, const char *ctx)
 {
 	int i;
 
@@ -203,6 +212,8 @@ static int parse_opts(int argc, char **argv, const char *usage, const char **cfg
 			*cfg = a + 9;
 		} else if (!strcmp(a, "--json") && json) {
 			*json = true;
+		} else if (!strcmp(a, "--dynamic") && dynamic) {
+			*dynamic = true;
 		} else if (a[0] == '-' && a[1]) {
 			char msg[256];
 			snprintf(msg, sizeof msg, "unknown option '%s'", a);
@@ -214,14 +225,19 @@ static int parse_opts(int argc, char **argv, const char *usage, const char **cfg
 	return i;
 }
 
+/* check: how a dynamic secret is met (see usage_check) */
+enum dynamic_reads { DYN_READ, DYN_SKIP, DYN_READ_REVOKE };
+
 static void resolve_or_die(const vs_config *cfg, const char *const *names, size_t n,
-			   vs_resolution *res)
+			   enum dynamic_reads dyn, vs_resolution *res)
 {
 	vs_vault_settings s;
 	vs_error err = {0};
 
 	if (vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err))
 		die(err.code, "vault", err.msg);
+	s.skip_dynamic = dyn == DYN_SKIP;
+	s.revoke_leases = dyn == DYN_READ_REVOKE;
 	if (vs_resolve(cfg, names, n, vs_libc_getenv, NULL, vs_vault_fetch, &s, res, &err)) {
 		vs_vault_settings_clear(&s);
 		die(err.code, "resolve", err.msg);
@@ -232,18 +248,24 @@ static void resolve_or_die(const vs_config *cfg, const char *const *names, size_
 static int cmd_check(int argc, char **argv)
 {
 	const char *cfg_opt = NULL;
-	bool json = false;
-	int first = parse_opts(argc, argv, usage_check, &cfg_opt, &json, "check");
+	bool json = false, dynamic = false;
+	int first = parse_opts(argc, argv, usage_check, &cfg_opt, &json, &dynamic, "check");
 	char *path;
 	vs_config *cfg;
 	vs_resolution res;
-	size_t counts[VS_SRC_MISSING + 1] = {0};
+	size_t counts[VS_SRC_DYNAMIC + 1] = {0};
 
 	if (first < argc)
 		usage_error("check", "unexpected argument", usage_check);
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
-	resolve_or_die(cfg, NULL, 0, &res);
+	resolve_or_die(cfg, NULL, 0, dynamic ? DYN_READ_REVOKE : DYN_SKIP, &res);
+	/* a lease left behind is a credential nobody will use: say so, and fail */
+	if (res.stats.leases_kept && res.stats.revoke_code > res.status) {
+		res.status = res.stats.revoke_code;
+		snprintf(res.message, sizeof res.message, "%d lease(s) not revoked: %s", res.stats.leases_kept,
+			 res.stats.revoke_err);
+	}
 
 	for (size_t i = 0; i < res.n; i++)
 		counts[res.values[i].source]++;
@@ -256,6 +278,10 @@ static int cmd_check(int argc, char **argv)
 			cJSON_AddStringToObject(root, "error", res.message);
 		cJSON_AddNumberToObject(root, "requests", res.stats.requests);
 		cJSON_AddNumberToObject(root, "ms", res.stats.ms);
+		if (dynamic) {
+			cJSON_AddNumberToObject(root, "leases_revoked", res.stats.leases_revoked);
+			cJSON_AddNumberToObject(root, "leases_kept", res.stats.leases_kept);
+		}
 		for (size_t i = 0; i < res.n; i++) {
 			const vs_value *v = &res.values[i];
 			cJSON *o = cJSON_CreateObject();
@@ -267,6 +293,8 @@ static int cmd_check(int argc, char **argv)
 			cJSON_AddNumberToObject(o, "ms", v->ms);
 			if (v->lease_duration)
 				cJSON_AddNumberToObject(o, "lease_duration", (double)v->lease_duration);
+			if (v->lease_id && dynamic)
+				cJSON_AddBoolToObject(o, "lease_revoked", v->lease_revoked);
 			if (v->vault_err[0])
 				cJSON_AddStringToObject(o, "vault_error", v->vault_err);
 			cJSON_AddItemToArray(arr, o);
@@ -287,14 +315,23 @@ static int cmd_check(int argc, char **argv)
 			       v->entry->path, v->entry->field);
 			if (v->lease_duration)
 				printf("  lease %lds", v->lease_duration);
+			if (v->lease_id && dynamic)
+				printf(v->lease_revoked ? ", revoked" : ", NOT revoked");
+			if (v->source == VS_SRC_DYNAMIC)
+				printf("  (dynamic: not read, so no credential minted; --dynamic reads it and revokes the lease)");
 			if (v->vault_err[0])
 				printf("  (vault: %s)", v->vault_err);
 			putchar('\n');
 		}
-		printf("%zu names: %zu vault, %zu env, %zu dotenv, %zu default, %zu missing; "
-		       "%d requests in %.1f ms\n",
-		       res.n, counts[VS_SRC_VAULT], counts[VS_SRC_ENV], counts[VS_SRC_DOTENV],
-		       counts[VS_SRC_DEFAULT], counts[VS_SRC_MISSING], res.stats.requests, res.stats.ms);
+		printf("%zu names: %zu vault, %zu env, %zu dotenv, %zu default, %zu missing", res.n,
+		       counts[VS_SRC_VAULT], counts[VS_SRC_ENV], counts[VS_SRC_DOTENV], counts[VS_SRC_DEFAULT],
+		       counts[VS_SRC_MISSING]);
+		if (counts[VS_SRC_DYNAMIC])
+			printf(", %zu dynamic (not read)", counts[VS_SRC_DYNAMIC]);
+		printf("; %d requests in %.1f ms", res.stats.requests, res.stats.ms);
+		if (dynamic)
+			printf("; %d lease(s) revoked, %d not", res.stats.leases_revoked, res.stats.leases_kept);
+		putchar('\n');
 	}
 	fflush(stdout);
 	if (res.status)
@@ -311,7 +348,7 @@ static int cmd_check(int argc, char **argv)
 static int cmd_get(int argc, char **argv)
 {
 	const char *cfg_opt = NULL;
-	int first = parse_opts(argc, argv, usage_get, &cfg_opt, NULL, "get");
+	int first = parse_opts(argc, argv, usage_get, &cfg_opt, NULL, NULL, "get");
 	const char *name;
 	char *path;
 	vs_config *cfg;
@@ -327,7 +364,7 @@ static int cmd_get(int argc, char **argv)
 		fprintf(stderr, "vaultshim: get: '%s' is not mapped in [env] of %s\n", name, path);
 		exit(VS_EX_USAGE);
 	}
-	resolve_or_die(cfg, &name, 1, &res);
+	resolve_or_die(cfg, &name, 1, DYN_READ, &res);
 	status = res.status;
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
@@ -373,7 +410,7 @@ static bool secure_target(const char *cmd)
 static int cmd_run(int argc, char **argv)
 {
 	const char *cfg_opt = NULL;
-	int first = parse_opts(argc, argv, usage_run, &cfg_opt, NULL, "run");
+	int first = parse_opts(argc, argv, usage_run, &cfg_opt, NULL, NULL, "run");
 	char *path;
 	vs_config *cfg;
 	vs_resolution res;
@@ -390,7 +427,7 @@ static int cmd_run(int argc, char **argv)
 		execvp(argv[first], argv + first);
 		return exec_status(argv[first], errno);
 	}
-	resolve_or_die(cfg, NULL, 0, &res);
+	resolve_or_die(cfg, NULL, 0, DYN_READ, &res);
 	if (res.status)
 		die(res.status, "run", res.message);
 	for (size_t i = 0; i < res.n; i++) {
@@ -570,7 +607,7 @@ static int cmd_resolve(int argc, char **argv)
 			argc -= 2;
 			break;
 		}
-	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, "resolve");
+	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
 	/* (read before the hygiene closes every descriptor above 2) */

@@ -48,6 +48,7 @@ enum kind { K_UNKNOWN, K_KV1, K_KV2, K_GENERIC };
 typedef struct mount {
 	char *prefix;  /* with trailing '/' */
 	enum kind kind;
+	bool dynamic;  /* an engine that may mint a credential on a read (not KV, not cubbyhole) */
 } mount;
 
 typedef struct item {
@@ -56,6 +57,7 @@ typedef struct item {
 	char *mount;      /* prefix when known */
 	bool failed;
 	bool denied;     /* failed on a 403: worth a retry with a fresh login */
+	bool dynamic;    /* on a mount that may mint a credential */
 	xfer *x;
 	vs_secret sec;
 } item;
@@ -81,6 +83,11 @@ void vv_item_fail(item *it, int code, const char *msg);
 /* Finds the mount and KV version of every item whose kind is unknown
  * (mounts.c). Appends what it learns to *mounts. -1: out of memory. */
 int vv_detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *nm);
+
+/* Revokes the lease of every item that read one (leases.c); a token that
+ * may not (no update on sys/leases/revoke) and came from a login revokes
+ * itself instead, and its leases with it. Counts in c->st. */
+void vv_revoke_leases(client *c, item *items, size_t n);
 
 /* The proxy URL for a request to url under s, or NULL for a direct
  * connection (proxy.c). */

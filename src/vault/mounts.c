@@ -118,6 +118,7 @@ static int add_mount(const xfer *x, const char *path, cJSON *root, mount **mount
 	memmove(slashed, cover, strlen(cover) + 1);
 	grown[*nm].prefix = slashed;
 	grown[*nm].kind = kind;
+	grown[*nm].dynamic = kind == K_GENERIC && strcmp(type, "cubbyhole") != 0;
 	vs_log(VS_LOG_DEBUG, "mount %s is %s", slashed, kind == K_KV2 ? "kv-v2" : kind == K_KV1 ? "kv-v1" : type);
 	(*nm)++;
 	return 0;
@@ -222,6 +223,7 @@ int vv_detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *n
 			if ((m = known_mount(it->req.path, *mounts, *nm))) {
 				it->kind = m->kind;
 				it->mount = m->prefix;
+				it->dynamic = m->dynamic;
 				continue;
 			}
 			if (asked(items, xs, i, split))

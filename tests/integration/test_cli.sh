@@ -130,7 +130,7 @@ check "./vaultshim.conf is found and passed on as an absolute path" $([ "$out" =
 out=$(cd "$T/proj" && VAULTSHIM_CONFIG="$T/app.conf" SECRET_KEY=a "$VAULTSHIM" run -- sh -c 'echo "$VAULTSHIM_CONFIG"' 2>/dev/null)
 check "VAULTSHIM_CONFIG wins over ./vaultshim.conf" $([ "$out" = "$T/app.conf" ]; echo $?) "got '$out'"
 
-# --- dynamic secrets: check shows the lease ----------------------------------------
+# --- dynamic secrets: check mints nothing unless --dynamic, which revokes --------------
 start_server
 write_conf "$T/lease.conf" <<CONF
 [vault]
@@ -140,13 +140,71 @@ token_file = $T/root-token
 DB_USER = database/creds/app#username
 DB_PASS = database/creds/app#password
 CONF
+creds_reads() { counters | python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(r.get("GET database/creds/app", 0))'; }
+# the leases Vault holds under database/creds/app/ (a LIST needs sudo: the root token)
+leases_left() { api LIST /v1/sys/leases/lookup/database/creds/app/ | python3 -c '
+import json, sys
+print(len((json.load(sys.stdin).get("data") or {}).get("keys") or []))'; }
+control DELETE counters
 "$VAULTSHIM" check -c "$T/lease.conf" >"$T/out" 2>"$T/err"; rc=$?
-grep -Eq '^DB_USER +vault +[0-9.]+ +database/creds/app#username +lease 3600s$' "$T/out"
-check "check shows a dynamic secret's lease duration" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
-n=$(curl -s "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET database/creds/app", 0))')
-check "two fields of one dynamic secret: one read, one lease" $(( n != 1 )) "reads=$n"
-"$VAULTSHIM" check -c "$T/lease.conf" --json | python3 -c '
+grep -Eq '^DB_USER +dynamic +[0-9.]+ +database/creds/app#username +\(dynamic: not read' "$T/out" &&
+	grep -q '2 names: 0 vault, 0 env, 0 dotenv, 0 default, 0 missing, 2 dynamic (not read)' "$T/out"
+check "check shows a dynamic secret as dynamic and exits 0" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
+n=$(creds_reads)
+check "check reads no dynamic secret: no credential minted" $(( n != 0 )) "reads=$n"
+check "check leaves no lease behind" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
+
+control DELETE counters
+"$VAULTSHIM" check -c "$T/lease.conf" --dynamic >"$T/out" 2>"$T/err"; rc=$?
+grep -Eq '^DB_USER +vault +[0-9.]+ +database/creds/app#username +lease 3600s, revoked$' "$T/out" &&
+	grep -q '1 lease(s) revoked, 0 not' "$T/out"
+check "check --dynamic shows the lease and that it is revoked" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
+n=$(creds_reads)
+check "check --dynamic: two fields of one dynamic secret, one read" $(( n != 1 )) "reads=$n"
+check "check --dynamic leaves no lease behind" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
+"$VAULTSHIM" check -c "$T/lease.conf" --dynamic --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert all(n["lease_duration"] == 3600 for n in d["names"]), d'
-check "check --json carries lease_duration" $?
+assert all(n["lease_duration"] == 3600 and n["lease_revoked"] for n in d["names"]), d
+assert d["leases_revoked"] == 1 and d["leases_kept"] == 0, d'
+check "check --dynamic --json carries lease_duration, lease_revoked and the counts" $?
+
+# a login's token that may not use sys/leases/revoke (the default policy does
+# not grant it) revokes itself, and Vault its leases with it
+api PUT /v1/sys/policies/acl/dbread '{"policy":"path \"database/creds/*\" { capabilities = [\"read\"] }"}' >/dev/null
+api POST /v1/sys/auth/approle '{"type":"approle"}' >/dev/null
+api POST /v1/auth/approle/role/dbapp '{"token_policies":["dbread"]}' >/dev/null
+api GET /v1/auth/approle/role/dbapp/role-id | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["role_id"])' >"$T/db-rid"
+api POST /v1/auth/approle/role/dbapp/secret-id '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret_id"])' >"$T/db-sid"
+chmod 600 "$T/db-rid" "$T/db-sid"
+write_conf "$T/lease-approle.conf" <<CONF
+[vault]
+address = $VAULT_ADDR
+auth = approle
+role_id_file = $T/db-rid
+secret_id_file = $T/db-sid
+[env]
+DB_USER = database/creds/app#username
+CONF
+control DELETE counters
+"$VAULTSHIM" check -c "$T/lease-approle.conf" --dynamic >"$T/out" 2>"$T/err"; rc=$?
+grep -q '1 lease(s) revoked, 0 not' "$T/out"
+check "check --dynamic as AppRole without sys/leases/revoke: the lease revoked all the same" \
+	$(( rc || $? )) "$(cat "$T/out" "$T/err")"
+n=$(counters | python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(r.get("POST auth/token/revoke-self", 0))')
+check "... by the login's token revoking itself" $(( n != 1 )) "revoke-self=$n"
+check "... and no lease is left" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
+
+# a token the user gave is never revoked: a lease it may not revoke fails check
+api POST /v1/auth/token/create '{"policies":["dbread"]}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' >"$T/db-token"
+chmod 600 "$T/db-token"
+DB_TOKEN=$(cat "$T/db-token")
+sed "s|token_file = .*|token_file = $T/db-token|" "$T/lease.conf" | write_conf "$T/lease-user.conf"
+"$VAULTSHIM" check -c "$T/lease-user.conf" --dynamic >"$T/out" 2>"$T/err"; rc=$?
+grep -q 'not revoked' "$T/err" && grep -q 'sys/leases/revoke' "$T/err" && grep -q 'NOT revoked' "$T/out"
+check "check --dynamic with a lease it may not revoke exits 77 and says what to grant" \
+	$(( rc != 77 || $? )) "rc=$rc $(cat "$T/out" "$T/err")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Vault-Token: $DB_TOKEN" "$VAULT_ADDR/v1/auth/token/lookup-self")
+check "... and the user's own token still works" $(( code != 200 )) "lookup-self=$code"
+! grep -qF "$DB_TOKEN" "$T/out" "$T/err"
+check "... and neither output shows the token" $?
