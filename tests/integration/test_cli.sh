@@ -153,6 +153,11 @@ check "check shows a dynamic secret as dynamic and exits 0" $(( rc || $? )) "$(c
 n=$(creds_reads)
 check "check reads no dynamic secret: no credential minted" $(( n != 0 )) "reads=$n"
 check "check leaves no lease behind" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
+control DELETE counters
+"$VAULTSHIM" exec -c "$T/lease.conf" --check -- true >"$T/out" 2>"$T/err"; rc=$?
+n=$(creds_reads)
+check "exec --check before a program that reads nothing mints no credential" $(( rc || n != 0 )) \
+	"rc=$rc reads=$n $(cat "$T/err")"
 
 control DELETE counters
 "$VAULTSHIM" check -c "$T/lease.conf" --dynamic >"$T/out" 2>"$T/err"; rc=$?
