@@ -781,11 +781,14 @@ class TLSTest(unittest.TestCase):
 
 
 def load_tests(loader, tests, pattern):
-    """Also run test_devserver_editions.py (--mimic, namespaces, quotas, agent, standby)."""
+    """Also run test_devserver_editions.py (--mimic, namespaces, quotas, agent, standby)
+    and test_devserver_lifecycle.py (test clock, lease and token TTLs, KV v2 metadata)."""
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
     import test_devserver_editions
+    import test_devserver_lifecycle
     tests.addTests(loader.loadTestsFromModule(test_devserver_editions))
+    tests.addTests(loader.loadTestsFromModule(test_devserver_lifecycle))
     return tests
 
 
