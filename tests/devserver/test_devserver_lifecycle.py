@@ -14,6 +14,7 @@ No token or secret value is ever printed by these tests.
 """
 
 import os
+import subprocess
 import sys
 import unittest
 
@@ -21,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from test_devserver_protocol import DevServer, call  # noqa: E402
+from test_devserver_protocol import SERVER, DevServer, call  # noqa: E402
 
 
 class _Srv:
@@ -89,6 +90,131 @@ class ClockTest(unittest.TestCase):
         c = d.conn()
         self.addCleanup(c.close)
         st, _, _, _ = call(c, "POST", "/_control/clock", body={"advance_s": 5})
+        self.assertEqual(st, 404)
+
+
+CAPPED = 'TTL of "%s" exceeded the effective max_ttl of "%s"; TTL value is capped accordingly'
+
+
+def _human(secs):
+    """How lease.go humanDuration writes a whole number of seconds under a day."""
+    h, rest = divmod(secs, 3600)
+    m, sec = divmod(rest, 60)
+    return "".join("%d%s" % (v, u) for v, u in ((h, "h"), (m, "m"), (sec, "s")) if v) or "0s"
+
+
+class LeaseTest(unittest.TestCase):
+    """database/creds leases: sdk/framework/lease.go CalculateTTL, vault/expiration.go."""
+
+    def creds(self, s, role, token="ROOT"):
+        st, j = s.req("GET", "/v1/database/creds/" + role, token=token)
+        self.assertEqual(st, 200, j)
+        return j
+
+    def test_role_ttls_parse_like_vault_and_set_the_lease(self):
+        s = _Srv(self)
+        st, _ = s.req("POST", "/v1/database/roles/short",
+                      {"db_name": "pg", "default_ttl": "30s", "max_ttl": "1h"})
+        self.assertEqual(st, 204)
+        st, j = s.req("GET", "/v1/database/roles/short")
+        self.assertEqual((j["data"]["default_ttl"], j["data"]["max_ttl"]), (30, 3600))
+        self.assertEqual(self.creds(s, "short")["lease_duration"], 30)
+        s.req("POST", "/v1/database/roles/short", {"default_ttl": 90})
+        st, j = s.req("GET", "/v1/database/roles/short")
+        self.assertEqual((j["data"]["default_ttl"], j["data"]["max_ttl"]), (90, 3600))
+        # no role, or a role without default_ttl: the mount's default (1h here)
+        j = self.creds(s, "unconfigured")
+        self.assertEqual((j["lease_duration"], j["renewable"], j["warnings"]), (3600, True, None))
+
+    def test_default_ttl_over_max_ttl_is_capped_with_a_warning(self):
+        s = _Srv(self)
+        s.req("POST", "/v1/database/roles/r", {"default_ttl": "2h", "max_ttl": "1h"})
+        j = self.creds(s, "r")
+        self.assertEqual(j["lease_duration"], 3600)
+        self.assertEqual(j["warnings"], [CAPPED % ("2h", "1h")])
+
+    def test_system_max_lease_ttl_flag(self):
+        s = _Srv(self, "--max-lease-ttl", "2h", "--default-lease-ttl", "1h")
+        s.req("POST", "/v1/database/roles/r", {"default_ttl": "3h"})
+        j = self.creds(s, "r")
+        self.assertEqual((j["lease_duration"], j["warnings"]), (7200, [CAPPED % ("3h", "2h")]))
+        bad = subprocess.run([sys.executable, SERVER, "--listen", "127.0.0.1:0",
+                              "--max-lease-ttl", "1h"], capture_output=True, timeout=20)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn(b"cannot have DefaultLeaseTTL larger than MaxLeaseTTL", bad.stderr)
+
+    def test_renew_extends_up_to_max_ttl_then_the_lease_is_gone(self):
+        s = _Srv(self)
+        s.req("POST", "/v1/database/roles/r", {"default_ttl": "10m", "max_ttl": "1h"})
+        lease = self.creds(s, "r")["lease_id"]
+        st, j = s.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease})
+        self.assertEqual(st, 200)
+        d = j["data"]
+        self.assertEqual(set(d), {"id", "issue_time", "expire_time", "last_renewal", "ttl",
+                                  "renewable"})
+        self.assertEqual((d["id"], d["last_renewal"], d["renewable"]), (lease, None, True))
+        self.assertIn(d["ttl"], (599, 600))
+        s.advance(300)
+        st, j = s.req("PUT", "/v1/sys/leases/renew", {"lease_id": lease, "increment": "30m"})
+        self.assertEqual((st, j["lease_duration"], j["warnings"]), (200, 1800, None))
+        st, j = s.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease})
+        self.assertIsNotNone(j["data"]["last_renewal"])
+        self.assertIn(j["data"]["ttl"], (1799, 1800))
+        s.advance(1500)                      # 30 minutes after issue: 30 left of max_ttl
+        st, j = s.req("PUT", "/v1/sys/leases/renew", {"lease_id": lease, "increment": 3600})
+        self.assertEqual(st, 200, j)
+        self.assertIn(j["lease_duration"], (1799, 1800))
+        self.assertEqual(j["warnings"], [CAPPED % ("1h", _human(j["lease_duration"]))])
+        s.advance(1200)                      # 50 minutes: the role's default_ttl, capped too
+        st, j = s.req("PUT", "/v1/sys/leases/renew", {"lease_id": lease, "increment": "0"})
+        self.assertEqual(st, 200, j)
+        self.assertIn(j["lease_duration"], (599, 600))
+        s.advance(601)                       # past max_ttl: Vault revoked it at expiry
+        st, j = s.req("PUT", "/v1/sys/leases/renew", {"lease_id": lease})
+        self.assertEqual((st, j), (400, {"errors": ["lease not found"]}))
+        st, j = s.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease})
+        self.assertEqual((st, j), (400, {"errors": ["invalid lease"]}))
+
+    def test_expiry_without_renewal(self):
+        s = _Srv(self)
+        lease = self.creds(s, "x")["lease_id"]
+        s.advance(3601)
+        st, j = s.req("PUT", "/v1/sys/leases/lookup", {"lease_id": lease})
+        self.assertEqual((st, j), (400, {"errors": ["invalid lease"]}))
+        st, _ = s.req("LIST", "/v1/sys/leases/lookup/database/creds/")
+        self.assertEqual(st, 404)
+
+    def test_list_revoke_and_revoke_prefix(self):
+        s = _Srv(self)
+        a = [self.creds(s, "a")["lease_id"] for _ in range(3)]
+        self.creds(s, "b")
+        for path in ("database/creds/", "database/creds"):
+            st, j = s.req("LIST", "/v1/sys/leases/lookup/" + path)
+            self.assertEqual((st, j["data"]), (200, {"keys": ["a/", "b/"]}))
+        st, j = s.req("LIST", "/v1/sys/leases/lookup/database/creds/a/")
+        self.assertEqual(sorted("database/creds/a/" + k for k in j["data"]["keys"]), sorted(a))
+        # PathsSpecial.Root "leases/lookup/*": sudo, which the default policy lacks
+        user = s.token(policies=["default"])["auth"]["client_token"]
+        st, j = s.req("LIST", "/v1/sys/leases/lookup/database/creds/", token=user)
+        self.assertEqual(st, 403)
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke", {"lease_id": a[0]})
+        self.assertEqual(st, 204)
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke/" + a[1])
+        self.assertEqual(st, 204)
+        st, j = s.req("LIST", "/v1/sys/leases/lookup/database/creds/a")
+        self.assertEqual(j["data"]["keys"], [a[2][len("database/creds/a/"):]])
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke", {"lease_id": "database/creds/a/none"})
+        self.assertEqual(st, 204)        # Vault: revoking an unknown lease is no error
+        st, j = s.req("PUT", "/v1/sys/leases/revoke", {})
+        self.assertEqual((st, j), (400, {"errors": ["lease_id must be specified"]}))
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke-prefix/database/creds/a", token=user)
+        self.assertEqual(st, 403)
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke-prefix/database/creds/a")
+        self.assertEqual(st, 204)
+        st, j = s.req("LIST", "/v1/sys/leases/lookup/database/creds/")
+        self.assertEqual(j["data"]["keys"], ["b/"])
+        st, _ = s.req("PUT", "/v1/sys/leases/revoke-prefix/database/")
+        st, _ = s.req("LIST", "/v1/sys/leases/lookup/database/creds/")
         self.assertEqual(st, 404)
 
 
