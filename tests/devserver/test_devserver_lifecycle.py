@@ -218,5 +218,100 @@ class LeaseTest(unittest.TestCase):
         self.assertEqual(st, 404)
 
 
+
+class TokenTTLTest(unittest.TestCase):
+    """Token renewal: vault/expiration.go RenewToken + CalculateTTL, token_store.go."""
+
+    def renew_self(self, s, tok, inc=None):
+        st, j = s.req("PUT", "/v1/auth/token/renew-self",
+                      {} if inc is None else {"increment": inc}, token=tok)
+        self.assertEqual(st, 200, j)
+        return j
+
+    def test_explicit_max_ttl_caps_renewals_then_the_token_dies(self):
+        s = _Srv(self)
+        tok = s.token(ttl="10m", explicit_max_ttl="30m")["auth"]["client_token"]
+        s.advance(300)
+        j = self.renew_self(s, tok, "1h")
+        left = j["auth"]["lease_duration"]
+        self.assertIn(left, (1499, 1500))
+        self.assertEqual(j["warnings"], [CAPPED % ("1h", _human(left))])
+        # renew (by another token) honours it too; no increment: the TTL granted last
+        s.advance(1200)
+        st, j = s.req("PUT", "/v1/auth/token/renew", {"token": tok})
+        self.assertEqual(st, 200, j)
+        self.assertIn(j["auth"]["lease_duration"], (299, 300))
+        self.assertEqual(len(j["warnings"]), 1)
+        st, j = s.req("GET", "/v1/auth/token/lookup-self", token=tok)
+        self.assertEqual(j["data"]["explicit_max_ttl"], 1800)
+        s.advance(301)
+        st, _ = s.req("PUT", "/v1/auth/token/renew-self", {}, token=tok)
+        self.assertEqual(st, 403)
+
+    def test_system_max_ttl_caps_creation_and_renewal(self):
+        s = _Srv(self, "--max-lease-ttl", "2h", "--default-lease-ttl", "1h")
+        j = s.token()
+        self.assertEqual((j["auth"]["lease_duration"], j["warnings"]), (3600, None))
+        tok = j["auth"]["client_token"]
+        j = s.token(ttl="3h")
+        self.assertEqual((j["auth"]["lease_duration"], j["warnings"]),
+                         (7200, [CAPPED % ("3h", "2h")]))
+        s.advance(1800)
+        j = self.renew_self(s, tok, "3h")
+        left = j["auth"]["lease_duration"]
+        self.assertIn(left, (5399, 5400))
+        self.assertEqual(j["warnings"], [CAPPED % ("3h", _human(left))])
+        j = self.renew_self(s, tok, "10m")
+        self.assertEqual((j["auth"]["lease_duration"], j["warnings"]), (600, None))
+
+    def test_periodic_token_renews_to_its_period_without_a_max(self):
+        s = _Srv(self, "--max-lease-ttl", "2h", "--default-lease-ttl", "1h")
+        tok = s.token(period="1h")["auth"]["client_token"]
+        for _ in range(4):                   # 4 x 50 minutes: well past the system max
+            s.advance(3000)
+            j = self.renew_self(s, tok, "10h")
+            self.assertEqual((j["auth"]["lease_duration"], j["warnings"]), (3600, None))
+        st, j = s.req("GET", "/v1/auth/token/lookup-self", token=tok)
+        self.assertEqual((j["data"]["period"], j["data"]["creation_ttl"]), (3600, 3600))
+        j = s.token(period="3h")
+        self.assertEqual(j["auth"]["lease_duration"], 7200)
+        self.assertEqual(j["warnings"], ['period of "3h" exceeded the effective max_ttl of '
+                                         '"2h"; period value is capped accordingly'])
+
+    def approle(self, s, **role):
+        st, _ = s.req("POST", "/v1/sys/auth/approle", {"type": "approle"})
+        self.assertEqual(st, 204)
+        st, _ = s.req("POST", "/v1/auth/approle/role/app", role)
+        self.assertEqual(st, 204)
+        st, j = s.req("GET", "/v1/auth/approle/role/app/role-id")
+        rid = j["data"]["role_id"]
+        st, j = s.req("POST", "/v1/auth/approle/role/app/secret-id", {})
+        st, j = s.req("POST", "/v1/auth/approle/login",
+                      {"role_id": rid, "secret_id": j["data"]["secret_id"]}, token=None)
+        self.assertEqual(st, 200, j)
+        return j
+
+    def test_approle_token_ttl_and_token_max_ttl(self):
+        s = _Srv(self)
+        j = self.approle(s, token_ttl="10m", token_max_ttl="30m", token_policies="default")
+        self.assertEqual((j["auth"]["lease_duration"], j["warnings"]), (600, None))
+        tok = j["auth"]["client_token"]
+        s.advance(300)
+        j = self.renew_self(s, tok, "1h")
+        left = j["auth"]["lease_duration"]
+        self.assertIn(left, (1499, 1500))
+        self.assertEqual(j["warnings"], [CAPPED % ("1h", _human(left))])
+        # no increment: the role's token_ttl (read again: a changed role counts)
+        st, _ = s.req("POST", "/v1/auth/approle/role/app", {"token_ttl": "5m"})
+        j = self.renew_self(s, tok)
+        self.assertEqual((j["auth"]["lease_duration"], j["warnings"]), (300, None))
+
+    def test_approle_token_max_ttl_below_the_default(self):
+        s = _Srv(self)
+        j = self.approle(s, token_max_ttl="10m")
+        self.assertEqual(j["auth"]["lease_duration"], 600)
+        self.assertEqual(j["warnings"], [CAPPED % ("768h", "10m")])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
