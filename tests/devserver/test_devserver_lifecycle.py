@@ -14,6 +14,7 @@ No token or secret value is ever printed by these tests.
 """
 
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -311,6 +312,113 @@ class TokenTTLTest(unittest.TestCase):
         j = self.approle(s, token_max_ttl="10m")
         self.assertEqual(j["auth"]["lease_duration"], 600)
         self.assertEqual(j["warnings"], [CAPPED % ("768h", "10m")])
+
+
+
+RFC3339NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$")
+
+
+class KVMetadataTest(unittest.TestCase):
+    """KV v2 metadata as change polling reads it (the KV plugin's path_metadata.go,
+    path_data.go AddVersion, path_delete.go, delete_version_after.go)."""
+
+    def write(self, s, path, data, mount="secret"):
+        st, j = s.req("POST", "/v1/%s/data/%s" % (mount, path), {"data": data})
+        self.assertEqual(st, 200, j)
+        return j["data"]
+
+    def meta(self, s, path, mount="secret"):
+        st, j = s.req("GET", "/v1/%s/metadata/%s" % (mount, path))
+        self.assertEqual(st, 200, j)
+        return j["data"]
+
+    def test_fields_and_what_moves_updated_time(self):
+        s = _Srv(self)
+        v1 = self.write(s, "app", {"a": "1"})
+        m = self.meta(s, "app")
+        self.assertEqual(set(m), {"cas_required", "created_time", "current_version",
+                                  "custom_metadata", "delete_version_after", "max_versions",
+                                  "oldest_version", "updated_time", "versions"})
+        self.assertEqual((m["current_version"], m["oldest_version"], m["max_versions"],
+                          m["cas_required"], m["custom_metadata"], m["delete_version_after"]),
+                         (1, 0, 0, False, None, "0s"))
+        self.assertEqual(m["created_time"], v1["created_time"])
+        self.assertEqual(m["updated_time"], v1["created_time"])
+        self.assertEqual(m["versions"], {"1": {"created_time": v1["created_time"],
+                                               "deletion_time": "", "destroyed": False}})
+        for t in (m["created_time"], m["updated_time"]):
+            self.assertRegex(t, RFC3339NANO)     # Go's RFC3339Nano: no trailing zeros
+        s.advance(10)
+        v2 = self.write(s, "app", {"a": "2"})
+        m = self.meta(s, "app")
+        self.assertEqual((m["current_version"], m["updated_time"], m["created_time"]),
+                         (2, v2["created_time"], v1["created_time"]))
+        self.assertGreater(m["updated_time"][:19], v1["created_time"][:19])
+        # Vault's metadata write changes no updated_time (OpenBao's does)
+        st, _ = s.req("POST", "/v1/secret/metadata/app", {"custom_metadata": {"owner": "ops"}})
+        self.assertEqual(st, 204)
+        m = self.meta(s, "app")
+        self.assertEqual((m["custom_metadata"], m["updated_time"]),
+                         ({"owner": "ops"}, v2["created_time"]))
+        # soft delete and destroy: versions change, current_version and updated_time do not
+        st, _ = s.req("DELETE", "/v1/secret/data/app")
+        st, _ = s.req("POST", "/v1/secret/destroy/app", {"versions": [1]})
+        m = self.meta(s, "app")
+        self.assertEqual((m["current_version"], m["updated_time"]), (2, v2["created_time"]))
+        self.assertRegex(m["versions"]["2"]["deletion_time"], RFC3339NANO)
+        self.assertTrue(m["versions"]["1"]["destroyed"])
+        # a metadata write naming nothing Vault knows creates nothing
+        st, _ = s.req("POST", "/v1/secret/metadata/nothing", {"foo": "bar"})
+        self.assertEqual(st, 204)
+        st, _ = s.req("GET", "/v1/secret/metadata/nothing")
+        self.assertEqual(st, 404)
+
+    def test_openbao_metadata_write_moves_updated_time(self):
+        s = _Srv(self, "--mimic", "openbao-2.3.1")
+        v1 = self.write(s, "app", {"a": "1"})
+        s.advance(5)
+        s.req("POST", "/v1/secret/metadata/app", {"max_versions": 4})
+        self.assertNotEqual(self.meta(s, "app")["updated_time"], v1["created_time"])
+
+    def test_oldest_version_window(self):
+        s = _Srv(self)
+        for i in range(10):
+            self.write(s, "w", {"i": str(i)})
+        m = self.meta(s, "w")
+        # AddVersion: current - oldest >= max (10 - 0) moves oldest to 1, keeping v1
+        self.assertEqual((m["current_version"], m["oldest_version"], len(m["versions"])),
+                         (10, 1, 10))
+        self.write(s, "w", {"i": "10"})
+        m = self.meta(s, "w")
+        self.assertEqual((m["oldest_version"], sorted(map(int, m["versions"]))),
+                         (2, list(range(2, 12))))
+        # the larger of the key's and the mount's max_versions counts
+        st, _ = s.req("POST", "/v1/secret/config", {"max_versions": 5})
+        st, _ = s.req("POST", "/v1/secret/metadata/k", {"max_versions": 3})
+        for i in range(6):
+            self.write(s, "k", {"i": str(i)})
+        m = self.meta(s, "k")
+        self.assertEqual((m["max_versions"], m["oldest_version"],
+                          sorted(map(int, m["versions"]))), (3, 2, [2, 3, 4, 5, 6]))
+
+    def test_delete_version_after_and_undelete(self):
+        s = _Srv(self)
+        st, _ = s.req("POST", "/v1/secret/config", {"delete_version_after": "1h"})
+        st, _ = s.req("POST", "/v1/secret/metadata/d", {"delete_version_after": "10m"})
+        v1 = self.write(s, "d", {"x": "1"})
+        self.assertNotEqual(v1["deletion_time"], "")
+        st, _ = s.req("DELETE", "/v1/secret/data/d")
+        st, _ = s.req("POST", "/v1/secret/undelete/d", {"versions": [1]})
+        m = self.meta(s, "d")
+        self.assertEqual(m["delete_version_after"], "10m0s")
+        # undelete sets a fresh deletion_time (the smaller delete_version_after)
+        self.assertNotEqual(m["versions"]["1"]["deletion_time"], "")
+        st, _ = s.req("GET", "/v1/secret/data/d")
+        self.assertEqual(st, 200)
+        s.advance(601)                       # past the 10 minutes: deleted again
+        st, j = s.req("GET", "/v1/secret/data/d")
+        self.assertEqual(st, 404)
+        self.assertEqual(j["data"]["metadata"]["version"], 1)
 
 
 if __name__ == "__main__":
