@@ -139,6 +139,9 @@ class LeaseTest(unittest.TestCase):
         s.req("POST", "/v1/database/roles/r", {"default_ttl": "3h"})
         j = self.creds(s, "r")
         self.assertEqual((j["lease_duration"], j["warnings"]), (7200, [CAPPED % ("3h", "2h")]))
+        st, j = s.req("GET", "/v1/sys/auth/token/tune")
+        self.assertEqual((j["data"]["default_lease_ttl"], j["data"]["max_lease_ttl"]),
+                         (3600, 7200))
         bad = subprocess.run([sys.executable, SERVER, "--listen", "127.0.0.1:0",
                               "--max-lease-ttl", "1h"], capture_output=True, timeout=20)
         self.assertEqual(bad.returncode, 2)
