@@ -364,8 +364,12 @@ int vs_cmd_watch(int argc, char **argv)
 	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
 		sigaddset(&set, forwarded[i]);
 	sigaddset(&set, SIGCHLD);
-	/* blocked before the poller starts: every signal comes to the signalfd */
+	/* blocked before the poller starts: every signal comes to the signalfd;
+	 * and not ignored (a shell ignores SIGINT and SIGQUIT for a background
+	 * job), or it would never come there to be passed on */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		signal(forwarded[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		die(VS_EX_OSERR, "watch: %s", strerror(errno));
