@@ -78,6 +78,8 @@ double vs_vault_session_due(const vs_vault_session *ss)
 {
 	if (!ss->have || !ss->known)
 		return vs_now_ms();
+	if (ss->relogin) /* at 2/3 of what the last renewal granted (now, if nothing) */
+		return ss->granted_ms + (double)ss->ttl_s * 1000.0 * 2.0 / 3.0;
 	if (!ss->renewable || ss->ttl_s <= 0)
 		return 0;
 	return ss->granted_ms + (double)ss->ttl_s * 1000.0 * 2.0 / 3.0;
@@ -204,7 +206,7 @@ static int renew(vs_vault_session *ss, vs_error *err)
 	ss->granted_ms = vs_now_ms();
 	/* granted well short of what the token had at first: its max TTL is
 	 * near, and the next renewal would be shorter still */
-	if (logs_in(ss->orig) && granted < ss->first_ttl_s / 2)
+	if (logs_in(ss->orig) && (granted < ss->first_ttl_s / 2 || granted < 2))
 		ss->relogin = true;
 	vs_log(VS_LOG_DEBUG, "watch: token renewed for %lds", granted);
 	cJSON_Delete(root);

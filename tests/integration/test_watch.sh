@@ -102,8 +102,11 @@ sleep 2.5
 kv1 "$K1" # a KV v1 write that changes nothing: compared by value, no signal
 sleep 2
 n=$(count HUP "$T/hup.log")
+cp=$(child_pid "$T/hup.log")
+ppid=$(awk '/^PPid:/ {print $2}' "/proc/${cp:-0}/status" 2>/dev/null)
+[ "$n" = 0 ] && [ -n "$cp" ] && [ "$ppid" = "$W_PID" ]
 check "on_change = SIGHUP: no signal over 4 periods with no change (and a KV v1 write of the same value)" \
-	$(( n != 0 )) "HUPs: $n"
+	$? "HUPs: $n; program ${cp:-not started}, its parent ${ppid:-?}, the supervisor $W_PID"
 kv2 "$V2"
 wait_for 40 has_count HUP "$T/hup.log" 1
 sleep 1.5
@@ -246,6 +249,25 @@ PY
 check "polls: one read per mapped path per period, the dynamic path never, one AppRole login renewed at 2/3 of its TTL" \
 	$? "$out"
 
+# a token with a 5 s max TTL (explicit: the dev server caps renewals by that
+# one only): renewed while it may be, then a fresh login
+api POST /v1/auth/approle/role/m '{"token_policies":["watch"],"token_ttl":"3s","token_explicit_max_ttl":"5s"}' >/dev/null
+api GET /v1/auth/approle/role/m/role-id | $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["role_id"])' >"$T/rid"
+api POST /v1/auth/approle/role/m/secret-id '{}' | $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret_id"])' >"$T/sid"
+SID2=$(cat "$T/sid")
+control DELETE counters
+watch maxttl "$T/poll.conf" -- sleep 30
+sleep 6.5
+c=$(counters)
+kill -TERM "$W_PID"; wait "$W_PID" 2>/dev/null
+out=$($PY -c 'import json, sys
+r = json.loads(sys.argv[1])["requests"]
+l, n = r.get("POST auth/approle/login", 0), r.get("POST auth/token/renew-self", 0)
+print("ok" if l == 2 and n >= 1 else "logins %d, renewals %d" % (l, n))' "$c")
+[ "$out" = ok ] && ! grep -q 'cannot be read' "$T/maxttl.err"
+check "a login token near its max TTL is replaced by a fresh login, with no failed poll" $? "$out" \
+	"$(cat "$T/maxttl.err")"
+
 # --- gunicorn under watch -----------------------------------------------------
 if ! $PY -c 'import flask, gunicorn' 2>/dev/null; then
 	skip "Flask/gunicorn not installed for $PY"
@@ -280,8 +302,11 @@ fi
 # --- nothing secret in any output ---------------------------------------------
 leak=""
 for f in "$T"/*.err "$T/server.log"; do
-	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID"; do
+	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID" "$SID2"; do
 		grep -qF -- "$v" "$f" && leak="$leak ${f##*/}"
 	done
 done
-check "no value or token in any output of the supervisors" $([ -z "$leak" ]; echo $?) "in:$leak"
+# (the logs checked are those of supervisors that saw changes)
+n=$(cat "$T"/*.err | grep -c 'watch: changed in Vault')
+[ -z "$leak" ] && [ "$n" -ge 4 ]
+check "no value or token in any output of the supervisors (logs with $n changes)" $? "in:$leak"
