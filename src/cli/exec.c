@@ -65,19 +65,14 @@ static const char usage_exec[] =
 	"      --check         run 'vaultshim check' first and refuse to start CMD\n"
 	"                      (with check's exit code) when a required secret is\n"
 	"                      missing or the policy would fail\n"
-	"      --watch DURATION  stay as CMD's parent (overrides the config's watch):\n"
-	"                      every DURATION (1s or more: 30s, 5m) read the mapped\n"
-	"                      paths (never a dynamic engine's) and, when a value\n"
-	"                      changed, apply [options] on_change: restart (the\n"
-	"                      default: stop_signal, default SIGTERM, then SIGKILL\n"
-	"                      after restart_grace, default 10s, then start CMD\n"
-	"                      again with the new values), a signal name such as\n"
-	"                      SIGHUP (sent to CMD), or none (logged only, at\n"
-	"                      VAULTSHIM_LOG=info). SIGINT, SIGTERM, SIGHUP, SIGQUIT,\n"
-	"                      SIGUSR1, SIGUSR2 and SIGWINCH are passed on to CMD;\n"
-	"                      the exit status is CMD's (128+N when killed by signal\n"
-	"                      N). Vault being down never stops CMD: it is said once\n"
-	"                      and retried.\n"
+	"      --watch DURATION  stay as CMD's parent (overrides [options] watch):\n"
+	"                      every DURATION (1s or more) poll the mapped paths and\n"
+	"                      on a change apply on_change: restart (the default:\n"
+	"                      stop_signal, default SIGTERM; SIGKILL after\n"
+	"                      restart_grace, default 10s; start again), a signal\n"
+	"                      name (SIGHUP...) sent to CMD, or none; signals are\n"
+	"                      passed on, the exit status is CMD's (README,\n"
+	"                      \"Watching for changes\")\n"
 	"      --no-watch      exec CMD even when the config sets watch\n"
 	"  -h, --help          this text\n"
 	"\n"
@@ -299,31 +294,25 @@ static int exec_failed(const char *cmd, int e)
 	return e == ENOENT ? 127 : 126;
 }
 
-/* watch: this launch stays as CMD's parent (src/cli/watch.c, in the
- * client library: no libcurl here), and starts CMD as `vaultshim exec
- * --no-watch` with the same config and options. */
+/* watch: this launch stays as CMD's parent (src/cli/watch.c, in the client
+ * library: no libcurl here) and starts CMD as `vaultshim exec --no-watch`. */
 static int supervise(long period_ms, const char *config, const char *mode, bool check, char **cmd)
 {
 	char self[PATH_MAX], period[32];
-	const char *pre[14];
-	int n = 0;
+	const char *pre[14] = {"vaultshim", "__watch", period, config, "--", self, "exec", "--no-watch", "-c", config};
+	int n = 10, argc;
+	char **argv;
 
 	if (!vs_exe_path(self, sizeof self))
-		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a "
-				       "relative path)");
+		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a relative path)");
 	snprintf(period, sizeof period, "%ld", period_ms);
-	pre[n++] = "vaultshim", pre[n++] = "__watch", pre[n++] = period, pre[n++] = config, pre[n++] = "--";
-	pre[n++] = self, pre[n++] = "exec", pre[n++] = "--no-watch", pre[n++] = "-c", pre[n++] = config;
 	if (check)
 		pre[n++] = "--check";
 	if (mode)
 		pre[n++] = "--mode", pre[n++] = mode;
 	pre[n++] = "--";
-	{
-		int argc;
-		char **argv = prefixed(pre, n, cmd, &argc);
-		return vs_client_run(argc, argv);
-	}
+	argv = prefixed(pre, n, cmd, &argc);
+	return vs_client_run(argc, argv);
 }
 
 int vs_cmd_exec(int argc, char **argv)
