@@ -198,6 +198,28 @@ wait "$W_PID"
 rc=$?
 check "the program's exit 3 is the supervisor's" $(( rc != 3 )) "rc=$rc"
 
+# --- as PID 1 (a container's init) --------------------------------------------
+# the program leaves two orphans behind; in a PID namespace they are handed to
+# the supervisor, which must reap them when they end
+if ! unshare --pid --fork --kill-child true 2>/dev/null; then
+	skip "PID 1: cannot make a PID namespace here"
+else
+	CONF=$(conf init)
+	setsid unshare --pid --fork --kill-child "$VAULTSHIM" exec -c "$CONF" --watch 1s -- \
+		sh -c '(sleep 0.3 &); (sleep 0.3 &); exec sleep 5' 2>"$T/init.err" &
+	U_PID=$!
+	_pids+=("$U_PID")
+	sleep 1.5
+	sup=$(pgrep -P "$U_PID" | head -1)
+	z=$(ps -o stat= --ppid "${sup:-1}" 2>/dev/null | grep -c '^Z')
+	[ -n "$sup" ] && grep -q vaultshim "/proc/$sup/cmdline" && [ "$z" = 0 ] &&
+		ps -o comm= --ppid "$sup" | grep -qx sleep
+	check "as PID 1 it reaps the orphans handed to it (no zombie), its program running" $? \
+		"supervisor ${sup:-none}, zombies $z, $(cat "$T/init.err")"
+	kill -KILL -- "-$U_PID" 2>/dev/null
+	wait "$U_PID" 2>/dev/null
+fi
+
 # --- the polls, counted at the server ----------------------------------------
 api POST /v1/sys/auth/approle '{"type":"approle"}' >/dev/null
 api PUT /v1/sys/policies/acl/watch '{"policy":"path \"secret/data/*\" { capabilities = [\"read\"] }\npath \"kv/*\" { capabilities = [\"read\"] }\npath \"database/*\" { capabilities = [\"read\"] }"}' >/dev/null
