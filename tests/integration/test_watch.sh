@@ -290,6 +290,40 @@ print("ok" if l == 2 and n >= 1 else "logins %d, renewals %d" % (l, n))' "$c")
 check "a login token near its max TTL is replaced by a fresh login, with no failed poll" $? "$out" \
 	"$(cat "$T/maxttl.err")"
 
+# a token given in token_file: renewed when renewable (and never revoked),
+# left alone when not
+mktok() { # FILE JSON: a token made with the root token, into FILE (0600)
+	api POST /v1/auth/token/create "$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' >"$1"
+	chmod 600 "$1"
+}
+mktok "$T/tok-r" '{"policies":["watch"],"ttl":"3s"}'
+mktok "$T/tok-n" '{"policies":["watch"],"ttl":"60s","renewable":false}'
+TOKS=("$(cat "$T/tok-r")" "$(cat "$T/tok-n")")
+control DELETE counters
+CONF=$(C_TOKEN=$T/tok-r conf tokr 'watch = 1s')
+watch tokr "$CONF" -- sleep 30
+sleep 4.5
+kill -TERM "$W_PID"; wait "$W_PID" 2>/dev/null
+c1=$(counters)
+# past its first 3 s, alive: renewed, and not revoked at the end
+alive=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Vault-Token: ${TOKS[0]}" "$VAULT_ADDR/v1/auth/token/lookup-self")
+CONF=$(C_TOKEN=$T/tok-n conf tokn 'watch = 1s')
+watch tokn "$CONF" -- sleep 30
+sleep 2.5
+kill -TERM "$W_PID"; wait "$W_PID" 2>/dev/null
+c2=$(counters)
+out=$($PY -c 'import json, sys
+a, b = (json.loads(x)["requests"] for x in sys.argv[1:3])
+bad = []
+if not a.get("POST auth/token/renew-self"): bad.append("the renewable 3 s token was not renewed")
+if b.get("POST auth/token/renew-self", 0) != a.get("POST auth/token/renew-self", 0): bad.append("the non-renewable token was renewed")
+if any("revoke" in k for k in b): bad.append("a revoke")
+if not 4 <= a.get("GET kv/app", 0) <= 6: bad.append("kv/app reads: %d" % a.get("GET kv/app", 0))
+print("; ".join(bad) or "ok")' "$c1" "$c2")
+[ "$out" = ok ] && [ "$alive" = 200 ] && ! grep -q 'cannot be read' "$T/tokr.err" "$T/tokn.err"
+check "a given token: renewed when renewable (polls never fail on a 3 s TTL), not when not, never revoked" \
+	$? "$out; lookup-self after: $alive" "$(cat "$T/tokr.err" "$T/tokn.err")"
+
 # --- gunicorn under watch -----------------------------------------------------
 if ! $PY -c 'import flask, gunicorn' 2>/dev/null; then
 	skip "Flask/gunicorn not installed for $PY"
@@ -324,7 +358,7 @@ fi
 # --- nothing secret in any output ---------------------------------------------
 leak=""
 for f in "$T"/*.err "$T/server.log"; do
-	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID" "$SID2"; do
+	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID" "$SID2" "${TOKS[@]}"; do
 		grep -qF -- "$v" "$f" && leak="$leak ${f##*/}"
 	done
 done
