@@ -160,14 +160,15 @@ void vs_secret_clear(vs_secret *sec);
  * the settings to read with (auth = token; valid until the next keep);
  * vs_vault_session_due when keep must run next at the latest (vs_now_ms
  * clock, 0 = never); vs_vault_session_refused after a read found the token
- * refused (a login session logs in again). s must outlive the session.
+ * refused: true when the next keep logs in again (a login session), false
+ * for a given token. s must outlive the session.
  */
 typedef struct vs_vault_session vs_vault_session;
 vs_vault_session *vs_vault_session_new(const vs_vault_settings *s);
 int vs_vault_session_keep(vs_vault_session *ss, vs_error *err);
 const vs_vault_settings *vs_vault_session_settings(const vs_vault_session *ss);
 double vs_vault_session_due(const vs_vault_session *ss);
-void vs_vault_session_refused(vs_vault_session *ss);
+bool vs_vault_session_refused(vs_vault_session *ss);
 void vs_vault_session_free(vs_vault_session *ss);
 
 /* Calls curl_global_init once and makes cJSON clear memory before freeing

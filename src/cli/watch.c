@@ -157,18 +157,20 @@ static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 	vs_error err = {0};
 	vs_buf changed = {0};
 	bool ok = true;
-	int rc;
+	int rc, retried = 0;
 
 	if (!reqs || !secs || !map) {
 		snprintf(why, whysz, "out of memory");
 		ok = false;
 		goto out;
 	}
+again:
 	if ((rc = vs_vault_session_keep(ss, &err))) {
 		snprintf(why, whysz, "%s", err.msg);
 		ok = false;
 		goto out;
 	}
+	n = 0;
 	for (size_t i = 0; i < W.nw; i++)
 		if (!W.w[i].dynamic) {
 			map[n] = i;
@@ -176,12 +178,21 @@ static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 						   .kv_version = W.w[i].ekv ? W.w[i].ekv : W.w[i].kv};
 		}
 	if (n && (rc = vs_vault_read(vs_vault_session_settings(ss), reqs, n, secs, NULL, &err))) {
-		if (rc == VS_EX_NOPERM)
-			vs_vault_session_refused(ss);
+		if (rc == VS_EX_NOPERM && vs_vault_session_refused(ss) && !retried++)
+			goto again; /* the login's token expired or was revoked: a fresh login */
 		snprintf(why, whysz, "%s", err.msg);
 		ok = false;
 		goto out;
 	}
+	for (size_t k = 0; k < n; k++)
+		refused += secs[k].code == VS_EX_NOPERM;
+	if (refused && refused == n && vs_vault_session_refused(ss) && !retried++) {
+		for (size_t k = 0; k < n; k++)
+			vs_secret_clear(&secs[k]);
+		refused = 0;
+		goto again;
+	}
+	refused = 0;
 	for (size_t k = 0; k < n; k++) {
 		watched *w = &W.w[map[k]];
 		if (secs[k].dynamic_unread) {
@@ -191,7 +202,6 @@ static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 			if (ok)
 				snprintf(why, whysz, "%s", secs[k].err);
 			ok = false;
-			refused += secs[k].code == VS_EX_NOPERM;
 		} else if (update(w, &secs[k])) {
 			if (changed.len)
 				vs_buf_put(&changed, ", ", 2);
@@ -199,8 +209,6 @@ static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 		}
 		vs_secret_clear(&secs[k]);
 	}
-	if (refused && refused == n)
-		vs_vault_session_refused(ss);
 	if (changed.len) {
 		const vs_options *o = &W.cfg->options;
 		if (o->on_change == VS_ON_CHANGE_RESTART)

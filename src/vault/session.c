@@ -68,10 +68,12 @@ const vs_vault_settings *vs_vault_session_settings(const vs_vault_session *ss)
 	return &ss->use;
 }
 
-void vs_vault_session_refused(vs_vault_session *ss)
+bool vs_vault_session_refused(vs_vault_session *ss)
 {
-	if (logs_in(ss->orig))
-		drop_token(ss);
+	if (!logs_in(ss->orig))
+		return false;
+	drop_token(ss);
+	return true;
 }
 
 double vs_vault_session_due(const vs_vault_session *ss)
@@ -159,11 +161,9 @@ static int look_up(vs_vault_session *ss, vs_error *err)
 	if (!root) {
 		if (code != VS_EX_NOPERM)
 			return code;
-		if (logs_in(ss->orig)) {
-			drop_token(ss);
-			return code;
-		}
-		/* a given token that may not look itself up: used as it is */
+		/* a token that may not look itself up (no default policy): used
+		 * as it is; a login's is replaced when a read finds it refused */
+		vs_log(VS_LOG_DEBUG, "watch: the token cannot look itself up: not renewed");
 		ss->known = true;
 		ss->renewable = false;
 		return 0;
@@ -222,8 +222,6 @@ int vs_vault_session_keep(vs_vault_session *ss, vs_error *err)
 		return rc;
 	if (!ss->known && (rc = look_up(ss, err)))
 		return rc;
-	if (!ss->have) /* refused by the lookup: a fresh login next time */
-		return VS_EX_NOPERM;
 	due = vs_vault_session_due(ss);
 	if (due <= 0 || vs_now_ms() < due)
 		return 0;

@@ -290,6 +290,27 @@ print("ok" if l == 2 and n >= 1 else "logins %d, renewals %d" % (l, n))' "$c")
 check "a login token near its max TTL is replaced by a fresh login, with no failed poll" $? "$out" \
 	"$(cat "$T/maxttl.err")"
 
+# the login's token (TTL 1 h: no renewal due) revoked under the supervisor:
+# the next poll finds it refused, logs in again and reads, with no failed poll
+api POST /v1/auth/approle/role/l '{"token_policies":["watch"],"token_ttl":"1h"}' >/dev/null
+api GET /v1/auth/approle/role/l/role-id | $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["role_id"])' >"$T/rid-l"
+api POST /v1/auth/approle/role/l/secret-id '{}' | $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret_id"])' >"$T/sid-l"
+chmod 600 "$T/rid-l" "$T/sid-l"
+SID3=$(cat "$T/sid-l")
+sed -e "s#^role_id_file = .*#role_id_file = $T/rid-l#" -e "s#^secret_id_file = .*#secret_id_file = $T/sid-l#" \
+	"$T/poll.conf" | write_conf "$T/poll-l.conf"
+control DELETE counters
+watch revoke "$T/poll-l.conf" -- sleep 30
+sleep 1.5
+control POST revoke '{"all_non_root":true}'
+sleep 2
+c=$(counters)
+kill -TERM "$W_PID"; wait "$W_PID" 2>/dev/null
+l=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["requests"].get("POST auth/approle/login", 0))' "$c")
+[ "$l" = 2 ] && ! grep -q 'cannot be read' "$T/revoke.err"
+check "a revoked login token: a fresh login at the next poll, which reads (no failed poll)" $? "logins: $l" \
+	"$(cat "$T/revoke.err")"
+
 # a token given in token_file: renewed when renewable (and never revoked),
 # left alone when not
 mktok() { # FILE JSON: a token made with the root token, into FILE (0600)
@@ -358,7 +379,7 @@ fi
 # --- nothing secret in any output ---------------------------------------------
 leak=""
 for f in "$T"/*.err "$T/server.log"; do
-	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID" "$SID2" "${TOKS[@]}"; do
+	for v in "${VALUES[@]}" "$(cat "$T/root-token")" "$SID" "$SID2" "$SID3" "${TOKS[@]}"; do
 		grep -qF -- "$v" "$f" && leak="$leak ${f##*/}"
 	done
 done
