@@ -247,7 +247,7 @@ static void *poller(void *arg)
 	vs_vault_settings s;
 	vs_vault_session *ss;
 	vs_error err = {0};
-	bool up = true;
+	bool up = true, keep_failed = false;
 	int fails = 0;
 	double next = vs_now_ms();
 
@@ -264,13 +264,17 @@ static void *poller(void *arg)
 	for (;;) {
 		double due = vs_vault_session_due(ss);
 		char why[VS_ERR_MAX] = "";
-		if (due > 0 && due < next) {
-			/* the token needs renewing before the next poll */
+		if (!keep_failed && due > 0 && due < next) {
+			/* the token needs renewing before the next poll (once: a
+			 * failure waits for the poll, which tries again) */
 			sleep_until(due);
-			if (vs_vault_session_keep(ss, &err) && up)
+			if (vs_vault_session_keep(ss, &err)) {
+				keep_failed = true;
 				vs_log(VS_LOG_DEBUG, "watch: keeping the token: %s", err.msg);
+			}
 			continue;
 		}
+		keep_failed = false;
 		sleep_until(next);
 		if (poll_once(ss, why, sizeof why)) {
 			if (!up)

@@ -78,8 +78,8 @@ bool vs_vault_session_refused(vs_vault_session *ss)
 
 double vs_vault_session_due(const vs_vault_session *ss)
 {
-	if (!ss->have || !ss->known)
-		return vs_now_ms();
+	if (!ss->have || !ss->known) /* the next keep (the next poll's) gets one */
+		return 0;
 	if (ss->relogin) /* at 2/3 of what the last renewal granted (now, if nothing) */
 		return ss->granted_ms + (double)ss->ttl_s * 1000.0 * 2.0 / 3.0;
 	if (!ss->renewable || ss->ttl_s <= 0)

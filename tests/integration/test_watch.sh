@@ -311,6 +311,21 @@ l=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["requests"].get("POS
 check "a revoked login token: a fresh login at the next poll, which reads (no failed poll)" $? "logins: $l" \
 	"$(cat "$T/revoke.err")"
 
+# logins refused (503) for a while: the polls back off, not one login after
+# another (each login is up to 3 requests: the client's own retries)
+control POST faults '{"path":"auth/approle/login","status":503}'
+control DELETE counters
+watch refused "$T/poll-l.conf" -- sleep 30
+sleep 3.5
+c=$(counters)
+alive=0; kill -0 "$W_PID" 2>/dev/null && alive=1
+kill -TERM "$W_PID"; wait "$W_PID" 2>/dev/null
+control DELETE faults
+l=$($PY -c 'import json, sys; print(json.loads(sys.argv[1])["requests"].get("POST auth/approle/login", 0))' "$c")
+[ "$alive" = 1 ] && [ "$l" -ge 1 ] && [ "$l" -le 9 ] && [ "$(grep -c 'cannot be read' "$T/refused.err")" = 1 ]
+check "logins refused: the supervisor waits, backs off (at most 3 logins in 3.5 s) and says it once" $? \
+	"login requests: $l, alive: $alive" "$(cat "$T/refused.err")"
+
 # a token given in token_file: renewed when renewable (and never revoked),
 # left alone when not
 mktok() { # FILE JSON: a token made with the root token, into FILE (0600)
