@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ enum key {
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
 	K_KV_VERSION, K_TOKEN_WRAPPED, K_SECRET_ID_WRAPPED,
 	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS, K_SECCOMP,
+	K_WATCH, K_ON_CHANGE, K_STOP_SIGNAL, K_RESTART_GRACE,
 	K_COUNT
 };
 
@@ -110,6 +112,10 @@ static const struct {
 	[K_HELPER] = {"helper", SEC_OPTIONS, true},
 	[K_EAGER_PROGRAMS] = {"eager_programs", SEC_OPTIONS, false},
 	[K_SECCOMP] = {"seccomp", SEC_OPTIONS, false},
+	[K_WATCH] = {"watch", SEC_OPTIONS, false},
+	[K_ON_CHANGE] = {"on_change", SEC_OPTIONS, false},
+	[K_STOP_SIGNAL] = {"stop_signal", SEC_OPTIONS, false},
+	[K_RESTART_GRACE] = {"restart_grace", SEC_OPTIONS, false},
 };
 
 typedef struct {
@@ -343,6 +349,7 @@ static int set_key(parser *p, enum key k, const char *v)
 	const char *dup = NULL;
 	long n;
 	bool b;
+	int sig;
 
 	if (!*v && k != K_NAMESPACE)
 		return perr(p, "empty value for '%s'", name);
@@ -447,6 +454,38 @@ static int set_key(parser *p, enum key k, const char *v)
 		else if (!strcmp(v, "spawn")) o->seccomp = VS_SECCOMP_SPAWN;
 		else if (!strcmp(v, "no-spawn")) o->seccomp = VS_SECCOMP_NO_SPAWN;
 		else return perr(p, "seccomp '%s' is not one of auto, spawn, no-spawn", v);
+		break;
+	case K_WATCH:
+		if (vs_parse_duration_ms(v, &n))
+			return perr(p, "watch '%s' is not a duration (e.g. 30s, 5m)", v);
+		if (n < VS_WATCH_MIN_MS)
+			return perr(p, "watch '%s' is below the minimum of 1s (polling Vault faster "
+				    "is not supported; use e.g. watch = 1s)", v);
+		o->watch_ms = n;
+		break;
+	case K_ON_CHANGE:
+		if (!strcmp(v, "restart")) {
+			o->on_change = VS_ON_CHANGE_RESTART;
+		} else if (!strcmp(v, "none")) {
+			o->on_change = VS_ON_CHANGE_NONE;
+		} else if ((sig = vs_signal_parse(v)) > 0) {
+			o->on_change = VS_ON_CHANGE_SIGNAL;
+			o->on_change_signal = sig;
+		} else {
+			return perr(p, "on_change '%s' is not one of restart, none, or a signal name "
+				    "(SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGQUIT, SIGWINCH...)", v);
+		}
+		break;
+	case K_STOP_SIGNAL:
+		if ((sig = vs_signal_parse(v)) <= 0)
+			return perr(p, "stop_signal '%s' is not a signal name (SIGTERM, SIGINT, SIGQUIT, "
+				    "SIGHUP, SIGUSR1, SIGUSR2...)", v);
+		o->stop_signal = sig;
+		break;
+	case K_RESTART_GRACE:
+		if (vs_parse_duration_ms(v, &n))
+			return perr(p, "restart_grace '%s' is not a duration (e.g. 10s, 500ms; 0 kills at once)", v);
+		o->restart_grace_ms = n;
 		break;
 	case K_COUNT:
 		break;
@@ -754,6 +793,9 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 	cfg->vault.timeout_ms = -1;
 	cfg->vault.max_retries = -1;
 	cfg->options.inherit = true;
+	cfg->options.on_change = VS_ON_CHANGE_RESTART;
+	cfg->options.stop_signal = SIGTERM;
+	cfg->options.restart_grace_ms = VS_RESTART_GRACE_MS;
 	if (!(cfg->path = arena_strndup(cfg->arena, path, strlen(path)))) {
 		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
 		goto out;
@@ -855,6 +897,32 @@ void vs_config_free(vs_config *cfg)
 	free(cfg->entries);
 	arena_free(cfg->arena);
 	free(cfg);
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL},
+	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},
+	{"SIGCONT", SIGCONT}, {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP}, {"SIGWINCH", SIGWINCH},
+	{"SIGPWR", SIGPWR},
+};
+
+int vs_signal_parse(const char *s)
+{
+	for (size_t i = 0; s && i < sizeof signals / sizeof *signals; i++)
+		if (!strcmp(s, signals[i].name) || !strcmp(s, signals[i].name + 3))
+			return signals[i].sig;
+	return 0;
+}
+
+const char *vs_signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return "signal";
 }
 
 const char *vs_mode_name(vs_mode m)

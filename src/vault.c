@@ -1770,3 +1770,20 @@ int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out
 {
 	return vs_vault_read(ctx, reqs, n, out, stats, err);
 }
+
+/* For the other files of the client (src/vault/session.c): a client of its
+ * own, and the login or unwrap a read would do. */
+client *vv_client_new(const vs_vault_settings *s, vs_vault_stats *st)
+{
+	return client_new(s, st);
+}
+
+void vv_client_free(client *c)
+{
+	client_free(c, NULL);
+}
+
+int vv_authenticate(client *c, char **login_token, vs_error *err)
+{
+	return authenticate(c, login_token, err);
+}

@@ -21,6 +21,10 @@ typedef enum { VS_ON_ERROR_FALLBACK, VS_ON_ERROR_FAIL } vs_on_error;
 /* Whether the preload starts its helper under a seccomp filter (README,
  * "Sandboxes"): auto, unless the program installed the filter itself. */
 typedef enum { VS_SECCOMP_AUTO, VS_SECCOMP_SPAWN, VS_SECCOMP_NO_SPAWN } vs_seccomp;
+/* What the supervising launcher (watch) does when a mapped value changes. */
+typedef enum { VS_ON_CHANGE_RESTART, VS_ON_CHANGE_SIGNAL, VS_ON_CHANGE_NONE } vs_on_change;
+#define VS_WATCH_MIN_MS 1000L
+#define VS_RESTART_GRACE_MS 10000L
 typedef enum {
 	VS_AUTH_TOKEN,
 	VS_AUTH_APPROLE,
@@ -79,6 +83,12 @@ typedef struct vs_options {
 	const char *eager_programs; /* extra executables auto mode treats as eager:
 				     * comma-separated basenames or globs; NULL = none */
 	vs_seccomp seccomp;
+	/* the supervising launcher (vaultshim exec, README "Watching for changes") */
+	long watch_ms;            /* poll period; 0 = no watch (exec as usual) */
+	vs_on_change on_change;   /* default restart */
+	int on_change_signal;     /* VS_ON_CHANGE_SIGNAL: the signal sent */
+	int stop_signal;          /* restart: sent first; default SIGTERM */
+	long restart_grace_ms;    /* restart: then SIGKILL after this; default 10s */
 } vs_options;
 
 typedef struct vs_arena vs_arena;
@@ -138,6 +148,11 @@ void vs_config_free(vs_config *cfg);
  * how to give one when it does not exist) or VS_EX_NOPERM.
  */
 int vs_config_locate(const char *opt, char *out, vs_error *err);
+
+/* A signal by name, "SIGHUP" or "HUP" (the ones a config may name); 0 when
+ * unknown. And back: the name of sig, "signal" when not one of those. */
+int vs_signal_parse(const char *s);
+const char *vs_signal_name(int sig);
 
 const char *vs_mode_name(vs_mode m);
 const char *vs_auth_name(vs_auth_method m);

@@ -149,6 +149,28 @@ bool vs_secret_field_nul(const vs_secret *sec, const char *field);
 /* Clears and frees what sec owns; sec itself is left zeroed. */
 void vs_secret_clear(vs_secret *sec);
 
+/*
+ * A session for a long-running caller (src/vault/session.c): one token for
+ * many vs_vault_read calls. With a login method (or a wrapped token) it logs
+ * in once; it renews the token (auth/token/renew-self) at about 2/3 of its
+ * TTL, and logs in again when the renewal is refused or the max TTL is near.
+ * A given token is renewed only when renewable and never revoked.
+ * vs_vault_session_keep makes the token usable now (0, or a sysexits code
+ * with err set: Vault down, login refused); vs_vault_session_settings are
+ * the settings to read with (auth = token; valid until the next keep);
+ * vs_vault_session_due when keep must run next at the latest (vs_now_ms
+ * clock, 0 = never); vs_vault_session_refused after a read found the token
+ * refused: true when the next keep logs in again (a login session), false
+ * for a given token. s must outlive the session.
+ */
+typedef struct vs_vault_session vs_vault_session;
+vs_vault_session *vs_vault_session_new(const vs_vault_settings *s);
+int vs_vault_session_keep(vs_vault_session *ss, vs_error *err);
+const vs_vault_settings *vs_vault_session_settings(const vs_vault_session *ss);
+double vs_vault_session_due(const vs_vault_session *ss);
+bool vs_vault_session_refused(vs_vault_session *ss);
+void vs_vault_session_free(vs_vault_session *ss);
+
 /* Calls curl_global_init once and makes cJSON clear memory before freeing
  * it (parsed responses hold secrets). Call before any thread starts. */
 void vs_vault_global_init(void);

@@ -6,6 +6,7 @@
  * through `get`, whose whole purpose is to print one.
  */
 #define _GNU_SOURCE
+#include "cli/vs_cli.h"
 #include "core/vs_target.h"
 #include "vs_config.h"
 #include "vs_helper.h"
@@ -673,6 +674,8 @@ int vs_client_main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "resolve"))
 		return cmd_resolve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "__watch")) /* vaultshim exec with watch (src/cli/watch.c) */
+		return vs_cmd_watch(argc - 1, argv + 1);
 	if (!strcmp(cmd, "migrate"))
 		return cmd_migrate(argc - 1, argv + 1);
 	fprintf(stderr, "vaultshim: unknown command '%s'\n%s", cmd, usage_main);

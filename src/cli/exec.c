@@ -42,7 +42,8 @@
 extern char **environ;
 
 static const char usage_exec[] =
-	"usage: vaultshim exec [-c FILE] [--mode lazy|eager|auto] [--check] [--] CMD [ARGS...]\n"
+	"usage: vaultshim exec [-c FILE] [--mode lazy|eager|auto] [--check] [--watch DURATION|--no-watch]\n"
+	"                      [--] CMD [ARGS...]\n"
 	"       vaultshim-exec [same options]\n"
 	"\n"
 	"Runs CMD with libvaultshim.so prepended to LD_PRELOAD, so the environment\n"
@@ -64,6 +65,15 @@ static const char usage_exec[] =
 	"      --check         run 'vaultshim check' first and refuse to start CMD\n"
 	"                      (with check's exit code) when a required secret is\n"
 	"                      missing or the policy would fail\n"
+	"      --watch DURATION  stay as CMD's parent (overrides [options] watch):\n"
+	"                      every DURATION (1s or more) poll the mapped paths and\n"
+	"                      on a change apply on_change: restart (the default:\n"
+	"                      stop_signal, default SIGTERM; SIGKILL after\n"
+	"                      restart_grace, default 10s; start again), a signal\n"
+	"                      name (SIGHUP...) sent to CMD, or none; signals are\n"
+	"                      passed on, the exit status is CMD's (README,\n"
+	"                      \"Watching for changes\")\n"
+	"      --no-watch      exec CMD even when the config sets watch\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Programs the preload cannot serve are served another way, said once on\n"
@@ -284,10 +294,32 @@ static int exec_failed(const char *cmd, int e)
 	return e == ENOENT ? 127 : 126;
 }
 
+/* watch: this launch stays as CMD's parent (src/cli/watch.c, in the client
+ * library: no libcurl here) and starts CMD as `vaultshim exec --no-watch`. */
+static int supervise(long period_ms, const char *config, const char *mode, bool check, char **cmd)
+{
+	char self[PATH_MAX], period[32];
+	const char *pre[14] = {"vaultshim", "__watch", period, config, "--", self, "exec", "--no-watch", "-c", config};
+	int n = 10, argc;
+	char **argv;
+
+	if (!vs_exe_path(self, sizeof self))
+		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a relative path)");
+	snprintf(period, sizeof period, "%ld", period_ms);
+	if (check)
+		pre[n++] = "--check";
+	if (mode)
+		pre[n++] = "--mode", pre[n++] = mode;
+	pre[n++] = "--";
+	argv = prefixed(pre, n, cmd, &argc);
+	return vs_client_run(argc, argv);
+}
+
 int vs_cmd_exec(int argc, char **argv)
 {
-	const char *cfg_opt = NULL, *mode = NULL;
-	bool check = false;
+	const char *cfg_opt = NULL, *mode = NULL, *watch = NULL;
+	bool check = false, no_watch = false;
+	long watch_ms;
 	char config[PATH_MAX], lib[PATH_MAX];
 	vs_config *cfg = NULL;
 	size_t go_slots;
@@ -319,6 +351,14 @@ int vs_cmd_exec(int argc, char **argv)
 			mode = a + 7;
 		} else if (!strcmp(a, "--check")) {
 			check = true;
+		} else if (!strcmp(a, "--watch")) {
+			if (++i >= argc)
+				die(VS_EX_USAGE, "--watch needs a duration (e.g. 30s, 5m)");
+			watch = argv[i];
+		} else if (!strncmp(a, "--watch=", 8)) {
+			watch = a + 8;
+		} else if (!strcmp(a, "--no-watch")) {
+			no_watch = true;
 		} else if (a[0] == '-' && a[1]) {
 			die(VS_EX_USAGE, "unknown option '%s' (see --help)", a);
 		} else {
@@ -329,6 +369,8 @@ int vs_cmd_exec(int argc, char **argv)
 		die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
 	if (mode && strcmp(mode, "lazy") && strcmp(mode, "eager") && strcmp(mode, "auto"))
 		die(VS_EX_USAGE, "--mode '%s' is not one of lazy, eager, auto", mode);
+	if (watch && (vs_parse_duration_ms(watch, &watch_ms) || watch_ms < VS_WATCH_MIN_MS))
+		die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", watch);
 	cmd = argv + i;
 
 	find_lib(lib, sizeof lib);
@@ -340,7 +382,11 @@ int vs_cmd_exec(int argc, char **argv)
 	/* all the launch needs of it (before any setenv: names set now are
 	 * the launch's) */
 	go_slots = slots_needed(cfg);
+	if (!watch)
+		watch_ms = cfg->options.watch_ms;
 	vs_config_free(cfg);
+	if (watch_ms && !no_watch)
+		return supervise(watch_ms, config, mode, check, cmd);
 	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
 		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
 	/* a launch starts a tree: nothing a Go program or an earlier launch left

@@ -17,6 +17,11 @@ int vs_cmd_exec(int argc, char **argv);
  * returns its exit status, 69 when the library cannot be loaded. */
 int vs_client_run(int argc, char **argv);
 
+/* `vaultshim __watch PERIOD_MS CONFIG -- VAULTSHIM exec --no-watch … -- CMD…`
+ * in vaultshim-client.so (src/cli/watch.c): vaultshim exec with watch, the
+ * supervising launcher. Never returns. */
+int vs_cmd_watch(int argc, char **argv) __attribute__((noreturn));
+
 /* The entry point of vaultshim-client.so (src/cli/client.c). */
 typedef int vs_client_main_fn(int argc, char **argv);
 #define VS_CLIENT_ENTRY "vs_client_main"

@@ -89,6 +89,13 @@ int vv_detect_mounts(client *c, item *items, size_t n, mount **mounts, size_t *n
  * itself instead, and its leases with it. Counts in c->st. */
 void vv_revoke_leases(client *c, item *items, size_t n);
 
+/* A client for s (its deadline: now + s->timeout_ms) and its end (vault.c);
+ * the login (or unwrap of a wrapped token) that vs_vault_read does, its
+ * token in *login_token (the caller's, NULL when the settings' is used). */
+client *vv_client_new(const vs_vault_settings *s, vs_vault_stats *st);
+void vv_client_free(client *c);
+int vv_authenticate(client *c, char **login_token, vs_error *err);
+
 /* The proxy URL for a request to url under s, or NULL for a direct
  * connection (proxy.c). */
 const char *vv_proxy_for(const vs_vault_settings *s, const char *url);

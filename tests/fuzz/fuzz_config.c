@@ -100,6 +100,12 @@ static void check_config(const vs_config *cfg)
 	FUZZ_CHECK(v->timeout_ms == -1 || v->timeout_ms > 0);
 	FUZZ_CHECK(v->max_retries >= -1 && v->max_retries <= 100);
 	FUZZ_CHECK(v->kv_version >= 0 && v->kv_version <= 2);
+	/* the supervising launcher's keys (watch) */
+	FUZZ_CHECK(o->watch_ms == 0 || o->watch_ms >= VS_WATCH_MIN_MS);
+	FUZZ_CHECK(o->restart_grace_ms >= 0);
+	FUZZ_CHECK(o->stop_signal > 0);
+	FUZZ_CHECK(o->on_change != VS_ON_CHANGE_SIGNAL || o->on_change_signal > 0);
+	touch(vs_signal_name(o->stop_signal));
 	/* file keys are made absolute against the config's directory */
 	if (o->dotenv)
 		FUZZ_CHECK(o->dotenv[0] == '/');

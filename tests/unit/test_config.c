@@ -9,6 +9,7 @@
 #include "vs_config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -971,6 +972,67 @@ START_TEST(test_err_bad_seccomp)
 }
 END_TEST
 
+START_TEST(test_watch_values)
+{
+	vs_config *cfg = PARSE("[options]\nmode = lazy\n");
+
+	/* no watch unless asked; the other keys' defaults */
+	ck_assert_int_eq(cfg->options.watch_ms, 0);
+	ck_assert_int_eq(cfg->options.on_change, VS_ON_CHANGE_RESTART);
+	ck_assert_int_eq(cfg->options.stop_signal, SIGTERM);
+	ck_assert_int_eq(cfg->options.restart_grace_ms, 10000);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[options]\nwatch = 1s\non_change = SIGHUP\nstop_signal = SIGQUIT\nrestart_grace = 500ms\n");
+	ck_assert_int_eq(cfg->options.watch_ms, 1000);
+	ck_assert_int_eq(cfg->options.on_change, VS_ON_CHANGE_SIGNAL);
+	ck_assert_int_eq(cfg->options.on_change_signal, SIGHUP);
+	ck_assert_int_eq(cfg->options.stop_signal, SIGQUIT);
+	ck_assert_int_eq(cfg->options.restart_grace_ms, 500);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[options]\nwatch = 5m\non_change = none\nstop_signal = INT\nrestart_grace = 0\n");
+	ck_assert_int_eq(cfg->options.watch_ms, 300000);
+	ck_assert_int_eq(cfg->options.on_change, VS_ON_CHANGE_NONE);
+	ck_assert_int_eq(cfg->options.stop_signal, SIGINT);
+	ck_assert_int_eq(cfg->options.restart_grace_ms, 0);
+	vs_config_free(cfg);
+
+	cfg = PARSE("[options]\non_change = USR2\n");
+	ck_assert_int_eq(cfg->options.on_change_signal, SIGUSR2);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_err_bad_watch)
+{
+	EXPECT_ERR(OPTIONS_HDR "watch = 500ms\n", 4, "watch '500ms' is below the minimum of 1s", "watch = 1s");
+	EXPECT_ERR(OPTIONS_HDR "watch = 0\n", 4, "below the minimum of 1s", NULL);
+	EXPECT_ERR(OPTIONS_HDR "watch = often\n", 4, "watch 'often' is not a duration", "30s");
+	EXPECT_ERR(OPTIONS_HDR "watch = -5s\n", 4, "not a duration", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_on_change)
+{
+	EXPECT_ERR(OPTIONS_HDR "on_change = reload\n", 4, "on_change 'reload'", "restart, none, or a signal name");
+	EXPECT_ERR(OPTIONS_HDR "on_change = SIGFOO\n", 4, "on_change 'SIGFOO'", "SIGHUP");
+}
+END_TEST
+
+START_TEST(test_err_bad_stop_signal)
+{
+	EXPECT_ERR(OPTIONS_HDR "stop_signal = TERMINATE\n", 4, "stop_signal 'TERMINATE'", "SIGTERM");
+	EXPECT_ERR(OPTIONS_HDR "stop_signal = 15\n", 4, "stop_signal '15' is not a signal name", NULL);
+}
+END_TEST
+
+START_TEST(test_err_bad_restart_grace)
+{
+	EXPECT_ERR(OPTIONS_HDR "restart_grace = soon\n", 4, "restart_grace 'soon' is not a duration", "10s");
+}
+END_TEST
+
 START_TEST(test_err_bad_auth)
 {
 	EXPECT_ERR(VAULT_HDR "auth = ldap\n", 4, "auth 'ldap'", "approle");
@@ -1285,6 +1347,7 @@ Suite *config_suite(void)
 	tcase_add_test(values, test_vault_other_values);
 	tcase_add_test(values, test_vault_quoted_values);
 	tcase_add_test(values, test_options_values);
+	tcase_add_test(values, test_watch_values);
 	tcase_add_test(values, test_inline_comments);
 	tcase_add_test(values, test_empty_and_comment_only_files);
 	tcase_add_test(values, test_no_trailing_newline);
@@ -1349,6 +1412,10 @@ Suite *config_suite(void)
 	tcase_add_test(value_err, test_err_bad_on_error);
 	tcase_add_test(value_err, test_err_bad_inherit);
 	tcase_add_test(value_err, test_err_bad_seccomp);
+	tcase_add_test(value_err, test_err_bad_watch);
+	tcase_add_test(value_err, test_err_bad_on_change);
+	tcase_add_test(value_err, test_err_bad_stop_signal);
+	tcase_add_test(value_err, test_err_bad_restart_grace);
 	tcase_add_test(value_err, test_err_bad_auth);
 	tcase_add_test(value_err, test_err_bad_timeout);
 	tcase_add_test(value_err, test_err_bad_skip_verify);

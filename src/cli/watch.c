@@ -1,0 +1,455 @@
+/*
+ * vaultshim exec with watch (README "Watching for changes"): the launcher
+ * stays as its program's parent instead of exec'ing it.
+ *
+ * Built into vaultshim-client.so (it talks to Vault), so that the launch
+ * path of a plain `vaultshim exec` keeps no libcurl: exec.c hands over to
+ * `__watch` through vs_client_run, as it does for every other command that
+ * needs Vault. The program is started as `vaultshim exec --no-watch …`, so it
+ * goes down exactly the path a plain exec takes (the preload resolves
+ * lazily in it, afresh at every start).
+ *
+ * Two threads. The main one waits on a signalfd and a pipe: it forwards
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the
+ * program, reaps it (and, as PID 1 of a container, every orphan that ends up
+ * here), applies on_change and exits with the program's status (128+N when
+ * it was killed by signal N). The poller thread reads the mapped paths every
+ * period through one Vault session (src/vault/session.c) with skip_dynamic
+ * (a dynamic engine's path is never read: it would mint a credential),
+ * compares them with the last read (KV v2: the version; other engines: the
+ * mapped values, held in memory only and wiped), and writes one byte to the
+ * pipe per change. Vault being down or refusing never stops the program:
+ * the last state is kept, the poll retried with backoff (up to 5 periods),
+ * and the change of state logged once.
+ */
+#define _GNU_SOURCE
+#include "cli/vs_cli.h"
+#include "vs_config.h"
+#include "vs_log.h"
+#include "vs_vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* One unique (path, version, kv_version) of the [env] entries. */
+typedef struct watched {
+	const char *path;
+	int version;
+	int ekv;        /* the entries' kv_version (0 = detect) */
+	int kv;         /* the one polled with: learned after the first read, so
+			 * later polls skip the mount lookup */
+	bool dynamic;   /* on a dynamic engine: never read */
+	bool have;      /* a state is known */
+	bool missing;
+	long kv_no;     /* KV v2: the version read */
+	char *snap;     /* other engines: the mapped fields and values */
+	size_t snap_len;
+} watched;
+
+static struct {
+	vs_config *cfg;
+	long period_ms;
+	watched *w;
+	size_t nw;
+	int pipe_w;
+	const char *prog;
+} W;
+
+static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vaultshim: exec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void wipe(watched *w)
+{
+	if (w->snap) {
+		explicit_bzero(w->snap, w->snap_len);
+		free(w->snap);
+	}
+	w->snap = NULL;
+	w->snap_len = 0;
+}
+
+/* The mapped fields of w in sec, as "field\0value\0…" (absent: \1). */
+static char *snapshot(const watched *w, const vs_secret *sec, size_t *len)
+{
+	vs_buf b = {0};
+
+	for (size_t i = 0; i < W.cfg->n_entries; i++) {
+		const vs_entry *e = &W.cfg->entries[i];
+		const char *v;
+		if (strcmp(e->path, w->path) || e->version != w->version || e->kv_version != w->ekv)
+			continue;
+		v = vs_secret_field(sec, e->field);
+		vs_buf_put(&b, e->field, strlen(e->field) + 1);
+		vs_buf_put(&b, v ? v : "\1", strlen(v ? v : "\1") + 1);
+	}
+	if (b.oom) {
+		vs_buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p ? b.p : calloc(1, 1);
+}
+
+/* Whether the path, read (or missing) now, changed since the last read. */
+static bool update(watched *w, const vs_secret *sec)
+{
+	bool missing = sec->code == VS_EX_MISSING, changed;
+	char *snap = NULL;
+	size_t len = 0;
+
+	if (!missing && !w->ekv && !w->kv && sec->api_path) {
+		/* as the client would form it with the KV version forced (the
+		 * first segment as the mount): then force it from now on */
+		size_t ml = strcspn(w->path, "/");
+		if (!strcmp(sec->engine, "kv-v1") && !strcmp(sec->api_path, w->path))
+			w->kv = 1;
+		else if (!strcmp(sec->engine, "kv-v2") && w->path[ml] &&
+			 !strncmp(sec->api_path, w->path, ml) && !strncmp(sec->api_path + ml, "/data/", 6) &&
+			 !strcmp(sec->api_path + ml + 6, w->path + ml + 1))
+			w->kv = 2;
+	}
+	if (!missing && !(sec->kv_version_no > 0))
+		snap = snapshot(w, sec, &len);
+	changed = w->have && (missing != w->missing || (!missing && (sec->kv_version_no != w->kv_no ||
+		  (snap && (len != w->snap_len || !w->snap || memcmp(snap, w->snap, len))))));
+	wipe(w);
+	w->have = true;
+	w->missing = missing;
+	w->kv_no = missing ? 0 : sec->kv_version_no;
+	w->snap = snap;
+	w->snap_len = len;
+	return changed;
+}
+
+/* One poll. Returns whether Vault answered every read; *why says why not. */
+static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
+{
+	vs_vault_req *reqs = calloc(W.nw + 1, sizeof *reqs);
+	vs_secret *secs = calloc(W.nw + 1, sizeof *secs);
+	size_t *map = calloc(W.nw + 1, sizeof *map), n = 0, refused = 0;
+	vs_error err = {0};
+	vs_buf changed = {0};
+	bool ok = true;
+	int rc, retried = 0;
+
+	if (!reqs || !secs || !map) {
+		snprintf(why, whysz, "out of memory");
+		ok = false;
+		goto out;
+	}
+again:
+	if ((rc = vs_vault_session_keep(ss, &err))) {
+		snprintf(why, whysz, "%s", err.msg);
+		ok = false;
+		goto out;
+	}
+	n = 0;
+	for (size_t i = 0; i < W.nw; i++)
+		if (!W.w[i].dynamic) {
+			map[n] = i;
+			reqs[n++] = (vs_vault_req){.path = W.w[i].path, .version = W.w[i].version,
+						   .kv_version = W.w[i].ekv ? W.w[i].ekv : W.w[i].kv};
+		}
+	if (n && (rc = vs_vault_read(vs_vault_session_settings(ss), reqs, n, secs, NULL, &err))) {
+		if (rc == VS_EX_NOPERM && vs_vault_session_refused(ss) && !retried++)
+			goto again; /* the login's token expired or was revoked: a fresh login */
+		snprintf(why, whysz, "%s", err.msg);
+		ok = false;
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		refused += secs[k].code == VS_EX_NOPERM;
+	if (refused && refused == n && vs_vault_session_refused(ss) && !retried++) {
+		for (size_t k = 0; k < n; k++)
+			vs_secret_clear(&secs[k]);
+		refused = 0;
+		goto again;
+	}
+	refused = 0;
+	for (size_t k = 0; k < n; k++) {
+		watched *w = &W.w[map[k]];
+		if (secs[k].dynamic_unread) {
+			w->dynamic = true;
+			vs_log(VS_LOG_DEBUG, "watch: %s is on a dynamic engine: not polled", w->path);
+		} else if (secs[k].code && secs[k].code != VS_EX_MISSING) {
+			if (ok)
+				snprintf(why, whysz, "%s", secs[k].err);
+			ok = false;
+		} else if (update(w, &secs[k])) {
+			if (changed.len)
+				vs_buf_put(&changed, ", ", 2);
+			vs_buf_put(&changed, w->path, strlen(w->path));
+		}
+		vs_secret_clear(&secs[k]);
+	}
+	if (changed.len) {
+		const vs_options *o = &W.cfg->options;
+		if (o->on_change == VS_ON_CHANGE_RESTART)
+			vs_log(VS_LOG_INFO, "watch: changed in Vault: %s; restarting %s", changed.p, W.prog);
+		else if (o->on_change == VS_ON_CHANGE_SIGNAL)
+			vs_log(VS_LOG_INFO, "watch: changed in Vault: %s; sending %s to %s", changed.p,
+			       vs_signal_name(o->on_change_signal), W.prog);
+		else
+			vs_log(VS_LOG_INFO, "watch: changed in Vault: %s (on_change = none)", changed.p);
+		if (write(W.pipe_w, "c", 1) < 0 && errno != EAGAIN)
+			vs_log(VS_LOG_WARN, "watch: cannot tell the supervisor: %s", strerror(errno));
+	}
+out:
+	free(changed.p);
+	free(reqs);
+	free(secs);
+	free(map);
+	return ok;
+}
+
+static void sleep_until(double t)
+{
+	double ms = t - vs_now_ms();
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void *poller(void *arg)
+{
+	vs_vault_settings s;
+	vs_vault_session *ss;
+	vs_error err = {0};
+	bool up = true, keep_failed = false;
+	int fails = 0;
+	double next = vs_now_ms();
+
+	(void)arg;
+	if (vs_vault_settings_init(&s, W.cfg, vs_libc_getenv, NULL, &err)) {
+		vs_log(VS_LOG_ERROR, "watch: not watching: %s", err.msg);
+		return NULL;
+	}
+	s.skip_dynamic = true;
+	if (!(ss = vs_vault_session_new(&s))) {
+		vs_log(VS_LOG_ERROR, "watch: not watching: out of memory");
+		return NULL;
+	}
+	for (;;) {
+		double due = vs_vault_session_due(ss);
+		char why[VS_ERR_MAX] = "";
+		if (!keep_failed && due > 0 && due < next) {
+			/* the token needs renewing before the next poll (once: a
+			 * failure waits for the poll, which tries again) */
+			sleep_until(due);
+			if (vs_vault_session_keep(ss, &err)) {
+				keep_failed = true;
+				vs_log(VS_LOG_DEBUG, "watch: keeping the token: %s", err.msg);
+			}
+			continue;
+		}
+		keep_failed = false;
+		sleep_until(next);
+		if (poll_once(ss, why, sizeof why)) {
+			if (!up)
+				vs_log(VS_LOG_INFO, "watch: Vault answers again; watching every %ld ms", W.period_ms);
+			up = true;
+			fails = 0;
+		} else {
+			if (up)
+				vs_log(VS_LOG_WARN, "watch: Vault cannot be read (%s); %s keeps running with the values "
+						    "it has, retrying", why, W.prog);
+			up = false;
+			fails += fails < 4;
+		}
+		next = vs_now_ms() + (double)W.period_ms * (1 + fails);
+	}
+	return NULL;
+}
+
+/* The distinct paths the [env] entries read. */
+static void collect(void)
+{
+	W.w = calloc(W.cfg->n_entries + 1, sizeof *W.w);
+	if (!W.w)
+		die(VS_EX_OSERR, "out of memory");
+	for (size_t i = 0; i < W.cfg->n_entries; i++) {
+		const vs_entry *e = &W.cfg->entries[i];
+		size_t j;
+		for (j = 0; j < W.nw; j++)
+			if (!strcmp(W.w[j].path, e->path) && W.w[j].version == e->version && W.w[j].ekv == e->kv_version)
+				break;
+		if (j == W.nw)
+			W.w[W.nw++] = (watched){.path = e->path, .version = e->version, .ekv = e->kv_version};
+	}
+}
+
+static pid_t start(char **argv)
+{
+	posix_spawnattr_t a;
+	sigset_t none, defs;
+	pid_t pid;
+	int rc;
+
+	sigemptyset(&none);
+	sigemptyset(&defs);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		sigaddset(&defs, forwarded[i]);
+	sigaddset(&defs, SIGCHLD);
+	sigaddset(&defs, SIGPIPE);
+	posix_spawnattr_init(&a);
+	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setsigmask(&a, &none);
+	posix_spawnattr_setsigdefault(&a, &defs);
+	rc = posix_spawn(&pid, argv[0], NULL, &a, argv, environ);
+	posix_spawnattr_destroy(&a);
+	if (rc)
+		die(VS_EX_OSERR, "cannot start %s: %s", argv[0], strerror(rc));
+	return pid;
+}
+
+static void leave(int code)
+{
+	fflush(NULL);
+	_exit(code);
+}
+
+/* `vaultshim __watch PERIOD_MS CONFIG -- VAULTSHIM exec --no-watch … -- CMD…`
+ * (from exec.c only). */
+int vs_cmd_watch(int argc, char **argv)
+{
+	vs_error err = {0};
+	sigset_t set;
+	int sfd, pfd[2];
+	pthread_t th;
+	pid_t child;
+	char **cargv;
+	bool stopping = false, killed = false, terminating = false;
+	double kill_at = 0;
+	const vs_options *o;
+
+	if (argc < 6 || strcmp(argv[3], "--"))
+		die(VS_EX_USAGE, "__watch is for vaultshim exec's own use");
+	W.period_ms = atol(argv[1]);
+	if (W.period_ms < VS_WATCH_MIN_MS)
+		die(VS_EX_USAGE, "watch: a period of at least 1s");
+	if (vs_config_load(argv[2], vs_libc_getenv, NULL, &W.cfg, &err))
+		die(err.code, "config: %s", err.msg);
+	o = &W.cfg->options;
+	cargv = argv + 4;
+	for (int i = 4; i < argc; i++)
+		if (!strcmp(argv[i], "--") && i + 1 < argc) {
+			W.prog = argv[i + 1];
+			break;
+		}
+	if (!W.prog)
+		W.prog = "the program";
+	collect();
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		sigaddset(&set, forwarded[i]);
+	sigaddset(&set, SIGCHLD);
+	/* blocked before the poller starts: every signal comes to the signalfd;
+	 * and not ignored (a shell ignores SIGINT and SIGQUIT for a background
+	 * job), or it would never come there to be passed on */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
+		die(VS_EX_OSERR, "watch: %s", strerror(errno));
+	W.pipe_w = pfd[1];
+	fflush(NULL);
+	child = start(cargv);
+	if ((errno = pthread_create(&th, NULL, poller, NULL)))
+		vs_log(VS_LOG_ERROR, "watch: cannot start the poller (%s): not watching", strerror(errno));
+
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = pfd[0], .events = POLLIN}};
+		int timeout = -1;
+		if (stopping && !killed) {
+			double left = kill_at - vs_now_ms();
+			timeout = left > 0 ? (int)left + 1 : 0;
+		}
+		if (poll(fds, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(VS_EX_OSERR, "watch: poll: %s", strerror(errno));
+		}
+		if (stopping && !killed && vs_now_ms() >= kill_at) {
+			vs_log(VS_LOG_WARN, "watch: %s did not stop within restart_grace after %s: killing it",
+			       W.prog, vs_signal_name(o->stop_signal));
+			kill(child, SIGKILL);
+			killed = true;
+		}
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) != sizeof si)
+				continue;
+			if ((int)si.ssi_signo != SIGCHLD) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+					terminating = true;
+				kill(child, sig);
+				continue;
+			}
+			/* SIGCHLD: the program, or (as PID 1) an orphan handed to us */
+			for (;;) {
+				int st;
+				pid_t pid = waitpid(-1, &st, WNOHANG);
+				if (pid <= 0)
+					break;
+				if (pid != child)
+					continue;
+				if (!stopping || terminating)
+					leave(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+				/* a restart: the new one resolves afresh */
+				stopping = killed = false;
+				fflush(NULL);
+				child = start(cargv);
+			}
+		}
+		if (fds[1].revents & POLLIN) {
+			char buf[64];
+			while (read(pfd[0], buf, sizeof buf) > 0)
+				;
+			if (terminating)
+				continue;
+			if (o->on_change == VS_ON_CHANGE_SIGNAL) {
+				kill(child, o->on_change_signal);
+			} else if (o->on_change == VS_ON_CHANGE_RESTART && !stopping) {
+				kill(child, o->stop_signal);
+				stopping = true;
+				killed = false;
+				kill_at = vs_now_ms() + (double)o->restart_grace_ms;
+			}
+		}
+	}
+}
