@@ -76,7 +76,7 @@ enum key {
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
 	K_KV_VERSION, K_TOKEN_WRAPPED, K_SECRET_ID_WRAPPED,
 	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS, K_SECCOMP,
-	K_WATCH, K_ON_CHANGE, K_STOP_SIGNAL, K_RESTART_GRACE,
+	K_WATCH, K_ON_CHANGE, K_STOP_SIGNAL, K_RESTART_GRACE, K_REFRESH,
 	K_COUNT
 };
 
@@ -116,6 +116,7 @@ static const struct {
 	[K_ON_CHANGE] = {"on_change", SEC_OPTIONS, false},
 	[K_STOP_SIGNAL] = {"stop_signal", SEC_OPTIONS, false},
 	[K_RESTART_GRACE] = {"restart_grace", SEC_OPTIONS, false},
+	[K_REFRESH] = {"refresh", SEC_OPTIONS, false},
 };
 
 typedef struct {
@@ -486,6 +487,14 @@ static int set_key(parser *p, enum key k, const char *v)
 		if (vs_parse_duration_ms(v, &n))
 			return perr(p, "restart_grace '%s' is not a duration (e.g. 10s, 500ms; 0 kills at once)", v);
 		o->restart_grace_ms = n;
+		break;
+	case K_REFRESH:
+		if (vs_parse_duration_ms(v, &n))
+			return perr(p, "refresh '%s' is not a duration (e.g. 5m, 30s)", v);
+		if (n < VS_WATCH_MIN_MS)
+			return perr(p, "refresh '%s' is below the minimum of 1s (use e.g. refresh = 1s, "
+				    "or leave it out to keep the values for the life of the process)", v);
+		o->refresh_ms = n;
 		break;
 	case K_COUNT:
 		break;

@@ -89,6 +89,9 @@ typedef struct vs_options {
 	int on_change_signal;     /* VS_ON_CHANGE_SIGNAL: the signal sent */
 	int stop_signal;          /* restart: sent first; default SIGTERM */
 	long restart_grace_ms;    /* restart: then SIGKILL after this; default 10s */
+	/* the preload: a getenv of a mapped name this long after the values
+	 * were resolved resolves again (README "Rotation and leases"); 0 = off */
+	long refresh_ms;
 } vs_options;
 
 typedef struct vs_arena vs_arena;

@@ -1004,6 +1004,29 @@ START_TEST(test_watch_values)
 }
 END_TEST
 
+START_TEST(test_refresh_values)
+{
+	vs_config *cfg = PARSE("[options]\nmode = lazy\n");
+
+	ck_assert_int_eq(cfg->options.refresh_ms, 0); /* off unless asked */
+	vs_config_free(cfg);
+	cfg = PARSE("[options]\nrefresh = 1s\n");
+	ck_assert_int_eq(cfg->options.refresh_ms, 1000);
+	vs_config_free(cfg);
+	cfg = PARSE("[options]\nrefresh = 15m\n");
+	ck_assert_int_eq(cfg->options.refresh_ms, 900000);
+	vs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_err_bad_refresh)
+{
+	EXPECT_ERR(OPTIONS_HDR "refresh = 999ms\n", 4, "refresh '999ms' is below the minimum of 1s", "refresh = 1s");
+	EXPECT_ERR(OPTIONS_HDR "refresh = 0\n", 4, "below the minimum of 1s", NULL);
+	EXPECT_ERR(OPTIONS_HDR "refresh = hourly\n", 4, "refresh 'hourly' is not a duration", "5m");
+}
+END_TEST
+
 START_TEST(test_err_bad_watch)
 {
 	EXPECT_ERR(OPTIONS_HDR "watch = 500ms\n", 4, "watch '500ms' is below the minimum of 1s", "watch = 1s");
@@ -1348,6 +1371,7 @@ Suite *config_suite(void)
 	tcase_add_test(values, test_vault_quoted_values);
 	tcase_add_test(values, test_options_values);
 	tcase_add_test(values, test_watch_values);
+	tcase_add_test(values, test_refresh_values);
 	tcase_add_test(values, test_inline_comments);
 	tcase_add_test(values, test_empty_and_comment_only_files);
 	tcase_add_test(values, test_no_trailing_newline);
@@ -1413,6 +1437,7 @@ Suite *config_suite(void)
 	tcase_add_test(value_err, test_err_bad_inherit);
 	tcase_add_test(value_err, test_err_bad_seccomp);
 	tcase_add_test(value_err, test_err_bad_watch);
+	tcase_add_test(value_err, test_err_bad_refresh);
 	tcase_add_test(value_err, test_err_bad_on_change);
 	tcase_add_test(value_err, test_err_bad_stop_signal);
 	tcase_add_test(value_err, test_err_bad_restart_grace);
