@@ -1,17 +1,23 @@
 #define _GNU_SOURCE /* explicit_bzero */
 #include "vs_snapshot.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "VSHOFF3\n"
+#define MAGIC "VSHOFF4\n"
 #define F_VALUE 1u
 #define F_FROM_ENV 2u
 #define F_AMBIENT 4u
 
 static void put32(vs_buf *b, uint32_t v)
+{
+	vs_buf_put(b, &v, sizeof v);
+}
+
+static void put64(vs_buf *b, uint64_t v)
 {
 	vs_buf_put(b, &v, sizeof v);
 }
@@ -33,6 +39,9 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	put32(&b, s->inherit);
 	put32(&b, s->timeout_ms < 0 ? UINT32_MAX : (uint32_t)s->timeout_ms);
 	put32(&b, (uint32_t)s->n);
+	put64(&b, s->refresh_ms > 0 ? (uint64_t)s->refresh_ms : 0);
+	put64(&b, s->resolved_at_ms > 0 ? (uint64_t)s->resolved_at_ms : 0);
+	put32(&b, s->generation);
 	putstr(&b, s->config_path);
 	putstr(&b, s->eager_programs);
 	putstr(&b, s->inputs);
@@ -57,10 +66,11 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 
 size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path, size_t text_len)
 {
-	/* resolved, mode, inherit, timeout (unset), n; then the config path,
-	 * two empty strings (eager_programs, inputs), no entry, and the config
+	/* resolved, mode, inherit, timeout (unset), n, refresh (64 bits: off),
+	 * resolved at (64 bits: never), generation; then the config path, two
+	 * empty strings (eager_programs, inputs), no entry, and the config
 	 * text's length (its bytes follow) */
-	const uint32_t head[5] = {0, 0, 1, UINT32_MAX, 0};
+	const uint32_t head[10] = {0, 0, 1, UINT32_MAX, 0, 0, 0, 0, 0, 0};
 	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0}, tl = (uint32_t)text_len;
 	size_t len = 8 + sizeof head + 4 + pl + sizeof zero + 4;
 
@@ -76,6 +86,15 @@ size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path,
 }
 
 static bool get32(const char *buf, size_t len, size_t *pos, uint32_t *v)
+{
+	if (len - *pos < sizeof *v)
+		return false;
+	memcpy(v, buf + *pos, sizeof *v);
+	*pos += sizeof *v;
+	return true;
+}
+
+static bool get64(const char *buf, size_t len, size_t *pos, uint64_t *v)
 {
 	if (len - *pos < sizeof *v)
 		return false;
@@ -103,7 +122,8 @@ static bool take(const char *buf, size_t len, size_t *pos, char **out, const cha
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n;
+	uint32_t resolved, mode, inherit, timeout, n, gen;
+	uint64_t refresh, at;
 	const char **names, **values, **ambient;
 	bool *from_env;
 	char *str;
@@ -114,7 +134,9 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	if (len < 8 || len > VS_SNAPSHOT_MAX || memcmp(buf, MAGIC, 8) ||
 	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
 	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &timeout) ||
-	    !get32(buf, len, &pos, &n) || n > len / 16 || resolved > 1 || inherit > 1)
+	    !get32(buf, len, &pos, &n) || !get64(buf, len, &pos, &refresh) ||
+	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) || n > len / 16 ||
+	    resolved > 1 || inherit > 1 || refresh > LONG_MAX || at > (1ull << 52))
 		return -1;
 	/* one block: the arrays, then every string with its NUL */
 	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 4;
@@ -150,6 +172,9 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	out->mode = (int)mode;
 	out->inherit = inherit;
 	out->resolved = resolved;
+	out->refresh_ms = (long)refresh;
+	out->resolved_at_ms = (double)at;
+	out->generation = gen;
 	out->n = n;
 	return 0;
 bad:
@@ -172,11 +197,14 @@ static bool span(const char *buf, size_t len, size_t *pos, const char **out, siz
 int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n;
+	uint32_t resolved, mode, inherit, timeout, n, gen;
+	uint64_t refresh, at;
 
 	if (len < 8 || memcmp(buf, MAGIC, 8) || !get32(buf, len, &pos, &resolved) ||
 	    !get32(buf, len, &pos, &mode) || !get32(buf, len, &pos, &inherit) ||
-	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) || inherit > 1 ||
+	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) ||
+	    !get64(buf, len, &pos, &refresh) || !get64(buf, len, &pos, &at) ||
+	    !get32(buf, len, &pos, &gen) || inherit > 1 ||
 	    !span(buf, len, &pos, &h->config_path, &h->config_path_len) ||
 	    !span(buf, len, &pos, &h->eager_programs, &h->eager_programs_len))
 		return -1;

@@ -15,6 +15,8 @@
 
 #include "vs_common.h"
 
+#include <stdint.h>
+
 #define VS_SNAPSHOT_MAX (64u * 1024 * 1024)
 
 typedef struct vs_snapshot {
@@ -24,6 +26,13 @@ typedef struct vs_snapshot {
 	bool inherit;
 	bool resolved;               /* values are set */
 	long timeout_ms;             /* the config's [vault] timeout; -1 unset */
+	/* [options] refresh (0 = off), and when the values were last resolved
+	 * for the tree (CLOCK_MONOTONIC ms, 0 = never; a failed refresh counts:
+	 * the tree retries once per period) with a count bumped at each write
+	 * of values (README "Rotation and leases") */
+	long refresh_ms;
+	double resolved_at_ms;
+	uint32_t generation;
 	/* The launch environment's values of the variables the config expands
 	 * (${APP_ENV}): "NAME\x01VALUE\x02" each, "NAME\x02" when unset. Any
 	 * process of the tree that resolves expands the config with these, so

@@ -19,7 +19,9 @@ static vs_snapshot sample(bool resolved)
 			 .mode = 2, .inherit = true, .resolved = resolved, .timeout_ms = 2500,
 			 .inputs = "APP_ENV\x01prod\x02REGION\x02", .n = 3,
 			 .names = names, .values = values, .from_env = from_env, .ambient = ambient,
-			 .config_text = "[env]\nDB_PASSWORD = secret/app#pw\n"};
+			 .config_text = "[env]\nDB_PASSWORD = secret/app#pw\n",
+			 .refresh_ms = 90L * 24 * 3600 * 1000, /* past 32 bits of ms */
+			 .resolved_at_ms = 1234567.0, .generation = 7};
 	return s;
 }
 
@@ -47,6 +49,10 @@ START_TEST(round_trip_resolved)
 	ck_assert_int_eq(out.timeout_ms, 2500);
 	ck_assert_str_eq(out.inputs, "APP_ENV\x01prod\x02REGION\x02");
 	ck_assert_str_eq(out.config_text, "[env]\nDB_PASSWORD = secret/app#pw\n");
+	/* refresh: the period, when the tree last resolved, and the count */
+	ck_assert_int_eq(out.refresh_ms, 90L * 24 * 3600 * 1000);
+	ck_assert(out.resolved_at_ms == 1234567.0);
+	ck_assert_uint_eq(out.generation, 7);
 	vs_snapshot_free(&out);
 	ck_assert_ptr_null(out.buf);
 	free(buf);
