@@ -35,7 +35,9 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 			const vs_entry *e = &cfg->entries[i];
 			const vs_secret *s = &secs[i];
 			const char *v = vs_secret_field(s, e->field);
-			if (s->code) {
+			if (s->dynamic_unread) {
+				putf(&b, "d %s %.3f\n", e->name, s->ms);
+			} else if (s->code) {
 				putf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
 				vs_buf_put(&b, s->err, strlen(s->err));
 				vs_buf_put(&b, "\n", 1);
@@ -160,6 +162,12 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 		} else if (hdr[0] == 'n' && sscanf(hdr, "n %255s %lf", name, &ms) == 2) {
 			if (strcmp(name, cfg->entries[i].name))
 				return bad(err, "entry order");
+			out[i].ms = ms;
+		} else if (hdr[0] == 'd' && sscanf(hdr, "d %255s %lf", name, &ms) == 2) {
+			/* --skip-dynamic: on a dynamic engine, not read */
+			if (strcmp(name, cfg->entries[i].name))
+				return bad(err, "entry order");
+			out[i].dynamic_unread = true;
 			out[i].ms = ms;
 		} else if (hdr[0] == 'e' && sscanf(hdr, "e %255s %d %lf %zu", name, &code, &ms, &n) == 4) {
 			char *msg;

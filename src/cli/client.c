@@ -105,7 +105,7 @@ static const char usage_run[] =
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
 
 static const char usage_resolve[] =
-	"usage: vaultshim resolve -c FILE [--config-fd N]\n"
+	"usage: vaultshim resolve -c FILE [--config-fd N] [--skip-dynamic]\n"
 	"\n"
 	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
@@ -113,7 +113,9 @@ static const char usage_resolve[] =
 	"meant for people: use 'vaultshim check' to see what resolves.\n"
 	"\n"
 	"  --config-fd N  read FILE's text from descriptor N (the copy the preload\n"
-	"                 read and checked at its start) instead of opening FILE\n";
+	"                 read and checked at its start) instead of opening FILE\n"
+	"  --skip-dynamic the paths on a dynamic engine (database/creds/...) are\n"
+	"                 looked up, not read: a refresh never mints a credential\n";
 
 static const char usage_migrate[] =
 	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
@@ -588,6 +590,7 @@ static vs_config *config_from_fd(const char *path, const char *fd_arg)
 static int cmd_resolve(int argc, char **argv)
 {
 	const char *cfg_opt = NULL, *fd_arg = NULL;
+	bool skip_dynamic = false;
 	int first;
 	vs_config *cfg;
 	vs_vault_settings s;
@@ -608,6 +611,13 @@ static int cmd_resolve(int argc, char **argv)
 			argc -= 2;
 			break;
 		}
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--skip-dynamic")) {
+			skip_dynamic = true;
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+			argc--;
+			break;
+		}
 	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
@@ -624,6 +634,7 @@ static int cmd_resolve(int argc, char **argv)
 		reqs[i] = (vs_vault_req){.path = cfg->entries[i].path, .version = cfg->entries[i].version,
 					 .kv_version = cfg->entries[i].kv_version};
 	if ((batch = vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err)) == 0) {
+		s.skip_dynamic = skip_dynamic;
 		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, NULL, &err);
 		vs_vault_settings_clear(&s);
 	}
