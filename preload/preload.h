@@ -9,6 +9,7 @@
  *   signal.c     signal handlers, and our critical sections kept from them
  *   sandbox.c    seccomp: whether the helper may be started
  *   tree.c       this process's part in it: what it writes, takes, passes on
+ *   refresh.c    [options] refresh: values at most one period old
  *
  * The process-tree rule (README, "Process trees"): a launch resolves once and
  * hands the values down outside environ; for each mapped name a process sees
@@ -32,9 +33,11 @@ typedef struct mapped {
 	const char *name;
 	size_t len;
 	/* The value this process serves (interned: never freed, callers keep
-	 * pointers); NULL when no source had one. Set once, by a resolution or
-	 * the hand-off, before `resolved` is published. */
+	 * pointers); NULL when no source had one. Set by a resolution or the
+	 * hand-off before `resolved` is published; a refresh (refresh.c) swaps
+	 * in a new string (atomic store) and keeps the old one in `old`. */
 	char *value;
+	struct old_value *old;
 	bool from_env;            /* value came from the real environment: not a
 				   * secret of ours, never stripped from a child */
 	bool placed;              /* eager: value was put in environ */
@@ -202,6 +205,32 @@ void vs_tree_join(void);
 /* Marks the names this process's ancestors chose (its hand-off variable:
  * by index, or by name from an ancestor that had read nothing). */
 void vs_tree_apply_choices(void);
+
+/* ------------------------------------------------------------------ */
+/* refresh.c                                                          */
+
+extern long vs_opt_refresh_ms;      /* [options] refresh; 0 = off */
+/* The values were resolved (or taken from the tree) at `at` (monotonic
+ * ms), as the hand-off's write number gen. */
+void vs_refresh_values_set(double at, uint32_t gen);
+/* ... and fills those two fields of a snapshot this process writes. */
+void vs_refresh_written(vs_snapshot *snap);
+/* A refresh is on and the values are a period old (no lock, no syscall
+ * but the vDSO clock). */
+bool vs_refresh_due(void);
+/* Refreshes: from the tree's hand-off, or by resolving here. Called under
+ * the resolve lock, in a critical section (vaultshim.c). */
+void vs_refresh_tree(void);
+/* v is, or was before a refresh, m's served value. */
+bool vs_served_value(const mapped *m, const char *v);
+/* vaultshim.c, for refresh.c: the config parsed (false: this process
+ * cannot read it; names answer from environ); one resolution through the
+ * helper, the policy not applied (res filled: 0; else the code, err says
+ * why); whether this process's own sandbox refused the helper. */
+struct vs_resolution;
+bool vs_need_config(void);
+int vs_resolve_values(double end, bool refresh, struct vs_resolution *res, vs_error *err);
+bool vs_helper_refused(void);
 
 /* runtime.c: what this process is, for auto mode */
 /* An empty slot `vaultshim exec` adds to a Go program's environment. */

@@ -57,7 +57,8 @@ void vs_tree_publish(bool values)
 				    .timeout_ms = vs_opt_timeout_ms, .inputs = vs_opt_inputs,
 				    .n = vs_n_map, .names = names,
 				    .values = vals, .from_env = fe, .ambient = amb,
-				    .config_text = vs_config_text};
+				    .config_text = vs_config_text, .refresh_ms = vs_opt_refresh_ms};
+		vs_refresh_written(&snap);
 		for (size_t i = 0; i < vs_n_map; i++) {
 			names[i] = vs_map[i].name;
 			vals[i] = vs_map[i].value;

@@ -395,8 +395,9 @@ static bool answer_complete(const vs_buf *out)
  * failure is its own, never published to the tree */
 static bool spawn_refused;
 
-/* Runs the helper and reads its answer, giving up at end (monotonic ms). */
-static void run_helper(helper_result *r, double end)
+/* Runs the helper and reads its answer, giving up at end (monotonic ms);
+ * a refresh asks it not to read dynamic engines' paths. */
+static void run_helper(helper_result *r, double end, bool refresh)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -410,12 +411,18 @@ static void run_helper(helper_result *r, double end)
 		helper = find_helper(&r->err);
 	char **env = helper ? helper_env() : NULL;
 	int cfd = helper && vs_config_text ? config_memfd() : -1;
-	char *argv[] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path,
-			cfd >= 0 ? (char *)"--config-fd" : NULL, (char *)"3", NULL};
+	char *argv[8] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path};
+	int argc = 4;
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
 	bool eof = false;
 
+	if (refresh)
+		argv[argc++] = (char *)"--skip-dynamic";
+	if (cfd >= 0) {
+		argv[argc++] = (char *)"--config-fd";
+		argv[argc++] = (char *)"3";
+	}
 	if (!helper)
 		goto out;
 	if (!env) {
@@ -591,22 +598,46 @@ static const char *env_for_resolve(const char *name, void *ctx)
 	return m ? m->ambient : vs_real_getenv(name);
 }
 
+bool vs_need_config(void)
+{
+	return need_config(vs_config_path);
+}
+
+bool vs_helper_refused(void)
+{
+	return spawn_refused;
+}
+
+int vs_resolve_values(double end, bool refresh, vs_resolution *res, vs_error *err)
+{
+	helper_result hr = {0};
+	fetch_ctx fc = {&hr};
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	run_helper(&hr, end, refresh);
+	/* a refresh says what went wrong itself, once per change (refresh.c) */
+	if (refresh)
+		vs_log_mute(true);
+	rc = vs_resolve(cfg, NULL, 0, env_for_resolve, NULL, helper_fetch, &fc, res, err);
+	if (refresh)
+		vs_log_mute(false);
+	vs_buf_free(&hr.out);
+	return rc;
+}
+
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
  * exit with the sysexits code, before the program can act on a missing
  * secret. */
 static void resolve_all(double end)
 {
-	helper_result hr = {0};
-	fetch_ctx fc = {&hr};
 	vs_resolution res;
 	vs_error err = {0};
 
-	run_helper(&hr, end);
-	if (vs_resolve(cfg, NULL, 0, env_for_resolve, NULL, helper_fetch, &fc, &res, &err)) {
+	if (vs_resolve_values(end, false, &res, &err)) {
 		fprintf(stderr, "vaultshim: %s\n", err.msg);
 		_exit(err.code);
 	}
-	vs_buf_free(&hr.out);
 	if (res.status) {
 		fprintf(stderr, "vaultshim: %s\n", res.message);
 		/* _exit, not exit: another thread may be mid-way through anything */
@@ -640,6 +671,7 @@ static void resolve_tree(void)
 		lk = vs_handoff_lock(vs_now_ms() + (double)(vs_deadline_ms() - HELPER_GRACE_MS));
 		if (vs_handoff_read(&snap) == 0) {
 			if (vs_tree_same(&snap, vs_config_path) && vs_tree_adopt(&snap)) {
+				vs_refresh_values_set(snap.resolved_at_ms, snap.generation);
 				vs_log(VS_LOG_DEBUG, "values from the hand-off");
 				vs_handoff_unlock(lk);
 				return;
@@ -649,6 +681,7 @@ static void resolve_tree(void)
 	}
 	if (need_config(vs_config_path)) {
 		resolve_all(vs_now_ms() + (double)vs_deadline_ms());
+		vs_refresh_values_set(vs_now_ms(), 1);
 		if (lk >= 0 && !spawn_refused)
 			vs_tree_publish(true);
 	} else {
@@ -763,8 +796,26 @@ static char *getenv_in_handler(const char *name)
 	m = lookup(name);
 	if (m && atomic_load_explicit(&vs_resolved, memory_order_acquire) &&
 	    !atomic_load_explicit(&m->overridden, memory_order_relaxed))
-		return m->value;
+		return __atomic_load_n(&m->value, __ATOMIC_ACQUIRE);
 	return real_getenv(name);
+}
+
+/* A period after the values were resolved (refresh.c): the thread that
+ * gets the lock refreshes; the others, and a thread in a handler, serve
+ * the values they have meanwhile. */
+static void refresh(void)
+{
+	vs_guard g;
+
+	vs_guard_enter(&g);
+	in_hook++;
+	if (pthread_mutex_trylock(&resolve_lock) == 0) {
+		if (vs_refresh_due())
+			vs_refresh_tree();
+		pthread_mutex_unlock(&resolve_lock);
+	}
+	in_hook--;
+	vs_guard_leave(&g);
 }
 
 static __attribute__((noinline)) char *getenv_mapped(const char *name)
@@ -793,7 +844,9 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 	/* a child that cannot read the config answers from environ */
 	if (atomic_load_explicit(&m->overridden, memory_order_relaxed))
 		return real_getenv(name);
-	return m->value;
+	if (vs_opt_refresh_ms && vs_refresh_due())
+		refresh();
+	return __atomic_load_n(&m->value, __ATOMIC_ACQUIRE);
 }
 
 EXPORT char *getenv(const char *name)
@@ -1044,6 +1097,7 @@ static void full_init(const char *path)
 		return;
 	}
 	vs_opt_mode = (int)cfg->options.mode;
+	vs_opt_refresh_ms = cfg->options.refresh_ms;
 	vs_opt_eager = cfg->options.eager_programs ? cfg->options.eager_programs : "";
 	vs_inherit = cfg->options.inherit;
 	if (!vs_inherit)
@@ -1096,6 +1150,7 @@ static int handoff_init(const char *path)
 	vs_opt_mode = snap.mode;
 	vs_opt_eager = snap.eager_programs;
 	vs_opt_timeout_ms = snap.timeout_ms;
+	vs_opt_refresh_ms = snap.refresh_ms;
 	snprintf(vs_opt_inputs, sizeof vs_opt_inputs, "%s", snap.inputs);
 	vs_inherit = snap.inherit;
 	if (*snap.config_text)
@@ -1105,8 +1160,10 @@ static int handoff_init(const char *path)
 	for (size_t i = 0; i < vs_n_map; i++)
 		vs_map[i].ambient = snap.ambient[i];
 	vs_tree_apply_choices();
-	if (vs_tree_adopt(&snap))
+	if (vs_tree_adopt(&snap)) {
+		vs_refresh_values_set(snap.resolved_at_ms, snap.generation);
 		atomic_store_explicit(&vs_resolved, 1, memory_order_release);
+	}
 	start(eager_for(vs_opt_mode, vs_opt_eager), new_filter);
 	return 1;
 }

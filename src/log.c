@@ -4,6 +4,13 @@
 #include <string.h>
 
 static vs_log_level level = VS_LOG_OFF;
+/* (initial-exec: the preload's getenv path may not call __tls_get_addr) */
+static __thread int muted __attribute__((tls_model("initial-exec")));
+
+void vs_log_mute(bool on)
+{
+	muted = on;
+}
 
 int vs_log_init(const char *spec)
 {
@@ -22,7 +29,7 @@ int vs_log_init(const char *spec)
 
 bool vs_log_enabled(vs_log_level lvl)
 {
-	return lvl >= level && level != VS_LOG_OFF;
+	return lvl >= level && level != VS_LOG_OFF && !muted;
 }
 
 void vs_log(vs_log_level lvl, const char *fmt, ...)

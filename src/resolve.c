@@ -130,6 +130,7 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			if (e->required)
 				v->code = VS_EX_MISSING;
 		}
+		v->vault_code = vault_code;
 		if (vault_code) {
 			vs_log(VS_LOG_INFO, "%s: %s; source: %s", e->name, v->vault_err,
 			       vs_source_name(v->source));

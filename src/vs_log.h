@@ -23,6 +23,8 @@ typedef enum {
 int vs_log_init(const char *spec);
 
 bool vs_log_enabled(vs_log_level lvl);
+/* Silences this thread's log lines (a caller that reports for itself). */
+void vs_log_mute(bool on);
 
 void vs_log(vs_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

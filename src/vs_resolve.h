@@ -27,7 +27,8 @@ typedef struct vs_value {
 	vs_source source;
 	char *value;            /* secret; NULL when missing */
 	int code;               /* 0, or the sysexits code by which this name fails the policy */
-	char vault_err[VS_ERR_MAX]; /* why Vault gave no value; "" when it did */
+	int vault_code;         /* why Vault gave no value, as a sysexits code; 0 when it did */
+	char vault_err[VS_ERR_MAX]; /* ... and in words; "" when it did */
 	double ms;              /* time of the Vault read behind this name */
 	long lease_duration;    /* dynamic secrets: seconds; 0 otherwise */
 	char *lease_id;

@@ -1,0 +1,214 @@
+/*
+ * refresh.c — [options] refresh: a lazy process serves values at most one
+ * period old (README "Rotation and leases").
+ *
+ * The first getenv of a mapped name a period after the values were resolved
+ * resolves again, once for the tree: under the hand-off's resolver lock, a
+ * process that finds values some process of the tree resolved less than a
+ * period ago takes them; otherwise it resolves (the helper, with
+ * --skip-dynamic: a refresh never mints a credential) and writes the values
+ * back with the time. So a tree asks Vault about once per period, whatever
+ * the number of its processes.
+ *
+ * A refresh never harms a program that has its values (design, "Refresh"):
+ * - it is taken whole or not at all: a name that came from Vault and does
+ *   not come from Vault again keeps every value as it was (one path read
+ *   once: a user and its password are one version);
+ * - a failure keeps the last values, never applies the failure policy, and
+ *   is reported once when refreshes start failing and once when they work
+ *   again, never per call; the next attempt is a period later;
+ * - strings served before stay valid (pitfall 5): a changed value is a new
+ *   string, the old one is kept, and still counts as served when a program
+ *   hands it to a child in an environment it built (pitfall 15).
+ * Eager processes (their values were copied by the runtime at start) never
+ * get here: their getenv does not pass the filter.
+ */
+#define _GNU_SOURCE
+#include "preload.h"
+#include "vs_log.h"
+#include "vs_resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+long vs_opt_refresh_ms;
+
+/* when this process's values were resolved (by it or by the tree), in
+ * CLOCK_MONOTONIC ms; read without a lock by getenv */
+static _Atomic double values_at;
+static uint32_t generation; /* of the hand-off values last taken or written */
+static bool failing;        /* the last attempt failed (one line per change) */
+
+/* A string served before a refresh: kept, and recognised (exec.c). */
+typedef struct old_value {
+	const char *value;
+	struct old_value *next;
+} old_value;
+
+void vs_refresh_values_set(double at, uint32_t gen)
+{
+	atomic_store_explicit(&values_at, at, memory_order_release);
+	generation = gen;
+}
+
+void vs_refresh_written(vs_snapshot *snap)
+{
+	snap->resolved_at_ms = atomic_load(&values_at);
+	snap->generation = generation;
+}
+
+bool vs_refresh_due(void)
+{
+	double at = atomic_load_explicit(&values_at, memory_order_acquire);
+	return vs_opt_refresh_ms > 0 && vs_now_ms() - at >= (double)vs_opt_refresh_ms;
+}
+
+bool vs_served_value(const mapped *m, const char *v)
+{
+	const char *cur = __atomic_load_n(&m->value, __ATOMIC_ACQUIRE);
+
+	if (cur && !strcmp(cur, v))
+		return true;
+	for (const old_value *o = __atomic_load_n(&m->old, __ATOMIC_ACQUIRE); o; o = o->next)
+		if (!strcmp(o->value, v))
+			return true;
+	return false;
+}
+
+/* m serves v from now on; the string it served is kept. false when out of
+ * memory (m unchanged). */
+static bool change(mapped *m, const char *v, bool from_env)
+{
+	char *nv;
+	old_value *o = NULL;
+
+	if (m->value && v && !strcmp(m->value, v)) {
+		m->from_env = from_env;
+		return true;
+	}
+	if ((v && !(nv = strdup(v))) || (m->value && !(o = malloc(sizeof *o)))) {
+		free(o);
+		return false;
+	}
+	if (!v)
+		nv = NULL;
+	if (o) {
+		o->value = m->value;
+		o->next = m->old;
+		__atomic_store_n(&m->old, o, __ATOMIC_RELEASE);
+	}
+	m->from_env = from_env;
+	__atomic_store_n(&m->value, nv, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* Values another process of the tree resolved. */
+static void take(const vs_snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		mapped *m = vs_lookup_len(s->names[i], strlen(s->names[i]));
+		if (m && s->values[i])
+			change(m, s->values[i], s->from_env[i]);
+	}
+}
+
+/* The new resolution is taken only if Vault answered for every name: a
+ * value, or "no such secret" (it was deleted: the name then takes its
+ * fallback, as at start) without a policy failure. Vault down, sealed or
+ * refusing (69, 77, 78...) keeps every value as it was. */
+static bool whole(const vs_resolution *res, const char **why)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const vs_value *v = &res->values[i];
+		if (v->code || (v->vault_code && v->vault_code != VS_EX_MISSING)) {
+			*why = v->vault_err[0] ? v->vault_err : res->message;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void apply(const vs_resolution *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const vs_value *v = &res->values[i];
+		mapped *m = vs_lookup_len(v->entry->name, strlen(v->entry->name));
+		/* (a dynamic engine's path was not read: its value stays) */
+		if (m && v->source != VS_SRC_DYNAMIC && v->value)
+			change(m, v->value, v->source == VS_SRC_ENV);
+	}
+}
+
+/* Resolves here; true when the values were taken. */
+static bool resolve_here(void)
+{
+	vs_resolution res;
+	vs_error err = {0};
+	const char *why = NULL;
+	bool ok = false;
+
+	if (vs_resolve_values(vs_now_ms() + (double)vs_deadline_ms(), true, &res, &err)) {
+		why = err.msg;
+	} else {
+		if (whole(&res, &why)) {
+			apply(&res);
+			ok = true;
+		}
+		if (!ok && !why)
+			why = "a name from Vault came from elsewhere";
+	}
+	if (!ok && !failing)
+		fprintf(stderr, "vaultshim: refresh failed, the last values stay in use (next try in %ld s): %s\n",
+			vs_opt_refresh_ms / 1000, why);
+	else if (ok && failing)
+		fprintf(stderr, "vaultshim: refresh works again: values from Vault\n");
+	failing = !ok;
+	vs_resolution_clear(&res);
+	return ok;
+}
+
+/* Under the resolve lock (vaultshim.c), with the refresh due. */
+void vs_refresh_tree(void)
+{
+	vs_snapshot snap;
+	double now = vs_now_ms();
+	int lk = -1;
+
+	if (atomic_load(&vs_unreadable))
+		return;
+	if (vs_ho.fd >= 0) {
+		lk = vs_handoff_lock(now + (double)vs_deadline_ms());
+		now = vs_now_ms();
+		if (lk >= 0 && vs_handoff_read(&snap) == 0) {
+			/* (a time ahead of ours: another time namespace; not taken) */
+			bool fresh = vs_tree_same(&snap, vs_config_path) && snap.resolved &&
+				     snap.resolved_at_ms <= now && now - snap.resolved_at_ms < (double)vs_opt_refresh_ms;
+			if (fresh) {
+				if (snap.generation != generation)
+					take(&snap);
+				vs_refresh_values_set(snap.resolved_at_ms, snap.generation);
+				vs_log(VS_LOG_DEBUG, "refresh: values from the hand-off");
+			}
+			vs_snapshot_free(&snap);
+			if (fresh) {
+				vs_handoff_unlock(lk);
+				return;
+			}
+		}
+	}
+	if (!vs_need_config()) {
+		vs_handoff_unlock(lk);
+		return;
+	}
+	/* a failed attempt counts too: the tree tries again a period later
+	 * (unless it failed for this process's own sandbox) */
+	if (resolve_here() || !vs_helper_refused()) {
+		vs_refresh_values_set(vs_now_ms(), generation + 1);
+		if (lk >= 0)
+			vs_tree_publish(true);
+	} else {
+		vs_refresh_values_set(vs_now_ms(), generation);
+	}
+	vs_handoff_unlock(lk);
+}

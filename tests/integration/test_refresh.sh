@@ -1,0 +1,212 @@
+#!/bin/bash
+# [options] refresh against the dev server, with refresh = 1s and C programs
+# that call getenv in a loop (lazy mode): a KV write reaches the running
+# process within about a period, same pid, and a user never comes with
+# another version's password; without refresh the value never changes;
+# strings served before stay valid; Vault stopped leaves the last values
+# (on_error = fail does not exit a program that has them) with one line when
+# refreshes start failing and one when they work again; a tree of processes
+# asks Vault about once per period, not once per process; a dynamic
+# engine's path is never read again by a refresh; an old value a program
+# puts in a child's environment is still kept out of it; and no value or
+# token in any output. Every process is bounded with `timeout`.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+rand() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# loop N [keep]: N times, every 200 ms, prints "PID USER PASS" from getenv
+# (APP_USER, APP_PASS); with keep, also the string the first getenv of
+# APP_PASS returned, as it reads now (pitfall 5: it must stay valid).
+cat >"$T/loop.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]), keep = argc > 2;
+	const char *first = getenv("APP_PASS");
+	for (int i = 0; i < n; i++) {
+		const char *u = getenv("APP_USER"), *p = getenv("APP_PASS");
+		if (keep)
+			printf("%d %s %s first=%s\n", (int)getpid(), u ? u : "-", p ? p : "-", first ? first : "-");
+		else
+			printf("%d %s %s\n", (int)getpid(), u ? u : "-", p ? p : "-");
+		fflush(stdout);
+		usleep(200000);
+	}
+	return 0;
+}
+C
+# tree N K: starts N children running `loop K` (through execv: each a
+# process of this one's tree) and waits for them.
+cat >"$T/tree.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]);
+	for (int i = 0; i < n; i++)
+		if (fork() == 0) {
+			execl(argv[3], argv[3], argv[2], (char *)NULL);
+			_exit(127);
+		}
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}
+C
+# oldenv: reads APP_PASS, waits past a refresh, reads it again, then runs
+# CHILD with an environment it builds itself holding the first value (as a
+# program that saved its environment would); the child prints its
+# /proc/self/environ.
+cat >"$T/oldenv.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	char entry[512];
+	const char *p = getenv("APP_PASS");
+	char *env[2] = {entry, NULL};
+	snprintf(entry, sizeof entry, "APP_PASS=%s", p ? p : "");
+	sleep(2);
+	p = getenv("APP_PASS");
+	printf("now %s\n", p ? p : "-");
+	fflush(stdout);
+	execve(argv[1], (char *[]){argv[1], "/proc/self/environ", NULL}, env);
+	return 127;
+}
+C
+for p in loop tree oldenv; do
+	cc -O1 -o "$T/$p" "$T/$p.c" || { echo "Bail out! cannot build $p"; exit 1; }
+done
+
+start_server
+U1=u1-$(rand) P1=p1-$(rand) U2=u2-$(rand) P2=p2-$(rand)
+put() { api POST /v1/secret/data/app/db "{\"data\":{\"user\":\"$1\",\"pass\":\"$2\"}}" >/dev/null; }
+put "$U1" "$P1"
+C_ENV='APP_USER = secret/app/db#user
+APP_PASS = secret/app/db#pass'
+REFRESH=$(conf refresh "refresh = 1s")
+NOREFRESH=$(conf norefresh)
+run() { timeout 40 "$VAULTSHIM" exec -c "$@"; }
+
+# --- a KV write reaches the running process ----------------------------------
+(sleep 1.5; put "$U2" "$P2") &
+w=$!
+run "$REFRESH" -- "$T/loop" 25 keep >"$T/rot.out" 2>"$T/rot.err"
+wait $w
+$PY - "$T/rot.out" "$U1" "$P1" "$U2" "$P2" >"$T/rot.res" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+u1, p1, u2, p2 = sys.argv[2:6]
+pids = {l[0] for l in lines}
+pairs = [(l[1], l[2]) for l in lines]
+first_new = next((i for i, p in enumerate(pairs) if p == (u2, p2)), None)
+print("pids", len(pids))
+print("lines", len(lines))
+print("mixed", sum(1 for p in pairs if p not in ((u1, p1), (u2, p2))))
+print("first_new", first_new)
+print("back", sum(1 for p in pairs[first_new or 0:] if p != (u2, p2)))
+print("first_kept", all(l[3] == "first=" + p1 for l in lines))
+PY
+res() { sed -n "s/^$1 //p" "$T/rot.res"; }
+# written at 1.5 s; refreshed at the first getenv after 2 s (1 s after the
+# write at the latest, + helper time): the new pair within 3.5 s of the
+# start, i.e. from line 18 of 200 ms lines at the latest
+[ "$(res pids)" = 1 ] && [ "$(res lines)" = 25 ] && [ -n "$(res first_new)" ] && [ "$(res first_new)" != None ] &&
+	[ "$(res first_new)" -ge 5 ] && [ "$(res first_new)" -le 17 ] && [ "$(res back)" = 0 ]
+check "refresh = 1s: a KV write is served to the running process within a period (same pid)" $? \
+	"$(tr '\n' ' ' <"$T/rot.res")" "$(cat "$T/rot.err")"
+check "refresh: user and password always of one version (never a new user with an old password)" \
+	$([ "$(res mixed)" = 0 ]; echo $?) "$(res mixed) mixed lines"
+check "refresh: a string served before the refresh still holds its value (pitfall 5)" \
+	$([ "$(res first_kept)" = True ]; echo $?)
+check "refresh: nothing on stderr when all goes well" $([ ! -s "$T/rot.err" ]; echo $?) "$(cat "$T/rot.err")"
+
+# --- without refresh, the value is the process's for life ---------------------
+put "$U1" "$P1"
+(sleep 0.5; put "$U2" "$P2") &
+w=$!
+run "$NOREFRESH" -- "$T/loop" 12 >"$T/norf.out" 2>"$T/norf.err"
+wait $w
+n=$(grep -c " $U1 $P1\$" "$T/norf.out")
+check "no refresh option: the value read at start is served for the life of the process" \
+	$([ "$n" = 12 ]; echo $?) "$n of 12 lines with the first value"
+
+# --- Vault stopped, then back --------------------------------------------------
+put "$U1" "$P1"
+FAILCONF=$(conf failconf "refresh = 1s" "on_error = fail")
+run "$FAILCONF" -- "$T/loop" 40 >"$T/down.out" 2>"$T/down.err" &
+prog=$!
+sleep 1
+addr=$VAULT_ADDR
+stop_server
+sleep 3
+# the same address again, and a new value there
+start_server --listen "${addr#http://}"
+put "$U2" "$P2"
+wait "$prog"; rc=$?
+nd=$(grep -c " $U1 $P1\$" "$T/down.out")
+nn=$(grep -c " $U2 $P2\$" "$T/down.out")
+check "Vault stopped: the program keeps its last values and runs to its end (on_error = fail, exit 0)" \
+	$([ "$rc" = 0 ] && [ "$nd" -ge 15 ] && [ "$((nd + nn))" = 40 ]; echo $?) "rc=$rc old=$nd new=$nn" "$(cat "$T/down.err")"
+check "Vault back: the next refresh serves the new value" $([ "$nn" -ge 3 ]; echo $?) "new=$nn"
+nf=$(grep -c "refresh failed" "$T/down.err")
+nb=$(grep -c "refresh works again" "$T/down.err")
+check "one line when refreshes start failing, one when they work again (not one per call)" \
+	$([ "$nf" = 1 ] && [ "$nb" = 1 ] && [ "$(wc -l <"$T/down.err")" = 2 ]; echo $?) "$(cat "$T/down.err")"
+grep -q "refresh failed, the last values stay in use.*cannot reach Vault" "$T/down.err"
+check "the failure line says the values stay and why" $? "$(cat "$T/down.err")"
+
+# --- a tree: one refresh per period, not one per process ------------------------
+put "$U1" "$P1"
+control DELETE counters
+t0=$(date +%s.%N)
+run "$REFRESH" -- "$T/tree" 6 20 "$T/loop" >"$T/tree.out" 2>"$T/tree.err"
+t1=$(date +%s.%N)
+reads=$(counters | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET secret/data/app/db", 0))')
+secs=$($PY -c "print(int($t1 - $t0 + 0.999))")
+procs=$(cut -d' ' -f1 "$T/tree.out" | sort -u | wc -l)
+# six processes over ~4 s: one read per process per period would be 24+;
+# the tree makes at most one per period, and one at start
+check "a tree of 6 processes reads Vault about once per period, not once per process" \
+	$([ "$procs" = 6 ] && [ "$reads" -ge 2 ] && [ "$reads" -le $((secs + 2)) ]; echo $?) \
+	"$reads reads of the secret in ${secs}s by $procs processes" "$(cat "$T/tree.err")"
+
+# --- a dynamic engine's path is read once, not at every refresh ---------------
+control DELETE counters
+C_ENV='APP_USER = database/creds/app#username
+APP_PASS = database/creds/app#password'
+DYN=$(conf dyn "refresh = 1s")
+C_ENV='APP_USER = secret/app/db#user
+APP_PASS = secret/app/db#pass'
+run "$DYN" -- "$T/loop" 15 >"$T/dyn.out" 2>"$T/dyn.err"
+creds=$(counters | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET database/creds/app", 0))')
+distinct=$(cut -d' ' -f2,3 "$T/dyn.out" | sort -u | wc -l)
+check "refresh never mints a credential: database/creds read once in 3 s, the same one served" \
+	$([ "$creds" = 1 ] && [ "$distinct" = 1 ] && [ ! -s "$T/dyn.err" ]; echo $?) \
+	"creds reads: $creds; distinct pairs: $distinct" "$(cat "$T/dyn.err")"
+
+# --- a value served before a refresh is still kept out of a child's environment -
+put "$U1" "$P1"
+(sleep 0.5; put "$U2" "$P2") &
+w=$!
+run "$REFRESH" -- "$T/oldenv" /bin/cat >"$T/old.out" 2>"$T/old.err"
+wait $w
+grep -q "^now $P2\$" "$T/old.out"
+check "oldenv: the program saw the refresh (it then starts its child)" $? "$(head -1 "$T/old.out" | cut -c1-20)"
+! grep -aq "$P1" "$T/old.out"
+check "an old served value in an environment the program built stays out of the child's /proc/PID/environ" $?
+
+# --- no value or token in any output --------------------------------------------
+leak=0
+for f in "$T"/*.err; do
+	for s in "$P1" "$P2" "$ROOT_TOKEN"; do grep -q -- "$s" "$f" && { leak=1; echo "# in $f"; }; done
+done
+check "no value or token on any stderr" $leak
