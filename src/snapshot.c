@@ -1,11 +1,15 @@
 #define _GNU_SOURCE /* explicit_bzero */
 #include "vs_snapshot.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MAGIC "VSHOFF4\n"
 #define F_VALUE 1u
@@ -211,6 +215,65 @@ int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 	h->mode = (int)mode;
 	h->inherit = inherit;
 	return 0;
+}
+
+/* fcntl record lock on one byte, retried until deadline (F_SETLKW could
+ * wait forever on a stopped holder). */
+static int lock_byte(int fd, off_t byte, double deadline)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+
+	while (fcntl(fd, F_SETLK, &fl) != 0) {
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) || vs_now_ms() >= deadline)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void unlock_byte(int fd, off_t byte)
+{
+	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+	fcntl(fd, F_SETLK, &fl);
+}
+
+int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
+{
+	char head[VS_SNAPSHOT_GEN_OFFSET + 4 + 4 + 4096];
+	vs_snapshot_head h;
+	uint32_t gen, resolved;
+	uint64_t zero = 0;
+	ssize_t r;
+	int rc = -1;
+
+	/* a resolution in progress finishes first: its values, read before
+	 * the change, must not be the ones the tree takes as new */
+	if (lock_byte(fd, VS_SNAPSHOT_LOCK_RESOLVE, deadline_ms) != 0)
+		return -1;
+	if (lock_byte(fd, VS_SNAPSHOT_LOCK_DATA, deadline_ms) != 0)
+		goto out;
+	r = pread(fd, head, sizeof head, 0);
+	if (r < VS_SNAPSHOT_GEN_OFFSET + 4 || vs_snapshot_head_parse(head, (size_t)r, &h) != 0) {
+		errno = EINVAL;
+		goto unlock;
+	}
+	memcpy(&resolved, head + 8, 4);
+	memcpy(&gen, head + VS_SNAPSHOT_GEN_OFFSET, 4);
+	if (!resolved || h.config_path_len != strlen(config_path) ||
+	    memcmp(h.config_path, config_path, h.config_path_len)) {
+		rc = 1;
+		goto unlock;
+	}
+	gen++;
+	if (pwrite(fd, &zero, 8, VS_SNAPSHOT_AT_OFFSET) == 8 &&
+	    pwrite(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET) == 4)
+		rc = 0;
+unlock:
+	unlock_byte(fd, VS_SNAPSHOT_LOCK_DATA);
+out:
+	unlock_byte(fd, VS_SNAPSHOT_LOCK_RESOLVE);
+	return rc;
 }
 
 void vs_snapshot_free(vs_snapshot *s)

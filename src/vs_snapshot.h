@@ -54,6 +54,18 @@ typedef struct vs_snapshot {
 	size_t buf_len;
 } vs_snapshot;
 
+/* Where the head keeps the time of the last resolution (64 bits) and the
+ * write count (32 bits): a process maps the head and compares the count at
+ * each getenv (no system call), and `vaultshim exec --watch` marks a tree's
+ * values stale in place (vs_snapshot_mark_stale). */
+#define VS_SNAPSHOT_AT_OFFSET 36
+#define VS_SNAPSHOT_GEN_OFFSET 44
+/* The hand-off's record locks (fcntl, one byte each): held while one
+ * process resolves for the tree; held while the snapshot is written or
+ * read. */
+#define VS_SNAPSHOT_LOCK_RESOLVE 0
+#define VS_SNAPSHOT_LOCK_DATA 1
+
 /* Writes s (buf unused) as a malloc'd block (secret: clear and free it).
  * Returns NULL when out of memory or larger than VS_SNAPSHOT_MAX. */
 char *vs_snapshot_format(const vs_snapshot *s, size_t *len);
@@ -83,6 +95,15 @@ typedef struct vs_snapshot_head {
 	size_t config_path_len, eager_programs_len;
 } vs_snapshot_head;
 int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h);
+
+/* In the hand-off open read-write on fd (a tree's memfd, opened through
+ * /proc/PID/fd by the supervising launcher): when it is the snapshot of
+ * config_path and holds values, marks them stale (time 0, count + 1), so
+ * that every process of the tree resolves again, once for the tree, at its
+ * next getenv of a mapped name. Waits for a resolution in progress (both
+ * locks, each until deadline_ms, monotonic). 0, 1 when the snapshot is
+ * another config's or has no values yet, -1 on error (errno). */
+int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms);
 
 /* Clears and frees what vs_snapshot_parse allocated; out is emptied. */
 void vs_snapshot_free(vs_snapshot *s);

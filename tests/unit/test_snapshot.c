@@ -5,8 +5,11 @@
 #include "suites.h"
 #include "vs_snapshot.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static const char *names[] = {"DB_PASSWORD", "API_KEY", "DB_USER"};
 static const char *values[] = {"p4ss word\nline two", NULL, ""};
@@ -186,6 +189,59 @@ START_TEST(inputs_are_added_once_and_walked)
 }
 END_TEST
 
+/* The preload maps the head and reads the write count at a fixed offset;
+ * the supervising launcher rewrites it in place. */
+START_TEST(count_and_time_at_fixed_offsets)
+{
+	vs_snapshot in = sample(true);
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len);
+	uint32_t gen;
+	uint64_t at;
+
+	memcpy(&gen, buf + VS_SNAPSHOT_GEN_OFFSET, 4);
+	memcpy(&at, buf + VS_SNAPSHOT_AT_OFFSET, 8);
+	ck_assert_uint_eq(gen, 7);
+	ck_assert_uint_eq(at, 1234567);
+	free(buf);
+}
+END_TEST
+
+START_TEST(mark_stale_in_place)
+{
+	vs_snapshot in = sample(true), out;
+	size_t len = 0;
+	char *buf = vs_snapshot_format(&in, &len), *back = malloc(len);
+	int fd = memfd_create("t", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+	/* another config's hand-off is not touched */
+	ck_assert_int_eq(vs_snapshot_mark_stale(fd, "/etc/other.conf", vs_now_ms() + 1000), 1);
+	ck_assert_int_eq(pread(fd, back, len, 0), (ssize_t)len);
+	ck_assert(!memcmp(back, buf, len));
+	/* ours: time 0, count + 1, everything else as it was */
+	ck_assert_int_eq(vs_snapshot_mark_stale(fd, "/etc/app/vaultshim.conf", vs_now_ms() + 1000), 0);
+	ck_assert_int_eq(pread(fd, back, len, 0), (ssize_t)len);
+	ck_assert_int_eq(vs_snapshot_parse(back, len, &out), 0);
+	ck_assert(out.resolved_at_ms == 0);
+	ck_assert_uint_eq(out.generation, 8);
+	ck_assert_str_eq(out.values[0], values[0]);
+	ck_assert_int_eq(out.refresh_ms, in.refresh_ms);
+	vs_snapshot_free(&out);
+	/* one without values yet (nothing to mark) */
+	free(buf);
+	in = sample(false);
+	buf = vs_snapshot_format(&in, &len);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+	ck_assert_int_eq(vs_snapshot_mark_stale(fd, "/etc/app/vaultshim.conf", vs_now_ms() + 1000), 1);
+	close(fd);
+	free(buf);
+	free(back);
+}
+END_TEST
+
 Suite *snapshot_suite(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -198,6 +254,8 @@ Suite *snapshot_suite(void)
 	tcase_add_test(tc, inputs_are_looked_up_by_name);
 	tcase_add_test(tc, empty_handoff_names_only_its_config);
 	tcase_add_test(tc, inputs_are_added_once_and_walked);
+	tcase_add_test(tc, count_and_time_at_fixed_offsets);
+	tcase_add_test(tc, mark_stale_in_place);
 	suite_add_tcase(s, tc);
 	return s;
 }
