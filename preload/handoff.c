@@ -39,11 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOCK_RESOLVE 0
-#define LOCK_DATA 1
+#define LOCK_RESOLVE VS_SNAPSHOT_LOCK_RESOLVE
+#define LOCK_DATA VS_SNAPSHOT_LOCK_DATA
 #define DATA_WAIT_MS 2000.0 /* the data lock is held for microseconds */
 
 vs_handoff vs_ho = {.fd = -1, .rw_fd = -1, .mask = "", .names = ""};
+const uint32_t *vs_ho_gen;
 static int held_fd = -1; /* writable descriptor while the resolver lock is held */
 
 /* The descriptor still is our memfd (a program may close any fd it did
@@ -186,6 +187,22 @@ char *vs_handoff_var(char *p, int fd)
 	}
 	*p = '\0';
 	return p;
+}
+
+void vs_handoff_map(void)
+{
+	struct stat st;
+	void *p;
+
+	/* (a snapshot is never shorter than its head once written: the
+	 * mapped word never lies past the end of the file) */
+	if (vs_ho_gen || vs_ho.fd < 0 || !still_ours(vs_ho.fd) || fstat(vs_ho.fd, &st) != 0 ||
+	    st.st_size < VS_SNAPSHOT_GEN_OFFSET + 4)
+		return;
+	p = mmap(NULL, VS_SNAPSHOT_GEN_OFFSET + 4, PROT_READ, MAP_SHARED, vs_ho.fd, 0);
+	if (p != MAP_FAILED)
+		__atomic_store_n(&vs_ho_gen, (const uint32_t *)(void *)((char *)p + VS_SNAPSHOT_GEN_OFFSET),
+				 __ATOMIC_RELEASE);
 }
 
 bool vs_handoff_fd_ok(void)

@@ -172,6 +172,11 @@ bool vs_handoff_fd_ok(void);
 int vs_handoff_reopen_from_parent(void);
 /* Stops handing down: children get no descriptor and no variable. */
 void vs_handoff_drop(void);
+/* The hand-off's write count, in its head mapped read-only (NULL until
+ * vs_handoff_map, after this process read or wrote values): a getenv
+ * compares it with its own without a system call (refresh.c). */
+extern const uint32_t *vs_ho_gen;
+void vs_handoff_map(void);
 /* Bit i of a hex mask ("" = all clear). */
 bool vs_mask_bit(const char *mask, size_t i);
 

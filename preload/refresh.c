@@ -37,7 +37,8 @@ long vs_opt_refresh_ms;
 /* when this process's values were resolved (by it or by the tree), in
  * CLOCK_MONOTONIC ms; read without a lock by getenv */
 static _Atomic double values_at;
-static uint32_t generation; /* of the hand-off values last taken or written */
+/* the hand-off's write count of the values this process serves */
+static _Atomic uint32_t generation;
 static bool failing;        /* the last attempt failed (one line per change) */
 
 /* A string served before a refresh: kept, and recognised (exec.c). */
@@ -49,18 +50,26 @@ typedef struct old_value {
 void vs_refresh_values_set(double at, uint32_t gen)
 {
 	atomic_store_explicit(&values_at, at, memory_order_release);
-	generation = gen;
+	atomic_store_explicit(&generation, gen, memory_order_release);
+	vs_handoff_map();
 }
 
 void vs_refresh_written(vs_snapshot *snap)
 {
 	snap->resolved_at_ms = atomic_load(&values_at);
-	snap->generation = generation;
+	snap->generation = atomic_load(&generation);
 }
 
 bool vs_refresh_due(void)
 {
-	double at = atomic_load_explicit(&values_at, memory_order_acquire);
+	const uint32_t *g = __atomic_load_n(&vs_ho_gen, __ATOMIC_ACQUIRE);
+	double at;
+
+	/* the tree has other values (a sibling refreshed, or the supervising
+	 * launcher marked them stale) */
+	if (g && __atomic_load_n(g, __ATOMIC_ACQUIRE) != atomic_load_explicit(&generation, memory_order_acquire))
+		return true;
+	at = atomic_load_explicit(&values_at, memory_order_acquire);
 	return vs_opt_refresh_ms > 0 && vs_now_ms() - at >= (double)vs_opt_refresh_ms;
 }
 
@@ -168,47 +177,56 @@ static bool resolve_here(void)
 	return ok;
 }
 
+/* Values of the tree's hand-off another process may serve as they are:
+ * resolved, not marked stale (time 0), not older than a period. (A time
+ * ahead of ours comes from another time namespace: not taken.) */
+static bool fresh(const vs_snapshot *snap, double now)
+{
+	return vs_tree_same(snap, vs_config_path) && snap->resolved && snap->resolved_at_ms > 0 &&
+	       snap->resolved_at_ms <= now &&
+	       (!vs_opt_refresh_ms || now - snap->resolved_at_ms < (double)vs_opt_refresh_ms);
+}
+
 /* Under the resolve lock (vaultshim.c), with the refresh due. */
 void vs_refresh_tree(void)
 {
 	vs_snapshot snap;
-	double now = vs_now_ms();
-	int lk = -1;
+	uint32_t seen = atomic_load(&generation);
+	int lk = -1, got = -1;
 
 	if (atomic_load(&vs_unreadable))
 		return;
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(now + (double)vs_deadline_ms());
-		now = vs_now_ms();
-		if (lk >= 0 && vs_handoff_read(&snap) == 0) {
-			/* (a time ahead of ours: another time namespace; not taken) */
-			bool fresh = vs_tree_same(&snap, vs_config_path) && snap.resolved &&
-				     snap.resolved_at_ms <= now && now - snap.resolved_at_ms < (double)vs_opt_refresh_ms;
-			if (fresh) {
-				if (snap.generation != generation)
+		lk = vs_handoff_lock(vs_now_ms() + (double)vs_deadline_ms());
+		if (lk >= 0 && (got = vs_handoff_read(&snap)) == 0) {
+			bool take_them = fresh(&snap, vs_now_ms());
+			seen = snap.generation;
+			if (take_them) {
+				if (snap.generation != atomic_load(&generation))
 					take(&snap);
 				vs_refresh_values_set(snap.resolved_at_ms, snap.generation);
 				vs_log(VS_LOG_DEBUG, "refresh: values from the hand-off");
 			}
 			vs_snapshot_free(&snap);
-			if (fresh) {
+			if (take_them) {
 				vs_handoff_unlock(lk);
 				return;
 			}
 		}
 	}
 	if (!vs_need_config()) {
+		/* (not again at every getenv: a period on, or at the next change) */
+		vs_refresh_values_set(vs_now_ms(), seen);
 		vs_handoff_unlock(lk);
 		return;
 	}
 	/* a failed attempt counts too: the tree tries again a period later
 	 * (unless it failed for this process's own sandbox) */
-	if (resolve_here() || !vs_helper_refused()) {
-		vs_refresh_values_set(vs_now_ms(), generation + 1);
-		if (lk >= 0)
-			vs_tree_publish(true);
+	if ((resolve_here() || !vs_helper_refused()) && got == 0) {
+		vs_refresh_values_set(vs_now_ms(), seen + 1);
+		vs_tree_publish(true);
 	} else {
-		vs_refresh_values_set(vs_now_ms(), generation);
+		vs_refresh_values_set(vs_now_ms(), seen);
 	}
 	vs_handoff_unlock(lk);
 }

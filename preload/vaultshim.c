@@ -662,6 +662,7 @@ static void resolve_all(double end)
 static void resolve_tree(void)
 {
 	vs_snapshot snap;
+	uint32_t seen = 0;
 	int lk = -1;
 
 	/* a sibling that resolves gets as long as Vault's timeout: had we
@@ -676,14 +677,19 @@ static void resolve_tree(void)
 				vs_handoff_unlock(lk);
 				return;
 			}
+			seen = snap.generation;
 			vs_snapshot_free(&snap);
 		}
 	}
 	if (need_config(vs_config_path)) {
 		resolve_all(vs_now_ms() + (double)vs_deadline_ms());
-		vs_refresh_values_set(vs_now_ms(), 1);
-		if (lk >= 0 && !spawn_refused)
+		if (lk >= 0 && !spawn_refused) {
+			vs_refresh_values_set(vs_now_ms(), seen + 1);
 			vs_tree_publish(true);
+		} else {
+			/* (not the tree's values: no count of the tree's) */
+			vs_refresh_values_set(vs_now_ms(), 0);
+		}
 	} else {
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
@@ -844,7 +850,7 @@ static __attribute__((noinline)) char *getenv_mapped(const char *name)
 	/* a child that cannot read the config answers from environ */
 	if (atomic_load_explicit(&m->overridden, memory_order_relaxed))
 		return real_getenv(name);
-	if (vs_opt_refresh_ms && vs_refresh_due())
+	if ((vs_opt_refresh_ms || vs_ho_gen) && vs_refresh_due())
 		refresh();
 	return __atomic_load_n(&m->value, __ATOMIC_ACQUIRE);
 }
