@@ -26,13 +26,16 @@
 #include "cli/vs_cli.h"
 #include "vs_config.h"
 #include "vs_log.h"
+#include "vs_snapshot.h"
 #include "vs_vault.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,6 +72,8 @@ static struct {
 	size_t nw;
 	int pipe_w;
 	const char *prog;
+	const char *config;    /* as the program's VAULTSHIM_CONFIG has it */
+	_Atomic pid_t child;   /* the program now */
 } W;
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -149,6 +154,51 @@ static bool update(watched *w, const vs_secret *sec)
 }
 
 /* One poll. Returns whether Vault answered every read; *why says why not. */
+/*
+ * The program's tree keeps its values in its hand-off (a memfd named
+ * "vaultshim" that the program holds, preload/handoff.c): marked stale
+ * there, they are resolved again by the first of its lazy processes that
+ * calls getenv for a mapped name, once for the tree, and taken by the
+ * others at their next getenv (README "Rotation and leases"). A program
+ * that holds no hand-off (inherit = no, a static program) or is another
+ * user's is left as it is: one line at info.
+ */
+static void mark_stale(pid_t child)
+{
+	char dir[64], path[128], link[64];
+	struct dirent *e;
+	DIR *d;
+	int rc = 1;
+
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)child);
+	if (child <= 0 || !(d = opendir(dir))) {
+		vs_log(VS_LOG_INFO, "watch: %s: no hand-off to update", W.prog);
+		return;
+	}
+	while (rc != 0 && (e = readdir(d))) {
+		ssize_t n;
+		int fd;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (e->d_name[0] == '.' || (n = readlink(path, link, sizeof link - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "/memfd:vaultshim ", 17) || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		/* (a resolution of the tree's in progress is waited for, as
+		 * long as the preload would give it) */
+		rc = vs_snapshot_mark_stale(fd, W.config,
+					    vs_now_ms() + 3000.0 +
+					    (double)(W.cfg->vault.timeout_ms > 0 ? W.cfg->vault.timeout_ms : VS_DEFAULT_TIMEOUT_MS));
+		close(fd);
+	}
+	closedir(d);
+	if (rc == 0)
+		vs_log(VS_LOG_DEBUG, "watch: the values in %s's hand-off are marked stale", W.prog);
+	else
+		vs_log(VS_LOG_INFO, "watch: %s holds no hand-off of %s to update (it reads new values only "
+				    "if restarted)", W.prog, W.config);
+}
+
 static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 {
 	vs_vault_req *reqs = calloc(W.nw + 1, sizeof *reqs);
@@ -218,6 +268,9 @@ again:
 			       vs_signal_name(o->on_change_signal), W.prog);
 		else
 			vs_log(VS_LOG_INFO, "watch: changed in Vault: %s (on_change = none)", changed.p);
+		/* the program stays: its tree resolves again at its next getenv */
+		if (o->on_change != VS_ON_CHANGE_RESTART)
+			mark_stale(atomic_load(&W.child));
 		if (write(W.pipe_w, "c", 1) < 0 && errno != EAGAIN)
 			vs_log(VS_LOG_WARN, "watch: cannot tell the supervisor: %s", strerror(errno));
 	}
@@ -362,6 +415,7 @@ int vs_cmd_watch(int argc, char **argv)
 	if (vs_config_load(argv[2], vs_libc_getenv, NULL, &W.cfg, &err))
 		die(err.code, "config: %s", err.msg);
 	o = &W.cfg->options;
+	W.config = argv[2];
 	cargv = argv + 4;
 	for (int i = 4; i < argc; i++)
 		if (!strcmp(argv[i], "--") && i + 1 < argc) {
@@ -388,6 +442,7 @@ int vs_cmd_watch(int argc, char **argv)
 	W.pipe_w = pfd[1];
 	fflush(NULL);
 	child = start(cargv);
+	atomic_store(&W.child, child);
 	if ((errno = pthread_create(&th, NULL, poller, NULL)))
 		vs_log(VS_LOG_ERROR, "watch: cannot start the poller (%s): not watching", strerror(errno));
 
@@ -434,6 +489,7 @@ int vs_cmd_watch(int argc, char **argv)
 				stopping = killed = false;
 				fflush(NULL);
 				child = start(cargv);
+				atomic_store(&W.child, child);
 			}
 		}
 		if (fds[1].revents & POLLIN) {

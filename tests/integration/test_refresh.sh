@@ -82,7 +82,39 @@ int main(int argc, char **argv)
 	return 127;
 }
 C
-for p in loop tree oldenv; do
+# hup N: like loop N (APP_PASS only), and says "HUP" for each SIGHUP; a
+# child process of its own (fork, exec of loop) runs beside it.
+cat >"$T/hup.c" <<'C'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static volatile sig_atomic_t hups;
+static void on_hup(int sig) { (void)sig; hups++; }
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]), seen = 0;
+	signal(SIGHUP, on_hup);
+	if (fork() == 0) {
+		signal(SIGHUP, SIG_IGN);
+		execl(argv[2], argv[2], argv[1], (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *p = getenv("APP_PASS");
+		for (; seen < hups; seen++)
+			printf("HUP\n");
+		printf("%d %s\n", (int)getpid(), p ? p : "-");
+		fflush(stdout);
+		usleep(200000);
+	}
+	wait(NULL);
+	return 0;
+}
+C
+for p in loop tree oldenv hup; do
 	cc -O1 -o "$T/$p" "$T/$p.c" || { echo "Bail out! cannot build $p"; exit 1; }
 done
 
@@ -203,6 +235,29 @@ grep -q "^now $P2\$" "$T/old.out"
 check "oldenv: the program saw the refresh (it then starts its child)" $? "$(head -1 "$T/old.out" | cut -c1-20)"
 ! grep -aq "$P1" "$T/old.out"
 check "an old served value in an environment the program built stays out of the child's /proc/PID/environ" $?
+
+# --- watch without refresh: the tree of a running program takes the change ---
+# on_change = SIGHUP: the supervisor marks the tree's values stale in its
+# hand-off, then signals; the program and its child (which ignores SIGHUP)
+# read the new value at their next getenv, with no restart and no refresh
+for oc in SIGHUP none; do
+	put "$U1" "$P1"
+	W=$(conf "watch-$oc" "watch = 1s" "on_change = $oc")
+	(sleep 2; put "$U2" "$P2") &
+	w=$!
+	run "$W" -- "$T/hup" 30 "$T/loop" >"$T/w-$oc.out" 2>"$T/w-$oc.err"
+	wait $w
+	pids=$(grep -v HUP "$T/w-$oc.out" | cut -d' ' -f1 | sort -u | wc -l)
+	# the program's lines: "PID PASS"; its child's: "PID USER PASS"
+	last_prog=$(grep -Ev '^HUP|^[0-9]+ [^ ]+ [^ ]+$' "$T/w-$oc.out" | tail -1 | cut -d' ' -f2)
+	last_child=$(grep -E '^[0-9]+ [^ ]+ [^ ]+$' "$T/w-$oc.out" | tail -1 | cut -d' ' -f3)
+	first=$(grep -Ev '^HUP' "$T/w-$oc.out" | head -1 | awk '{print $NF}')
+	hups=$(grep -c '^HUP$' "$T/w-$oc.out")
+	want_hups=$([ "$oc" = SIGHUP ] && echo 1 || echo 0)
+	[ "$pids" = 2 ] && [ "$first" = "$P1" ] && [ "$last_prog" = "$P2" ] && [ "$last_child" = "$P2" ] && [ "$hups" = "$want_hups" ]
+	check "watch, on_change = $oc, no refresh: the program and its child serve the new value at their next getenv (no restart, $want_hups SIGHUP)" $? \
+		"processes: $pids; first is P1: $([ "$first" = "$P1" ] && echo yes || echo no); program ends on P2: $([ "$last_prog" = "$P2" ] && echo yes || echo no); child ends on P2: $([ "$last_child" = "$P2" ] && echo yes || echo no); HUPs: $hups" "$(cat "$T/w-$oc.err")"
+done
 
 # --- no value or token in any output --------------------------------------------
 leak=0
