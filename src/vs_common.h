@@ -107,4 +107,8 @@ void vs_free_secret(char *s);
 /* Monotonic clock in milliseconds (fractional). */
 double vs_now_ms(void);
 
+/* Writes all n bytes to fd, through short writes and EINTR: 0, or -1
+ * (errno set). */
+int vs_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -522,17 +522,7 @@ static int cmd_migrate(int argc, char **argv)
 
 static int write_all(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return vs_write_all(fd, p, n);
 }
 
 /* The helper holds the token and the values: no core dump of it, none of
