@@ -31,7 +31,7 @@ CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/s
 # libc only too, but for the launcher alone: what a launch will run.
 LAUNCH_SRC := src/core/target.c
 # Everything the commands need besides their own files.
-LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c \
+LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c src/vault/held.c \
 	src/vault/session.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 HEADERS := $(wildcard src/*.h src/*/*.h)
@@ -60,7 +60,7 @@ FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o \
 $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
-CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/migrate.o
+CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o $(BUILD)/obj/migrate.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
 		$(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -pthread -o $@

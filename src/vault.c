@@ -216,6 +216,10 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 	}
 	if ((rc = dup_into(&s->address, addr, err)))
 		goto fail;
+	/* a supervising launcher holds the dynamic secrets (vault/held.c) */
+	if ((v = pick(NULL, env, ctx, "VAULTSHIM_SUPERVISOR")) && *v == '/' &&
+	    (rc = dup_into(&s->held_socket, v, err)))
+		goto fail;
 	if (!strncmp(addr, "unix://", 7)) {
 		if (!addr[7]) {
 			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' names no socket path", addr_from, addr);
@@ -372,6 +376,7 @@ void vs_vault_settings_clear(vs_vault_settings *s)
 	free(s->proxy_https);
 	free(s->proxy_http);
 	free(s->no_proxy);
+	free(s->held_socket);
 	vs_free_secret(s->role_id);
 	vs_free_secret(s->secret_id);
 	memset(s, 0, sizeof *s);
@@ -1407,8 +1412,24 @@ static int read_items(client *c, item *items, size_t ni)
 		item *it = &items[i];
 		char *api = NULL, query[32], msg[VS_ERR_MAX];
 		const char *q = NULL;
-		if (it->failed || it->x || it->sec.dynamic_unread)
+		if (it->failed || it->x || it->sec.dynamic_unread || it->held)
 			continue;
+		if (it->dynamic && c->s->held_socket) {
+			/* held by the supervising launcher: never minted here */
+			int h = vv_held_read(c->s, it->req.path, &it->sec);
+			if (h == 0 || (h > 0 && h != VS_HELD_NOT_MINE)) {
+				it->held = true;
+				it->failed = h != 0;
+				it->sec.engine = "generic";
+				free(it->sec.api_path);
+				if (!(it->sec.api_path = strdup(it->req.path))) {
+					free(xs);
+					return -1;
+				}
+				continue;
+			}
+			vs_secret_clear(&it->sec);
+		}
 		if (c->s->skip_dynamic && it->dynamic) {
 			/* a read would mint a credential nobody uses (vaultshim check) */
 			it->sec.dynamic_unread = true;

@@ -56,6 +56,9 @@ typedef struct vs_vault_settings {
 	bool skip_dynamic;
 	/* check --dynamic: each lease read is revoked before vs_vault_read returns */
 	bool revoke_leases;
+	/* VAULTSHIM_SUPERVISOR: the socket of the supervising launcher that
+	 * holds the dynamic secrets (src/vault/held.c), or NULL */
+	char *held_socket;
 } vs_vault_settings;
 
 /*
@@ -169,10 +172,26 @@ int vs_vault_session_keep(vs_vault_session *ss, vs_error *err);
 const vs_vault_settings *vs_vault_session_settings(const vs_vault_session *ss);
 double vs_vault_session_due(const vs_vault_session *ss);
 bool vs_vault_session_refused(vs_vault_session *ss);
+/* How many tokens the session has obtained (a login, an unwrap): a lease
+ * read with one dies with it. */
+unsigned vs_vault_session_logins(const vs_vault_session *ss);
 void vs_vault_session_free(vs_vault_session *ss);
 
 /* Calls curl_global_init once and makes cJSON clear memory before freeing
  * it (parsed responses hold secrets). Call before any thread starts. */
 void vs_vault_global_init(void);
+
+/* The supervising launcher's held dynamic secrets (src/vault/held.c): the
+ * wire format of one answer (a secret; its failure; or not held here), and
+ * whether a unix socket's peer is this user. */
+#define VS_HELD_NOT_MINE 200
+char *vs_held_encode(const vs_secret *sec, int not_mine, size_t *len);
+int vs_held_decode(const char *buf, size_t len, vs_secret *sec);
+bool vs_held_peer_ok(int fd);
+/* Renews a lease for increment_s seconds: 0 with *granted_s, or a
+ * sysexits code with err set; revokes one (0, or a code). */
+int vs_vault_lease_renew(const vs_vault_settings *s, const char *lease_id, long increment_s,
+			 long *granted_s, vs_error *err);
+int vs_vault_lease_revoke(const vs_vault_settings *s, const char *lease_id, vs_error *err);
 
 #endif

@@ -58,6 +58,7 @@ typedef struct item {
 	bool failed;
 	bool denied;     /* failed on a 403: worth a retry with a fresh login */
 	bool dynamic;    /* on a mount that may mint a credential */
+	bool held;       /* answered by the supervising launcher (held.c) */
 	xfer *x;
 	vs_secret sec;
 } item;
@@ -95,6 +96,11 @@ void vv_revoke_leases(client *c, item *items, size_t n);
 client *vv_client_new(const vs_vault_settings *s, vs_vault_stats *st);
 void vv_client_free(client *c);
 int vv_authenticate(client *c, char **login_token, vs_error *err);
+
+/* A dynamic secret from the supervising launcher at s->held_socket
+ * (held.c): 0 with sec filled, a sysexits code with sec failed (Vault's
+ * failure, from there), VS_HELD_NOT_MINE or -1 (read it from Vault). */
+int vv_held_read(const vs_vault_settings *s, const char *path, vs_secret *sec);
 
 /* The proxy URL for a request to url under s, or NULL for a direct
  * connection (proxy.c). */

@@ -111,3 +111,63 @@ void vv_revoke_leases(client *c, item *items, size_t n)
 		}
 	}
 }
+
+/* One PUT sys/leases/<action> for lease_id (increment_s > 0: with it): the
+ * parsed answer (renew) or an empty object, or NULL with err set. */
+static cJSON *lease_call(const vs_vault_settings *s, const char *action, const char *lease_id,
+			 long increment_s, vs_error *err)
+{
+	client *c = vv_client_new(s, NULL);
+	cJSON *o = cJSON_CreateObject(), *root = NULL;
+	char path[64], msg[VS_ERR_MAX];
+	char *body = NULL;
+	xfer *x = NULL;
+
+	if (o && cJSON_AddStringToObject(o, "lease_id", lease_id) &&
+	    (increment_s <= 0 || cJSON_AddNumberToObject(o, "increment", (double)increment_s)))
+		body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	snprintf(path, sizeof path, "sys/leases/%s", action);
+	if (!c || !body || !(x = vv_xfer_new(c, "PUT", path, NULL, body, true))) {
+		if (!x)
+			free(body);
+		vv_client_free(c);
+		vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	vv_run_all(c, &x, 1);
+	if (x->cc != CURLE_OK || x->status < 200 || x->status >= 300) {
+		int code = vv_failure(c, x, msg, sizeof msg);
+		vs_fail(err, code, "%s", msg);
+	} else if (x->status == 204 || !x->body.len) {
+		root = cJSON_CreateObject();
+	} else if (!(root = vv_parse_body(x, msg, sizeof msg))) {
+		vs_fail(err, VS_EX_UNAVAILABLE, "%s", msg);
+	}
+	vv_xfer_free(c, x);
+	vv_client_free(c);
+	return root;
+}
+
+int vs_vault_lease_renew(const vs_vault_settings *s, const char *lease_id, long increment_s,
+			 long *granted_s, vs_error *err)
+{
+	cJSON *root = lease_call(s, "renew", lease_id, increment_s, err), *d;
+
+	if (!root)
+		return err->code;
+	d = cJSON_GetObjectItemCaseSensitive(root, "lease_duration");
+	*granted_s = cJSON_IsNumber(d) ? (long)d->valuedouble : 0;
+	cJSON_Delete(root);
+	return 0;
+}
+
+int vs_vault_lease_revoke(const vs_vault_settings *s, const char *lease_id, vs_error *err)
+{
+	cJSON *root = lease_call(s, "revoke", lease_id, 0, err);
+
+	if (!root)
+		return err->code;
+	cJSON_Delete(root);
+	return 0;
+}

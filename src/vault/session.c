@@ -30,6 +30,7 @@ struct vs_vault_session {
 	long first_ttl_s;
 	double granted_ms;      /* when ttl_s was granted */
 	bool relogin;           /* renewals grant less and less (max TTL): log in at the due time */
+	unsigned logins;        /* tokens obtained so far (leases die with theirs) */
 	bool said_unrenewable;
 };
 
@@ -61,6 +62,11 @@ void vs_vault_session_free(vs_vault_session *ss)
 	drop_token(ss);
 	explicit_bzero(&ss->use, sizeof ss->use);
 	free(ss);
+}
+
+unsigned vs_vault_session_logins(const vs_vault_session *ss)
+{
+	return ss->logins;
 }
 
 const vs_vault_settings *vs_vault_session_settings(const vs_vault_session *ss)
@@ -147,6 +153,7 @@ static int obtain(vs_vault_session *ss, vs_error *err)
 	ss->use.token_wrapped = false;
 	ss->use.token = tok ? tok : s->token;
 	ss->have = true;
+	ss->logins++;
 	/* no token (an agent adds its own): nothing to keep alive */
 	ss->known = !ss->use.token;
 	return 0;
