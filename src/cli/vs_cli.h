@@ -9,6 +9,9 @@
 #ifndef VS_CLI_H
 #define VS_CLI_H
 
+#include <pthread.h>
+#include <stddef.h>
+
 /* `vaultshim exec …` (argv[0] is "exec"): returns an exit status only when
  * it does not exec. */
 int vs_cmd_exec(int argc, char **argv);
@@ -21,6 +24,23 @@ int vs_client_run(int argc, char **argv);
  * in vaultshim-client.so (src/cli/watch.c): vaultshim exec with watch, the
  * supervising launcher. Never returns. */
 int vs_cmd_watch(int argc, char **argv) __attribute__((noreturn));
+
+/* hold.c: the dynamic secrets a supervising launcher holds for its
+ * program (README "Rotation and leases"). vs_hold_open makes the socket
+ * (0 or -1) and answers it from a thread, using ss under mu;
+ * vs_hold_socket its path (NULL when not open); vs_hold_due when a lease
+ * must be renewed next (vs_now_ms clock, 0 = none); vs_hold_tick renews or
+ * replaces what is due and returns how many credentials were replaced
+ * (their paths in changed); vs_hold_revoke_all gives every lease back;
+ * vs_hold_close removes the socket. */
+struct vs_config;
+struct vs_vault_session;
+int vs_hold_open(const struct vs_config *cfg, struct vs_vault_session *ss, pthread_mutex_t *mu);
+const char *vs_hold_socket(void);
+double vs_hold_due(void);
+int vs_hold_tick(char *changed, size_t size);
+void vs_hold_revoke_all(void);
+void vs_hold_close(void);
 
 /* The entry point of vaultshim-client.so (src/cli/client.c). */
 typedef int vs_client_main_fn(int argc, char **argv);

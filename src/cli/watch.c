@@ -74,7 +74,11 @@ static struct {
 	const char *prog;
 	const char *config;    /* as the program's VAULTSHIM_CONFIG has it */
 	_Atomic pid_t child;   /* the program now */
-} W;
+	vs_vault_settings s;   /* the supervisor's own (never the held socket) */
+	vs_vault_session *ss;  /* one token, for the polls and the held leases */
+	bool have_session;
+	pthread_mutex_t mu;    /* the session: the poller's and the hold's */
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
@@ -87,6 +91,7 @@ static void die(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	vs_hold_close();
 	exit(code);
 }
 
@@ -282,6 +287,22 @@ out:
 	return ok;
 }
 
+/* One poll and what it says of Vault's state (logged once per change). */
+static bool poll_step(vs_vault_session *ss, bool up, int *fails, char *why, size_t whysz)
+{
+	if (poll_once(ss, why, whysz)) {
+		if (!up)
+			vs_log(VS_LOG_INFO, "watch: Vault answers again; watching every %ld ms", W.period_ms);
+		*fails = 0;
+		return true;
+	}
+	if (up)
+		vs_log(VS_LOG_WARN, "watch: Vault cannot be read (%s); %s keeps running with the values "
+				    "it has, retrying", why, W.prog);
+	*fails += *fails < 4;
+	return false;
+}
+
 static void sleep_until(double t)
 {
 	double ms = t - vs_now_ms();
@@ -295,52 +316,63 @@ static void sleep_until(double t)
 		;
 }
 
+/* A held credential was replaced (hold.c): the program takes it as it
+ * takes a change in Vault. */
+static void hold_changed(const char *paths)
+{
+	const vs_options *o = &W.cfg->options;
+
+	vs_log(VS_LOG_INFO, "watch: new credential for %s; %s", paths,
+	       o->on_change == VS_ON_CHANGE_RESTART ? "restarting the program" : "applying on_change");
+	if (o->on_change != VS_ON_CHANGE_RESTART)
+		mark_stale(atomic_load(&W.child));
+	if (write(W.pipe_w, "c", 1) < 0 && errno != EAGAIN)
+		vs_log(VS_LOG_WARN, "watch: cannot tell the supervisor: %s", strerror(errno));
+}
+
 static void *poller(void *arg)
 {
-	vs_vault_settings s;
-	vs_vault_session *ss;
+	vs_vault_session *ss = W.ss;
 	vs_error err = {0};
 	bool up = true, keep_failed = false;
 	int fails = 0;
 	double next = vs_now_ms();
 
 	(void)arg;
-	if (vs_vault_settings_init(&s, W.cfg, vs_libc_getenv, NULL, &err)) {
-		vs_log(VS_LOG_ERROR, "watch: not watching: %s", err.msg);
-		return NULL;
-	}
-	s.skip_dynamic = true;
-	if (!(ss = vs_vault_session_new(&s))) {
-		vs_log(VS_LOG_ERROR, "watch: not watching: out of memory");
-		return NULL;
-	}
 	for (;;) {
-		double due = vs_vault_session_due(ss);
-		char why[VS_ERR_MAX] = "";
+		double due, hold_due = vs_hold_due();
+		char why[VS_ERR_MAX] = "", changed[512];
+		pthread_mutex_lock(&W.mu);
+		due = vs_vault_session_due(ss);
+		pthread_mutex_unlock(&W.mu);
+		if (hold_due > 0 && hold_due < next && (keep_failed || due <= 0 || hold_due < due)) {
+			/* a held lease to renew (or replace) before the next poll */
+			sleep_until(hold_due);
+			if (vs_hold_tick(changed, sizeof changed))
+				hold_changed(changed);
+			continue;
+		}
 		if (!keep_failed && due > 0 && due < next) {
 			/* the token needs renewing before the next poll (once: a
 			 * failure waits for the poll, which tries again) */
 			sleep_until(due);
+			pthread_mutex_lock(&W.mu);
 			if (vs_vault_session_keep(ss, &err)) {
 				keep_failed = true;
 				vs_log(VS_LOG_DEBUG, "watch: keeping the token: %s", err.msg);
 			}
+			pthread_mutex_unlock(&W.mu);
 			continue;
 		}
 		keep_failed = false;
 		sleep_until(next);
-		if (poll_once(ss, why, sizeof why)) {
-			if (!up)
-				vs_log(VS_LOG_INFO, "watch: Vault answers again; watching every %ld ms", W.period_ms);
-			up = true;
-			fails = 0;
-		} else {
-			if (up)
-				vs_log(VS_LOG_WARN, "watch: Vault cannot be read (%s); %s keeps running with the values "
-						    "it has, retrying", why, W.prog);
-			up = false;
-			fails += fails < 4;
-		}
+		pthread_mutex_lock(&W.mu);
+		up = poll_step(ss, up, &fails, why, sizeof why);
+		pthread_mutex_unlock(&W.mu);
+		/* (a renewed token may have been a new login: the held leases
+		 * read with the old one are replaced before it goes) */
+		if (vs_hold_tick(changed, sizeof changed))
+			hold_changed(changed);
 		next = vs_now_ms() + (double)W.period_ms * (1 + fails);
 	}
 	return NULL;
@@ -387,8 +419,11 @@ static pid_t start(char **argv)
 	return pid;
 }
 
+/* The program is gone: so are the leases held for it. */
 static void leave(int code)
 {
+	vs_hold_revoke_all();
+	vs_hold_close();
 	fflush(NULL);
 	_exit(code);
 }
@@ -440,10 +475,29 @@ int vs_cmd_watch(int argc, char **argv)
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		die(VS_EX_OSERR, "watch: %s", strerror(errno));
 	W.pipe_w = pfd[1];
+	/* one session for the polls and the held leases; the program's
+	 * helpers ask this launcher for its dynamic secrets */
+	if (vs_vault_settings_init(&W.s, W.cfg, vs_libc_getenv, NULL, &err)) {
+		vs_log(VS_LOG_ERROR, "watch: not watching: %s", err.msg);
+	} else {
+		free(W.s.held_socket);
+		W.s.held_socket = NULL;
+		W.s.skip_dynamic = true;
+		if (!(W.ss = vs_vault_session_new(&W.s)))
+			die(VS_EX_OSERR, "out of memory");
+		W.have_session = true;
+		if (vs_hold_open(W.cfg, W.ss, &W.mu) == 0)
+			setenv("VAULTSHIM_SUPERVISOR", vs_hold_socket(), 1);
+		else
+			vs_log(VS_LOG_WARN, "watch: cannot open a socket for the program's dynamic secrets "
+					    "(%s): its helpers read them from Vault", strerror(errno));
+	}
+	if (!vs_hold_socket())
+		unsetenv("VAULTSHIM_SUPERVISOR"); /* (an outer launcher's is not for this one) */
 	fflush(NULL);
 	child = start(cargv);
 	atomic_store(&W.child, child);
-	if ((errno = pthread_create(&th, NULL, poller, NULL)))
+	if (W.have_session && (errno = pthread_create(&th, NULL, poller, NULL)))
 		vs_log(VS_LOG_ERROR, "watch: cannot start the poller (%s): not watching", strerror(errno));
 
 	for (;;) {
