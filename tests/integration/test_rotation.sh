@@ -12,6 +12,15 @@
 # with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
+# Under tests/sanitize/asan the preload beside this build's programs is the
+# sanitized one, which cannot go first into every program (libpq's libraries
+# read the environment before ASan has started): a copy of the programs
+# beside the plain preload, which finds its helper beside itself.
+if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
+	mkdir -p "$T/bin"
+	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
+	VAULTSHIM=$T/bin/vaultshim
+fi
 rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # wait_for TENTHS CMD...: until CMD succeeds, bounded
 wait_for() {
