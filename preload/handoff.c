@@ -292,6 +292,8 @@ void vs_handoff_forget_writer(void)
 
 void vs_handoff_drop(void)
 {
+	/* (its count is no longer this process's tree's) */
+	__atomic_store_n(&vs_ho_gen, NULL, __ATOMIC_RELEASE);
 	if (vs_ho.fd >= 0 && still_ours(vs_ho.fd))
 		fcntl(vs_ho.fd, F_SETFD, FD_CLOEXEC);
 	vs_ho.fd = -1;

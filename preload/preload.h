@@ -223,6 +223,8 @@ void vs_refresh_written(vs_snapshot *snap);
 /* A refresh is on and the values are a period old (no lock, no syscall
  * but the vDSO clock). */
 bool vs_refresh_due(void);
+/* ... the same without the burst rule, for the thread that got the lock */
+bool vs_refresh_still_due(void);
 /* Refreshes: from the tree's hand-off, or by resolving here. Called under
  * the resolve lock, in a critical section (vaultshim.c). */
 void vs_refresh_tree(void);

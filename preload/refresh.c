@@ -39,6 +39,15 @@ long vs_opt_refresh_ms;
 static _Atomic double values_at;
 /* the hand-off's write count of the values this process serves */
 static _Atomic uint32_t generation;
+/* after a failed attempt, how much more than a period until the next: five
+ * times what the attempt cost, so that a Vault that hangs (each attempt
+ * blocks one getenv for the whole deadline) holds the program at most a
+ * sixth of the time; 0 after a success */
+static _Atomic double retry_ms;
+/* this thread's last getenv of a mapped name, and since when a refresh has
+ * been put off for a burst of reads (see vs_refresh_due) */
+static __thread double last_read __attribute__((tls_model("initial-exec")));
+static __thread double put_off __attribute__((tls_model("initial-exec")));
 static bool failing;        /* the last attempt failed (one line per change) */
 
 /* A string served before a refresh: kept, and recognised (exec.c). */
@@ -58,19 +67,47 @@ void vs_refresh_written(vs_snapshot *snap)
 {
 	snap->resolved_at_ms = atomic_load(&values_at);
 	snap->generation = atomic_load(&generation);
+	snap->retry_ms = (long)atomic_load(&retry_ms);
+}
+
+/*
+ * Due: the tree has other values (a sibling refreshed, or the supervising
+ * launcher marked them stale), or a period (and any backoff) has passed.
+ * A program reads related names in a burst — libpq reads PGUSER, then
+ * PGPASSWORD, microseconds apart, for one connection — and a refresh
+ * between two of them would pair an old user with a new password. So a
+ * refresh comes due only at a read that starts a burst (10 ms or more after
+ * this thread's previous one), or after being put off for a second.
+ */
+static bool due_at(double now)
+{
+	const uint32_t *g = __atomic_load_n(&vs_ho_gen, __ATOMIC_ACQUIRE);
+
+	if (g && __atomic_load_n(g, __ATOMIC_ACQUIRE) != atomic_load_explicit(&generation, memory_order_acquire))
+		return true;
+	return vs_opt_refresh_ms > 0 && now - atomic_load_explicit(&values_at, memory_order_acquire) >=
+						(double)vs_opt_refresh_ms + atomic_load(&retry_ms);
+}
+
+bool vs_refresh_still_due(void)
+{
+	return due_at(vs_now_ms());
 }
 
 bool vs_refresh_due(void)
 {
-	const uint32_t *g = __atomic_load_n(&vs_ho_gen, __ATOMIC_ACQUIRE);
-	double at;
+	double now = vs_now_ms(), prev = last_read;
 
-	/* the tree has other values (a sibling refreshed, or the supervising
-	 * launcher marked them stale) */
-	if (g && __atomic_load_n(g, __ATOMIC_ACQUIRE) != atomic_load_explicit(&generation, memory_order_acquire))
+	last_read = now;
+	if (!due_at(now))
+		return false;
+	if (now - prev >= 10.0 || (put_off > 0 && now - put_off >= 1000.0)) {
+		put_off = 0;
 		return true;
-	at = atomic_load_explicit(&values_at, memory_order_acquire);
-	return vs_opt_refresh_ms > 0 && vs_now_ms() - at >= (double)vs_opt_refresh_ms;
+	}
+	if (put_off <= 0)
+		put_off = now;
+	return false;
 }
 
 bool vs_served_value(const mapped *m, const char *v)
@@ -156,6 +193,7 @@ static bool resolve_here(void)
 	vs_error err = {0};
 	const char *why = NULL;
 	bool ok = false;
+	double t0 = vs_now_ms(), cost;
 
 	if (vs_resolve_values(vs_now_ms() + (double)vs_deadline_ms(), true, &res, &err)) {
 		why = err.msg;
@@ -167,9 +205,14 @@ static bool resolve_here(void)
 		if (!ok && !why)
 			why = "a name from Vault came from elsewhere";
 	}
-	if (!ok && !failing)
-		fprintf(stderr, "vaultshim: refresh failed, the last values stay in use (next try in %ld s): %s\n",
-			vs_opt_refresh_ms / 1000, why);
+	cost = vs_now_ms() - t0;
+	atomic_store(&retry_ms, ok || 5.0 * cost <= (double)vs_opt_refresh_ms ? 0.0
+									 : 5.0 * cost - (double)vs_opt_refresh_ms);
+	if (!ok && !failing && vs_opt_refresh_ms)
+		fprintf(stderr, "vaultshim: refresh failed, the last values stay in use (next try in %.0f s): %s\n",
+			((double)vs_opt_refresh_ms + atomic_load(&retry_ms)) / 1000.0, why);
+	else if (!ok && !failing)
+		fprintf(stderr, "vaultshim: new values could not be read, the last ones stay in use: %s\n", why);
 	else if (ok && failing)
 		fprintf(stderr, "vaultshim: refresh works again: values from Vault\n");
 	failing = !ok;
@@ -184,26 +227,34 @@ static bool fresh(const vs_snapshot *snap, double now)
 {
 	return vs_tree_same(snap, vs_config_path) && snap->resolved && snap->resolved_at_ms > 0 &&
 	       snap->resolved_at_ms <= now &&
-	       (!vs_opt_refresh_ms || now - snap->resolved_at_ms < (double)vs_opt_refresh_ms);
+	       (!vs_opt_refresh_ms || now - snap->resolved_at_ms < (double)(vs_opt_refresh_ms + snap->retry_ms));
 }
 
-/* Under the resolve lock (vaultshim.c), with the refresh due. */
+/* Under the resolve lock (vaultshim.c), with the refresh due. Whatever
+ * happens, the count this process ends with is the hand-off's as it read
+ * it (or the one it wrote): the next refresh is due a period on, or at the
+ * tree's next change, never at the next getenv. */
 void vs_refresh_tree(void)
 {
 	vs_snapshot snap;
-	uint32_t seen = atomic_load(&generation);
+	const uint32_t *g = __atomic_load_n(&vs_ho_gen, __ATOMIC_ACQUIRE);
+	uint32_t seen = g ? __atomic_load_n(g, __ATOMIC_ACQUIRE) : atomic_load(&generation);
 	int lk = -1, got = -1;
+	bool ok;
 
 	if (atomic_load(&vs_unreadable))
 		return;
 	if (vs_ho.fd >= 0) {
+		/* (without the lock, a process that cannot write the hand-off —
+		 * it dropped its privileges — still reads it) */
 		lk = vs_handoff_lock(vs_now_ms() + (double)vs_deadline_ms());
-		if (lk >= 0 && (got = vs_handoff_read(&snap)) == 0) {
+		if ((got = vs_handoff_read(&snap)) == 0) {
 			bool take_them = fresh(&snap, vs_now_ms());
 			seen = snap.generation;
 			if (take_them) {
 				if (snap.generation != atomic_load(&generation))
 					take(&snap);
+				atomic_store(&retry_ms, (double)snap.retry_ms);
 				vs_refresh_values_set(snap.resolved_at_ms, snap.generation);
 				vs_log(VS_LOG_DEBUG, "refresh: values from the hand-off");
 			}
@@ -215,14 +266,14 @@ void vs_refresh_tree(void)
 		}
 	}
 	if (!vs_need_config()) {
-		/* (not again at every getenv: a period on, or at the next change) */
 		vs_refresh_values_set(vs_now_ms(), seen);
 		vs_handoff_unlock(lk);
 		return;
 	}
 	/* a failed attempt counts too: the tree tries again a period later
 	 * (unless it failed for this process's own sandbox) */
-	if ((resolve_here() || !vs_helper_refused()) && got == 0) {
+	ok = resolve_here();
+	if (lk >= 0 && got == 0 && (ok || !vs_helper_refused())) {
 		vs_refresh_values_set(vs_now_ms(), seen + 1);
 		vs_tree_publish(true);
 	} else {

@@ -816,7 +816,7 @@ static void refresh(void)
 	vs_guard_enter(&g);
 	in_hook++;
 	if (pthread_mutex_trylock(&resolve_lock) == 0) {
-		if (vs_refresh_due())
+		if (vs_refresh_still_due())
 			vs_refresh_tree();
 		pthread_mutex_unlock(&resolve_lock);
 	}

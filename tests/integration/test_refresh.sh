@@ -196,6 +196,77 @@ check "one line when refreshes start failing, one when they work again (not one 
 grep -q "refresh failed, the last values stay in use.*cannot reach Vault" "$T/down.err"
 check "the failure line says the values stay and why" $? "$(cat "$T/down.err")"
 
+# --- reads in a burst (libpq: PGUSER, then PGPASSWORD) are never split ----------
+# pairs N: N times, reads APP_USER, 5 ms later APP_PASS (one burst), then
+# pauses 15 ms; prints the two. A refresh between the two reads of a burst
+# would pair one version's user with another's password.
+cat >"$T/pairs.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	for (int i = 0; i < atoi(argv[1]); i++) {
+		char u[128];
+		const char *p;
+		snprintf(u, sizeof u, "%s", getenv("APP_USER") ? getenv("APP_USER") : "-");
+		usleep(5000);
+		p = getenv("APP_PASS");
+		printf("%s %s\n", u, p ? p : "-");
+		usleep(15000);
+	}
+	return (void)argc, 0;
+}
+C
+cc -O1 -o "$T/pairs" "$T/pairs.c"
+put "u-0" "p-0"
+( for k in $(seq 1 16); do sleep 0.5; put "u-$k" "p-$k"; done ) &
+w=$!
+run "$REFRESH" -- "$T/pairs" 400 >"$T/pairs.out" 2>"$T/pairs.err"
+wait $w
+mixed=$(awk '{ if (substr($1, 3) != substr($2, 3)) n++ } END { print n + 0 }' "$T/pairs.out")
+versions=$(cut -d' ' -f1 "$T/pairs.out" | sort -u | wc -l)
+check "a refresh never falls between two reads of one burst (user and password of one version)" \
+	$([ "$mixed" = 0 ] && [ "$versions" -ge 5 ]; echo $?) "$mixed mixed pairs; $versions versions seen" "$(cat "$T/pairs.err")"
+
+# --- a Vault that hangs: the program is not held at every period -------------
+# tl N: N reads, 100 ms apart, each line the seconds since start after the read
+cat >"$T/tl.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < atoi(argv[1]); i++) {
+		getenv("APP_USER");
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		printf("%.2f\n", (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9);
+		fflush(stdout);
+		usleep(100000);
+	}
+	return (void)argc, 0;
+}
+C
+cc -O1 -o "$T/tl" "$T/tl.c"
+put "$U1" "$P1"
+C_VAULT="timeout = 1s" HANG=$(conf hang "refresh = 1s")
+(sleep 1.5; kill -STOP "$_server_pid"; sleep 9; kill -CONT "$_server_pid") &
+w=$!
+run "$HANG" -- "$T/tl" 110 >"$T/hang.out" 2>"$T/hang.err"
+wait $w
+# each attempt waits out the 1 s timeout; one every period would hold the
+# program about half of the 9 s; with the backoff (5 times what a failed
+# attempt cost) two attempts at most fall in it
+held=$(awk 'NR > 1 && $1 - p > 0.6 && p > 1.4 && p < 10.5 { n++ } { p = $1 } END { print n + 0 }' "$T/hang.out")
+check "Vault hangs: getenv is held by a refresh at most twice in 9 s (backoff), not at every period" \
+	$([ "$held" -le 2 ] && [ "$(wc -l <"$T/hang.out")" = 110 ]; echo $?) "$held reads held" "$(cat "$T/hang.err")"
+grep -q "next try in [0-9]* s" "$T/hang.err"
+check "the failure line says when the next try is" $? "$(cat "$T/hang.err")"
+
 # --- a tree: one refresh per period, not one per process ------------------------
 put "$U1" "$P1"
 control DELETE counters
