@@ -1097,6 +1097,7 @@ static void full_init(const char *path)
 {
 	uint64_t new_filter[4];
 	const char **names;
+	bool eager;
 
 	if (!need_config(path) || !cfg->n_entries) {
 		memset(filter, 0, sizeof filter);
@@ -1125,7 +1126,12 @@ static void full_init(const char *path)
 	/* (a hand-off still empty when this process started: its parent's
 	 * choices came with it all the same) */
 	vs_tree_apply_choices();
-	start(eager_for(vs_opt_mode, vs_opt_eager), new_filter);
+	eager = eager_for(vs_opt_mode, vs_opt_eager);
+	if (eager && vs_opt_refresh_ms)
+		vs_log(VS_LOG_INFO, "refresh: %s is served eagerly (it copies its environment at start): it "
+				    "sees new values only when started again; its lazy children refresh",
+		       program_invocation_short_name);
+	start(eager, new_filter);
 }
 
 /*
