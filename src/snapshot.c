@@ -46,7 +46,6 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	put64(&b, s->refresh_ms > 0 ? (uint64_t)s->refresh_ms : 0);
 	put64(&b, s->resolved_at_ms > 0 ? (uint64_t)s->resolved_at_ms : 0);
 	put32(&b, s->generation);
-	put32(&b, s->retry_ms > 0 && s->retry_ms < UINT32_MAX ? (uint32_t)s->retry_ms : 0);
 	putstr(&b, s->config_path);
 	putstr(&b, s->eager_programs);
 	putstr(&b, s->inputs);
@@ -72,10 +71,10 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path, size_t text_len)
 {
 	/* resolved, mode, inherit, timeout (unset), n, refresh (64 bits: off),
-	 * resolved at (64 bits: never), generation, retry; then the config
-	 * path, two empty strings (eager_programs, inputs), no entry, and the
-	 * config text's length (its bytes follow) */
-	const uint32_t head[11] = {0, 0, 1, UINT32_MAX, 0, 0, 0, 0, 0, 0, 0};
+	 * resolved at (64 bits: never), generation; then the config path, two
+	 * empty strings (eager_programs, inputs), no entry, and the config
+	 * text's length (its bytes follow) */
+	const uint32_t head[10] = {0, 0, 1, UINT32_MAX, 0, 0, 0, 0, 0, 0};
 	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0}, tl = (uint32_t)text_len;
 	size_t len = 8 + sizeof head + 4 + pl + sizeof zero + 4;
 
@@ -127,7 +126,7 @@ static bool take(const char *buf, size_t len, size_t *pos, char **out, const cha
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
+	uint32_t resolved, mode, inherit, timeout, n, gen;
 	uint64_t refresh, at;
 	const char **names, **values, **ambient;
 	bool *from_env;
@@ -140,8 +139,7 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
 	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &timeout) ||
 	    !get32(buf, len, &pos, &n) || !get64(buf, len, &pos, &refresh) ||
-	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) ||
-	    !get32(buf, len, &pos, &retry) || n > len / 16 ||
+	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) || n > len / 16 ||
 	    resolved > 1 || inherit > 1 || refresh > LONG_MAX || at > (1ull << 52))
 		return -1;
 	/* one block: the arrays, then every string with its NUL */
@@ -181,7 +179,6 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	out->refresh_ms = (long)refresh;
 	out->resolved_at_ms = (double)at;
 	out->generation = gen;
-	out->retry_ms = (long)retry;
 	out->n = n;
 	return 0;
 bad:
@@ -204,14 +201,14 @@ static bool span(const char *buf, size_t len, size_t *pos, const char **out, siz
 int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
+	uint32_t resolved, mode, inherit, timeout, n, gen;
 	uint64_t refresh, at;
 
 	if (len < 8 || memcmp(buf, MAGIC, 8) || !get32(buf, len, &pos, &resolved) ||
 	    !get32(buf, len, &pos, &mode) || !get32(buf, len, &pos, &inherit) ||
 	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) ||
 	    !get64(buf, len, &pos, &refresh) || !get64(buf, len, &pos, &at) ||
-	    !get32(buf, len, &pos, &gen) || !get32(buf, len, &pos, &retry) || inherit > 1 ||
+	    !get32(buf, len, &pos, &gen) || inherit > 1 ||
 	    !span(buf, len, &pos, &h->config_path, &h->config_path_len) ||
 	    !span(buf, len, &pos, &h->eager_programs, &h->eager_programs_len))
 		return -1;
@@ -245,7 +242,7 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 {
 	char head[VS_SNAPSHOT_GEN_OFFSET + 4 + 4 + 4096];
 	vs_snapshot_head h;
-	uint32_t gen, resolved, zero32 = 0;
+	uint32_t gen, resolved;
 	uint64_t zero = 0;
 	ssize_t r;
 	int rc = -1;
@@ -269,9 +266,7 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 		goto unlock;
 	}
 	gen++;
-	/* (no backoff left: a stale tree resolves at once) */
 	if (pwrite(fd, &zero, 8, VS_SNAPSHOT_AT_OFFSET) == 8 &&
-	    pwrite(fd, &zero32, 4, VS_SNAPSHOT_RETRY_OFFSET) == 4 &&
 	    pwrite(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET) == 4)
 		rc = 0;
 unlock:

@@ -33,10 +33,6 @@ typedef struct vs_snapshot {
 	long refresh_ms;
 	double resolved_at_ms;
 	uint32_t generation;
-	/* after a failed refresh: how much longer than a period the tree waits
-	 * before the next attempt (a Vault that hangs is not asked at every
-	 * period: each attempt blocks a getenv for the whole deadline) */
-	long retry_ms;
 	/* The launch environment's values of the variables the config expands
 	 * (${APP_ENV}): "NAME\x01VALUE\x02" each, "NAME\x02" when unset. Any
 	 * process of the tree that resolves expands the config with these, so
@@ -64,7 +60,6 @@ typedef struct vs_snapshot {
  * values stale in place (vs_snapshot_mark_stale). */
 #define VS_SNAPSHOT_AT_OFFSET 36
 #define VS_SNAPSHOT_GEN_OFFSET 44
-#define VS_SNAPSHOT_RETRY_OFFSET 48
 /* The hand-off's record locks (fcntl, one byte each): held while one
  * process resolves for the tree; held while the snapshot is written or
  * read. */
