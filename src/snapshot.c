@@ -46,6 +46,8 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 	put64(&b, s->refresh_ms > 0 ? (uint64_t)s->refresh_ms : 0);
 	put64(&b, s->resolved_at_ms > 0 ? (uint64_t)s->resolved_at_ms : 0);
 	put32(&b, s->generation);
+	put64(&b, s->failed_at_ms > 0 ? (uint64_t)s->failed_at_ms : 0);
+	put32(&b, s->retry_ms > 0 && s->retry_ms < UINT32_MAX ? (uint32_t)s->retry_ms : 0);
 	putstr(&b, s->config_path);
 	putstr(&b, s->eager_programs);
 	putstr(&b, s->inputs);
@@ -71,10 +73,11 @@ char *vs_snapshot_format(const vs_snapshot *s, size_t *len)
 size_t vs_snapshot_format_empty(char *buf, size_t size, const char *config_path, size_t text_len)
 {
 	/* resolved, mode, inherit, timeout (unset), n, refresh (64 bits: off),
-	 * resolved at (64 bits: never), generation; then the config path, two
+	 * resolved at (64 bits: never), generation, failed at (64 bits), retry;
+	 * then the config path, two
 	 * empty strings (eager_programs, inputs), no entry, and the config
 	 * text's length (its bytes follow) */
-	const uint32_t head[10] = {0, 0, 1, UINT32_MAX, 0, 0, 0, 0, 0, 0};
+	const uint32_t head[13] = {0, 0, 1, UINT32_MAX, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	uint32_t pl = (uint32_t)strlen(config_path), zero[2] = {0, 0}, tl = (uint32_t)text_len;
 	size_t len = 8 + sizeof head + 4 + pl + sizeof zero + 4;
 
@@ -126,8 +129,8 @@ static bool take(const char *buf, size_t len, size_t *pos, char **out, const cha
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen;
-	uint64_t refresh, at;
+	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
+	uint64_t refresh, at, failed;
 	const char **names, **values, **ambient;
 	bool *from_env;
 	char *str;
@@ -139,8 +142,9 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
 	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &timeout) ||
 	    !get32(buf, len, &pos, &n) || !get64(buf, len, &pos, &refresh) ||
-	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) || n > len / 16 ||
-	    resolved > 1 || inherit > 1 || refresh > LONG_MAX || at > (1ull << 52))
+	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) ||
+	    !get64(buf, len, &pos, &failed) || !get32(buf, len, &pos, &retry) || n > len / 16 ||
+	    resolved > 1 || inherit > 1 || refresh > LONG_MAX || at > (1ull << 52) || failed > (1ull << 52))
 		return -1;
 	/* one block: the arrays, then every string with its NUL */
 	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 4;
@@ -179,6 +183,8 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	out->refresh_ms = (long)refresh;
 	out->resolved_at_ms = (double)at;
 	out->generation = gen;
+	out->failed_at_ms = (double)failed;
+	out->retry_ms = (long)retry;
 	out->n = n;
 	return 0;
 bad:
@@ -201,14 +207,15 @@ static bool span(const char *buf, size_t len, size_t *pos, const char **out, siz
 int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 {
 	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen;
-	uint64_t refresh, at;
+	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
+	uint64_t refresh, at, failed;
 
 	if (len < 8 || memcmp(buf, MAGIC, 8) || !get32(buf, len, &pos, &resolved) ||
 	    !get32(buf, len, &pos, &mode) || !get32(buf, len, &pos, &inherit) ||
 	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) ||
 	    !get64(buf, len, &pos, &refresh) || !get64(buf, len, &pos, &at) ||
-	    !get32(buf, len, &pos, &gen) || inherit > 1 ||
+	    !get32(buf, len, &pos, &gen) || !get64(buf, len, &pos, &failed) ||
+	    !get32(buf, len, &pos, &retry) || inherit > 1 ||
 	    !span(buf, len, &pos, &h->config_path, &h->config_path_len) ||
 	    !span(buf, len, &pos, &h->eager_programs, &h->eager_programs_len))
 		return -1;
@@ -242,7 +249,7 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 {
 	char head[VS_SNAPSHOT_GEN_OFFSET + 4 + 4 + 4096];
 	vs_snapshot_head h;
-	uint32_t gen, resolved;
+	uint32_t gen, resolved, zero32 = 0;
 	uint64_t zero = 0;
 	ssize_t r;
 	int rc = -1;
@@ -266,7 +273,10 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 		goto unlock;
 	}
 	gen++;
+	/* (no backoff left either: a stale tree resolves at once) */
 	if (pwrite(fd, &zero, 8, VS_SNAPSHOT_AT_OFFSET) == 8 &&
+	    pwrite(fd, &zero, 8, VS_SNAPSHOT_FAILED_OFFSET) == 8 &&
+	    pwrite(fd, &zero32, 4, VS_SNAPSHOT_FAILED_OFFSET + 8) == 4 &&
 	    pwrite(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET) == 4)
 		rc = 0;
 unlock:

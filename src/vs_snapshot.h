@@ -33,6 +33,13 @@ typedef struct vs_snapshot {
 	long refresh_ms;
 	double resolved_at_ms;
 	uint32_t generation;
+	/* the tree's last failed refresh for a cause that is the tree's (Vault
+	 * down, sealed, hanging: not one process's missing token or sandbox),
+	 * and how much longer than a period the tree waits after it (each try
+	 * at a hung Vault blocks a getenv for the whole deadline); 0, 0 when
+	 * none. A failure never touches the values. */
+	double failed_at_ms;
+	long retry_ms;
 	/* The launch environment's values of the variables the config expands
 	 * (${APP_ENV}): "NAME\x01VALUE\x02" each, "NAME\x02" when unset. Any
 	 * process of the tree that resolves expands the config with these, so
@@ -60,6 +67,7 @@ typedef struct vs_snapshot {
  * values stale in place (vs_snapshot_mark_stale). */
 #define VS_SNAPSHOT_AT_OFFSET 36
 #define VS_SNAPSHOT_GEN_OFFSET 44
+#define VS_SNAPSHOT_FAILED_OFFSET 48
 /* The hand-off's record locks (fcntl, one byte each): held while one
  * process resolves for the tree; held while the snapshot is written or
  * read. */

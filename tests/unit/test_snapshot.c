@@ -24,7 +24,8 @@ static vs_snapshot sample(bool resolved)
 			 .names = names, .values = values, .from_env = from_env, .ambient = ambient,
 			 .config_text = "[env]\nDB_PASSWORD = secret/app#pw\n",
 			 .refresh_ms = 90L * 24 * 3600 * 1000, /* past 32 bits of ms */
-			 .resolved_at_ms = 1234567.0, .generation = 7};
+			 .resolved_at_ms = 1234567.0, .generation = 7, .failed_at_ms = 1234999.0,
+			 .retry_ms = 49000};
 	return s;
 }
 
@@ -56,6 +57,8 @@ START_TEST(round_trip_resolved)
 	ck_assert_int_eq(out.refresh_ms, 90L * 24 * 3600 * 1000);
 	ck_assert(out.resolved_at_ms == 1234567.0);
 	ck_assert_uint_eq(out.generation, 7);
+	ck_assert(out.failed_at_ms == 1234999.0);
+	ck_assert_int_eq(out.retry_ms, 49000);
 	vs_snapshot_free(&out);
 	ck_assert_ptr_null(out.buf);
 	free(buf);
@@ -225,6 +228,8 @@ START_TEST(mark_stale_in_place)
 	ck_assert_int_eq(pread(fd, back, len, 0), (ssize_t)len);
 	ck_assert_int_eq(vs_snapshot_parse(back, len, &out), 0);
 	ck_assert(out.resolved_at_ms == 0);
+	ck_assert(out.failed_at_ms == 0);
+	ck_assert_int_eq(out.retry_ms, 0);
 	ck_assert_uint_eq(out.generation, 8);
 	ck_assert_str_eq(out.values[0], values[0]);
 	ck_assert_int_eq(out.refresh_ms, in.refresh_ms);
