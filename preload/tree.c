@@ -147,3 +147,59 @@ void vs_tree_apply_choices(void)
 	}
 }
 
+
+/* ------------------------------------------------------------------ */
+/* the Vault client's variables as this process started                */
+
+/* VAULT_TOKEN, VAULT_ADDR, VAULT_CLIENT_TIMEOUT and the rest, HOME (for
+ * ~/.vault-token), the proxies and TLS settings: the helper talks to Vault
+ * with the values the process was started with, not with what the program
+ * made of its environment since (it may unset VAULT_TOKEN after start, as
+ * a careful program does, or set its own): a refresh an hour later must
+ * reach the same Vault with the same credentials as the first resolution.
+ * Copied in the constructor, before main. */
+static char **client_env;
+
+bool vs_client_var(const char *e)
+{
+	static const char *const names[] = {"HOME=", "http_proxy=", "https_proxy=", "no_proxy=",
+					    "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=", "REQUEST_METHOD=",
+					    "SSL_CERT_FILE=", "SSL_CERT_DIR=", "CURL_CA_BUNDLE=",
+					    "VAULTSHIM_SUPERVISOR="};
+
+	if (!strncmp(e, "VAULT_", 6))
+		return true;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strncmp(e, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
+void vs_client_env_capture(void)
+{
+	size_t n = 0, j = 0;
+
+	for (char **e = environ; e && *e; e++)
+		n += vs_client_var(*e);
+	if (!(client_env = calloc(n + 1, sizeof *client_env)))
+		return;
+	for (char **e = environ; e && *e && j < n; e++)
+		if (vs_client_var(*e) && (client_env[j] = strdup(*e)))
+			j++;
+}
+
+char *const *vs_client_env(void)
+{
+	static char *const none[] = {NULL};
+	return client_env ? client_env : none;
+}
+
+const char *vs_client_getenv(const char *name)
+{
+	size_t l = strlen(name);
+
+	for (char *const *e = vs_client_env(); *e; e++)
+		if (!strncmp(*e, name, l) && (*e)[l] == '=')
+			return *e + l + 1;
+	return NULL;
+}
