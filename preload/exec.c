@@ -295,7 +295,7 @@ static char **child_env_build(char *const *envp, target t, int fd, void *mem, bo
 			size_t k = (size_t)(m - vs_map);
 			bool first = !seen[k];
 			/* a served value never goes to a child: it is served there */
-			if (resolved && m->value && !m->from_env && vs_served_value(m, eq + 1)) {
+			if (resolved && vs_served_value(m, eq + 1)) {
 				stripped = true;
 				if (first)
 					seen[k] = 2;

@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "preload.h"
+#include "vs_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,6 +286,11 @@ int vs_handoff_create(const char *config_path, const char *text)
 
 void vs_handoff_forget_writer(void)
 {
+	/* (a descriptor reopened for the resolver lock by a thread of the
+	 * parent: not this process's to hold) */
+	if (held_fd >= 0 && held_fd != vs_ho.rw_fd)
+		close(held_fd);
+	held_fd = -1;
 	if (vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd))
 		close(vs_ho.rw_fd);
 	vs_ho.rw_fd = -1;
@@ -348,6 +354,26 @@ int vs_handoff_lock(double deadline)
 	return fd;
 }
 
+int vs_handoff_trylock(void)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOCK_RESOLVE, .l_len = 1};
+	int fd;
+
+	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
+		return -1;
+	fd = vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd) ? vs_ho.rw_fd : reopen(vs_ho.fd, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		int busy = errno == EACCES || errno == EAGAIN;
+		if (fd != vs_ho.rw_fd)
+			close(fd);
+		return busy ? VS_LOCK_BUSY : -1;
+	}
+	held_fd = fd;
+	return fd;
+}
+
 void vs_handoff_unlock(int fd)
 {
 	if (fd < 0)
@@ -393,6 +419,21 @@ int vs_handoff_write(const vs_snapshot *snap)
 out:
 	free_raw(b, len); /* it held values */
 	return rc;
+}
+
+void vs_handoff_note_failure(double at, long retry_ms)
+{
+	int fd = vs_ho.rw_fd >= 0 ? vs_ho.rw_fd : held_fd;
+	uint64_t a = at > 0 ? (uint64_t)at : 0;
+	uint32_t r = retry_ms > 0 && retry_ms < UINT32_MAX ? (uint32_t)retry_ms : 0;
+
+	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) ||
+	    lock_byte(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
+		return;
+	if (pwrite(fd, &a, 8, VS_SNAPSHOT_FAILED_OFFSET) != 8 ||
+	    pwrite(fd, &r, 4, VS_SNAPSHOT_FAILED_OFFSET + 8) != 4)
+		vs_log(VS_LOG_DEBUG, "could not note the failure in the hand-off");
+	unlock_byte(fd, LOCK_DATA);
 }
 
 int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h)

@@ -38,8 +38,9 @@ typedef struct mapped {
 	 * in a new string (atomic store) and keeps the old one in `old`. */
 	char *value;
 	struct old_value *old;
-	bool from_env;            /* value came from the real environment: not a
-				   * secret of ours, never stripped from a child */
+	/* value came from the real environment: not a secret of ours, never
+	 * stripped from a child (atomic: a refresh changes it) */
+	atomic_bool from_env;
 	bool placed;              /* eager: value was put in environ */
 	/* set to its served value by the program, which was kept out of
 	 * environ: its children are handed it as if it were there */
@@ -109,6 +110,10 @@ typedef struct vs_guard {
 } vs_guard;
 void vs_guard_enter(vs_guard *g);
 void vs_guard_leave(vs_guard *g);
+/* In a guard that may last (a refresh's wait for Vault): lets through
+ * the signals whose action is still the default one, which ends the
+ * process (a SIGTERM to a program with no handler for it is not held). */
+void vs_guard_open_fatal(void);
 
 /* ------------------------------------------------------------------ */
 /* sandbox.c                                                          */
@@ -153,12 +158,21 @@ int vs_handoff_read(vs_snapshot *s);
 int vs_handoff_create(const char *config_path, const char *text);
 /* In a forked child: drops the creator's writable descriptor. */
 void vs_handoff_forget_writer(void);
+/* Notes in the head, in place, that the tree's refresh failed at `at`
+ * (monotonic ms) and waits retry_ms more than a period before the next
+ * try; the values are left as they are. Under the resolver lock. */
+void vs_handoff_note_failure(double at, long retry_ms);
 /* Replaces the snapshot (with or without values). 0 or -1. */
 int vs_handoff_write(const vs_snapshot *s);
 /* The resolver lock, so a tree resolves once: held while one process
  * resolves, waited for (until deadline_ms, monotonic) by the others.
  * Returns an fd to pass to vs_handoff_unlock, or -1 (go on without). */
 int vs_handoff_lock(double deadline_ms);
+/* The same, without waiting: the fd, VS_LOCK_BUSY when another process
+ * holds it, or -1 when it cannot be taken here (no hand-off, or one this
+ * process may not open for writing). */
+#define VS_LOCK_BUSY (-2)
+int vs_handoff_trylock(void);
 void vs_handoff_unlock(int fd);
 /* Writes "<fd>.<dev>.<ino>", the head of VAULTSHIM_HANDOFF's value, into
  * p (room: 64); returns the end. No stdio. */
@@ -238,6 +252,14 @@ struct vs_resolution;
 bool vs_need_config(void);
 int vs_resolve_values(double end, bool refresh, struct vs_resolution *res, vs_error *err);
 bool vs_helper_refused(void);
+
+/* tree.c: the Vault client's variables (VAULT_*, HOME, the proxies) as
+ * this process started: what its helper is given (vs_client_var: an
+ * environment entry is one of them). */
+bool vs_client_var(const char *entry);
+void vs_client_env_capture(void);
+char *const *vs_client_env(void);
+const char *vs_client_getenv(const char *name);
 
 /* runtime.c: what this process is, for auto mode */
 /* An empty slot `vaultshim exec` adds to a Go program's environment. */

@@ -19,6 +19,8 @@
 #define _GNU_SOURCE
 #include "preload.h"
 
+#include <sys/syscall.h>
+
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -252,6 +254,28 @@ void vs_guard_enter(vs_guard *g)
 	/* (SIGABRT stays blocked: abort() unblocks it itself) */
 	pthread_sigmask(SIG_BLOCK, &all, &g->mask);
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &g->cancel);
+}
+
+/* Inside a guard: the signals the program left at their default action,
+ * terminate, let through again (design, "Refresh"). No handler of the
+ * program's can run on them, so none can jump out of our critical section:
+ * they only end the process (the kernel drops its record locks; the helper
+ * finishes alone). Asked of the kernel (no lookup of libc's sigaction
+ * under our lock); the handler is the first word of its answer. */
+void vs_guard_open_fatal(void)
+{
+	static const int fatal[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+				    SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR};
+	sigset_t open;
+
+	sigemptyset(&open);
+	for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) {
+		void *k[8] = {0};
+		if (syscall(SYS_rt_sigaction, fatal[i], NULL, k, sizeof(unsigned long)) == 0 &&
+		    k[0] == (void *)SIG_DFL)
+			sigaddset(&open, fatal[i]);
+	}
+	pthread_sigmask(SIG_UNBLOCK, &open, NULL);
 }
 
 void vs_guard_leave(vs_guard *g)

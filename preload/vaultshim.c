@@ -278,7 +278,7 @@ long vs_deadline_ms(void)
 		ms = cfg->vault.timeout_ms;
 	else if (vs_opt_timeout_ms > 0) /* the config's, from the hand-off */
 		ms = vs_opt_timeout_ms;
-	else if ((v = vs_real_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
+	else if ((v = vs_client_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
 		long t;
 		if (!vs_parse_duration_ms(v, &t) && t > 0)
 			ms = t;
@@ -298,16 +298,21 @@ static char **helper_env(void)
 
 	for (char **e = environ; e && *e; e++)
 		n++;
+	for (char *const *e = vs_client_env(); *e; e++)
+		n++;
 	for (const char *q = vs_opt_inputs, *k, *v; vs_snapshot_input_next(&q, &k, &kl, &v, &vl);)
 		n++;
 	if (!(env = calloc(1, (n + 1) * sizeof *env + extra)))
 		return NULL;
 	p = (char *)(env + n + 1);
+	/* the Vault client's variables as the process started (tree.c) */
+	for (char *const *e = vs_client_env(); *e; e++)
+		env[j++] = *e;
 	for (char **e = environ; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
 		char name[256];
 		bool found = false;
-		if (!strncmp(*e, "LD_PRELOAD=", 11))
+		if (!strncmp(*e, "LD_PRELOAD=", 11) || vs_client_var(*e))
 			continue;
 		if (eq && (size_t)(eq - *e) < sizeof name) {
 			char buf[2];
@@ -814,6 +819,9 @@ static void refresh(void)
 	vs_guard g;
 
 	vs_guard_enter(&g);
+	/* (the program has its values: a signal that would only end it need
+	 * not wait for Vault) */
+	vs_guard_open_fatal();
 	in_hook++;
 	if (pthread_mutex_trylock(&resolve_lock) == 0) {
 		if (vs_refresh_still_due())
@@ -1397,6 +1405,7 @@ static void init(void)
 	}
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	vs_initial_environ = environ;
+	vs_client_env_capture();
 	/* Relative paths are made absolute now, before the program can chdir
 	 * (pitfall 14): a config read later, or a helper run later, from the
 	 * directory the program moved to would be someone else's. The config's
