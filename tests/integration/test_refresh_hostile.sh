@@ -1,6 +1,6 @@
 #!/bin/bash
-# [options] refresh under a hostile host (review of the refresh feature). Each
-# check states what a user sees today and fails until the problem is fixed:
+# [options] refresh under a hostile host (from a review of the refresh
+# feature). Each check names what a user saw before the fix it guards:
 #   RB  a failed refresh rolls the tree's hand-off back to older values
 #   ST  a process that cannot refresh (no token) starves the whole tree
 #   FE  an old Vault value reaches a child's /proc/PID/environ once the name
@@ -184,7 +184,7 @@ run "$CONF" -- "$S" g APP_PASS s 1.5 x "$S" g APP_PASS \; s 1.7 g APP_PASS x "$S
 	>"$T/rb.out" 2>"$T/rb.err"
 wait $w
 [ "$(sed -n 2p "$T/rb.out")" = "APP_PASS=pass-v2" ] && [ "$(sed -n 4p "$T/rb.out")" = "APP_PASS=pass-v2" ]
-check "RB: after a failed refresh, a child started later gets the tree's newest values (today: the rotated-away v1)" $? \
+check "RB: after a failed refresh, a child started later gets the tree's newest values (before the fix: the rotated-away v1)" $? \
 	"$(tr '\n' ' ' <"$T/rb.out")"
 start_server
 put user-v1 pass-v1
@@ -200,7 +200,7 @@ w=$!
 VAULT_TOKEN=$ROOT_TOKEN run "$f" -- "$T/par" 5 /usr/bin/env -u VAULT_TOKEN "$T/lat" 10 >"$T/st.out" 2>"$T/st.err"
 wait $w
 grep -q "^last pass-v2$" "$T/st.out"
-check "ST: a child without a token does not stop its parent's refreshes (today: the parent serves v1 for good)" $? \
+check "ST: a child without a token does not stop its parent's refreshes (before the fix: the parent serves v1 for good)" $? \
 	"$(grep last "$T/st.out")"
 put user-v1 pass-v1
 
@@ -215,7 +215,7 @@ wait $w
 grep -q "^now env-fallback-dummy" "$T/fe.out"
 r1=$?
 ! tr '\0' '\n' <"$T/fe.out" | grep -q "pass-v1"
-check "FE: a Vault value served before the fallback stays out of a child's /proc/PID/environ (today: it is there)" \
+check "FE: a Vault value served before the fallback stays out of a child's /proc/PID/environ (before the fix: it is there)" \
 	$((r1 || $?)) "refresh seen: $([ $r1 = 0 ] && echo yes || echo no)"
 put user-v1 pass-v1
 
@@ -229,7 +229,7 @@ VAULT_TOKEN=$ROOT_TOKEN run "$f" -- "$S" g APP_PASS u VAULT_TOKEN s 1.5 g APP_PA
 	>"$T/tk.out" 2>"$T/tk.err"
 wait $w
 [ "$(tail -1 "$T/tk.out")" = "APP_PASS=pass-v2" ] && ! grep -q "refresh failed" "$T/tk.err"
-check "TK: unsetenv(VAULT_TOKEN) by the program does not break refreshes (today: 'no Vault token', v1 for good)" $? \
+check "TK: unsetenv(VAULT_TOKEN) by the program does not break refreshes (before the fix: 'no Vault token', v1 for good)" $? \
 	"$(tr '\n' ' ' <"$T/tk.out")" "$(head -1 "$T/tk.err")"
 put user-v1 pass-v1
 
@@ -277,7 +277,7 @@ stop_server
 bh_start "${addr##*:}"
 wait $prog
 slow=$(awk '$1 == "worst" && $2 > 1500' "$T/bh.out" | wc -l)
-check "BH1: Vault blackholed: at most one process of a tree waits for a refresh (today: all of them, ~3 s per period)" \
+check "BH1: Vault blackholed: at most one process of a tree waits for a refresh (before the fix: all of them, ~3 s per period)" \
 	$([ "$slow" -le 1 ]; echo $?) "$(tr '\n' ' ' <"$T/bh.out")"
 kill "$bh" 2>/dev/null
 wait "$bh" 2>/dev/null
@@ -298,7 +298,7 @@ for _ in $(seq 150); do kill -0 "$prog" 2>/dev/null || break; sleep 0.1; done
 kill -9 "$prog" 2>/dev/null
 wait "$prog" 2>/dev/null
 ms=$((($(date +%s%N) - t0) / 1000000))
-check "BH2: SIGTERM reaches a program refreshing against an unanswering Vault within 1 s (today: after the Vault timeout)" \
+check "BH2: SIGTERM reaches a program refreshing against an unanswering Vault within 1 s (before the fix: after the Vault timeout)" \
 	$([ "$ms" -le 1000 ]; echo $?) "SIGTERM took ${ms} ms"
 kill "$bh" 2>/dev/null
 wait "$bh" 2>/dev/null
@@ -314,7 +314,7 @@ if unshare -T --monotonic -5 true 2>/dev/null; then
 		>"$T/tn.out" 2>"$T/tn.err"
 	wait $w
 	[ "$(tail -1 "$T/tn.out")" = "APP_PASS=pass-v2" ]
-	check "TN: a child in a time namespace 30000 s behind still refreshes (today: not for 30000 s)" $? \
+	check "TN: a child in a time namespace 30000 s behind still refreshes (before the fix: not for 30000 s)" $? \
 		"$(tr '\n' ' ' <"$T/tn.out")"
 	put user-v1 pass-v1
 else
