@@ -37,7 +37,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LOCK_RESOLVE VS_SNAPSHOT_LOCK_RESOLVE
@@ -305,47 +304,24 @@ void vs_handoff_drop(void)
 	vs_ho.fd = -1;
 }
 
-/* fcntl record lock on one byte, retried until deadline (F_SETLKW could
- * wait forever on a stopped holder). */
-static int lock_byte(int fd, short type, off_t byte, double deadline)
+/* A writable descriptor of the hand-off: the creator's, or one opened
+ * again through /proc by a process of the same user (to close after use
+ * when it is not vs_ho.rw_fd); -1 for a child that dropped its privileges,
+ * which resolves (or not) without the tree. */
+static int writable(void)
 {
-	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
-	long wait_us = 500;
-
-	for (;;) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (vs_now_ms() >= deadline)
-			return -1;
-		{
-			struct timespec ts = {0, wait_us * 1000};
-			nanosleep(&ts, NULL);
-		}
-		if (wait_us < 8000)
-			wait_us *= 2;
-	}
-}
-
-static void unlock_byte(int fd, off_t byte)
-{
-	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
-	fcntl(fd, F_SETLK, &fl);
+	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
+		return -1;
+	return vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd) ? vs_ho.rw_fd : reopen(vs_ho.fd, O_RDWR);
 }
 
 int vs_handoff_lock(double deadline)
 {
-	int fd;
+	int fd = writable();
 
-	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
-		return -1;
-	/* its owner can open it read-write again; a child that dropped its
-	 * privileges cannot, and resolves (or not) without the tree */
-	fd = vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd) ? vs_ho.rw_fd : reopen(vs_ho.fd, O_RDWR);
 	if (fd < 0)
 		return -1;
-	if (lock_byte(fd, F_WRLCK, LOCK_RESOLVE, deadline) != 0) {
+	if (vs_snapshot_lock(fd, F_WRLCK, LOCK_RESOLVE, deadline) != 0) {
 		if (fd != vs_ho.rw_fd)
 			close(fd);
 		return -1;
@@ -357,11 +333,8 @@ int vs_handoff_lock(double deadline)
 int vs_handoff_trylock(void)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = LOCK_RESOLVE, .l_len = 1};
-	int fd;
+	int fd = writable();
 
-	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
-		return -1;
-	fd = vs_ho.rw_fd >= 0 && still_ours(vs_ho.rw_fd) ? vs_ho.rw_fd : reopen(vs_ho.fd, O_RDWR);
 	if (fd < 0)
 		return -1;
 	if (fcntl(fd, F_SETLK, &fl) != 0) {
@@ -378,7 +351,7 @@ void vs_handoff_unlock(int fd)
 {
 	if (fd < 0)
 		return;
-	unlock_byte(fd, LOCK_RESOLVE);
+	vs_snapshot_unlock(fd, LOCK_RESOLVE);
 	if (fd != vs_ho.rw_fd)
 		close(fd); /* also drops any other lock of ours on it */
 	held_fd = -1;
@@ -403,7 +376,7 @@ int vs_handoff_write(const vs_snapshot *snap)
 
 	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) || !(b = vs_snapshot_format(snap, &len)))
 		return -1;
-	if (lock_byte(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
+	if (vs_snapshot_lock(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		goto out;
 	while (off < len) {
 		ssize_t w = pwrite(fd, b + off, len - off, (off_t)off);
@@ -415,7 +388,7 @@ int vs_handoff_write(const vs_snapshot *snap)
 	}
 	if (off == len && ftruncate(fd, (off_t)len) == 0)
 		rc = 0;
-	unlock_byte(fd, LOCK_DATA);
+	vs_snapshot_unlock(fd, LOCK_DATA);
 out:
 	free_raw(b, len); /* it held values */
 	return rc;
@@ -428,12 +401,12 @@ void vs_handoff_note_failure(double at, long retry_ms)
 	uint32_t r = retry_ms > 0 && retry_ms < UINT32_MAX ? (uint32_t)retry_ms : 0;
 
 	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) ||
-	    lock_byte(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
+	    vs_snapshot_lock(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		return;
 	if (pwrite(fd, &a, 8, VS_SNAPSHOT_FAILED_OFFSET) != 8 ||
 	    pwrite(fd, &r, 4, VS_SNAPSHOT_FAILED_OFFSET + 8) != 4)
 		vs_log(VS_LOG_DEBUG, "could not note the failure in the hand-off");
-	unlock_byte(fd, LOCK_DATA);
+	vs_snapshot_unlock(fd, LOCK_DATA);
 }
 
 int vs_handoff_head(char *buf, size_t size, vs_snapshot_head *h)
@@ -464,7 +437,7 @@ int vs_handoff_read(vs_snapshot *snap)
 	memset(snap, 0, sizeof *snap);
 	if (vs_ho.fd < 0 || !still_ours(vs_ho.fd))
 		return -1;
-	if (lock_byte(vs_ho.fd, F_RDLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
+	if (vs_snapshot_lock(vs_ho.fd, F_RDLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		return -1;
 	if (fstat(vs_ho.fd, &st) == 0 && st.st_size == 0) {
 		rc = 1; /* made at a fork, nothing loaded yet */
@@ -484,7 +457,7 @@ int vs_handoff_read(vs_snapshot *snap)
 	if (got == (size_t)st.st_size)
 		rc = vs_snapshot_parse(buf, got, snap);
 out:
-	unlock_byte(vs_ho.fd, LOCK_DATA);
+	vs_snapshot_unlock(vs_ho.fd, LOCK_DATA);
 	free_raw(buf, got);
 	return rc;
 }

@@ -224,22 +224,25 @@ int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 	return 0;
 }
 
-/* fcntl record lock on one byte, retried until deadline (F_SETLKW could
- * wait forever on a stopped holder). */
-static int lock_byte(int fd, off_t byte, double deadline)
+int vs_snapshot_lock(int fd, short type, off_t byte, double deadline)
 {
-	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+	long wait_us = 500;
 
-	while (fcntl(fd, F_SETLK, &fl) != 0) {
-		struct timespec ts = {0, 2 * 1000 * 1000};
+	for (;;) {
+		struct timespec ts = {0, 0};
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
 		if ((errno != EACCES && errno != EAGAIN && errno != EINTR) || vs_now_ms() >= deadline)
 			return -1;
+		ts.tv_nsec = wait_us * 1000;
 		nanosleep(&ts, NULL);
+		if (wait_us < 8000)
+			wait_us *= 2;
 	}
-	return 0;
 }
 
-static void unlock_byte(int fd, off_t byte)
+void vs_snapshot_unlock(int fd, off_t byte)
 {
 	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
 	fcntl(fd, F_SETLK, &fl);
@@ -256,9 +259,9 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 
 	/* a resolution in progress finishes first: its values, read before
 	 * the change, must not be the ones the tree takes as new */
-	if (lock_byte(fd, VS_SNAPSHOT_LOCK_RESOLVE, deadline_ms) != 0)
+	if (vs_snapshot_lock(fd, F_WRLCK, VS_SNAPSHOT_LOCK_RESOLVE, deadline_ms) != 0)
 		return -1;
-	if (lock_byte(fd, VS_SNAPSHOT_LOCK_DATA, deadline_ms) != 0)
+	if (vs_snapshot_lock(fd, F_WRLCK, VS_SNAPSHOT_LOCK_DATA, deadline_ms) != 0)
 		goto out;
 	r = pread(fd, head, sizeof head, 0);
 	if (r < VS_SNAPSHOT_GEN_OFFSET + 4 || vs_snapshot_head_parse(head, (size_t)r, &h) != 0) {
@@ -280,9 +283,9 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 	    pwrite(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET) == 4)
 		rc = 0;
 unlock:
-	unlock_byte(fd, VS_SNAPSHOT_LOCK_DATA);
+	vs_snapshot_unlock(fd, VS_SNAPSHOT_LOCK_DATA);
 out:
-	unlock_byte(fd, VS_SNAPSHOT_LOCK_RESOLVE);
+	vs_snapshot_unlock(fd, VS_SNAPSHOT_LOCK_RESOLVE);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "vs_common.h"
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VS_SNAPSHOT_MAX (64u * 1024 * 1024)
 
@@ -73,6 +74,11 @@ typedef struct vs_snapshot {
  * read. */
 #define VS_SNAPSHOT_LOCK_RESOLVE 0
 #define VS_SNAPSHOT_LOCK_DATA 1
+/* Takes one of them (type F_RDLCK or F_WRLCK), retried until deadline_ms
+ * (monotonic; F_SETLKW could wait forever on a stopped holder): 0 or -1.
+ * Only system calls (a fork handler may). */
+int vs_snapshot_lock(int fd, short type, off_t byte, double deadline_ms);
+void vs_snapshot_unlock(int fd, off_t byte);
 
 /* Writes s (buf unused) as a malloc'd block (secret: clear and free it).
  * Returns NULL when out of memory or larger than VS_SNAPSHOT_MAX. */
