@@ -35,9 +35,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +158,6 @@ static bool update(watched *w, const vs_secret *sec)
 	return changed;
 }
 
-/* One poll. Returns whether Vault answered every read; *why says why not. */
 /*
  * The program's tree keeps its values in its hand-off (a memfd named
  * "vaultshim" that the program holds, preload/handoff.c): marked stale
@@ -204,6 +203,7 @@ static void mark_stale(pid_t child)
 				    "if restarted)", W.prog, W.config);
 }
 
+/* One poll. Returns whether Vault answered every read; *why says why not. */
 static bool poll_once(vs_vault_session *ss, char *why, size_t whysz)
 {
 	vs_vault_req *reqs = calloc(W.nw + 1, sizeof *reqs);
