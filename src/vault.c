@@ -1401,6 +1401,16 @@ static int authenticate(client *c, char **login_token, vs_error *err)
 	return rc;
 }
 
+/* A dynamic engine's item that no read of ours answers (held by the
+ * supervising launcher, or looked up only): named by its own path. 0, or
+ * -1 when out of memory. */
+static int not_read_here(item *it)
+{
+	it->sec.engine = "generic";
+	free(it->sec.api_path);
+	return (it->sec.api_path = strdup(it->req.path)) ? 0 : -1;
+}
+
 /* Reads every item that is neither failed nor read yet, all in flight together. */
 static int read_items(client *c, item *items, size_t ni)
 {
@@ -1420,9 +1430,7 @@ static int read_items(client *c, item *items, size_t ni)
 			if (h == 0 || (h > 0 && h != VS_HELD_NOT_MINE)) {
 				it->held = true;
 				it->failed = h != 0;
-				it->sec.engine = "generic";
-				free(it->sec.api_path);
-				if (!(it->sec.api_path = strdup(it->req.path))) {
+				if (not_read_here(it)) {
 					free(xs);
 					return -1;
 				}
@@ -1433,9 +1441,7 @@ static int read_items(client *c, item *items, size_t ni)
 		if (c->s->skip_dynamic && it->dynamic) {
 			/* a read would mint a credential nobody uses (vaultshim check) */
 			it->sec.dynamic_unread = true;
-			it->sec.engine = "generic";
-			free(it->sec.api_path);
-			if (!(it->sec.api_path = strdup(it->req.path))) {
+			if (not_read_here(it)) {
 				free(xs);
 				return -1;
 			}

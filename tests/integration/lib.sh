@@ -32,6 +32,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# rand: 32 hex digits from /dev/urandom (a test's dummy secret or name)
+rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+# wait_for TENTHS CMD...: until CMD succeeds, bounded
+wait_for() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
 not_ok() { _n=$((_n + 1)); echo "not ok $_n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 

@@ -13,7 +13,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-rand() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # loop N [keep]: N times, every 200 ms, prints "PID USER PASS" from getenv
 # (APP_USER, APP_PASS); with keep, also the string the first getenv of

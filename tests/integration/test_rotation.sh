@@ -21,14 +21,6 @@ if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
 	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
 	VAULTSHIM=$T/bin/vaultshim
 fi
-rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-# wait_for TENTHS CMD...: until CMD succeeds, bounded
-wait_for() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 # ind: a diagnostic of several lines as TAP comments (a log's "ok PID" line
 # must not read as a passed check)
 ind() { sed '2,$s/^/#   /'; }

@@ -21,14 +21,6 @@ watch_cleanup() {
 	cleanup
 }
 trap watch_cleanup EXIT
-rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-# wait_for TENTHS CMD...: until CMD succeeds, bounded
-wait_for() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 count() { local n; n=$(grep -c "^$1" "$2" 2>/dev/null); echo "${n:-0}"; }
 has_count() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 
