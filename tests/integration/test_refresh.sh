@@ -58,29 +58,6 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-# oldenv: reads APP_PASS, waits past a refresh, reads it again, then runs
-# CHILD with an environment it builds itself holding the first value (as a
-# program that saved its environment would); the child prints its
-# /proc/self/environ.
-cat >"$T/oldenv.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	char entry[512];
-	const char *p = getenv("APP_PASS");
-	char *env[2] = {entry, NULL};
-	snprintf(entry, sizeof entry, "APP_PASS=%s", p ? p : "");
-	sleep(2);
-	p = getenv("APP_PASS");
-	printf("now %s\n", p ? p : "-");
-	fflush(stdout);
-	execve(argv[1], (char *[]){argv[1], "/proc/self/environ", NULL}, env);
-	return 127;
-}
-C
 # hup N: like loop N (APP_PASS only), and says "HUP" for each SIGHUP; a
 # child process of its own (fork, exec of loop) runs beside it.
 cat >"$T/hup.c" <<'C'
@@ -113,9 +90,10 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-for p in loop tree oldenv hup; do
+for p in loop tree hup; do
 	cc -O1 -o "$T/$p" "$T/$p.c" || { echo "Bail out! cannot build $p"; exit 1; }
 done
+cc -O1 -o "$T/oldenv" "$ROOT/tests/programs/oldenv.c" || { echo "Bail out! cannot build oldenv"; exit 1; }
 
 start_server
 U1=u1-$(rand) P1=p1-$(rand) U2=u2-$(rand) P2=p2-$(rand)
