@@ -122,16 +122,58 @@ rt_cmd() {
 	esac
 }
 
+# rt_born PID: the process's start time (field 22 of its stat), empty once gone
+rt_born() {
+	local st
+	{ read -r st < "/proc/$1/stat"; } 2>/dev/null || return 0
+	st=${st##*) }
+	set -- $st
+	echo "${20}"
+}
+
+# rt_still_held PATTERNS PID...: prints the PIDs that keep a line of PATTERNS
+# in their environ for 0.3 s, or end (or exec anew) while holding it. A Go
+# program hands its children its own copy of the environment, values
+# included (a raw execve no hook of ours sees), and the child's block holds
+# them from its exec until the preload's start wipes them (docs/design.md,
+# the process tree): a scan can land in that window, and a process that
+# wipes the value within it is not a hit.
+rt_still_held() {
+	local pats=$1 p end
+	shift
+	local -A born=()
+	local -a left=("$@")
+	for p in "${left[@]}"; do born[$p]=$(rt_born "$p"); done
+	end=$((${EPOCHREALTIME/./} + 300000))
+	while [ ${#left[@]} -gt 0 ] && [ "${EPOCHREALTIME/./}" -lt "$end" ]; do
+		sleep 0.02
+		local -a next=()
+		for p in "${left[@]}"; do
+			if [ -z "${born[$p]}" ] || [ "$(rt_born "$p")" != "${born[$p]}" ]; then
+				echo "$p" # ended or replaced while holding it
+			elif grep -qF -f "$pats" "/proc/$p/environ" 2>/dev/null; then
+				next+=("$p")
+			fi
+		done
+		left=("${next[@]}")
+	done
+	[ ${#left[@]} -eq 0 ] || printf '%s\n' "${left[@]}"
+}
+
 # rt_scan PATTERNS: which processes hold a line of the file PATTERNS in their
-# /proc/PID/environ (RT_ENV_HITS) or /proc/PID/cmdline (RT_ARG_HITS), as
-# "pid:comm" words; one grep over every file (no value ever printed)
+# /proc/PID/environ (RT_ENV_HITS; see rt_still_held) or /proc/PID/cmdline
+# (RT_ARG_HITS), as "pid:comm" words; one grep over every file (no value
+# ever printed)
 rt_scan() {
-	local f p hits kind
+	local f p hits kind pids
 	for kind in environ cmdline; do
-		hits=""
+		hits="" pids=()
 		for f in $(grep -lF -f "$1" /proc/[0-9]*/"$kind" 2>/dev/null); do
 			p=${f#/proc/}
-			p=${p%%/*}
+			pids+=("${p%%/*}")
+		done
+		[ "$kind" = environ ] && [ ${#pids[@]} -gt 0 ] && mapfile -t pids < <(rt_still_held "$1" "${pids[@]}")
+		for p in "${pids[@]}"; do
 			hits+="$p:$(cat "/proc/$p/comm" 2>/dev/null || echo gone) "
 		done
 		if [ "$kind" = environ ]; then RT_ENV_HITS=$hits; else RT_ARG_HITS=$hits; fi
