@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool vs_value_from_vault(const vs_value *v)
+{
+	/* a dynamic path check only looked up is Vault's as well: the program
+	 * that reads it gets Vault's credential */
+	return v->source == VS_SRC_VAULT || v->source == VS_SRC_DYNAMIC;
+}
+
 const char *vs_source_name(vs_source s)
 {
 	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing", "dynamic"};
