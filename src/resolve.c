@@ -155,6 +155,13 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 				snprintf(out->message, sizeof out->message,
 					 "%s (%s#%s): required but missing: %s; not set in the environment, "
 					 "dotenv or default", e->name, e->path, e->field, v->vault_err);
+			else if (e->def)
+				/* the default= on the line reads like a safety net; under
+				 * fail it is not one, and the user must learn why here */
+				snprintf(out->message, sizeof out->message,
+					 "%s (%s#%s): %s; its default= is not used under on_error = fail: "
+					 "fix Vault's answer, or set on_error = fallback in [options] to start "
+					 "with the default", e->name, e->path, e->field, v->vault_err);
 			else
 				snprintf(out->message, sizeof out->message, "%s (%s#%s): %s", e->name,
 					 e->path, e->field, v->vault_err);
