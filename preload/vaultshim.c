@@ -1411,12 +1411,23 @@ static void init(void)
 	 * directory the program moved to would be someone else's. The config's
 	 * goes back into the environment, so that children read the same. */
 	if (*path != '/') {
-		char cwd[2048];
-		if (getcwd(cwd, sizeof cwd) &&
-		    (size_t)snprintf(config_path_buf, sizeof config_path_buf, "%s/%s", cwd, path) < sizeof config_path_buf) {
-			libc_setenv()("VAULTSHIM_CONFIG", config_path_buf, 1);
-			path = config_path_buf;
+		/* (any directory a process can be in: a cwd longer than a
+		 * smaller buffer left the path relative, and a child that
+		 * chdir'd then found no config) */
+		char cwd[sizeof config_path_buf];
+		const char *why = getcwd(cwd, sizeof cwd) ? NULL : errno == ERANGE ? "too long" : strerror(errno);
+		if (!why && (size_t)snprintf(config_path_buf, sizeof config_path_buf, "%s/%s", cwd, path) >=
+				    sizeof config_path_buf)
+			why = "too long";
+		if (why) {
+			/* left relative it would name another file after a chdir:
+			 * refused before main, as a broken config is */
+			fprintf(stderr, "vaultshim: VAULTSHIM_CONFIG '%s' is relative and cannot be made absolute "
+				"(current directory: %s): set VAULTSHIM_CONFIG to an absolute path\n", path, why);
+			_exit(VS_EX_CONFIG);
 		}
+		libc_setenv()("VAULTSHIM_CONFIG", config_path_buf, 1);
+		path = config_path_buf;
 	} else if (strlen(path) < sizeof config_path_buf) {
 		path = strcpy(config_path_buf, path);
 	}

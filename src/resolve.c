@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool vs_value_from_vault(const vs_value *v)
+{
+	/* a dynamic path check only looked up is Vault's as well: the program
+	 * that reads it gets Vault's credential */
+	return v->source == VS_SRC_VAULT || v->source == VS_SRC_DYNAMIC;
+}
+
 const char *vs_source_name(vs_source s)
 {
 	static const char *const names[] = {"vault", "env", "dotenv", "default", "missing", "dynamic"};
@@ -148,6 +155,13 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 				snprintf(out->message, sizeof out->message,
 					 "%s (%s#%s): required but missing: %s; not set in the environment, "
 					 "dotenv or default", e->name, e->path, e->field, v->vault_err);
+			else if (e->def)
+				/* the default= on the line reads like a safety net; under
+				 * fail it is not one, and the user must learn why here */
+				snprintf(out->message, sizeof out->message,
+					 "%s (%s#%s): %s; its default= is not used under on_error = fail: "
+					 "fix Vault's answer, or set on_error = fallback in [options] to start "
+					 "with the default", e->name, e->path, e->field, v->vault_err);
 			else
 				snprintf(out->message, sizeof out->message, "%s (%s#%s): %s", e->name,
 					 e->path, e->field, v->vault_err);

@@ -134,7 +134,14 @@ static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn e
 	int rc = 0;
 
 	if (cfg && cfg->vault.token_file) {
-		if ((rc = read_cred_file(cfg->vault.token_file, "token file", true, &s->token, err)))
+		if ((rc = read_cred_file(cfg->vault.token_file, "token file", true, &s->token, err)) == VS_EX_IOERR) {
+			/* a token file that is not there is no token: 77, as for none
+			 * (README, exit codes), not an I/O error of ours */
+			char why[VS_ERR_MAX];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return vs_fail(err, VS_EX_NOPERM, "%s; point token_file in [vault] at the token's file", why);
+		}
+		if (rc)
 			return rc;
 		rc = dup_into(&s->token_source, "token_file", err);
 	} else if ((v = env ? env("VAULT_TOKEN", ctx) : NULL) && *v) {

@@ -66,4 +66,8 @@ void vs_resolution_clear(vs_resolution *r);
 
 const char *vs_source_name(vs_source s);
 
+/* True when the program would get Vault's value for v: read from Vault, or
+ * (check) a dynamic path looked up, not read. What `check --strict` asks. */
+bool vs_value_from_vault(const vs_value *v);
+
 #endif

@@ -39,7 +39,7 @@ static const char usage_main[] =
 	"environment variables they already read.\n"
 	"\n"
 	"commands:\n"
-	"  check [-c FILE] [--json] [--dynamic]\n"
+	"  check [-c FILE] [--json] [--strict] [--dynamic]\n"
 	"                             resolve every mapped name; show its source, path\n"
 	"                             and time (never the value); exit non-zero when a\n"
 	"                             program started now would be refused\n"
@@ -60,28 +60,6 @@ static const char usage_main[] =
 	"exit codes: 64 usage, 65 required secret missing, 69 Vault unavailable,\n"
 	"77 permission denied, 78 config error; run: the command's own status,\n"
 	"126 not executable, 127 not found.\n";
-
-static const char usage_check[] =
-	"usage: vaultshim check [-c FILE] [--json] [--dynamic]\n"
-	"\n"
-	"Resolve every name mapped in [env] and print one row per name: NAME,\n"
-	"SOURCE (vault, env, dotenv, default, missing, dynamic), PATH#FIELD, the\n"
-	"Vault read time in ms, and why Vault gave no value when it did not. Values\n"
-	"are never printed. Exit status: 0 when a program started now would get\n"
-	"what the policy demands; otherwise the code of the worst failure (65 a\n"
-	"required secret missing, 69 Vault unavailable with on_error = fail, 77\n"
-	"permission denied, 78 config error).\n"
-	"\n"
-	"A path on a dynamic engine (database/creds/app: any mount but KV and\n"
-	"cubbyhole), whose every read mints a credential, is only looked up and\n"
-	"shown as 'dynamic'. With --dynamic it is read, its lease shown, and the\n"
-	"lease revoked before check exits (sys/leases/revoke; a token this run\n"
-	"logged in for revokes itself instead when that is not granted); a lease\n"
-	"left behind makes check fail with the reason.\n"
-	"\n"
-	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n"
-	"      --json          one JSON object on stdout instead of the table\n"
-	"      --dynamic       read dynamic secrets too, then revoke their leases\n";
 
 static const char usage_get[] =
 	"usage: vaultshim get [-c FILE] NAME\n"
@@ -228,124 +206,50 @@ static int parse_opts(int argc, char **argv, const char *usage, const char **cfg
 	return i;
 }
 
-/* check: how a dynamic secret is met (see usage_check) */
-enum dynamic_reads { DYN_READ, DYN_SKIP, DYN_READ_REVOKE };
-
-static void resolve_or_die(const vs_config *cfg, const char *const *names, size_t n,
-			   enum dynamic_reads dyn, vs_resolution *res)
+/* A failure of the connection settings (a token file that cannot be read
+ * or is open to others, a bad VAULT_ADDR, a CA file refused) is Vault's
+ * failure for every name, as the helper reports it to the preload
+ * (cmd_resolve): the policy decides, so check, get and run answer what a
+ * program under the preload gets. */
+static int settings_failed(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
+			   vs_vault_stats *stats, vs_error *err)
 {
-	vs_vault_settings s;
-	vs_error err = {0};
+	const vs_error *why = ctx;
 
-	if (vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err))
-		die(err.code, "vault", err.msg);
-	s.skip_dynamic = dyn == DYN_SKIP;
-	s.revoke_leases = dyn == DYN_READ_REVOKE;
-	if (vs_resolve(cfg, names, n, vs_libc_getenv, NULL, vs_vault_fetch, &s, res, &err)) {
-		vs_vault_settings_clear(&s);
-		die(err.code, "resolve", err.msg);
-	}
-	vs_vault_settings_clear(&s);
+	(void)reqs;
+	(void)n;
+	(void)out;
+	(void)stats;
+	return vs_fail(err, why->code, "%s", why->msg);
 }
 
-static int cmd_check(int argc, char **argv)
+int vs_cli_resolve(const vs_config *cfg, const char *const *names, size_t n, enum vs_dynamic_reads dyn,
+		   vs_resolution *res, vs_error *err)
 {
-	const char *cfg_opt = NULL;
-	bool json = false, dynamic = false;
-	int first = parse_opts(argc, argv, usage_check, &cfg_opt, &json, &dynamic, "check");
-	char *path;
-	vs_config *cfg;
-	vs_resolution res;
-	size_t counts[VS_SRC_DYNAMIC + 1] = {0};
+	vs_vault_settings s;
+	vs_error why = {0};
+	int rc;
 
-	if (first < argc)
-		usage_error("check", "unexpected argument", usage_check);
-	path = config_path(cfg_opt);
-	cfg = load_config(path);
-	resolve_or_die(cfg, NULL, 0, dynamic ? DYN_READ_REVOKE : DYN_SKIP, &res);
-	/* a lease left behind is a credential nobody will use: say so, and fail */
-	if (res.stats.leases_kept && res.stats.revoke_code > res.status) {
-		res.status = res.stats.revoke_code;
-		snprintf(res.message, sizeof res.message, "%d lease(s) not revoked: %s", res.stats.leases_kept,
-			 res.stats.revoke_err);
+	if ((rc = vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &why))) {
+		if (rc == VS_EX_SOFTWARE)
+			return vs_fail(err, rc, "%s", why.msg);
+		vs_log(VS_LOG_DEBUG, "connection settings refused: %s", why.msg);
+		return vs_resolve(cfg, names, n, vs_libc_getenv, NULL, settings_failed, &why, res, err);
 	}
+	s.skip_dynamic = dyn == VS_DYN_SKIP;
+	s.revoke_leases = dyn == VS_DYN_READ_REVOKE;
+	rc = vs_resolve(cfg, names, n, vs_libc_getenv, NULL, vs_vault_fetch, &s, res, err);
+	vs_vault_settings_clear(&s);
+	return rc;
+}
 
-	for (size_t i = 0; i < res.n; i++)
-		counts[res.values[i].source]++;
-	if (json) {
-		cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "names");
-		char *text;
-		cJSON_AddStringToObject(root, "config", path);
-		cJSON_AddNumberToObject(root, "status", res.status);
-		if (res.message[0])
-			cJSON_AddStringToObject(root, "error", res.message);
-		cJSON_AddNumberToObject(root, "requests", res.stats.requests);
-		cJSON_AddNumberToObject(root, "ms", res.stats.ms);
-		if (dynamic) {
-			cJSON_AddNumberToObject(root, "leases_revoked", res.stats.leases_revoked);
-			cJSON_AddNumberToObject(root, "leases_kept", res.stats.leases_kept);
-		}
-		for (size_t i = 0; i < res.n; i++) {
-			const vs_value *v = &res.values[i];
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", v->entry->name);
-			cJSON_AddStringToObject(o, "source", vs_source_name(v->source));
-			cJSON_AddStringToObject(o, "path", v->entry->path);
-			cJSON_AddStringToObject(o, "field", v->entry->field);
-			cJSON_AddBoolToObject(o, "required", v->entry->required);
-			cJSON_AddNumberToObject(o, "ms", v->ms);
-			if (v->lease_duration)
-				cJSON_AddNumberToObject(o, "lease_duration", (double)v->lease_duration);
-			if (v->lease_id && dynamic)
-				cJSON_AddBoolToObject(o, "lease_revoked", v->lease_revoked);
-			if (v->vault_err[0])
-				cJSON_AddStringToObject(o, "vault_error", v->vault_err);
-			cJSON_AddItemToArray(arr, o);
-		}
-		text = cJSON_Print(root);
-		puts(text);
-		free(text);
-		cJSON_Delete(root);
-	} else {
-		int w = 4;
-		for (size_t i = 0; i < res.n; i++)
-			if ((int)strlen(res.values[i].entry->name) > w)
-				w = (int)strlen(res.values[i].entry->name);
-		printf("%-*s  %-7s  %8s  %s\n", w, "NAME", "SOURCE", "MS", "PATH#FIELD");
-		for (size_t i = 0; i < res.n; i++) {
-			const vs_value *v = &res.values[i];
-			printf("%-*s  %-7s  %8.1f  %s#%s", w, v->entry->name, vs_source_name(v->source), v->ms,
-			       v->entry->path, v->entry->field);
-			if (v->lease_duration)
-				printf("  lease %lds", v->lease_duration);
-			if (v->lease_id && dynamic)
-				printf(v->lease_revoked ? ", revoked" : ", NOT revoked");
-			if (v->source == VS_SRC_DYNAMIC)
-				printf("  (dynamic: not read, so no credential minted; --dynamic reads it and revokes the lease)");
-			if (v->vault_err[0])
-				printf("  (vault: %s)", v->vault_err);
-			putchar('\n');
-		}
-		printf("%zu names: %zu vault, %zu env, %zu dotenv, %zu default, %zu missing", res.n,
-		       counts[VS_SRC_VAULT], counts[VS_SRC_ENV], counts[VS_SRC_DOTENV], counts[VS_SRC_DEFAULT],
-		       counts[VS_SRC_MISSING]);
-		if (counts[VS_SRC_DYNAMIC])
-			printf(", %zu dynamic (not read)", counts[VS_SRC_DYNAMIC]);
-		printf("; %d requests in %.1f ms", res.stats.requests, res.stats.ms);
-		if (dynamic)
-			printf("; %d lease(s) revoked, %d not", res.stats.leases_revoked, res.stats.leases_kept);
-		putchar('\n');
-	}
-	fflush(stdout);
-	if (res.status)
-		fprintf(stderr, "vaultshim: check: %s\n", res.message);
-	{
-		int status = res.status;
-		vs_resolution_clear(&res);
-		vs_config_free(cfg);
-		free(path);
-		return status;
-	}
+static void resolve_or_die(const vs_config *cfg, const char *const *names, size_t n,
+			   enum vs_dynamic_reads dyn, vs_resolution *res)
+{
+	vs_error err = {0};
+
+	if (vs_cli_resolve(cfg, names, n, dyn, res, &err))
+		die(err.code, "resolve", err.msg);
 }
 
 static int cmd_get(int argc, char **argv)
@@ -367,7 +271,7 @@ static int cmd_get(int argc, char **argv)
 		fprintf(stderr, "vaultshim: get: '%s' is not mapped in [env] of %s\n", name, path);
 		exit(VS_EX_USAGE);
 	}
-	resolve_or_die(cfg, &name, 1, DYN_READ, &res);
+	resolve_or_die(cfg, &name, 1, VS_DYN_READ, &res);
 	status = res.status;
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
@@ -430,7 +334,7 @@ static int cmd_run(int argc, char **argv)
 		execvp(argv[first], argv + first);
 		return exec_status(argv[first], errno);
 	}
-	resolve_or_die(cfg, NULL, 0, DYN_READ, &res);
+	resolve_or_die(cfg, NULL, 0, VS_DYN_READ, &res);
 	if (res.status)
 		die(res.status, "run", res.message);
 	for (size_t i = 0; i < res.n; i++) {
@@ -668,7 +572,7 @@ int vs_client_main(int argc, char **argv)
 	}
 	vs_vault_global_init();
 	if (!strcmp(cmd, "check"))
-		return cmd_check(argc - 1, argv + 1);
+		return vs_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "get"))
 		return cmd_get(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))

@@ -34,6 +34,7 @@ int vs_cmd_watch(int argc, char **argv) __attribute__((noreturn));
  * (their paths in changed); vs_hold_revoke_all gives every lease back;
  * vs_hold_close removes the socket. */
 struct vs_config;
+struct vs_error;
 struct vs_vault_session;
 int vs_hold_open(const struct vs_config *cfg, struct vs_vault_session *ss, pthread_mutex_t *mu);
 const char *vs_hold_socket(void);
@@ -41,6 +42,19 @@ double vs_hold_due(void);
 int vs_hold_tick(char *changed, size_t size);
 void vs_hold_revoke_all(void);
 void vs_hold_close(void);
+
+/* In vaultshim-client.so: `vaultshim check …` (src/cli/check.c; argv[0]
+ * is "check"), and the resolution check, get and run share
+ * (src/cli/client.c): the connection settings and every mapped name (names
+ * NULL) or the n listed, through the failure policy. A settings failure
+ * (an unreadable token file, a bad VAULT_ADDR) is every name's Vault
+ * failure, as the preload's helper reports it. 0 with *res filled, or an
+ * error code with err set (out of memory). */
+struct vs_resolution;
+enum vs_dynamic_reads { VS_DYN_READ, VS_DYN_SKIP, VS_DYN_READ_REVOKE };
+int vs_cmd_check(int argc, char **argv);
+int vs_cli_resolve(const struct vs_config *cfg, const char *const *names, size_t n,
+		   enum vs_dynamic_reads dyn, struct vs_resolution *res, struct vs_error *err);
 
 /* The entry point of vaultshim-client.so (src/cli/client.c). */
 typedef int vs_client_main_fn(int argc, char **argv);

@@ -120,17 +120,20 @@ check "S1: the child is handed the config's absolute path" $? "$(tail -1 "$T/out
 
 # --- S5: files libcurl or exec open by path are checked like the config -------------
 printf 'not a real CA\n' >"$T/ca.pem" && chmod 666 "$T/ca.pem"
-CONF_CA=$(C_VAULT="ca_cert = $T/ca.pem" conf ca)
+# (on_error = fail: under fallback a refused file, like any failure of the
+# connection, lets the names fall back, and check exits as the program would)
+CONF_CA=$(C_VAULT="ca_cert = $T/ca.pem" conf ca 'on_error = fail')
+CONF_FAIL=$(conf hostile-fail 'on_error = fail')
 "$VAULTSHIM" check -c "$CONF_CA" >/dev/null 2>"$T/err"
 rc=$?
 grep -q "ca.pem: refusing CA file" "$T/err"
 check "S5: a world-writable ca_cert is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
-VAULT_CACERT=$T/ca.pem "$VAULTSHIM" check -c "$CONF" >/dev/null 2>"$T/err"
+VAULT_CACERT=$T/ca.pem "$VAULTSHIM" check -c "$CONF_FAIL" >/dev/null 2>"$T/err"
 rc=$?
 grep -q "ca.pem: refusing CA file" "$T/err"
 check "S5: so is VAULT_CACERT naming it -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"
 mkdir -p "$T/cadir" && chmod 777 "$T/cadir"
-VAULT_CAPATH=$T/cadir "$VAULTSHIM" check -c "$CONF" >/dev/null 2>"$T/err"
+VAULT_CAPATH=$T/cadir "$VAULTSHIM" check -c "$CONF_FAIL" >/dev/null 2>"$T/err"
 rc=$?
 grep -q "cadir: refusing CA directory" "$T/err"
 check "S5: a world-writable CA directory is refused -> 77" $(( rc != 77 || $? )) "rc=$rc $(cat "$T/err")"

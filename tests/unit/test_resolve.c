@@ -284,6 +284,51 @@ START_TEST(on_error_fail_refuses_fallbacks)
 }
 END_TEST
 
+START_TEST(on_error_fail_with_default_says_why)
+{
+	fake_vault fv = {.table = table};
+	vs_config *cfg = parse("[options]\non_error = fail\n[env]\n"
+			       "A = secret/gone#x default=d\n");
+	vs_config *nodef = parse("[options]\non_error = fail\n[env]\nA = secret/gone#x\n");
+	vs_resolution r;
+	vs_error err = {0};
+
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(r.status, VS_EX_MISSING);
+	ck_assert_ptr_null(find(&r, "A")->value);
+	ck_assert_ptr_nonnull(strstr(r.message, "A (secret/gone#x): GET secret/gone: not found (404)"));
+	ck_assert_ptr_nonnull(strstr(r.message, "its default= is not used under on_error = fail"));
+	ck_assert_ptr_nonnull(strstr(r.message, "set on_error = fallback in [options]"));
+	vs_resolution_clear(&r);
+	/* no default: no word about one */
+	ck_assert_int_eq(vs_resolve(nodef, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_ptr_null(strstr(r.message, "default="));
+	vs_resolution_clear(&r);
+	vs_config_free(cfg);
+	vs_config_free(nodef);
+}
+END_TEST
+
+START_TEST(from_vault_is_what_strict_asks)
+{
+	fake_vault fv = {.table = table};
+	vs_config *cfg = parse("[env]\nA = secret/app#password\nB = secret/gone#x default=d\nC = secret/gone#y\n");
+	vs_resolution r;
+	vs_value dyn = {.source = VS_SRC_DYNAMIC};
+	vs_error err = {0};
+
+	env_set(0, "C", "from-env");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert(vs_value_from_vault(find(&r, "A")));
+	ck_assert(!vs_value_from_vault(find(&r, "B")));
+	ck_assert(!vs_value_from_vault(find(&r, "C")));
+	/* a dynamic path check only looked up: the program gets Vault's credential */
+	ck_assert(vs_value_from_vault(&dyn));
+	vs_resolution_clear(&r);
+	vs_config_free(cfg);
+}
+END_TEST
+
 START_TEST(worst_code_wins)
 {
 	fake_vault fv = {.table = table};
@@ -391,6 +436,8 @@ Suite *resolve_suite(void)
 	tcase_add_test(policy, required_satisfied_by_env);
 	tcase_add_test(policy, on_error_fail_refuses_fallbacks);
 	tcase_add_test(policy, worst_code_wins);
+	tcase_add_test(policy, on_error_fail_with_default_says_why);
+	tcase_add_test(policy, from_vault_is_what_strict_asks);
 	tcase_add_test(policy, batch_failure_applies_to_every_name);
 	suite_add_tcase(s, policy);
 	return s;
