@@ -12,6 +12,9 @@
 EX=$ROOT/scripts/examples
 PY=/usr/bin/python3 # Debian's: python3-yaml and python3-pyhcl belong to it
 CHECK=$ROOT/tests/integration/examples_check.py
+# the preload of the build under test (tests/sanitize/asan sets its own);
+# the pod's files are `make install`'s, from build/, as test_install.sh's
+SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 
 for m in yaml hcl; do
 	"$PY" -c "import $m" 2>/dev/null || { echo "Bail out! $PY cannot import $m (scripts/install-deps installs python3-yaml python3-pyhcl)"; exit 1; }
@@ -184,14 +187,14 @@ rc=$?
 grep -q '3 names: 3 vault' "$T/hcheck.out"
 check "vault-agent: vaultshim check -c through the agent's socket: 3 names from Vault" $(( rc || $? )) \
 	"rc=$rc" "$(cat "$T/hcheck.err")"
-env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$ROOT/build/libvaultshim.so" \
+env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
 	timeout 20 "$T/app" "$T/expect" >"$T/happ.out" 2>"$T/happ.err"
 rc=$?
 check "vault-agent: a program under LD_PRELOAD with that config gets the 3 values, with no token of its own" \
 	$rc "rc=$rc" "$(cat "$T/happ.out" "$T/happ.err")"
 # the agent stopped: on_error = fail, the program does not start (69)
 reap "$agent_pid"
-env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$ROOT/build/libvaultshim.so" \
+env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
 	timeout 20 "$T/app" "$T/expect" >"$T/hdown.out" 2>"$T/hdown.err"
 rc=$?
 check "vault-agent: the agent stopped: the program does not start (on_error = fail, 69)" $(( rc != 69 )) \
