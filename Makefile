@@ -2,7 +2,9 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD := build
-VERSION := 0.1.0
+# The one version string (VERSION): the commands, the man pages and the
+# package take it from here; tests/integration/test_docs.sh holds them to it.
+VERSION := $(shell cat VERSION)
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -46,6 +48,9 @@ all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c $< -o $@
+
+# the files that print VS_VERSION: rebuilt when VERSION changes
+$(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/exec.o: VERSION
 
 $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 	@rm -f $@
