@@ -34,7 +34,7 @@ section() {
 }
 
 # --- the pages are built, versioned and clean
-make -s -C "$ROOT" man >"$T/make.log" 2>&1
+make -s -C "$ROOT" BUILD="${VAULTSHIM_TEST_BUILD:-build}" man >"$T/make.log" 2>&1
 check "make man builds the pages" $? "$(tail -3 "$T/make.log")"
 for p in $PAGES; do
 	out=$(mandoc -T lint -W warning "$MAN/$p" 2>&1)
@@ -164,7 +164,7 @@ fi
 
 # --- make install puts the pages and the completion where man and bash look
 D=$T/root
-make -s -C "$ROOT" install-man install-completion DESTDIR="$D" PREFIX=/usr >"$T/inst.log" 2>&1
+make -s -C "$ROOT" BUILD="${VAULTSHIM_TEST_BUILD:-build}" install-man install-completion DESTDIR="$D" PREFIX=/usr >"$T/inst.log" 2>&1
 check "make install-man install-completion succeeds" $? "$(tail -3 "$T/inst.log")"
 for f in share/man/man1/vaultshim.1 share/man/man1/vaultshim-exec.1 share/man/man5/vaultshim.conf.5 \
 	share/bash-completion/completions/vaultshim; do
