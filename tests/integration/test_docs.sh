@@ -65,7 +65,8 @@ check "LICENSE: MIT, 2026 the vaultshim authors" $?
 # --- every command and option the programs accept is in vaultshim(1)
 cmds=$(help_cmds)
 [ "$(echo "$cmds" | wc -w)" -ge 6 ]
-check "vaultshim --help lists its commands ($(echo $cmds))" $? "$cmds"
+rc=$?
+check "vaultshim --help lists its commands ($(echo $cmds))" $rc "$cmds"
 for c in $cmds; do
 	grep -qx "\.Ss vaultshim $c" "$MAN/vaultshim.1"
 	check "vaultshim(1) has a subsection for '$c'" $?
