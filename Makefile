@@ -2,7 +2,9 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD := build
-VERSION := 0.1.0
+# The one version string (VERSION): the commands, the man pages and the
+# package take it from here; tests/integration/test_docs.sh holds them to it.
+VERSION := $(shell cat VERSION)
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -39,13 +41,17 @@ HEADERS := $(wildcard src/*.h src/*/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
+# (man pages and completion: the block before `clean`)
 .PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
-all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
+all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so man
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c $< -o $@
+
+# the files that print VS_VERSION: rebuilt when VERSION changes
+$(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/exec.o: VERSION
 
 $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 	@rm -f $@
@@ -159,6 +165,44 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/vaultshim
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
+
+# Man pages (mdoc sources in man/) with the version and its release date
+# substituted; the date is VERSION's entry in CHANGELOG.md, so a build is
+# reproducible and a release without a changelog entry does not build.
+.PHONY: man install-man install-completion uninstall-man
+MAN_SRC := man/vaultshim.1 man/vaultshim-exec.1 man/vaultshim.conf.5
+MAN_OUT := $(MAN_SRC:man/%=$(BUILD)/man/%)
+MAN_DATE := $(shell LC_ALL=C date -d "$$(sed -n 's/^\#\# \[$(VERSION)\] - \([0-9-]*\).*/\1/p' CHANGELOG.md)" \
+	'+%B %-d, %Y' 2>/dev/null)
+man: $(MAN_OUT)
+
+$(BUILD)/man/%: man/% VERSION CHANGELOG.md
+	@mkdir -p $(dir $@)
+	@test -n "$(MAN_DATE)" || { echo "CHANGELOG.md: no '## [$(VERSION)] - YYYY-MM-DD' entry for VERSION $(VERSION): add one" >&2; exit 1; }
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@DATE@/$(MAN_DATE)/g' $< > $@
+
+# install and uninstall take these as extra prerequisites (kept apart from
+# their own rules above).
+install: install-man install-completion
+uninstall: uninstall-man
+
+install-man: $(MAN_OUT)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 $(BUILD)/man/vaultshim.1 $(BUILD)/man/vaultshim-exec.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(BUILD)/man/vaultshim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+# bash-completion loads a completion by the command's name: vaultshim-exec
+# is a link to the same file.
+install-completion:
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 scripts/completion/vaultshim $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim
+	ln -sf vaultshim $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim-exec
+
+uninstall-man:
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/vaultshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/vaultshim-exec.1
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man5/vaultshim.conf.5
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim-exec
 
 clean:
 	rm -rf $(BUILD)

@@ -28,8 +28,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* the Makefile passes it, from the VERSION file: no second copy here */
 #ifndef VS_VERSION
-#define VS_VERSION "0.1.0"
+#error "VS_VERSION is not defined (build with make)"
 #endif
 
 static const char usage_main[] =

@@ -32,6 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef VS_VERSION
+#error "VS_VERSION is not defined (build with make)"
+#endif
 #ifndef VS_LIBDIR
 #define VS_LIBDIR "/usr/local/lib"
 #endif
@@ -75,6 +78,7 @@ static const char usage_exec[] =
 	"                      \"Watching for changes\")\n"
 	"      --no-watch      exec CMD even when the config sets watch\n"
 	"  -h, --help          this text\n"
+	"      --version       print the version (no library loaded, nothing run)\n"
 	"\n"
 	"Programs the preload cannot serve are served another way, said once on\n"
 	"stderr: a statically linked CMD runs in environment mode ('vaultshim run':\n"
@@ -336,6 +340,10 @@ int vs_cmd_exec(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage_exec, stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			/* the launcher is libc only: no libcurl version to add */
+			printf("vaultshim %s\n", VS_VERSION);
 			return 0;
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
 			if (++i >= argc)
