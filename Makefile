@@ -1,5 +1,9 @@
 # vaultshim — see README.md. `make` builds build/vaultshim; `make test` runs every test.
 PREFIX ?= /usr/local
+# Debian's package: LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH) (debian/rules).
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+DOCDIR ?= $(PREFIX)/share/doc/vaultshim
 DESTDIR ?=
 BUILD := build
 # The one version string (VERSION): the commands, the man pages and the
@@ -24,7 +28,7 @@ endif
 OPT ?= -O2 -g
 CFLAGS ?=
 CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -Isrc \
-	-DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(PREFIX)/lib"' -DVS_PKGLIBDIR='"$(PREFIX)/lib/vaultshim"'
+	-DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(LIBDIR)"' -DVS_PKGLIBDIR='"$(LIBDIR)/vaultshim"' -DVS_BINDIR='"$(BINDIR)"'
 LDFLAGS += -Wl,-z,relro -Wl,-z,now
 
 # The core without network code (the preload links only these).
@@ -45,6 +49,15 @@ UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 .PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so man
+
+# The install paths compiled into the programs (where each looks for the
+# others last): the files that use them are rebuilt when BINDIR or LIBDIR
+# change, so `make install PREFIX=/usr` after `make` installs no /usr/local.
+PATHS := $(BUILD)/install-paths
+ifneq ($(shell cat $(PATHS) 2>/dev/null),$(BINDIR) $(LIBDIR))
+$(shell mkdir -p $(BUILD) && echo '$(BINDIR) $(LIBDIR)' > $(PATHS))
+endif
+$(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/vaultshim.o: $(PATHS)
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -144,27 +157,28 @@ deps:
 	scripts/install-deps
 
 # bin/ and lib/ side by side: the wrapper finds ../lib/libvaultshim.so and the
-# preload finds its helper at ../bin/vaultshim, wherever PREFIX is.
+# preload finds its helper at ../bin/vaultshim, wherever PREFIX is; another
+# LIBDIR or BINDIR (/usr/lib/x86_64-linux-gnu) is found through the paths
+# compiled in. The preload is mode 0644: it is loaded, never run.
 install: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/vaultshim
-	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim
-	install -d $(DESTDIR)$(PREFIX)/lib/vaultshim
-	install -m 0644 $(BUILD)/vaultshim-client.so $(DESTDIR)$(PREFIX)/lib/vaultshim/vaultshim-client.so
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/vaultshim $(DESTDIR)$(PREFIX)/share/vaultshim $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/vaultshim $(DESTDIR)$(BINDIR)/vaultshim
+	install -m 0644 $(BUILD)/vaultshim-client.so $(DESTDIR)$(LIBDIR)/vaultshim/vaultshim-client.so
 	# vaultshim-exec: the launcher itself, by its name (scripts/vaultshim-exec
 	# is the same for a source tree, a shell in front)
-	ln -sf vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
-	install -m 0755 $(BUILD)/libvaultshim.so $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
+	ln -sf vaultshim $(DESTDIR)$(BINDIR)/vaultshim-exec
+	install -m 0644 $(BUILD)/libvaultshim.so $(DESTDIR)$(LIBDIR)/libvaultshim.so
 	install -m 0755 scripts/vault-dev-server $(DESTDIR)$(PREFIX)/share/vaultshim/vault-dev-server
 	install -d $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev
 	install -m 0644 scripts/vaultdev/*.py $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev/
-	cp -R scripts/examples $(DESTDIR)$(PREFIX)/share/vaultshim/
+	cp -R scripts/examples $(DESTDIR)$(DOCDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/vaultshim $(DESTDIR)$(PREFIX)/bin/vaultshim-exec
-	rm -f $(DESTDIR)$(PREFIX)/lib/libvaultshim.so
-	rm -rf $(DESTDIR)$(PREFIX)/lib/vaultshim
-	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim/vaultdev
+	rm -f $(DESTDIR)$(BINDIR)/vaultshim $(DESTDIR)$(BINDIR)/vaultshim-exec
+	rm -f $(DESTDIR)$(LIBDIR)/libvaultshim.so
+	rm -rf $(DESTDIR)$(LIBDIR)/vaultshim
 	rm -rf $(DESTDIR)$(PREFIX)/share/vaultshim
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Man pages (mdoc sources in man/) with the version and its release date
 # substituted; the date is VERSION's entry in CHANGELOG.md, so a build is

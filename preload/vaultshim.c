@@ -43,6 +43,9 @@
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
+#ifndef VS_BINDIR /* the Makefile's BINDIR */
+#define VS_BINDIR "/usr/local/bin"
+#endif
 #define HELPER_OUTPUT_MAX (64u * 1024 * 1024)
 #define HELPER_GRACE_MS 3000L  /* process start-up on top of the Vault deadline */
 
@@ -233,7 +236,9 @@ static bool is_program(const char *p)
 }
 
 /* The helper: `helper =`, else beside this object (the build tree), its
- * ../bin (installed), /usr/local/bin, /usr/bin. It runs with the token:
+ * ../bin (make install), the BINDIR this build was configured for (a
+ * multiarch LIBDIR such as Debian's /usr/lib/x86_64-linux-gnu has no ../bin),
+ * /usr/local/bin, /usr/bin. It runs with the token:
  * refused, as the config would be, when someone else could have written
  * it. NULL with err set when there is none to run. */
 static char *find_helper(vs_error *err)
@@ -256,8 +261,15 @@ static char *find_helper(vs_error *err)
 			}
 		}
 	}
-	if (!p)
-		p = strdup(is_program("/usr/local/bin/vaultshim") ? "/usr/local/bin/vaultshim" : "/usr/bin/vaultshim");
+	if (!p) {
+		static const char *const where[] = {VS_BINDIR "/vaultshim", "/usr/local/bin/vaultshim",
+						    "/usr/bin/vaultshim"};
+		size_t i = 0;
+		while (i + 1 < sizeof where / sizeof *where && !is_program(where[i]))
+			i++;
+		/* none: the configured one, which the error will name */
+		p = strdup(is_program(where[i]) ? where[i] : where[0]);
+	}
 	if (!p) {
 		vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 		return NULL;
