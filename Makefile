@@ -153,6 +153,12 @@ asan: deps
 valgrind: deps
 	tests/sanitize/valgrind
 
+# The Debian package built in a copy of the tree, lintian, installed with apt,
+# used from /usr against the dev server, purged (as root; CI runs it).
+.PHONY: package-test
+package-test: deps
+	tests/package/run
+
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
