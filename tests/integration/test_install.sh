@@ -5,10 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$T/root
-# in a copy of the build tree: another PREFIX rebuilds the files that compile
-# its paths in, which must not change build/ under the other suites
-B=${VAULTSHIM_TEST_BUILD:-build}
-cp -a "$ROOT/$B" "$T/build"
+# in a copy of the normal build/ (under tests/sanitize/asan too; built there
+# when missing): another PREFIX rebuilds the files that compile its paths in,
+# which must not change build/ under the other suites
+mkdir -p "$T/build"
+[ -d "$ROOT/build" ] && cp -a "$ROOT/build/." "$T/build/"
 make -s -C "$ROOT" install BUILD="$T/build" DESTDIR="$D" PREFIX=/opt/vaultshim >"$T/install.log" 2>&1
 check "make install DESTDIR= PREFIX= succeeds" $? "$(tail -5 "$T/install.log")"
 for f in bin/vaultshim bin/vaultshim-exec lib/libvaultshim.so lib/vaultshim/vaultshim-client.so \
