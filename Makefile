@@ -79,7 +79,8 @@ FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o \
 $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
 	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
-CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/check.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o $(BUILD)/obj/migrate.o
+CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/check.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o \
+	$(BUILD)/obj/migrate.o $(BUILD)/obj/migrate_conf.o $(BUILD)/obj/core/safefile.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
 		$(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -pthread -o $@

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "vs_migrate.h"
+#include "core/vs_safefile.h"
 #include "vs_config.h"
 #include "vs_dotenv.h"
 #include "vs_resolve.h"
@@ -18,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,8 +248,10 @@ static bool is_migrated(const pick *p)
 	return p->action == A_WRITE || p->action == A_UNCHANGED || p->action == A_OVERWRITE;
 }
 
-/* The [env] lines mapping the migrated names (only those not mapped yet). */
-static char *mapping_lines(state *st, size_t *len, bool all)
+/* The [env] lines mapping the migrated names (only those not mapped yet).
+ * With required, each is marked so: a program run with the config stops
+ * (65) rather than run without a secret its .env no longer holds. */
+static char *mapping_lines(state *st, size_t *len, bool all, bool required)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -260,7 +264,7 @@ static char *mapping_lines(state *st, size_t *len, bool all)
 			continue;
 		fprintf(f, "%s = ", p->name);
 		put_ref(f, st->o->path, p->name);
-		fputc('\n', f);
+		fputs(required ? " required\n" : "\n", f);
 	}
 	fclose(f);
 	return buf;
@@ -330,41 +334,10 @@ static void print_plan(state *st)
 	}
 }
 
-/* Writes data to path atomically (temp file in the same directory, fsync,
- * rename) with the given mode. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode)
-{
-	char tmp[4096];
-	int fd;
-	ssize_t w = 0;
-
-	snprintf(tmp, sizeof tmp, "%s.vaultshim-tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode & 0777) < 0)
-		goto bad;
-	for (size_t off = 0; off < len; off += (size_t)w)
-		if ((w = write(fd, data + off, len - off)) <= 0)
-			goto bad;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-bad:
-	close(fd);
-	unlink(tmp);
-	return -1;
-}
-
-/* Resolves the migrated names through `cfg` with no environment and checks
- * each comes from Vault with exactly the value it had in the .env. */
-static int verify(state *st, const vs_config *cfg, const char *what)
+/* Resolves the migrated names through `cfg` with no environment, reading
+ * Vault with `vs`, and checks each comes from Vault with exactly the value
+ * it had in the .env. */
+static int verify(state *st, const vs_config *cfg, vs_vault_settings *vs, const char *what)
 {
 	vs_resolution res;
 	vs_error err = {0};
@@ -378,7 +351,7 @@ static int verify(state *st, const vs_config *cfg, const char *what)
 	for (size_t i = 0; i < st->n; i++)
 		if (is_migrated(&st->picks[i]))
 			names[nn++] = st->picks[i].name;
-	rc = vs_resolve(cfg, names, nn, no_env, NULL, vs_vault_fetch, &st->vs, &res, &err);
+	rc = vs_resolve(cfg, names, nn, no_env, NULL, vs_vault_fetch, vs, &res, &err);
 	free(names);
 	if (rc)
 		return fail(rc, "verification through %s: %s", what, err.msg);
@@ -401,21 +374,65 @@ static int verify(state *st, const vs_config *cfg, const char *what)
 
 static int restore(state *st, bool env_written, bool cfg_written)
 {
+	vs_error err = {0};
 	int rc = 0;
 
-	if (env_written && write_atomic(st->env_path, st->text, st->len, st->st.st_mode) < 0) {
-		fail(VS_EX_IOERR, "could not restore %s: %s; the original is in %s", st->o->env_file,
-		     strerror(errno), st->backup);
+	if (env_written && vs_replace_file(st->env_path, st->text, st->len, 0600, &err)) {
+		fail(VS_EX_IOERR, "could not restore %s: %s; the original is in %s", st->o->env_file, err.msg,
+		     st->backup);
 		rc = -1;
 	} else if (env_written) {
 		fprintf(stderr, "vaultshim: migrate: %s restored from %s\n", st->o->env_file, st->backup);
 	}
 	if (cfg_written) {
-		if (st->cfg_text ? write_atomic(st->o->config_out, st->cfg_text, st->cfg_len, 0600) < 0
-				 : unlink(st->o->config_out) < 0)
+		if (st->cfg_text ? vs_replace_file(st->o->config_out, st->cfg_text, st->cfg_len, 0600, &err) != 0
+				 : unlink(st->o->config_out) < 0) {
+			fail(VS_EX_IOERR, "could not restore %s: %s", st->o->config_out,
+			     st->cfg_text ? err.msg : strerror(errno));
 			rc = -1;
+		}
 	}
 	return rc;
+}
+
+/* Where --strip puts the plaintext backup: outside the working tree (a
+ * backup beside the .env is one `git add .` from a commit, and is copied
+ * with the app): --backup-dir, else the user's XDG state directory. */
+static char *backup_dir(const vs_migrate_opts *o)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *d = NULL;
+
+	if (o->backup_dir)
+		return strdup(o->backup_dir);
+	/* the XDG rules: a relative XDG_STATE_HOME is invalid, ignore it */
+	if (x && x[0] == '/')
+		return asprintf(&d, "%s/vaultshim", x) < 0 ? NULL : d;
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (!home || !*home)
+		return NULL;
+	return asprintf(&d, "%s/.local/state/vaultshim", home) < 0 ? NULL : d;
+}
+
+/* The backup's name says which .env and when: the .env's absolute path
+ * with '/' as '_' (its tail, if long), then .backup.<UTC time>. */
+static void backup_name(const state *st, char *buf, size_t n)
+{
+	const char *p = st->env_path + (st->env_path[0] == '/');
+	size_t l = strlen(p), off = l > 180 ? l - 180 : 0, i;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	for (i = 0; i + 1 < n && p[off + i]; i++)
+		buf[i] = p[off + i] == '/' ? '_' : p[off + i];
+	buf[i] = '\0';
+	gmtime_r(&now, &tm);
+	l = strlen(buf);
+	l += (size_t)snprintf(buf + l, n - l, ".backup.");
+	strftime(buf + l, n - l, "%Y%m%dT%H%M%SZ", &tm);
 }
 
 static bool confirm(state *st, size_t n_write)
@@ -443,6 +460,7 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 	vs_error err = {0};
 	size_t n_write = 0, n_migrated = 0, n_conflict = 0, n_map = 0, n_strip = 0;
 	bool env_written = false, cfg_written = false;
+	char cannot[128] = "", env_only[128] = "", *bdir = NULL;
 	char *lines = NULL, *newcfg = NULL, *stripped = NULL;
 	size_t lines_len = 0;
 	vs_config *check_cfg = NULL;
@@ -528,6 +546,20 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		goto out;
 	}
 
+	/* the backup's directory is checked before anything is written: an
+	 * unsafe one stops the migration with nothing changed */
+	if (o->strip) {
+		if (!(bdir = backup_dir(o))) {
+			rc = fail(VS_EX_USAGE, "no directory for the backup of %s: neither XDG_STATE_HOME nor HOME "
+				  "is set; give --backup-dir DIR (nothing was changed)", o->env_file);
+			goto out;
+		}
+		if ((rc = vs_private_dir(bdir, "backup directory", &err))) {
+			rc = fail(rc, "%s (nothing was changed; --backup-dir DIR picks another)", err.msg);
+			goto out;
+		}
+	}
+
 	/* 1. Vault: one write holding what is there plus the migrated keys */
 	if (n_write) {
 		size_t nf = 0;
@@ -562,7 +594,7 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		FILE *f;
 		char *text = NULL;
 		size_t tl = 0;
-		if (!(lines = mapping_lines(&st, &lines_len, true)) || !(f = open_memstream(&text, &tl))) {
+		if (!(lines = mapping_lines(&st, &lines_len, true, false)) || !(f = open_memstream(&text, &tl))) {
 			rc = fail(VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
@@ -576,50 +608,31 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 			rc = fail(VS_EX_SOFTWARE, "%s", err.msg);
 			goto out;
 		}
-		if ((rc = verify(&st, check_cfg, "Vault"))) {
+		if ((rc = verify(&st, check_cfg, &st.vs, "Vault"))) {
 			fail(rc, "%s was not changed", o->env_file);
 			goto out;
 		}
 	}
 
-	/* 3. back up the .env before touching it */
+	/* 3. back up the .env before touching it, whole or not at all, never
+	 * over an earlier backup */
 	if (o->strip) {
-		time_t now = time(NULL);
-		struct tm tm;
-		int fd;
-		ssize_t w = 0;
-		gmtime_r(&now, &tm);
-		snprintf(st.backup, sizeof st.backup, "%s.backup.", st.env_path);
-		strftime(st.backup + strlen(st.backup), sizeof st.backup - strlen(st.backup), "%Y%m%dT%H%M%SZ", &tm);
-		fd = open(st.backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		/* two migrations within one second: .1, .2 … rather than fail */
-		for (int k = 1; fd < 0 && errno == EEXIST && k < 100; k++) {
-			size_t bl = strlen(st.backup);
-			snprintf(st.backup + bl, sizeof st.backup - bl, ".%d", k);
-			fd = open(st.backup, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			if (fd < 0)
-				st.backup[bl] = '\0';
-		}
-		if (fd < 0) {
-			rc = fail(VS_EX_IOERR, "cannot create the backup %s: %s; %s was not changed", st.backup,
-				  strerror(errno), o->env_file);
+		char name[256], *made = NULL;
+		backup_name(&st, name, sizeof name);
+		if ((rc = vs_create_private(bdir, name, st.text, st.len, &made, &err))) {
+			rc = fail(rc, "cannot back up %s: %s; %s was not changed", o->env_file, err.msg, o->env_file);
 			goto out;
 		}
-		for (size_t off = 0; off < st.len; off += (size_t)w)
-			if ((w = write(fd, st.text + off, st.len - off)) <= 0)
-				break;
-		if (w < 0 || fsync(fd) < 0 || close(fd) < 0) {
-			rc = fail(VS_EX_IOERR, "writing the backup %s failed; %s was not changed", st.backup, o->env_file);
-			goto out;
-		}
+		snprintf(st.backup, sizeof st.backup, "%s", made);
+		free(made);
 	}
 
 	/* 4. map the names in the config */
 	if (o->config_out && n_map) {
 		FILE *f;
 		size_t nl = 0;
-		bool env_last = false;
-		if (!(lines = mapping_lines(&st, &lines_len, false)) || !(f = open_memstream(&newcfg, &nl))) {
+		bool env_last = false, has_vault = false;
+		if (!(lines = mapping_lines(&st, &lines_len, false, true)) || !(f = open_memstream(&newcfg, &nl))) {
 			rc = fail(VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
@@ -631,6 +644,7 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 					s++;
 				if (*s == '[')
 					env_last = !strncmp(s, "[env]", 5);
+				has_vault |= !strncmp(s, "[vault]", 7);
 				l = memchr(l, '\n', st.cfg_len - (size_t)(l - st.cfg_text));
 				l = l ? l + 1 : NULL;
 			}
@@ -640,12 +654,21 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 		} else {
 			fprintf(f, "# vaultshim mapping config, written by 'vaultshim migrate' from %s\n", o->env_file);
 		}
+		/* a config that runs on its own: it reaches Vault as this
+		 * migration did (an existing [vault] section is the operator's,
+		 * and the check through the config below holds it to work) */
+		if (!has_vault) {
+			if (st.cfg_text)
+				fputc('\n', f);
+			vs_migrate_vault_section(f, &st.vs, conn, cannot, env_only, sizeof cannot);
+			env_last = false;
+		}
 		if (!env_last)
 			fputs(st.cfg_text ? "\n[env]\n" : "[env]\n", f);
 		fputs(lines, f);
 		fclose(f);
-		if (write_atomic(o->config_out, newcfg, nl, 0600) < 0) {
-			rc = fail(VS_EX_IOERR, "cannot write %s: %s", o->config_out, strerror(errno));
+		if ((rc = vs_replace_file(o->config_out, newcfg, nl, 0600, &err))) {
+			rc = fail(rc, "cannot write the config: %s; %s was not changed", err.msg, o->env_file);
 			goto out;
 		}
 		cfg_written = true;
@@ -675,24 +698,30 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 			}
 			stripped[sl++] = st.text[pos++];
 		}
-		env_written = true;
-		if (write_atomic(st.env_path, stripped, sl, st.st.st_mode) < 0) {
-			rc = fail(VS_EX_IOERR, "cannot rewrite %s: %s", o->env_file, strerror(errno));
+		if ((rc = vs_replace_file(st.env_path, stripped, sl, 0600, &err))) {
+			rc = fail(rc, "cannot rewrite %s: %s; it was not changed%s", o->env_file, err.msg,
+				  cfg_written ? ", and the config is restored" : "");
 			restore(&st, false, cfg_written);
 			goto out;
 		}
+		env_written = true;
 		explicit_bzero(stripped, sl);
 	}
 
 	/* 6. verify once more, through the config the program will use */
 	if (cfg_written) {
 		vs_config *written = NULL;
-		if ((rc = vs_config_load(o->config_out, vs_libc_getenv, NULL, &written, &err))) {
+		vs_vault_settings ws;
+		/* with the written config's own [vault] settings, as the program
+		 * will read Vault: a config that cannot reach it is not left */
+		if ((rc = vs_config_load(o->config_out, vs_libc_getenv, NULL, &written, &err)) ||
+		    (rc = vs_vault_settings_init(&ws, written, vs_libc_getenv, NULL, &err))) {
 			fail(rc, "%s", err.msg);
 		} else {
-			rc = verify(&st, written, o->config_out);
-			vs_config_free(written);
+			rc = verify(&st, written, &ws, o->config_out);
+			vs_vault_settings_clear(&ws);
 		}
+		vs_config_free(written);
 		if (rc) {
 			restore(&st, env_written, cfg_written);
 			goto out;
@@ -702,12 +731,21 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 	fprintf(out, "migrated %zu secret%s to %s (%zu written, %zu already there)\n", n_migrated,
 		n_migrated == 1 ? "" : "s", o->path, n_write, n_migrated - n_write);
 	if (cfg_written)
-		fprintf(out, "mapped %zu name%s in %s\n", n_map, n_map == 1 ? "" : "s", o->config_out);
+		fprintf(out, "mapped %zu name%s in %s (required)\n", n_map, n_map == 1 ? "" : "s", o->config_out);
+	if (*cannot)
+		fprintf(stderr, "vaultshim: migrate: %s: the config reads the %s from %s, as this migration did "
+			"(a config file never holds a credential); set %s where the program runs, or %s in its "
+			"[vault] section\n", o->config_out, strstr(cannot, "TOKEN") ? "token" : "credentials",
+			cannot, cannot, strstr(cannot, "TOKEN") ? "token_file" : "the matching *_file key");
+	if (*env_only)
+		fprintf(stderr, "vaultshim: migrate: %s: no config key holds %s, which this migration used; "
+			"set it where the program runs\n", o->config_out, env_only);
 	if (env_written)
 		fprintf(out, "removed %zu statement%s from %s; the original is in %s (mode 0600)\n", n_strip,
 			n_strip == 1 ? "" : "s", o->env_file, st.backup);
 	rc = 0;
 out:
+	free(bdir);
 	if (stripped) {
 		explicit_bzero(stripped, st.len);
 		free(stripped);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "vs_config.h"
+#include "vs_vault.h"
 
 typedef struct vs_migrate_opts {
 	const char *env_file;    /* the .env to read */
@@ -16,6 +17,9 @@ typedef struct vs_migrate_opts {
 	const char *match;       /* comma-separated words marking secret names, or NULL */
 	bool all;                /* every name, not only secret-looking ones */
 	const char *config_out;  /* mapping config to write or extend, or NULL */
+	const char *backup_dir;  /* where --strip backs the .env up; NULL: the
+				  * default, $XDG_STATE_HOME/vaultshim or
+				  * ~/.local/state/vaultshim */
 	bool strip, dry_run, yes, overwrite;
 } vs_migrate_opts;
 
@@ -23,5 +27,13 @@ typedef struct vs_migrate_opts {
  * Prints the plan and the outcome to out, errors to stderr (never values).
  * Returns 0 or a sysexits code. */
 int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out);
+
+/* Writes to f a [vault] section reaching Vault as s does (src/migrate_conf.c),
+ * credentials excepted; conn is the config s came from (may be NULL).
+ * cannot and env_only (len bytes each) get the comma-separated variables the
+ * section could not carry: credentials ("VAULT_TOKEN") and settings that
+ * have no config key ("VAULT_PROXY_ADDR"); "" when none. */
+void vs_migrate_vault_section(FILE *f, const vs_vault_settings *s, const vs_config *conn,
+			      char *cannot, char *env_only, size_t len);
 
 #endif

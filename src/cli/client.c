@@ -99,7 +99,8 @@ static const char usage_resolve[] =
 static const char usage_migrate[] =
 	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
 	"                         [--keys A,B | --all | --secrets-only] [--match WORDS]\n"
-	"                         [--config-out FILE] [--strip] [--overwrite]\n"
+	"                         [--config-out FILE] [--strip] [--backup-dir DIR]\n"
+	"                         [--overwrite]\n"
 	"                         [--dry-run] [--yes] [-c FILE]\n"
 	"\n"
 	"Moves secrets from a .env file into Vault, then maps them so the program\n"
@@ -107,10 +108,13 @@ static const char usage_migrate[] =
 	"cannot parse is reported as FILE:LINE and nothing happens); choose the\n"
 	"names; show the plan (names and destinations, never values); ask (unless\n"
 	"--yes); write them to VAULT_PATH in one KV write (v2: check-and-set);\n"
-	"read them back through the resolver; then back up FILE to\n"
-	"FILE.backup.<UTC time> (mode 0600), extend the config, strip FILE, and\n"
-	"verify again through the config, restoring FILE on any mismatch. Run it\n"
-	"twice: the second run changes nothing and says so.\n"
+	"read them back through the resolver; then back up FILE (--strip: mode\n"
+	"0600, in the backup directory), extend the config, strip FILE, and verify\n"
+	"again through the config, restoring FILE on any mismatch. Run it twice:\n"
+	"the second run changes nothing and says so. A new config gets a [vault]\n"
+	"section reaching Vault as the migration did (never a token or secret_id)\n"
+	"and its names are marked required. Files are replaced atomically, through\n"
+	"symlinks, keeping their owner, group and mode.\n"
 	"\n"
 	"  --env-file FILE     the .env to migrate (python-dotenv syntax)\n"
 	"  --path VAULT_PATH   destination, e.g. secret/myapp/production; each name\n"
@@ -124,6 +128,11 @@ static const char usage_migrate[] =
 	"  --config-out FILE   write or extend this mapping config ([env] lines)\n"
 	"  --strip             remove the migrated lines from FILE, keeping every\n"
 	"                      other byte (comments, order, other values)\n"
+	"  --backup-dir DIR    where --strip keeps the original FILE (created 0700;\n"
+	"                      refused if not yours or open to group or others);\n"
+	"                      default $XDG_STATE_HOME/vaultshim, else\n"
+	"                      ~/.local/state/vaultshim. The backup is named after\n"
+	"                      FILE's path and the UTC time, mode 0600\n"
 	"  --overwrite         replace different values already in Vault (refused\n"
 	"                      otherwise)\n"
 	"  --dry-run           show the plan; change nothing\n"
@@ -378,6 +387,8 @@ static int cmd_migrate(int argc, char **argv)
 			val = &o.match;
 		} else if (!strcmp(a, "--config-out")) {
 			val = &o.config_out;
+		} else if (!strcmp(a, "--backup-dir")) {
+			val = &o.backup_dir;
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
 			val = &cfg_opt;
 		} else if (!strcmp(a, "--all")) {

@@ -56,7 +56,13 @@ print(json.load(sys.stdin)["requests"].get(sys.argv[1], 0))' "$1"
 }
 sum() { sha256sum "$@" | awk '{print $1}' | tr '\n' ' '; }
 mode_of() { stat -c %a "$1"; }
-nbackups() { local f; f=$(compgen -G "$1.backup.*" | wc -l); echo "$f"; }
+# --strip backs up into the state directory ($XDG_STATE_HOME/vaultshim, set
+# below for the whole file so that no run writes under the real HOME), the
+# file named after the .env's absolute path with '/' as '_'
+esc() { local p; p=$(realpath "$1"); p=${p#/}; echo "${p//\//_}"; }
+backups() { compgen -G "${2:-$BK}/$(esc "$1").backup.*" | sort; }
+# nbackups FILE: its backups, in the state directory or (the old place) beside it
+nbackups() { local f; f=$( (backups "$1"; compgen -G "$1.backup.*") | grep -c .); echo "$f"; }
 # readback LOGNAME FX MODE VAULTPATH [expect.py vault args]: compare Vault's data with the table
 readback() {
 	local name=$1 fx=$2 mode=$3 p=$4 api_path
@@ -150,6 +156,8 @@ fi
 
 start_server --kv-v1 kv
 export VAULT_TOKEN=$ROOT_TOKEN
+export XDG_STATE_HOME=$T/state
+BK=$XDG_STATE_HOME/vaultshim
 unset VAULT_AGENT_ADDR VAULT_NAMESPACE VAULTSHIM_CONFIG
 
 # --- 1. round trip, value by value ------------------------------------------------
@@ -193,9 +201,9 @@ for f in nasty crlf; do
 		"$(cmp "$d/$f.env" "$d/$f.expected" 2>&1) (sizes $(stat -c %s "$d/$f.env") vs $(stat -c %s "$d/$f.expected"))"
 	[ "$(mode_of "$d/$f.env")" = "$m0" ]
 	check "2 $f --strip: the file keeps its mode $m0" $? "mode $(mode_of "$d/$f.env")"
-	b=$(compgen -G "$d/$f.env.backup.*")
+	b=$(backups "$d/$f.env")
 	[ "$(echo "$b" | grep -c .)" = 1 ] && [[ $b =~ \.backup\.[0-9]{8}T[0-9]{6}Z$ ]]
-	check "2 $f --strip: one backup named FILE.backup.<UTC>" $? "$b"
+	check "2 $f --strip: one backup named <the .env's path>.backup.<UTC>" $? "$b"
 	[ -n "$b" ] && [ "$(mode_of "$b")" = 600 ] && cmp -s "$b" "$d/$f.orig"
 	check "2 $f --strip: the backup has mode 0600 and the original bytes" $? "mode $( [ -n "$b" ] && mode_of "$b")"
 	n=$("${EXPECT[@]}" names $f secrets | wc -w)
@@ -218,8 +226,9 @@ python3 - "$d/app.conf" secret/c3/nasty $("${EXPECT[@]}" names nasty secrets) >"
 import re, sys
 text = open(sys.argv[1]).read()
 path, names = sys.argv[2], sys.argv[3:]
-lines = [l for l in text.splitlines() if re.match(r"[A-Za-z_][A-Za-z0-9_]* *=", l)]
-bad = [n for n in names if sum(1 for l in lines if re.fullmatch(r'%s *= *"?%s#%s"?' % (n, re.escape(path), n), l)) != 1]
+env = text.split("[env]", 1)[1] if "[env]" in text else ""
+lines = [l for l in env.splitlines() if re.match(r"[A-Za-z_][A-Za-z0-9_]* *=", l)]
+bad = [n for n in names if sum(1 for l in lines if re.fullmatch(r'%s *= *"?%s#%s"?( required)?' % (n, re.escape(path), n), l)) != 1]
 extra = [l.split("=")[0].strip() for l in lines if l.split("=")[0].strip() not in names]
 print("not mapped once:", bad, "extra:", extra) if bad or extra else None
 sys.exit(1 if bad or extra else 0)
@@ -233,7 +242,7 @@ check "3 second .env into the same config: exit 0" $rc "rc=$rc" "$(err c3b)"
 cmp -s <(head -c "$(stat -c %s "$d/app.before")" "$d/app.conf") "$d/app.before"
 check "3 second .env: existing config bytes kept as they were" $?
 for n in $("${EXPECT[@]}" names crlf secrets); do
-	grep -Eq "^$n = \"secret/c3/crlf#$n\"$" "$d/app.conf" || { echo "# $n not mapped"; false; }
+	grep -Eq "^$n = \"secret/c3/crlf#$n\"( required)?$" "$d/app.conf" || { echo "# $n not mapped"; false; }
 done >"$T/c3b.diag"
 check "3 second .env: its names appended" "$(grep -c . "$T/c3b.diag")" "$(cat "$T/c3b.diag")"
 [ "$(mode_of "$d/app.conf")" = 600 ]
@@ -499,7 +508,7 @@ check "12 two --strip runs in the same second: both exit 0" $(( rc1 != 0 || rc !
 [ "$(cat "$d/two.env")" = PORT=1 ] && [ "$(nbackups "$d/two.env")" = 2 ]
 check "12 two --strip runs in the same second: both stripped, two backups" $? \
 	"$(grep -c TOKEN "$d/two.env") TOKEN lines left, $(nbackups "$d/two.env") backups"
-cmp -s "$(compgen -G "$d/two.env.backup.*" | sort | head -1)" "$d/two.orig"
+cmp -s "$(backups "$d/two.env" | head -1)" "$d/two.orig"
 check "12 two --strip runs: the first backup still holds the original" $?
 # the destination's latest version was deleted (vault kv delete): Vault keeps
 # its metadata, so a write needs cas = current_version, not 0
@@ -554,6 +563,239 @@ mig c14-data --env-file "$d/t.env" --path secret/data/c14 --all --yes --config-o
 grep -q "secret/data/c14: on the KV v2 mount secret/ this writes the secret data/c14 .*: secret/c14" "$T/log/c14-data.err"
 check "14 migrate --path secret/data/x on KV v2 says which secret it writes and the path vault kv takes" \
 	$(( rc || $? )) "rc=$rc $(err c14-data)"
+
+# --- 15. ready for operators: a config that runs on its own, the backup kept
+# out of the working tree, files rewritten as they were ---------------------------
+# appvals: the names and random values of an app's .env (no value is printed:
+# the checks compare sha256 digests)
+declare -A V15
+v15_env() { # v15_env FILE NAME...: a .env holding those names (fresh values) and PORT
+	local f=$1 n
+	shift
+	: >"$f"
+	for n in "$@"; do
+		V15[$n]=op-$(rand)
+		printf '%s=%s\n' "$n" "${V15[$n]}" >>"$f"
+	done
+	printf 'PORT=8080\n' >>"$f"
+}
+# served LOG CONF NAME... [-- ENV...]: a python3 program (eager) under the
+# launcher with a bare environment (PATH and the given ENV only); 0 when it
+# prints every name's digest as in V15
+PYD='import os, sys, hashlib
+for n in sys.argv[1:]:
+    v = os.environb.get(n.encode())
+    print(n, "UNSET" if v is None else hashlib.sha256(v).hexdigest())'
+served() {
+	local log=$1 conf=$2 names=() extra=() n
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do names+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	extra=("$@")
+	timeout 20 env -i PATH=/usr/bin:/bin "${extra[@]}" "$VS" exec -c "$conf" -- /usr/bin/python3 -c "$PYD" \
+		"${names[@]}" >"$T/log/$log.out" 2>"$T/log/$log.err"
+	rc=$?
+	[ $rc = 0 ] || return 1
+	for n in "${names[@]}"; do
+		grep -qx "$n $(printf '%s' "${V15[$n]}" | sha256sum | cut -d' ' -f1)" "$T/log/$log.out" || return 1
+	done
+}
+# a [vault] key's value in a config, unquoted
+vkey() { sed -n "/^\[vault\]/,/^\[/s/^$2 = \"\\{0,1\\}\([^\"]*\)\"\\{0,1\\}\$/\1/p" "$1" | head -1; }
+# required_all CONF NAME...: each name mapped with 'required'
+required_all() {
+	local c=$1 n
+	shift
+	for n in "$@"; do grep -Eq "^$n = \"[^\"]*#$n\" required$" "$c" || return 1; done
+}
+d=$T/c15
+mkdir -p "$d"
+
+# (a) token from a token_file (-c a config holding the connection): the new
+# config carries address and token_file, never the token
+v15_env "$d/a.env" A_TOKEN A_PASSWORD
+write_conf "$d/conn.conf" <<CONF
+[vault]
+address = $VAULT_ADDR
+token_file = $T/root-token
+CONF
+(unset VAULT_TOKEN VAULT_ADDR; mig c15a -c "$d/conn.conf" --env-file "$d/a.env" --path secret/c15/a --all --strip --yes \
+	--config-out "$d/a.conf"; exit $rc)
+rc=$?
+check "15a token_file: exit 0" $rc "rc=$rc" "$(err c15a)"
+[ "$(vkey "$d/a.conf" address)" = "$VAULT_ADDR" ] && [ "$(vkey "$d/a.conf" token_file)" = "$T/root-token" ]
+check "15a the written config's [vault] has the address and token_file the migration used" $? "$(sed -n '/^\[vault\]/,/^\[env\]/p' "$d/a.conf")"
+required_all "$d/a.conf" A_TOKEN A_PASSWORD
+check "15a the moved names are marked required" $? "$(grep -E '^[A-Z_]+ =' "$d/a.conf")"
+served c15a-run "$d/a.conf" A_TOKEN A_PASSWORD
+check "15a a program run with only the written config (env -i PATH) gets the values" $? "rc=$rc" "$(head -3 "$T/log/c15a-run.err")"
+
+# (b) token from VAULT_TOKEN: the config cannot carry it and says so; the
+# address is carried (the run below has no VAULT_ADDR)
+v15_env "$d/b.env" B_SECRET
+mig c15b --env-file "$d/b.env" --path secret/c15/b --all --yes --config-out "$d/b.conf"
+check "15b VAULT_TOKEN: exit 0" $rc "rc=$rc" "$(err c15b)"
+grep -q "^vaultshim: migrate: $d/b.conf: the config reads the token from VAULT_TOKEN, .*; set VAULT_TOKEN .* or token_file" "$T/log/c15b.err"
+check "15b the message says the config reads the token from VAULT_TOKEN: set VAULT_TOKEN or token_file" $? "$(err c15b)"
+[ "$(vkey "$d/b.conf" address)" = "$VAULT_ADDR" ] && [ -z "$(vkey "$d/b.conf" token_file)" ]
+check "15b [vault] has the address, no token_file" $? "$(sed -n '/^\[vault\]/,/^\[env\]/p' "$d/b.conf")"
+served c15b-run "$d/b.conf" B_SECRET -- VAULT_TOKEN="$ROOT_TOKEN"
+check "15b a program with the written config and VAULT_TOKEN alone (no VAULT_ADDR) gets the value" $? "rc=$rc" "$(head -3 "$T/log/c15b-run.err")"
+served c15b-none "$d/b.conf" B_SECRET
+check "15b without any token the program is not started (required: 65)" $(( rc != 65 )) "rc=$rc" "$(head -3 "$T/log/c15b-none.err")"
+
+# (c) token from ~/.vault-token: its path is written (a bare environment has no HOME)
+mkdir -p "$d/home"
+cp "$T/root-token" "$d/home/.vault-token"
+chmod 600 "$d/home/.vault-token"
+v15_env "$d/c.env" C_KEY
+(unset VAULT_TOKEN; HOME=$d/home mig c15c --env-file "$d/c.env" --path secret/c15/c --all --yes --config-out "$d/c.conf"; exit $rc)
+rc=$?
+check "15c ~/.vault-token: exit 0" $rc "rc=$rc" "$(err c15c)"
+[ "$(vkey "$d/c.conf" token_file)" = "$d/home/.vault-token" ]
+check "15c token_file names the ~/.vault-token the migration read" $? "$(sed -n '/^\[vault\]/,/^\[env\]/p' "$d/c.conf")"
+served c15c-run "$d/c.conf" C_KEY
+check "15c a program with only the written config gets the value" $? "rc=$rc" "$(head -3 "$T/log/c15c-run.err")"
+
+# (d) AppRole: auth, auth_mount, role_id_file and secret_id_file carried; no
+# role_id or secret_id value anywhere in the config
+vapi PUT /v1/sys/policies/acl/c15 '{"policy":"path \"secret/*\" { capabilities = [\"create\",\"read\",\"update\"] }"}' >/dev/null
+vapi POST /v1/sys/auth/ops-approle '{"type":"approle"}' >/dev/null
+vapi POST /v1/auth/ops-approle/role/c15 '{"token_policies":["c15"]}' >/dev/null
+vapi GET /v1/auth/ops-approle/role/c15/role-id | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["role_id"])' >"$d/rid"
+vapi POST /v1/auth/ops-approle/role/c15/secret-id '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret_id"])' >"$d/sid"
+chmod 600 "$d/rid" "$d/sid"
+write_conf "$d/ar.conf" <<CONF
+[vault]
+address = $VAULT_ADDR
+auth = approle
+auth_mount = ops-approle
+role_id_file = $d/rid
+secret_id_file = $d/sid
+CONF
+v15_env "$d/d.env" D_TOKEN
+(unset VAULT_TOKEN; mig c15d -c "$d/ar.conf" --env-file "$d/d.env" --path secret/c15/d --all --yes --config-out "$d/d.conf"; exit $rc)
+rc=$?
+check "15d AppRole: exit 0" $rc "rc=$rc" "$(err c15d)"
+[ "$(vkey "$d/d.conf" auth)" = approle ] && [ "$(vkey "$d/d.conf" auth_mount)" = ops-approle ] &&
+	[ "$(vkey "$d/d.conf" role_id_file)" = "$d/rid" ] && [ "$(vkey "$d/d.conf" secret_id_file)" = "$d/sid" ]
+check "15d [vault] has auth, auth_mount, role_id_file, secret_id_file" $? "$(sed -n '/^\[vault\]/,/^\[env\]/p' "$d/d.conf")"
+! grep -qF -e "$(cat "$d/rid")" -e "$(cat "$d/sid")" "$d/d.conf"
+check "15d neither the role_id nor the secret_id is in the config" $?
+served c15d-run "$d/d.conf" D_TOKEN
+check "15d a program with only the written config logs in and gets the value" $? "rc=$rc" "$(head -3 "$T/log/c15d-run.err")"
+for c in a b c d; do grep -qF "$ROOT_TOKEN" "$d/$c.conf" && echo "$c.conf"; done >"$T/c15tok"
+grep -rlF "$ROOT_TOKEN" "$BK" >>"$T/c15tok" 2>/dev/null
+check "15 no token in any written config or in the backup directory" "$(grep -c . "$T/c15tok")" "$(cat "$T/c15tok")"
+
+# (e) the backup: in \$XDG_STATE_HOME/vaultshim (0700), 0600, named after the
+# .env and the time, the message says where; nothing beside the .env
+b=$(backups "$d/a.env")
+[ "$(echo "$b" | grep -c .)" = 1 ] && [[ ${b##*/} =~ ^${d#/}/a\.env\.backup\.[0-9]{8}T[0-9]{6}Z$ || ${b##*/} =~ ^$(esc "$d/a.env")\.backup\.[0-9]{8}T[0-9]{6}Z$ ]]
+check "15e backup in \$XDG_STATE_HOME/vaultshim, named <the .env's path>.backup.<UTC>" $? "$b" "$(ls -a "$BK" | head -5)"
+[ -n "$b" ] && [ "$(mode_of "$BK")" = 700 ] && [ "$(mode_of "$b")" = 600 ]
+check "15e the directory is 0700, the backup 0600" $? "dir $(mode_of "$BK") file $( [ -n "$b" ] && mode_of "$b")"
+[ -z "$(compgen -G "$d/a.env.*")" ] && [ -z "$(compgen -G "$d/.a.env*")" ]
+check "15e nothing written beside the .env" $? "$(ls -a "$d" | grep a.env)"
+out c15a | grep -qF "the original is in $b (mode 0600)"
+check "15e the message says where the backup is" $? "$(out c15a | tail -1)"
+# XDG_STATE_HOME unset: ~/.local/state/vaultshim, created 0700 with its parents
+v15_env "$d/e.env" E_TOKEN
+(unset XDG_STATE_HOME; HOME=$d/h2 mig c15e --env-file "$d/e.env" --path secret/c15/e --all --strip --yes; exit $rc)
+rc=$?
+b=$(backups "$d/e.env" "$d/h2/.local/state/vaultshim")
+[ $rc = 0 ] && [ "$(echo "$b" | grep -c .)" = 1 ] && [ "$(mode_of "$d/h2/.local/state/vaultshim")" = 700 ] &&
+	[ "$(mode_of "$d/h2/.local/state")" = 700 ] && [ "$(mode_of "$b")" = 600 ]
+check "15e without XDG_STATE_HOME: ~/.local/state/vaultshim/ (0700, parents 0700), backup 0600" $? "rc=$rc" "$b" "$(err c15e)"
+# --backup-dir
+v15_env "$d/f.env" F_TOKEN
+mig c15f --env-file "$d/f.env" --path secret/c15/f --all --strip --yes --backup-dir "$d/bk"
+b=$(backups "$d/f.env" "$d/bk")
+[ $rc = 0 ] && [ "$(echo "$b" | grep -c .)" = 1 ] && [ "$(mode_of "$d/bk")" = 700 ] && out c15f | grep -qF "the original is in $b"
+check "15e --backup-dir DIR: the backup there (created 0700), the message names it" $? "rc=$rc" "$b" "$(out c15f | tail -1)" "$(err c15f)"
+# an unsafe backup directory is refused before anything is written
+for kind in open owned; do
+	mkdir -p "$d/bad-$kind"
+	if [ $kind = open ]; then chmod 755 "$d/bad-$kind"; else chmod 700 "$d/bad-$kind"; chown 1234:1234 "$d/bad-$kind"; fi
+	v15_env "$d/g-$kind.env" G_TOKEN
+	s0=$(sum "$d/g-$kind.env")
+	mig c15g-$kind --env-file "$d/g-$kind.env" --path secret/c15/g$kind --all --strip --yes --backup-dir "$d/bad-$kind"
+	want="open to group or others (mode 0755); chmod 700 it" what="open to others"
+	[ $kind = owned ] && want="owned by uid 1234" what="of another user"
+	[ $rc = 77 ] && grep -qF "$want" "$T/log/c15g-$kind.err" && [ "$(version c15/g$kind)" = 0 ] &&
+		[ "$(sum "$d/g-$kind.env")" = "$s0" ] && [ -z "$(ls -A "$d/bad-$kind")" ]
+	check "15e a backup directory $what is refused (77), nothing written" $? \
+		"rc=$rc version=$(version c15/g$kind)" "$(err c15g-$kind)"
+done
+
+# (f) --config-out a symlink: written through, the link kept; mode kept
+mkdir -p "$d/etc"
+write_conf "$d/etc/app.conf" <<CONF
+[vault]
+address = $VAULT_ADDR
+token_file = $T/root-token
+CONF
+chmod 640 "$d/etc/app.conf"
+ln -s etc/app.conf "$d/link.conf"
+v15_env "$d/h.env" H_TOKEN
+mig c15h --env-file "$d/h.env" --path secret/c15/h --all --strip --yes --config-out "$d/link.conf"
+check "15f --config-out a symlink: exit 0" $rc "rc=$rc" "$(err c15h)"
+[ -L "$d/link.conf" ] && [ "$(readlink "$d/link.conf")" = etc/app.conf ] && grep -q '^H_TOKEN = ' "$d/etc/app.conf"
+check "15f the config stays a symlink, its target gets the mapping" $? "$(ls -l "$d/link.conf")"
+grep -q '^H_TOKEN = ' "$d/etc/app.conf" && [ "$(mode_of "$d/etc/app.conf")" = 640 ] &&
+	[ -z "$(ls -A "$d/etc" | grep -v '^app.conf$')" ]
+check "15f the target, rewritten, keeps its mode (0640), no temp file left" $? "mode $(mode_of "$d/etc/app.conf")" "$(ls -A "$d/etc")"
+served c15h-run "$d/link.conf" H_TOKEN
+check "15f the program reads the value through the link" $? "rc=$rc" "$(head -3 "$T/log/c15h-run.err")"
+
+# (g) run as root on an app's .env (uid 1234, gid 1235, 0640, through a
+# symlink): stripped, owner, group and mode kept
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$d/app"
+	v15_env "$d/app/.env.production" I_TOKEN
+	ln -s .env.production "$d/app/.env"
+	chown 1234:1235 "$d/app/.env.production"
+	chmod 640 "$d/app/.env.production"
+	mig c15i --env-file "$d/app/.env" --path secret/c15/i --all --strip --yes
+	[ $rc = 0 ] && [ "$(stat -c '%u:%g %a' "$d/app/.env.production")" = "1234:1235 640" ] && [ -L "$d/app/.env" ] &&
+		! grep -q I_TOKEN "$d/app/.env.production"
+	check "15g --strip as root on a .env of uid 1234: stripped, owner:group 1234:1235 and mode 0640 kept, link kept" $? \
+		"rc=$rc" "$(stat -c '%u:%g %a' "$d/app/.env.production")" "$(err c15i)"
+	b=$(backups "$d/app/.env")
+	[ -n "$b" ] && [ "$(stat -c '%u %a' "$b")" = "0 600" ]
+	check "15g the backup is root's own, 0600" $? "$b $( [ -n "$b" ] && stat -c '%u %a' "$b")"
+else
+	skip "15g .env of another user (needs root to chown)"
+fi
+
+# (h) a failure midway loses nothing: a filesystem that refuses writes (a
+# tmpfs remounted read-only: root ignores a directory's mode, not that) under
+# the config (written before the strip), then under the .env
+if mkdir -p "$d/ro" && mount -t tmpfs -o size=1m,mode=0700 tmpfs "$d/ro" 2>/dev/null; then
+	trap 'umount "$d/ro" 2>/dev/null; cleanup' EXIT
+	v15_env "$d/j.env" J_TOKEN
+	v15_env "$d/ro/k.env" K_TOKEN
+	chmod 640 "$d/j.env" "$d/ro/k.env"
+	sj=$(sum "$d/j.env")
+	sk=$(sum "$d/ro/k.env")
+	mount -o remount,ro "$d/ro"
+	mig c15j --env-file "$d/j.env" --path secret/c15/j --all --strip --yes --config-out "$d/ro/j.conf"
+	[ $rc = 74 ] && [ "$(sum "$d/j.env")" = "$sj" ] && [ "$(mode_of "$d/j.env")" = 640 ] && [ ! -e "$d/ro/j.conf" ]
+	check "15h the config cannot be written: exit 74, the .env intact (bytes, mode), no config" $? "rc=$rc" "$(err c15j)"
+	grep -q "^vaultshim: migrate: cannot write the config: $d/ro/j.conf: .*Read-only file system; $d/j.env was not changed$" "$T/log/c15j.err"
+	check "15h ... and the message says what failed and that the .env was not changed" $? "$(err c15j)"
+	mig c15k --env-file "$d/ro/k.env" --path secret/c15/k --all --strip --yes --config-out "$d/k.conf"
+	[ $rc = 74 ] && [ "$(sum "$d/ro/k.env")" = "$sk" ] && [ "$(mode_of "$d/ro/k.env")" = 640 ] && [ ! -e "$d/k.conf" ] &&
+		[ -z "$(ls -A "$d" | grep -e 'vaultshim-tmp' -e '^\.k\.conf')" ]
+	check "15h the .env cannot be rewritten: exit 74, the .env intact, the new config taken back, no temp file" $? "rc=$rc" \
+		"$(ls -A "$d" | grep k.conf)" "$(err c15k)"
+	grep -q "^vaultshim: migrate: cannot rewrite $d/ro/k.env: .*Read-only file system; it was not changed, and the config is restored$" "$T/log/c15k.err"
+	check "15h ... and the message says so" $? "$(err c15k)"
+	umount "$d/ro"
+	trap cleanup EXIT
+else
+	skip "15h read-only filesystem (cannot mount a tmpfs here)"
+fi
 
 # --- 9. values never printed ------------------------------------------------------------------
 for fx in nasty crlf flask; do
