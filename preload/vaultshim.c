@@ -134,7 +134,7 @@ static void *next_symbol(const char *name, void *self)
 	void *p = dlsym(RTLD_NEXT, name);
 	/* RTLD_NEXT handing back our own hook would recurse forever */
 	if (p == self) {
-		fprintf(stderr, "vaultshim: dlsym(RTLD_NEXT, \"%s\") returned the preload's own hook\n", name);
+		vs_log_always(VS_LOG_ERROR, "dlsym(RTLD_NEXT, \"%s\") returned the preload's own hook", name);
 		abort();
 	}
 	return p;
@@ -148,7 +148,7 @@ static void resolve_libc_getenv(void)
 	if (!real_getenv)
 		real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
 	if (!real_getenv) {
-		fprintf(stderr, "vaultshim: cannot find libc's getenv\n");
+		vs_log_always(VS_LOG_ERROR, "cannot find libc's getenv");
 		abort();
 	}
 }
@@ -416,14 +416,20 @@ static void run_helper(helper_result *r, double end, bool refresh)
 		helper = find_helper(&r->err);
 	char **env = helper ? helper_env() : NULL;
 	int cfd = helper && vs_config_text ? config_memfd() : -1;
-	char *argv[8] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path};
+	char *argv[10] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path};
 	int argc = 4;
+	char who[96];
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
 	bool eof = false;
 
 	if (refresh)
 		argv[argc++] = (char *)"--skip-dynamic";
+	/* the helper speaks for this program: in its log lines and in the
+	 * User-Agent Vault sees */
+	snprintf(who, sizeof who, "%ld:%s", (long)getpid(), vs_log_prog());
+	argv[argc++] = (char *)"--for";
+	argv[argc++] = who;
 	if (cfd >= 0) {
 		argv[argc++] = (char *)"--config-fd";
 		argv[argc++] = (char *)"3";
@@ -567,9 +573,8 @@ static bool need_config(const char *path)
 		 * descendants it was given */
 		const char *told = vs_real_getenv("VAULTSHIM_UNREADABLE");
 		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path)))
-			fprintf(stderr,
-				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
-				path, (unsigned)geteuid());
+			vs_log(VS_LOG_WARN, "%s: uid %u cannot read the config; mapped names answer from the environment",
+			       path, (unsigned)geteuid());
 		atomic_store(&vs_unreadable, true);
 		return false;
 	}
@@ -582,11 +587,11 @@ static bool need_config(const char *path)
 		rc = vs_config_load_text(path, env, NULL, &cfg, &vs_config_text, &text_len, &err);
 	if (rc) {
 		if (atomic_load(&started)) {
-			fprintf(stderr, "vaultshim: config: %s; names answer from the environment\n", err.msg);
+			vs_log(VS_LOG_WARN, "config: %s; names answer from the environment", err.msg);
 			atomic_store(&vs_unreadable, true);
 			return false;
 		}
-		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
+		vs_log_always(VS_LOG_ERROR, "config: %s", err.msg);
 		_exit(err.code);
 	}
 	vs_opt_timeout_ms = cfg->vault.timeout_ms;
@@ -640,11 +645,11 @@ static void resolve_all(double end)
 	vs_error err = {0};
 
 	if (vs_resolve_values(end, false, &res, &err)) {
-		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		vs_log_always(VS_LOG_ERROR, "%s", err.msg);
 		_exit(err.code);
 	}
 	if (res.status) {
-		fprintf(stderr, "vaultshim: %s\n", res.message);
+		vs_log_always(VS_LOG_ERROR, "%s", res.message);
 		/* _exit, not exit: another thread may be mid-way through anything */
 		_exit(res.status);
 	}
@@ -1050,7 +1055,7 @@ static vs_mode env_mode(bool *set)
 		return VS_MODE_LAZY;
 	if (!strcmp(m, "eager"))
 		return VS_MODE_EAGER;
-	fprintf(stderr, "vaultshim: VAULTSHIM_MODE '%s' is not one of lazy, eager, auto\n", m);
+	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of lazy, eager, auto", m);
 	_exit(VS_EX_USAGE);
 }
 
@@ -1094,7 +1099,7 @@ static void start(bool eager, const uint64_t *new_filter)
 
 static void die_oom(void)
 {
-	fprintf(stderr, "vaultshim: out of memory\n");
+	vs_log_always(VS_LOG_ERROR, "out of memory");
 	_exit(VS_EX_SOFTWARE);
 }
 
@@ -1390,7 +1395,10 @@ static void init(void)
 	in_hook++;
 	if (another_preload())
 		vs_next_fn(&vs_real_execve, "execve", (void *)execve);
-	vs_log_init(scan_environ("VAULTSHIM_LOG"));
+	/* (a bad setting is said with this process's first line, if any: not
+	 * by every process of a tree that has nothing to say) */
+	vs_log_setup(scan_environ("VAULTSHIM_LOG"), scan_environ("VAULTSHIM_LOG_FORMAT"),
+		     scan_environ("JOURNAL_STREAM"), true);
 	/* (the constructor sets the stack's argv before it starts us) */
 	if (!vs_stack_argv)
 		vs_log(VS_LOG_DEBUG, "started before the constructor, by another library's call");

@@ -105,7 +105,7 @@ static const char usage_run[] =
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
 
 static const char usage_resolve[] =
-	"usage: vaultshim resolve -c FILE [--config-fd N] [--skip-dynamic]\n"
+	"usage: vaultshim resolve -c FILE [--config-fd N] [--skip-dynamic] [--for PID:PROG]\n"
 	"\n"
 	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
@@ -115,7 +115,9 @@ static const char usage_resolve[] =
 	"  --config-fd N  read FILE's text from descriptor N (the copy the preload\n"
 	"                 read and checked at its start) instead of opening FILE\n"
 	"  --skip-dynamic the paths on a dynamic engine (database/creds/...) are\n"
-	"                 looked up, not read: a refresh never mints a credential\n";
+	"                 looked up, not read: a refresh never mints a credential\n"
+	"  --for PID:PROG the program it reads for: its log lines say\n"
+	"                 vaultshim[PID] PROG, its User-Agent vaultshim/VERSION (PROG)\n";
 
 static const char usage_migrate[] =
 	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
@@ -154,9 +156,17 @@ static const char usage_migrate[] =
 	"exit: 0 done or nothing to do; 64 usage; 65 FILE unparseable or values\n"
 	"differ in Vault; 69/77 Vault unavailable/denied; 74 file errors.\n";
 
+/* run and resolve speak through the log format: their lines end up among
+ * a program's or a service's own (the journal); the commands a person
+ * types keep a Unix tool's "vaultshim: context: reason" */
+static bool log_format_errors;
+
 static void die(int code, const char *ctx, const char *msg)
 {
-	fprintf(stderr, "vaultshim: %s: %s\n", ctx, msg);
+	if (log_format_errors)
+		vs_log_always(VS_LOG_ERROR, "%s: %s", ctx, msg);
+	else
+		fprintf(stderr, "vaultshim: %s: %s\n", ctx, msg);
 	exit(code);
 }
 
@@ -175,7 +185,10 @@ static char *config_path(const char *opt)
 	char *p;
 
 	if (vs_config_locate(opt, abs, &err)) {
-		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		if (log_format_errors)
+			vs_log_always(VS_LOG_ERROR, "%s", err.msg);
+		else
+			fprintf(stderr, "vaultshim: %s\n", err.msg);
 		exit(err.code);
 	}
 	if (!(p = strdup(abs)))
@@ -387,7 +400,7 @@ static int cmd_get(int argc, char **argv)
 
 static int exec_status(const char *cmd, int e)
 {
-	fprintf(stderr, "vaultshim: run: %s: %s\n", cmd, strerror(e));
+	vs_log_always(VS_LOG_ERROR, "run: %s: %s", cmd, strerror(e));
 	return e == ENOENT ? 127 : 126;
 }
 
@@ -402,11 +415,11 @@ static bool secure_target(const char *cmd)
 
 	if (vs_target_lookup(cmd, p, path, sizeof path) || vs_target_inspect(path, p, &t) || !t.secure)
 		return false;
-	fprintf(stderr,
-		"vaultshim: run: warning: %s is %s (%s): it runs without its secrets, since exporting them "
-		"would hand every one of them to a privileged program; run the unprivileged program it "
-		"starts under vaultshim instead\n",
-		cmd, t.secure, t.secure_file);
+	vs_log_always(VS_LOG_WARN,
+		      "run: %s is %s (%s): it runs without its secrets, since exporting them "
+		      "would hand every one of them to a privileged program; run the unprivileged program it "
+		      "starts under vaultshim instead",
+		      cmd, t.secure, t.secure_file);
 	return true;
 }
 
@@ -420,6 +433,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (first >= argc)
 		usage_error("run", "missing command (vaultshim run [-c FILE] -- CMD...)", usage_run);
+	log_format_errors = true;
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
 	if (secure_target(argv[first])) {
@@ -601,6 +615,20 @@ static int cmd_resolve(int argc, char **argv)
 			argc -= 2;
 			break;
 		}
+	/* --for PID:PROG: the program this helper reads for (the preload's
+	 * host): its lines and its User-Agent name that program */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--for")) {
+			char *end, *colon = strchr(argv[i + 1], ':');
+			long pid = strtol(argv[i + 1], &end, 10);
+			if (!colon || end != colon || pid <= 0)
+				usage_error("resolve", "--for needs PID:PROG", usage_resolve);
+			vs_log_set_prog(colon + 1, pid);
+			vs_vault_user_agent(colon + 1);
+			memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+			argc -= 2;
+			break;
+		}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--skip-dynamic")) {
 			skip_dynamic = true;
@@ -611,6 +639,7 @@ static int cmd_resolve(int argc, char **argv)
 	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
+	log_format_errors = true;
 	/* (read before the hygiene closes every descriptor above 2) */
 	cfg = fd_arg ? config_from_fd(cfg_opt, fd_arg) : NULL;
 	helper_hygiene();
@@ -651,8 +680,11 @@ int vs_client_main(int argc, char **argv)
 {
 	const char *cmd;
 
-	if (vs_log_init(getenv("VAULTSHIM_LOG")) < 0)
-		fprintf(stderr, "vaultshim: VAULTSHIM_LOG must be debug, info, warn, error or off; using warn\n");
+	vs_log_set_prog("vaultshim", 0);
+	/* the helper says a bad setting only with a line of its own (the
+	 * preload it serves says it with its first line) */
+	vs_log_setup(getenv("VAULTSHIM_LOG"), getenv("VAULTSHIM_LOG_FORMAT"), getenv("JOURNAL_STREAM"),
+		     argc > 1 && !strcmp(argv[1], "resolve"));
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return VS_EX_USAGE;
@@ -667,6 +699,8 @@ int vs_client_main(int argc, char **argv)
 		return 0;
 	}
 	vs_vault_global_init();
+	/* the command is who asks Vault (resolve: the program it serves, --for) */
+	vs_vault_user_agent(!strcmp(cmd, "__watch") ? "exec" : cmd);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "get"))
