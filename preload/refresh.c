@@ -253,6 +253,8 @@ static bool resolve_here(int *code)
 		if (whole(&res, &why, code)) {
 			apply(&res);
 			ok = true;
+			/* values served: recorded, as the first resolution was */
+			vs_audit_resolution("refresh", &res);
 		}
 		if (!ok && !why)
 			why = "a name from Vault came from elsewhere";

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "preload.h"
+#include "vs_audit.h"
 #include "vs_helper.h"
 #include "vs_log.h"
 #include "vs_resolve.h"
@@ -532,7 +533,6 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	int batch = 0;
 
 	(void)reqs;
-	(void)stats;
 	if (hr->err.code)
 		return vs_fail(err, hr->err.code, "%s", hr->err.msg);
 	if (n != cfg->n_entries)
@@ -542,6 +542,9 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 			vs_secret_clear(&out[i]);
 		return err->code;
 	}
+	/* (for the audit record: what the helper's reads cost Vault) */
+	if (stats)
+		stats->requests = vs_helper_requests(hr->out.p, hr->out.len);
 	return batch;
 }
 
@@ -622,6 +625,7 @@ int vs_resolve_values(double end, bool refresh, vs_resolution *res, vs_error *er
 {
 	helper_result hr = {0};
 	fetch_ctx fc = {&hr};
+	double t0 = vs_now_ms();
 	int rc;
 
 	memset(res, 0, sizeof *res);
@@ -633,7 +637,18 @@ int vs_resolve_values(double end, bool refresh, vs_resolution *res, vs_error *er
 	if (refresh)
 		vs_log_mute(false);
 	vs_buf_free(&hr.out);
+	/* the program's wait: the helper's start and every read */
+	if (!rc)
+		res->stats.ms = vs_now_ms() - t0;
 	return rc;
+}
+
+void vs_audit_resolution(const char *event, const vs_resolution *res)
+{
+	vs_error err = {0};
+
+	if (cfg && vs_audit_record(cfg, event, res, res->stats.requests, res->stats.ms, &err))
+		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
@@ -648,6 +663,8 @@ static void resolve_all(double end)
 		vs_log_always(VS_LOG_ERROR, "%s", err.msg);
 		_exit(err.code);
 	}
+	/* a refused resolution too: someone asked for these secrets */
+	vs_audit_resolution("resolve", &res);
 	if (res.status) {
 		vs_log_always(VS_LOG_ERROR, "%s", res.message);
 		/* _exit, not exit: another thread may be mid-way through anything */

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
 #include "core/vs_target.h"
+#include "vs_audit.h"
 #include "vs_config.h"
 #include "vs_helper.h"
 #include "vs_log.h"
@@ -261,6 +262,17 @@ static void resolve_or_die(const vs_config *cfg, const char *const *names, size_
 	vs_vault_settings_clear(&s);
 }
 
+/* The audit record of a resolution that serves values (run, get): a
+ * trail that cannot be written is said, and the command goes on, as the
+ * preload does (check is where a broken trail fails). */
+static void audit(const vs_config *cfg, const char *event, const vs_resolution *res)
+{
+	vs_error err = {0};
+
+	if (vs_audit_record(cfg, event, res, res->stats.requests, res->stats.ms, &err))
+		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	const char *cfg_opt = NULL;
@@ -275,6 +287,12 @@ static int cmd_check(int argc, char **argv)
 		usage_error("check", "unexpected argument", usage_check);
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
+	{
+		/* an audit trail nothing could be written to: the pre-flight fails */
+		vs_error aerr = {0};
+		if (vs_audit_check(cfg, &aerr))
+			die(aerr.code, "check", aerr.msg);
+	}
 	resolve_or_die(cfg, NULL, 0, dynamic ? DYN_READ_REVOKE : DYN_SKIP, &res);
 	/* a lease left behind is a credential nobody will use: say so, and fail */
 	if (res.stats.leases_kept && res.stats.revoke_code > res.status) {
@@ -381,6 +399,7 @@ static int cmd_get(int argc, char **argv)
 		exit(VS_EX_USAGE);
 	}
 	resolve_or_die(cfg, &name, 1, DYN_READ, &res);
+	audit(cfg, "get", &res);
 	status = res.status;
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
@@ -445,6 +464,7 @@ static int cmd_run(int argc, char **argv)
 		return exec_status(argv[first], errno);
 	}
 	resolve_or_die(cfg, NULL, 0, DYN_READ, &res);
+	audit(cfg, "run", &res);
 	if (res.status)
 		die(res.status, "run", res.message);
 	for (size_t i = 0; i < res.n; i++) {
@@ -598,6 +618,7 @@ static int cmd_resolve(int argc, char **argv)
 	int first;
 	vs_config *cfg;
 	vs_vault_settings s;
+	vs_vault_stats stats = {0};
 	vs_vault_req *reqs;
 	vs_secret *secs;
 	vs_error err = {0};
@@ -654,10 +675,10 @@ static int cmd_resolve(int argc, char **argv)
 					 .kv_version = cfg->entries[i].kv_version};
 	if ((batch = vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err)) == 0) {
 		s.skip_dynamic = skip_dynamic;
-		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, NULL, &err);
+		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, &stats, &err);
 		vs_vault_settings_clear(&s);
 	}
-	out = vs_helper_format(cfg, secs, batch, err.msg, &len);
+	out = vs_helper_format(cfg, secs, batch, err.msg, stats.requests, &len);
 	if (!out || write_all(1, out, len) < 0)
 		rc = VS_EX_IOERR;
 	if (out) {
