@@ -198,7 +198,7 @@ VAULTSHIM_CONFIG=$T/ref.conf LD_PRELOAD=$SO "$T/twice" 2 >"$T/out" 2>"$T/err"
 check "audit: a refresh is recorded (resolve, then refresh)" \
 	$([ "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["event"] for l in open(sys.argv[1])))' "$T/trail/refresh.log")" = "resolve refresh" ]; echo $?) \
 	"$(cat "$T/trail/refresh.log" "$T/err")"
-! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail"
+[ -s "$A" ] && [ -s "$T/trail/refresh.log" ] && ! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail"
 check "audit: no value and no token in any record" $?
 
 # unsafe trails: refused, with the config's FILE:LINE
@@ -274,7 +274,7 @@ print("ok")
 EOF
 	check "audit = syslog: one datagram to /dev/log, authpriv.info (<86>), ident vaultshim[PID], the JSON record" \
 		$([ "$(cat "$T/py")" = ok ] && [ "$(cat "$T/out")" = read ]; echo $?) "$(cat "$T/py") $(cat "$T/err")"
-	! grep -qF -e "$PW" -e "$KEY" "$T/syslog.out"
+	[ -s "$T/syslog.out" ] && ! grep -qF -e "$PW" -e "$KEY" "$T/syslog.out"
 	check "audit = syslog: no value in the datagram" $?
 else
 	skip "unshare -m not permitted here: the syslog route is not tested"
