@@ -45,8 +45,8 @@ static void putf(vs_buf *b, const char *fmt, ...)
 }
 
 /* The record: names, sources, paths, versions — never res's values. */
-static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const vs_resolution *res,
-			  int requests, double ms)
+static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
+			  const vs_resolution *res, int requests, double ms)
 {
 	char t[32], exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -59,6 +59,12 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 	put_str(b, vs_log_prog());
 	vs_buf_put(b, ",\"exe\":", 7);
 	put_str(b, exe);
+	if (cmd) {
+		/* run: the program the values are exported to (exe is ours
+		 * until the exec that follows) */
+		vs_buf_put(b, ",\"cmd\":", 7);
+		put_str(b, cmd);
+	}
 	vs_buf_put(b, ",\"config\":", 10);
 	put_str(b, cfg->path);
 	putf(b, ",\"status\":%d,\"names\":[", res->status);
@@ -142,15 +148,15 @@ static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 	return rc;
 }
 
-int vs_audit_record(const vs_config *cfg, const char *event, const vs_resolution *res, int requests,
-		    double ms, vs_error *err)
+int vs_audit_record(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res,
+		    int requests, double ms, vs_error *err)
 {
 	vs_buf rec = {0};
 	int rc = 0, fd;
 
 	if (cfg->options.audit == VS_AUDIT_OFF)
 		return 0;
-	format_record(&rec, cfg, event, res, requests, ms);
+	format_record(&rec, cfg, event, cmd, res, requests, ms);
 	if (rec.oom) {
 		vs_buf_free(&rec);
 		return fail_at(cfg, err, VS_EX_SOFTWARE, "out of memory");

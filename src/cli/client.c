@@ -265,11 +265,11 @@ static void resolve_or_die(const vs_config *cfg, const char *const *names, size_
 /* The audit record of a resolution that serves values (run, get): a
  * trail that cannot be written is said, and the command goes on, as the
  * preload does (check is where a broken trail fails). */
-static void audit(const vs_config *cfg, const char *event, const vs_resolution *res)
+static void audit(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res)
 {
 	vs_error err = {0};
 
-	if (vs_audit_record(cfg, event, res, res->stats.requests, res->stats.ms, &err))
+	if (vs_audit_record(cfg, event, cmd, res, res->stats.requests, res->stats.ms, &err))
 		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
@@ -399,7 +399,7 @@ static int cmd_get(int argc, char **argv)
 		exit(VS_EX_USAGE);
 	}
 	resolve_or_die(cfg, &name, 1, DYN_READ, &res);
-	audit(cfg, "get", &res);
+	audit(cfg, "get", NULL, &res);
 	status = res.status;
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
@@ -464,7 +464,7 @@ static int cmd_run(int argc, char **argv)
 		return exec_status(argv[first], errno);
 	}
 	resolve_or_die(cfg, NULL, 0, DYN_READ, &res);
-	audit(cfg, "run", &res);
+	audit(cfg, "run", argv[first], &res);
 	if (res.status)
 		die(res.status, "run", res.message);
 	for (size_t i = 0; i < res.n; i++) {

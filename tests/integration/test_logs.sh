@@ -185,11 +185,11 @@ print("ok")
 EOF
 check "audit: time, event, pid, uid, prog, exe, config, names with source and path@version, requests, ms" \
 	$([ "$(cat "$T/py")" = ok ]; echo $?) "$(cat "$T/py")"
-"$VAULTSHIM" run -c "$T/au.conf" -- true
+"$VAULTSHIM" run -c "$T/au.conf" -- true --an-arg
 "$VAULTSHIM" get -c "$T/au.conf" API_KEY >/dev/null
 "$VAULTSHIM" check -c "$T/au.conf" >/dev/null
-check "audit: run and get add one record each, check none" \
-	$([ "$(lines)" = 3 ] && [ "$(sed -n 2p "$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["event"])')" = run ] &&
+check "audit: run (naming its command) and get add one record each, check none" \
+	$([ "$(lines)" = 3 ] && [ "$(sed -n 2p "$A" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["event"], r["cmd"])')" = "run true" ] &&
 		[ "$(sed -n 3p "$A" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["event"], len(r["names"]))')" = "get 1" ]; echo $?) \
 	"$(cat "$A")"
 # a refresh serves values: its own record
