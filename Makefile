@@ -32,7 +32,7 @@ CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -
 LDFLAGS += -Wl,-z,relro -Wl,-z,now
 
 # The core without network code (the preload links only these).
-CORE_SRC := src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
+CORE_SRC := src/audit.c src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
 	src/snapshot.c
 # libc only too, but for the launcher alone: what a launch will run.
 LAUNCH_SRC := src/core/target.c

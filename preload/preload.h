@@ -251,6 +251,9 @@ bool vs_served_value(const mapped *m, const char *v);
 struct vs_resolution;
 bool vs_need_config(void);
 int vs_resolve_values(double end, bool refresh, struct vs_resolution *res, vs_error *err);
+/* The audit record of a resolution this process completed (event:
+ * "resolve", "refresh"); a failure to write it is said, never fatal. */
+void vs_audit_resolution(const char *event, const struct vs_resolution *res);
 bool vs_helper_refused(void);
 
 /* tree.c: the Vault client's variables (VAULT_*, HOME, the proxies) as

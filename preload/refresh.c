@@ -253,6 +253,8 @@ static bool resolve_here(int *code)
 		if (whole(&res, &why, code)) {
 			apply(&res);
 			ok = true;
+			/* values served: recorded, as the first resolution was */
+			vs_audit_resolution("refresh", &res);
 		}
 		if (!ok && !why)
 			why = "a name from Vault came from elsewhere";
@@ -261,15 +263,16 @@ static bool resolve_here(int *code)
 	atomic_store(&retry_ms, ok || 5.0 * cost <= (double)vs_opt_refresh_ms ? 0.0
 									 : 5.0 * cost - (double)vs_opt_refresh_ms);
 	if (!ok && !failing && vs_helper_refused())
-		fprintf(stderr, "vaultshim: refresh: this process may not start the resolver helper (%s); "
-				"its values stay as they are\n", why);
+		vs_log(VS_LOG_WARN, "refresh: this process may not start the resolver helper (%s); "
+				    "its values stay as they are", why);
 	else if (!ok && !failing && vs_opt_refresh_ms)
-		fprintf(stderr, "vaultshim: refresh failed, the last values stay in use (next try in %.0f s): %s\n",
-			((double)vs_opt_refresh_ms + atomic_load(&retry_ms)) / 1000.0, why);
+		vs_log(VS_LOG_WARN, "refresh failed, the last values stay in use (next try in %.0f s): %s",
+		       ((double)vs_opt_refresh_ms + atomic_load(&retry_ms)) / 1000.0, why);
 	else if (!ok && !failing)
-		fprintf(stderr, "vaultshim: new values could not be read, the last ones stay in use: %s\n", why);
+		vs_log(VS_LOG_WARN, "new values could not be read, the last ones stay in use: %s", why);
 	else if (ok && failing)
-		fprintf(stderr, "vaultshim: refresh works again: values from Vault\n");
+		/* (warn: it closes the warning above, at the same level) */
+		vs_log(VS_LOG_WARN, "refresh works again: values from Vault");
 	failing = !ok;
 	vs_resolution_clear(&res);
 	return ok;

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "preload.h"
+#include "vs_audit.h"
 #include "vs_helper.h"
 #include "vs_log.h"
 #include "vs_resolve.h"
@@ -137,7 +138,7 @@ static void *next_symbol(const char *name, void *self)
 	void *p = dlsym(RTLD_NEXT, name);
 	/* RTLD_NEXT handing back our own hook would recurse forever */
 	if (p == self) {
-		fprintf(stderr, "vaultshim: dlsym(RTLD_NEXT, \"%s\") returned the preload's own hook\n", name);
+		vs_log_always(VS_LOG_ERROR, "dlsym(RTLD_NEXT, \"%s\") returned the preload's own hook", name);
 		abort();
 	}
 	return p;
@@ -151,7 +152,7 @@ static void resolve_libc_getenv(void)
 	if (!real_getenv)
 		real_getenv = (getenv_fn)next_symbol("getenv", (void *)getenv);
 	if (!real_getenv) {
-		fprintf(stderr, "vaultshim: cannot find libc's getenv\n");
+		vs_log_always(VS_LOG_ERROR, "cannot find libc's getenv");
 		abort();
 	}
 }
@@ -428,14 +429,20 @@ static void run_helper(helper_result *r, double end, bool refresh)
 		helper = find_helper(&r->err);
 	char **env = helper ? helper_env() : NULL;
 	int cfd = helper && vs_config_text ? config_memfd() : -1;
-	char *argv[8] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path};
+	char *argv[10] = {helper, (char *)"resolve", (char *)"-c", (char *)cfg->path};
 	int argc = 4;
+	char who[96];
 	int pfd[2] = {-1, -1}, status = 0;
 	pid_t pid = -1;
 	bool eof = false;
 
 	if (refresh)
 		argv[argc++] = (char *)"--skip-dynamic";
+	/* the helper speaks for this program: in its log lines and in the
+	 * User-Agent Vault sees */
+	snprintf(who, sizeof who, "%ld:%s", (long)getpid(), vs_log_prog());
+	argv[argc++] = (char *)"--for";
+	argv[argc++] = who;
 	if (cfd >= 0) {
 		argv[argc++] = (char *)"--config-fd";
 		argv[argc++] = (char *)"3";
@@ -538,7 +545,6 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 	int batch = 0;
 
 	(void)reqs;
-	(void)stats;
 	if (hr->err.code)
 		return vs_fail(err, hr->err.code, "%s", hr->err.msg);
 	if (n != cfg->n_entries)
@@ -548,6 +554,9 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
 			vs_secret_clear(&out[i]);
 		return err->code;
 	}
+	/* (for the audit record: what the helper's reads cost Vault) */
+	if (stats)
+		stats->requests = vs_helper_requests(hr->out.p, hr->out.len);
 	return batch;
 }
 
@@ -579,9 +588,8 @@ static bool need_config(const char *path)
 		 * descendants it was given */
 		const char *told = vs_real_getenv("VAULTSHIM_UNREADABLE");
 		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path)))
-			fprintf(stderr,
-				"vaultshim: %s: uid %u cannot read the config; mapped names answer from the environment\n",
-				path, (unsigned)geteuid());
+			vs_log(VS_LOG_WARN, "%s: uid %u cannot read the config; mapped names answer from the environment",
+			       path, (unsigned)geteuid());
 		atomic_store(&vs_unreadable, true);
 		return false;
 	}
@@ -594,11 +602,11 @@ static bool need_config(const char *path)
 		rc = vs_config_load_text(path, env, NULL, &cfg, &vs_config_text, &text_len, &err);
 	if (rc) {
 		if (atomic_load(&started)) {
-			fprintf(stderr, "vaultshim: config: %s; names answer from the environment\n", err.msg);
+			vs_log(VS_LOG_WARN, "config: %s; names answer from the environment", err.msg);
 			atomic_store(&vs_unreadable, true);
 			return false;
 		}
-		fprintf(stderr, "vaultshim: config: %s\n", err.msg);
+		vs_log_always(VS_LOG_ERROR, "config: %s", err.msg);
 		_exit(err.code);
 	}
 	vs_opt_timeout_ms = cfg->vault.timeout_ms;
@@ -629,6 +637,7 @@ int vs_resolve_values(double end, bool refresh, vs_resolution *res, vs_error *er
 {
 	helper_result hr = {0};
 	fetch_ctx fc = {&hr};
+	double t0 = vs_now_ms();
 	int rc;
 
 	memset(res, 0, sizeof *res);
@@ -640,7 +649,18 @@ int vs_resolve_values(double end, bool refresh, vs_resolution *res, vs_error *er
 	if (refresh)
 		vs_log_mute(false);
 	vs_buf_free(&hr.out);
+	/* the program's wait: the helper's start and every read */
+	if (!rc)
+		res->stats.ms = vs_now_ms() - t0;
 	return rc;
+}
+
+void vs_audit_resolution(const char *event, const vs_resolution *res)
+{
+	vs_error err = {0};
+
+	if (cfg && vs_audit_record(cfg, event, NULL, res, res->stats.requests, res->stats.ms, &err))
+		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
 /* Resolves every mapping of cfg into vs_map. Policy failure: one line, then
@@ -652,11 +672,13 @@ static void resolve_all(double end)
 	vs_error err = {0};
 
 	if (vs_resolve_values(end, false, &res, &err)) {
-		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		vs_log_always(VS_LOG_ERROR, "%s", err.msg);
 		_exit(err.code);
 	}
+	/* a refused resolution too: someone asked for these secrets */
+	vs_audit_resolution("resolve", &res);
 	if (res.status) {
-		fprintf(stderr, "vaultshim: %s\n", res.message);
+		vs_log_always(VS_LOG_ERROR, "%s", res.message);
 		/* _exit, not exit: another thread may be mid-way through anything */
 		_exit(res.status);
 	}
@@ -1062,7 +1084,7 @@ static vs_mode env_mode(bool *set)
 		return VS_MODE_LAZY;
 	if (!strcmp(m, "eager"))
 		return VS_MODE_EAGER;
-	fprintf(stderr, "vaultshim: VAULTSHIM_MODE '%s' is not one of lazy, eager, auto\n", m);
+	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of lazy, eager, auto", m);
 	_exit(VS_EX_USAGE);
 }
 
@@ -1106,7 +1128,7 @@ static void start(bool eager, const uint64_t *new_filter)
 
 static void die_oom(void)
 {
-	fprintf(stderr, "vaultshim: out of memory\n");
+	vs_log_always(VS_LOG_ERROR, "out of memory");
 	_exit(VS_EX_SOFTWARE);
 }
 
@@ -1402,7 +1424,10 @@ static void init(void)
 	in_hook++;
 	if (another_preload())
 		vs_next_fn(&vs_real_execve, "execve", (void *)execve);
-	vs_log_init(scan_environ("VAULTSHIM_LOG"));
+	/* (a bad setting is said with this process's first line, if any: not
+	 * by every process of a tree that has nothing to say) */
+	vs_log_setup(scan_environ("VAULTSHIM_LOG"), scan_environ("VAULTSHIM_LOG_FORMAT"),
+		     scan_environ("JOURNAL_STREAM"), true);
 	/* (the constructor sets the stack's argv before it starts us) */
 	if (!vs_stack_argv)
 		vs_log(VS_LOG_DEBUG, "started before the constructor, by another library's call");

@@ -83,6 +83,19 @@ bool vs_valid_env_name(const char *s, size_t len)
 	return true;
 }
 
+int vs_check_stat(const struct stat *st, const char *path, const char *what, bool dir, vs_error *err)
+{
+	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
+		return vs_fail(err, VS_EX_IOERR, "%s: %s is not a %s", path, what, dir ? "directory" : "regular file");
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s writable by group or others (mode %04o); chmod go-w it",
+			       path, what, (unsigned)(st->st_mode & 07777));
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s owned by uid %u (expected uid %u or root)", path,
+			       what, (unsigned)st->st_uid, (unsigned)geteuid());
+	return 0;
+}
+
 int vs_check_trusted(const char *path, const char *what, bool dir, vs_error *err)
 {
 	struct stat st;
@@ -90,15 +103,7 @@ int vs_check_trusted(const char *path, const char *what, bool dir, vs_error *err
 	if (stat(path, &st) < 0)
 		return vs_fail(err, errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: cannot use %s: %s", path,
 			       what, strerror(errno));
-	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return vs_fail(err, VS_EX_IOERR, "%s: %s is not a %s", path, what, dir ? "directory" : "regular file");
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s writable by group or others (mode %04o); chmod go-w it",
-			       path, what, (unsigned)(st.st_mode & 07777));
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s owned by uid %u (expected uid %u or root)", path,
-			       what, (unsigned)st.st_uid, (unsigned)geteuid());
-	return 0;
+	return vs_check_stat(&st, path, what, dir, err);
 }
 
 int vs_open_private(const char *path, const char *what, vs_error *err)
@@ -116,22 +121,8 @@ int vs_open_private(const char *path, const char *what, vs_error *err)
 		vs_fail(err, VS_EX_IOERR, "%s: cannot stat %s: %s", path, what, strerror(errno));
 		goto bad;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		vs_fail(err, VS_EX_IOERR, "%s: %s is not a regular file", path, what);
+	if (vs_check_stat(&st, path, what, false, err))
 		goto bad;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		vs_fail(err, VS_EX_NOPERM,
-			"%s: refusing %s writable by group or others (mode %04o); chmod go-w it",
-			path, what, (unsigned)(st.st_mode & 07777));
-		goto bad;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		vs_fail(err, VS_EX_NOPERM,
-			"%s: refusing %s owned by uid %u (expected uid %u or root)",
-			path, what, (unsigned)st.st_uid, (unsigned)geteuid());
-		goto bad;
-	}
 	return fd;
 bad:
 	close(fd);

@@ -76,7 +76,7 @@ enum key {
 	K_CLIENT_KEY, K_TLS_SERVER_NAME, K_SKIP_VERIFY, K_TIMEOUT, K_MAX_RETRIES,
 	K_KV_VERSION, K_TOKEN_WRAPPED, K_SECRET_ID_WRAPPED,
 	K_MODE, K_ON_ERROR, K_DOTENV, K_INHERIT, K_HELPER, K_EAGER_PROGRAMS, K_SECCOMP,
-	K_WATCH, K_ON_CHANGE, K_STOP_SIGNAL, K_RESTART_GRACE, K_REFRESH,
+	K_WATCH, K_ON_CHANGE, K_STOP_SIGNAL, K_RESTART_GRACE, K_REFRESH, K_AUDIT,
 	K_COUNT
 };
 
@@ -117,6 +117,8 @@ static const struct {
 	[K_STOP_SIGNAL] = {"stop_signal", SEC_OPTIONS, false},
 	[K_RESTART_GRACE] = {"restart_grace", SEC_OPTIONS, false},
 	[K_REFRESH] = {"refresh", SEC_OPTIONS, false},
+	/* not is_file: "syslog" and "off" are words; a file is made absolute below */
+	[K_AUDIT] = {"audit", SEC_OPTIONS, false},
 };
 
 typedef struct {
@@ -495,6 +497,21 @@ static int set_key(parser *p, enum key k, const char *v)
 			return perr(p, "refresh '%s' is below the minimum of 1s (use e.g. refresh = 1s, "
 				    "or leave it out to keep the values for the life of the process)", v);
 		o->refresh_ms = n;
+		break;
+	case K_AUDIT:
+		/* the trail (src/audit.c): opened when a record is written, so its
+		 * line is kept for the messages that name it */
+		o->audit_line = p->line;
+		o->audit_file = NULL;
+		if (!strcmp(v, "off")) {
+			o->audit = VS_AUDIT_OFF;
+		} else if (!strcmp(v, "syslog")) {
+			o->audit = VS_AUDIT_SYSLOG;
+		} else {
+			if (!(o->audit_file = file_path(p, v)))
+				return p->err->code;
+			o->audit = VS_AUDIT_FILE;
+		}
 		break;
 	case K_COUNT:
 		break;

@@ -21,11 +21,11 @@ static void putf(vs_buf *b, const char *fmt, ...)
 }
 
 char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_code,
-		       const char *batch_msg, size_t *len)
+		       const char *batch_msg, int requests, size_t *len)
 {
 	vs_buf b = {0};
 
-	putf(&b, "VSR1 %zu\n", cfg->n_entries);
+	putf(&b, "VSR1 %zu %d\n", cfg->n_entries, requests > 0 ? requests : 0);
 	if (batch_code) {
 		putf(&b, "E %d %zu\n", batch_code, strlen(batch_msg));
 		vs_buf_put(&b, batch_msg, strlen(batch_msg));
@@ -51,7 +51,8 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 			} else if (!v) {
 				putf(&b, "n %s %.3f\n", e->name, s->ms);
 			} else {
-				putf(&b, "v %s %.3f %ld %zu\n", e->name, s->ms, s->lease_duration, strlen(v));
+				putf(&b, "v %s %.3f %ld %zu %ld\n", e->name, s->ms, s->lease_duration, strlen(v),
+				     s->kv_version_no > 0 ? s->kv_version_no : 0);
 				vs_buf_put(&b, v, strlen(v));
 				vs_buf_put(&b, "\n", 1);
 			}
@@ -92,6 +93,20 @@ static char *take(const char *buf, size_t len, size_t *pos, size_t n)
 	s[n] = '\0';
 	*pos += n + 1;
 	return s;
+}
+
+int vs_helper_requests(const char *buf, size_t len)
+{
+	size_t n;
+	int requests = 0;
+	long l = line_at(buf, len, 0);
+	char hdr[64];
+
+	if (l < 0 || (size_t)l >= sizeof hdr)
+		return 0;
+	memcpy(hdr, buf, (size_t)l);
+	hdr[l] = '\0';
+	return sscanf(hdr, "VSR1 %zu %d", &n, &requests) == 2 && requests > 0 ? requests : 0;
 }
 
 int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret *out,
@@ -143,7 +158,8 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 			*batch_code = code;
 			continue;
 		}
-		if (hdr[0] == 'v' && sscanf(hdr, "v %255s %lf %ld %zu", name, &ms, &lease, &n) == 4) {
+		long kvv = 0;
+		if (hdr[0] == 'v' && sscanf(hdr, "v %255s %lf %ld %zu %ld", name, &ms, &lease, &n, &kvv) >= 4) {
 			char *v;
 			if (strcmp(name, cfg->entries[i].name))
 				return bad(err, "entry order");
@@ -159,6 +175,7 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 			out[i].n_fields = 1;
 			out[i].ms = ms;
 			out[i].lease_duration = lease;
+			out[i].kv_version_no = kvv;
 		} else if (hdr[0] == 'n' && sscanf(hdr, "n %255s %lf", name, &ms) == 2) {
 			if (strcmp(name, cfg->entries[i].name))
 				return bad(err, "entry order");

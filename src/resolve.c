@@ -112,6 +112,7 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 		} else {
 			vault_code = 0;
 			v->ms = secs[i].ms;
+			v->kv_version_no = secs[i].kv_version_no;
 			v->lease_duration = secs[i].lease_duration;
 			v->lease_revoked = secs[i].lease_revoked;
 			if (secs[i].lease_id && !(v->lease_id = strdup(secs[i].lease_id))) {

@@ -22,6 +22,23 @@
 /* ------------------------------------------------------------------ */
 /* global init                                                         */
 
+/* "vaultshim/VERSION (PROG)": the program the request is made for (the
+ * preload's host, which its helper is told; a command's name), so that
+ * Vault's audit log and a proxy's access log say who asks */
+static char user_agent[128] = "vaultshim/" VS_VERSION " (vaultshim)";
+
+void vs_vault_user_agent(const char *prog)
+{
+	char clean[64];
+	size_t n = 0;
+
+	/* a header value: printable ASCII only, no parentheses of its own */
+	for (const char *p = prog ? prog : ""; *p && n < sizeof clean - 1; p++)
+		clean[n++] = *p > 0x20 && *p < 0x7f && *p != '(' && *p != ')' ? *p : '_';
+	clean[n] = '\0';
+	snprintf(user_agent, sizeof user_agent, "vaultshim/%s (%s)", VS_VERSION, n ? clean : "vaultshim");
+}
+
 static void zero_free(void *p)
 {
 	if (p) {
@@ -544,7 +561,7 @@ xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *q
 	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "vaultshim");
+	curl_easy_setopt(x->h, CURLOPT_USERAGENT, user_agent);
 	curl_easy_setopt(x->h, CURLOPT_SHARE, c->share);
 	if (s->unix_socket)
 		curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, s->unix_socket);

@@ -73,6 +73,11 @@ int vs_open_private(const char *path, const char *what, vs_error *err);
  */
 int vs_check_trusted(const char *path, const char *what, bool dir, vs_error *err);
 
+/* That rule on what fstat or stat said of path (one check for the
+ * config, the token files, the helper and the audit trail). */
+struct stat;
+int vs_check_stat(const struct stat *st, const char *path, const char *what, bool dir, vs_error *err);
+
 /*
  * Reads a whole file opened by vs_open_private into a NUL-terminated malloc'd
  * buffer of at most `max` bytes; closes fd. Returns 0 or an error code.

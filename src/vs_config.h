@@ -74,6 +74,8 @@ typedef struct vs_vault_conf {
 	bool secret_id_wrapped;   /* the AppRole secret_id is a wrapping token */
 } vs_vault_conf;
 
+typedef enum { VS_AUDIT_OFF, VS_AUDIT_SYSLOG, VS_AUDIT_FILE } vs_audit;
+
 typedef struct vs_options {
 	vs_mode mode;
 	vs_on_error on_error;
@@ -92,6 +94,12 @@ typedef struct vs_options {
 	/* the preload: a getenv of a mapped name this long after the values
 	 * were resolved resolves again (README "Rotation and leases"); 0 = off */
 	long refresh_ms;
+	/* the audit trail: one record per resolution that serves values
+	 * (src/vs_audit.h); audit_file for VS_AUDIT_FILE, absolute;
+	 * audit_line: the key's line, for messages */
+	vs_audit audit;
+	const char *audit_file;
+	int audit_line;
 } vs_options;
 
 typedef struct vs_arena vs_arena;

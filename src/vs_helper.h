@@ -6,8 +6,8 @@
  *
  * The helper writes to stdout, for the config's [env] entries in order:
  *
- *   VSR1 <n>\n
- *   v <name> <ms> <lease_duration> <len>\n<len bytes>\n   the field's value
+ *   VSR1 <n> <requests>\n
+ *   v <name> <ms> <lease_duration> <len> <kv_version>\n<len bytes>\n   the field's value
  *   n <name> <ms>\n                                     secret read, no such field
  *   e <name> <code> <ms> <len>\n<len bytes>\n            this read failed
  *   ...
@@ -15,9 +15,14 @@
  *
  * or, when no read could be made at all (no token, login refused):
  *
- *   VSR1 <n>\n
+ *   VSR1 <n> <requests>\n
  *   E <code> <len>\n<len bytes>\n
  *   end\n
+ *
+ * requests: the HTTP requests the reads took; kv_version: the KV v2
+ * version read (0: none). Both were added after the first protocol and are
+ * optional to the reader (0 when absent), so a helper and a preload of two
+ * builds still understand each other.
  *
  * Lengths make values with newlines or NULs-free binary text safe. The
  * reader (vs_helper_parse) turns this back into vs_secret results, so the
@@ -30,10 +35,13 @@
 #include "vs_vault.h"
 
 /* Writes the helper protocol for cfg's entries from n = cfg->n_entries
- * results (batch_code != 0: batch failure with batch_msg). Returns a malloc'd
- * buffer (secret: clear and free it) and its length, or NULL. */
+ * results (batch_code != 0: batch failure with batch_msg), and the count of
+ * HTTP requests made. Returns a malloc'd buffer (secret: clear and free it)
+ * and its length, or NULL. */
 char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_code,
-		       const char *batch_msg, size_t *len);
+		       const char *batch_msg, int requests, size_t *len);
+/* The request count of an answer's header (0 when it has none). */
+int vs_helper_requests(const char *buf, size_t len);
 
 /*
  * Parses helper output for cfg into out[0..cfg->n_entries) (zeroed by the

@@ -30,6 +30,7 @@ typedef struct vs_value {
 	int vault_code;         /* why Vault gave no value, as a sysexits code; 0 when it did */
 	char vault_err[VS_ERR_MAX]; /* ... and in words; "" when it did */
 	double ms;              /* time of the Vault read behind this name */
+	long kv_version_no;     /* KV v2: the version Vault served; 0 otherwise */
 	long lease_duration;    /* dynamic secrets: seconds; 0 otherwise */
 	char *lease_id;
 	bool lease_revoked;     /* check --dynamic: the lease is revoked already */

@@ -177,6 +177,11 @@ bool vs_vault_session_refused(vs_vault_session *ss);
 unsigned vs_vault_session_logins(const vs_vault_session *ss);
 void vs_vault_session_free(vs_vault_session *ss);
 
+/* Names the program requests are made for in the User-Agent header:
+ * "vaultshim/VERSION (prog)" (default prog: vaultshim). Call before any
+ * thread starts. */
+void vs_vault_user_agent(const char *prog);
+
 /* Calls curl_global_init once and makes cJSON clear memory before freeing
  * it (parsed responses hold secrets). Call before any thread starts. */
 void vs_vault_global_init(void);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
+#include "vs_audit.h"
 #include "vs_config.h"
 #include "vs_resolve.h"
 #include "vs_vault.h"
@@ -231,6 +232,11 @@ int vs_cmd_check(int argc, char **argv)
 		return early_fail(&o, NULL, err.code, "", err.msg);
 	if (vs_config_load(path, vs_libc_getenv, NULL, &cfg, &err))
 		return early_fail(&o, path, err.code, "config: ", err.msg);
+	/* an audit trail nothing could be written to: the pre-flight fails */
+	if (vs_audit_check(cfg, &err)) {
+		vs_config_free(cfg);
+		return early_fail(&o, path, err.code, "check: ", err.msg);
+	}
 	if (vs_cli_resolve(cfg, NULL, 0, o.dynamic ? VS_DYN_READ_REVOKE : VS_DYN_SKIP, &res, &err)) {
 		rc = early_fail(&o, path, err.code, "resolve: ", err.msg);
 		vs_config_free(cfg);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
 #include "core/vs_target.h"
+#include "vs_audit.h"
 #include "vs_config.h"
 #include "vs_helper.h"
 #include "vs_log.h"
@@ -84,7 +85,7 @@ static const char usage_run[] =
 	"  -c, --config FILE   config file (default: see 'vaultshim --help')\n";
 
 static const char usage_resolve[] =
-	"usage: vaultshim resolve -c FILE [--config-fd N] [--skip-dynamic]\n"
+	"usage: vaultshim resolve -c FILE [--config-fd N] [--skip-dynamic] [--for PID:PROG]\n"
 	"\n"
 	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
@@ -94,7 +95,9 @@ static const char usage_resolve[] =
 	"  --config-fd N  read FILE's text from descriptor N (the copy the preload\n"
 	"                 read and checked at its start) instead of opening FILE\n"
 	"  --skip-dynamic the paths on a dynamic engine (database/creds/...) are\n"
-	"                 looked up, not read: a refresh never mints a credential\n";
+	"                 looked up, not read: a refresh never mints a credential\n"
+	"  --for PID:PROG the program it reads for: its log lines say\n"
+	"                 vaultshim[PID] PROG, its User-Agent vaultshim/VERSION (PROG)\n";
 
 static const char usage_migrate[] =
 	"usage: vaultshim migrate --env-file FILE --path VAULT_PATH\n"
@@ -142,9 +145,17 @@ static const char usage_migrate[] =
 	"exit: 0 done or nothing to do; 64 usage; 65 FILE unparseable or values\n"
 	"differ in Vault; 69/77 Vault unavailable/denied; 74 file errors.\n";
 
+/* run and resolve speak through the log format: their lines end up among
+ * a program's or a service's own (the journal); the commands a person
+ * types keep a Unix tool's "vaultshim: context: reason" */
+static bool log_format_errors;
+
 static void die(int code, const char *ctx, const char *msg)
 {
-	fprintf(stderr, "vaultshim: %s: %s\n", ctx, msg);
+	if (log_format_errors)
+		vs_log_always(VS_LOG_ERROR, "%s: %s", ctx, msg);
+	else
+		fprintf(stderr, "vaultshim: %s: %s\n", ctx, msg);
 	exit(code);
 }
 
@@ -163,7 +174,10 @@ static char *config_path(const char *opt)
 	char *p;
 
 	if (vs_config_locate(opt, abs, &err)) {
-		fprintf(stderr, "vaultshim: %s\n", err.msg);
+		if (log_format_errors)
+			vs_log_always(VS_LOG_ERROR, "%s", err.msg);
+		else
+			fprintf(stderr, "vaultshim: %s\n", err.msg);
 		exit(err.code);
 	}
 	if (!(p = strdup(abs)))
@@ -233,6 +247,17 @@ static int settings_failed(void *ctx, const vs_vault_req *reqs, size_t n, vs_sec
 	return vs_fail(err, why->code, "%s", why->msg);
 }
 
+/* The audit record of a resolution that serves values (run, get): a
+ * trail that cannot be written is said, and the command goes on, as the
+ * preload does (check is where a broken trail fails). */
+static void audit(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res)
+{
+	vs_error err = {0};
+
+	if (vs_audit_record(cfg, event, cmd, res, res->stats.requests, res->stats.ms, &err))
+		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
+}
+
 int vs_cli_resolve(const vs_config *cfg, const char *const *names, size_t n, enum vs_dynamic_reads dyn,
 		   vs_resolution *res, vs_error *err)
 {
@@ -282,6 +307,7 @@ static int cmd_get(int argc, char **argv)
 		exit(VS_EX_USAGE);
 	}
 	resolve_or_die(cfg, &name, 1, VS_DYN_READ, &res);
+	audit(cfg, "get", NULL, &res);
 	status = res.status;
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
@@ -301,7 +327,7 @@ static int cmd_get(int argc, char **argv)
 
 static int exec_status(const char *cmd, int e)
 {
-	fprintf(stderr, "vaultshim: run: %s: %s\n", cmd, strerror(e));
+	vs_log_always(VS_LOG_ERROR, "run: %s: %s", cmd, strerror(e));
 	return e == ENOENT ? 127 : 126;
 }
 
@@ -316,11 +342,11 @@ static bool secure_target(const char *cmd)
 
 	if (vs_target_lookup(cmd, p, path, sizeof path) || vs_target_inspect(path, p, &t) || !t.secure)
 		return false;
-	fprintf(stderr,
-		"vaultshim: run: warning: %s is %s (%s): it runs without its secrets, since exporting them "
-		"would hand every one of them to a privileged program; run the unprivileged program it "
-		"starts under vaultshim instead\n",
-		cmd, t.secure, t.secure_file);
+	vs_log_always(VS_LOG_WARN,
+		      "run: %s is %s (%s): it runs without its secrets, since exporting them "
+		      "would hand every one of them to a privileged program; run the unprivileged program it "
+		      "starts under vaultshim instead",
+		      cmd, t.secure, t.secure_file);
 	return true;
 }
 
@@ -334,6 +360,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (first >= argc)
 		usage_error("run", "missing command (vaultshim run [-c FILE] -- CMD...)", usage_run);
+	log_format_errors = true;
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
 	if (secure_target(argv[first])) {
@@ -345,6 +372,7 @@ static int cmd_run(int argc, char **argv)
 		return exec_status(argv[first], errno);
 	}
 	resolve_or_die(cfg, NULL, 0, VS_DYN_READ, &res);
+	audit(cfg, "run", argv[first], &res);
 	if (res.status)
 		die(res.status, "run", res.message);
 	for (size_t i = 0; i < res.n; i++) {
@@ -500,6 +528,7 @@ static int cmd_resolve(int argc, char **argv)
 	int first;
 	vs_config *cfg;
 	vs_vault_settings s;
+	vs_vault_stats stats = {0};
 	vs_vault_req *reqs;
 	vs_secret *secs;
 	vs_error err = {0};
@@ -517,6 +546,20 @@ static int cmd_resolve(int argc, char **argv)
 			argc -= 2;
 			break;
 		}
+	/* --for PID:PROG: the program this helper reads for (the preload's
+	 * host): its lines and its User-Agent name that program */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--for")) {
+			char *end, *colon = strchr(argv[i + 1], ':');
+			long pid = strtol(argv[i + 1], &end, 10);
+			if (!colon || end != colon || pid <= 0)
+				usage_error("resolve", "--for needs PID:PROG", usage_resolve);
+			vs_log_set_prog(colon + 1, pid);
+			vs_vault_user_agent(colon + 1);
+			memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+			argc -= 2;
+			break;
+		}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--skip-dynamic")) {
 			skip_dynamic = true;
@@ -527,6 +570,7 @@ static int cmd_resolve(int argc, char **argv)
 	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);
+	log_format_errors = true;
 	/* (read before the hygiene closes every descriptor above 2) */
 	cfg = fd_arg ? config_from_fd(cfg_opt, fd_arg) : NULL;
 	helper_hygiene();
@@ -541,10 +585,10 @@ static int cmd_resolve(int argc, char **argv)
 					 .kv_version = cfg->entries[i].kv_version};
 	if ((batch = vs_vault_settings_init(&s, cfg, vs_libc_getenv, NULL, &err)) == 0) {
 		s.skip_dynamic = skip_dynamic;
-		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, NULL, &err);
+		batch = vs_vault_read(&s, reqs, cfg->n_entries, secs, &stats, &err);
 		vs_vault_settings_clear(&s);
 	}
-	out = vs_helper_format(cfg, secs, batch, err.msg, &len);
+	out = vs_helper_format(cfg, secs, batch, err.msg, stats.requests, &len);
 	if (!out || write_all(1, out, len) < 0)
 		rc = VS_EX_IOERR;
 	if (out) {
@@ -567,8 +611,11 @@ int vs_client_main(int argc, char **argv)
 {
 	const char *cmd;
 
-	if (vs_log_init(getenv("VAULTSHIM_LOG")) < 0)
-		fprintf(stderr, "vaultshim: VAULTSHIM_LOG must be debug, info, warn, error or off; using warn\n");
+	vs_log_set_prog("vaultshim", 0);
+	/* the helper says a bad setting only with a line of its own (the
+	 * preload it serves says it with its first line) */
+	vs_log_setup(getenv("VAULTSHIM_LOG"), getenv("VAULTSHIM_LOG_FORMAT"), getenv("JOURNAL_STREAM"),
+		     argc > 1 && !strcmp(argv[1], "resolve"));
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return VS_EX_USAGE;
@@ -583,6 +630,8 @@ int vs_client_main(int argc, char **argv)
 		return 0;
 	}
 	vs_vault_global_init();
+	/* the command is who asks Vault (resolve: the program it serves, --for) */
+	vs_vault_user_agent(!strcmp(cmd, "__watch") ? "exec" : cmd);
 	if (!strcmp(cmd, "check"))
 		return vs_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "get"))

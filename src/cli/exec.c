@@ -21,6 +21,7 @@
 #include "cli/vs_cli.h"
 #include "core/vs_target.h"
 #include "vs_config.h"
+#include "vs_log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -98,12 +99,13 @@ static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	fputs("vaultshim: exec: ", stderr);
+	/* the launcher's lines end up among its program's: the log format */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	vs_log_always(VS_LOG_ERROR, "exec: %s", msg);
 	exit(code);
 }
 
@@ -112,12 +114,12 @@ static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	fputs("vaultshim: exec: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	vs_log_always(VS_LOG_WARN, "exec: %s", msg);
 }
 
 /* libvaultshim.so: VAULTSHIM_LIB, else beside this program (the build
@@ -294,7 +296,7 @@ static size_t slots_needed(const vs_config *cfg)
 
 static int exec_failed(const char *cmd, int e)
 {
-	fprintf(stderr, "vaultshim: exec: %s: %s\n", cmd, e == ENOENT ? "command not found" : strerror(e));
+	vs_log_always(VS_LOG_ERROR, "exec: %s: %s", cmd, e == ENOENT ? "command not found" : strerror(e));
 	return e == ENOENT ? 127 : 126;
 }
 

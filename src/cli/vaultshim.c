@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
 #include "vs_common.h"
+#include "vs_log.h"
 
 #include <dlfcn.h>
 #include <stdbool.h>
@@ -125,6 +126,11 @@ int main(int argc, char **argv)
 {
 	const char *base = argc ? strrchr(argv[0], '/') : NULL;
 
+	/* the launcher's lines (exec runs here; vaultshim-client.so sets up its
+	 * own for the other commands and says a bad setting at once: here it
+	 * comes with a line of the launcher's, if any, so it is said once) */
+	vs_log_set_prog("vaultshim", 0);
+	vs_log_setup(getenv("VAULTSHIM_LOG"), getenv("VAULTSHIM_LOG_FORMAT"), getenv("JOURNAL_STREAM"), true);
 	/* installed as a link named vaultshim-exec: the launcher, with no
 	 * shell in front (one program start less per launch) */
 	base = base ? base + 1 : argc ? argv[0] : "";

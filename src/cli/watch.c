@@ -85,12 +85,12 @@ static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
+	char msg[1024];
 
-	fputs("vaultshim: exec: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	vs_log_always(VS_LOG_ERROR, "exec: %s", msg);
 	vs_hold_close();
 	exit(code);
 }

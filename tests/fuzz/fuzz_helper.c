@@ -59,7 +59,7 @@ static void round_trip(const vs_secret *out, int batch_code, const vs_error *err
 	size_t len = 0;
 	char *buf;
 
-	buf = vs_helper_format(cfg, out, batch_code, batch_code ? err->msg : NULL, &len);
+	buf = vs_helper_format(cfg, out, batch_code, batch_code ? err->msg : NULL, 0, &len);
 	FUZZ_CHECK(buf != NULL);
 	FUZZ_CHECK(vs_helper_parse(cfg, buf, len, again, &batch2, &err2) == 0);
 	FUZZ_CHECK(batch2 == batch_code);

@@ -93,6 +93,12 @@ write_conf() {
 
 skip() { echo "skip - $1"; }
 
+# The head of a log line (ERE, without the ^): vaultshim[PID] PROG: LEVEL:
+# (docs/design.md, "Log lines"). LOG_ERR and LOG_WARN: of that level.
+LOG_HEAD='vaultshim\[[0-9]+\] [^ :]+: (debug|info|warn|error): '
+LOG_ERR='vaultshim\[[0-9]+\] [^ :]+: error: '
+LOG_WARN='vaultshim\[[0-9]+\] [^ :]+: warn: '
+
 # The two secrets most configs map (their values are set by each test file).
 ENV_STD='DB_PASSWORD = secret/app/db#password
 API_KEY     = secret/app/api#key'

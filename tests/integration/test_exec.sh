@@ -116,7 +116,7 @@ check "not executable -> 126" $(( $? != 126 )) "$(cat "$T/err")"
 printf '[vault]\naddress = %s\n[env]\nBAD NAME = secret/x#y\n' "$VAULT_ADDR" | write_conf "$T/bad.conf"
 "$VAULTSHIM" exec -c "$T/bad.conf" -- "$T/probe" >"$T/out" 2>"$T/err"
 rc=$?
-grep -qE "^vaultshim: exec: config: $T/bad.conf:4: " "$T/err" && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ]
+grep -qE "^${LOG_ERR}exec: config: $T/bad.conf:4: " "$T/err" && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ]
 check "config error -> 78, one line FILE:LINE, the program never starts" $(( rc != 78 || $? )) "rc=$rc $(cat "$T/err")"
 cp "$CONF" "$T/loose.conf" && chmod 666 "$T/loose.conf"
 "$VAULTSHIM" exec -c "$T/loose.conf" -- /bin/true 2>"$T/err"

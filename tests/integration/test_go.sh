@@ -318,7 +318,7 @@ judge "vaultshim exec -- go: os.Getenv reads both Vault values, none in its /pro
 # not say which program, fails this.
 lines=$(wc -l < "$T/err")
 check "vaultshim exec -- go: its warning on stderr is one line, naming the program" \
-	$([ "$lines" = 1 ] && grep -q "^vaultshim: .*$GOVS" "$T/err" && grep -qi 'Go program' "$T/err"; echo $?) \
+	$([ "$lines" = 1 ] && grep -qE "^$LOG_WARN.*$GOVS" "$T/err" && grep -qi 'Go program' "$T/err"; echo $?) \
 	"lines=$lines stderr: $(errs)"
 
 # === 2. a shell of the tree starts the Go program (no slots) ======================================

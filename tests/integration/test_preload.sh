@@ -220,7 +220,7 @@ check "constructor getenv: the program's later getenv still gets the Vault value
 # the library's constructor runs before the preload's: its first getenv is
 # what starts the preload (it prints its line after its getenv calls)
 l_ctor=$(grep -n 'ctorlib: constructor ran' "$T/err" | head -1 | cut -d: -f1)
-l_pre=$(grep -n '^vaultshim: started before the constructor' "$T/err" | head -1 | cut -d: -f1)
+l_pre=$(grep -nE "^${LOG_HEAD}started before the constructor" "$T/err" | head -1 | cut -d: -f1)
 check "constructor getenv: the library's constructor ran first, and its getenv started the preload" \
 	$([ -n "$l_ctor" ] && [ -n "$l_pre" ] && [ "$l_pre" -lt "$l_ctor" ]; echo $?) "ctor line=$l_ctor preload line=$l_pre" "$(errs 5)"
 
@@ -299,8 +299,8 @@ fail_case() {
 	t1=$(date +%s%N)
 	check "$label, on_error = fail: exit $want" $([ $rc -eq "$want" ]; echo $?) "rc=$rc" "$(errs)"
 	check "$label, on_error = fail: the program does not run on (no marker)" $([ ! -e "$T/marker.flag" ] && [ -z "$out" ]; echo $?) "out=$out"
-	[ "$(lines "$T/err")" = 1 ] && grep -q '^vaultshim: ' "$T/err" && grep -q 'DB_PASSWORD' "$T/err" && grep -qF "$path" "$T/err"
-	check "$label, on_error = fail: one 'vaultshim: ' line naming the variable and $path" $? "$(errs)"
+	[ "$(lines "$T/err")" = 1 ] && grep -qE "^$LOG_ERR" "$T/err" && grep -q 'DB_PASSWORD' "$T/err" && grep -qF "$path" "$T/err"
+	check "$label, on_error = fail: one 'vaultshim[PID] PROG: error: ' line naming the variable and $path" $? "$(errs)"
 	check "$label, on_error = fail: ends within ${max}s" $(( (t1 - t0) / 1000000 > max * 1000 )) "took $(( (t1 - t0) / 1000000 )) ms"
 	no_secret "$T/err"
 	check "$label: no value or token on stderr" $?
@@ -340,7 +340,7 @@ rm -f "$T/marker.flag"
 out=$(pre "$REQ_CONF" "$T/marker" DB_PASSWORD x "$T/marker.flag" 2>"$T/err"); rc=$?
 check "required + 404 + fallback + nothing in the environment: exit 65, program stopped" \
 	$([ $rc -eq 65 ] && [ ! -e "$T/marker.flag" ]; echo $?) "rc=$rc out=$out" "$(errs)"
-[ "$(lines "$T/err")" = 1 ] && grep -q '^vaultshim: .*DB_PASSWORD.*secret/app/missing' "$T/err"
+[ "$(lines "$T/err")" = 1 ] && grep -qE "^$LOG_ERR.*DB_PASSWORD.*secret/app/missing" "$T/err"
 check "required + 404: one line naming the variable and the path" $? "$(errs)"
 out=$(pre "$REQ_CONF" DB_PASSWORD=from-env "$T/marker" DB_PASSWORD from-env "$T/marker.flag" 2>"$T/err"); rc=$?
 check "required + 404 + the name in the environment: the environment answers" $([ $rc -eq 0 ] && [ "$out" = value=OK ]; echo $?) "rc=$rc $out" "$(errs)"
@@ -354,7 +354,7 @@ check "missing helper, fallback: the environment's value" $([ $rc -eq 0 ] && [ "
 rm -f "$T/marker.flag"
 out=$(pre "$HB_FAIL" DB_PASSWORD=from-env "$T/marker" DB_PASSWORD from-env "$T/marker.flag" 2>"$T/err"); rc=$?
 check "missing helper, fail: exit 69, program stopped" $([ $rc -eq 69 ] && [ ! -e "$T/marker.flag" ]; echo $?) "rc=$rc out=$out" "$(errs)"
-[ "$(lines "$T/err")" = 1 ] && grep -q '^vaultshim: .*/nonexistent/vaultshim' "$T/err"
+[ "$(lines "$T/err")" = 1 ] && grep -qE "^$LOG_ERR.*/nonexistent/vaultshim" "$T/err"
 check "missing helper, fail: one clear line naming the helper" $? "$(errs)"
 
 printf '[vault]\naddress = %s\ntoken_file = %s\n\n[bogus]\nx = 1\n[env]\n%s\n' "$VAULT_ADDR" "$T/root-token" "$ENV_ONE" | write_conf "$T/bad.conf"

@@ -251,7 +251,7 @@ f=$(grep -c '^fail' <<<"$since")
 check "Vault stopped: the program keeps connecting with the last good values (3.5 s: $k ok, $f failed), same process" \
 	$? "pids: $(pids "$T/refresh.log" | tr '\n' ' ')(launched $RPID)" "$(tail -3 <<<"$since" | cut -c1-120 | ind)"
 w=$(diff "$T/refresh.err.before" "$T/refresh.err" | grep -c '^> ')
-[ "$w" = 1 ] && diff "$T/refresh.err.before" "$T/refresh.err" | grep -q '^> vaultshim: '
+[ "$w" = 1 ] && diff "$T/refresh.err.before" "$T/refresh.err" | grep -qE "^> $LOG_HEAD"
 check "Vault stopped: one warning on the program's stderr over 3 refresh periods, not one per getenv ($w)" \
 	$? "$(ind <"$T/refresh.err")"
 

@@ -10,7 +10,7 @@
 #   fallback     (fallback only) exit 0, each name its Vault value or the
 #                distinct value of the real environment, at least one the
 #                latter, and exactly the one "fallback sources used" line
-#   fail-closed  (fail only) nothing on stdout, exactly one "vaultshim: NAME
+#   fail-closed  (fail only) nothing on stdout, exactly one "vaultshim[PID] PROG: error: NAME
 #                (path#field): reason" line, exit 69; or exit 65 when the
 #                process overlapped the moment after a restart before the
 #                driver re-wrote the secrets (the in-memory dev server then
@@ -203,8 +203,8 @@ in_window() { # START_US END_US
 	done
 	return 1
 }
-RE_FAIL='^vaultshim: (DB_PASSWORD \(secret/soak/db#password\)|API_KEY \(secret/soak/api#key\)): .+$'
-RE_WARN='^vaultshim: [12] of 2 names not from Vault \(first: (DB_PASSWORD|API_KEY): .+\); fallback sources used$'
+RE_FAIL='^'"$LOG_ERR"'(DB_PASSWORD \(secret/soak/db#password\)|API_KEY \(secret/soak/api#key\)): .+$'
+RE_WARN='^'"$LOG_WARN"'[12] of 2 names not from Vault \(first: (DB_PASSWORD|API_KEY): .+\); fallback sources used$'
 RE_OUT='^DB_PASSWORD=([^'$'\n'']*)'$'\n''API_KEY=([^'$'\n'']*)'$'\n''OK$'
 for ((i = 0; i < N_SHORT; i++)); do
 	cls=other note=""

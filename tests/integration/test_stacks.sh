@@ -485,8 +485,8 @@ else
 		out=$(proof_cmp "$T/fallback.expected" "$T/fallback.proof.$p")
 		check "fallback worker $p: env, .env and default values by digest (incl. database URL)" $? "$out"
 	done
-	grep -q '^vaultshim: .*not from Vault.*fallback' "$L/fallback.err"
-	check "fallback: one warning says fallback sources were used" $? "$(grep vaultshim: "$L/fallback.err")"
+	grep -qE "^$LOG_WARN.*not from Vault.*fallback" "$L/fallback.err"
+	check "fallback: one warning says fallback sources were used" $? "$(grep 'vaultshim\[' "$L/fallback.err")"
 	master=$(pgrep -P "$G_PID" | head -1)
 	# control for check 9: a name given in the real environment is in
 	# /proc/PID/environ (so the grep works); values placed from .env are not
@@ -508,9 +508,9 @@ else
 	rc=$? took=$((SECONDS - start))
 	check "Vault down, on_error = fail: exits 69 quickly (${took} s)" $(( gone || rc != 69 || took > 10 )) \
 		"rc=$rc gone=$gone $(cat "$L/fail.err")"
-	n=$(grep -c '^vaultshim:' "$L/fail.err")
-	grep -qE '^vaultshim: (SECRET_KEY|DB_USER|DB_PASSWORD|DB_HOST|DB_NAME|MAIL_SERVER|MAIL_USERNAME|MAIL_PASSWORD)\b.*cannot reach Vault' "$L/fail.err"
-	check "on_error = fail: one vaultshim: line naming a variable and saying Vault is unreachable" $(( $? || n != 1 )) \
+	n=$(grep -c '^vaultshim\[' "$L/fail.err")
+	grep -qE '^'"$LOG_ERR"'(SECRET_KEY|DB_USER|DB_PASSWORD|DB_HOST|DB_NAME|MAIL_SERVER|MAIL_USERNAME|MAIL_PASSWORD)\b.*cannot reach Vault' "$L/fail.err"
+	check "on_error = fail: one vaultshim error line naming a variable and saying Vault is unreachable" $(( $? || n != 1 )) \
 		"lines=$n: $(cat "$L/fail.err")"
 	! grep -q 'Starting gunicorn' "$L/fail.err" "$L/fail.out" && ! listening "$G_PORT"
 	check "on_error = fail: gunicorn never started, nothing listens on the port" $?

@@ -12,5 +12,6 @@ Suite *vault_prod_suite(void);
 Suite *vault_fidelity_suite(void);
 Suite *snapshot_suite(void);
 Suite *target_suite(void);
+Suite *log_suite(void);
 
 #endif
