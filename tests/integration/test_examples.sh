@@ -142,16 +142,23 @@ cc -o "$T/app" "$T/app.c" || { echo "Bail out! cannot compile the test program";
 # The pod's environment: what the Deployment sets, and nothing else (no
 # VAULT_TOKEN, no HOME with a ~/.vault-token): env -i.
 POD_ENV=(PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$CM/vaultshim.conf" VAULT_AGENT_ADDR="unix://$SOCK")
+# Under tests/sanitize/asan, the sanitizers' settings pass env -i (without
+# them, ASan's defaults judge the host program's leaks and print to stderr);
+# empty otherwise.
+SAN_ENV=()
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
+	[ -n "${!v:-}" ] && SAN_ENV+=("$v=${!v}")
+done
 
 control DELETE requests
-env -i "${POD_ENV[@]}" "$P/bin/vaultshim" check -c "$CM/vaultshim.conf" >"$T/check.out" 2>"$T/check.err"
+env -i "${SAN_ENV[@]}" "${POD_ENV[@]}" "$P/bin/vaultshim" check -c "$CM/vaultshim.conf" >"$T/check.out" 2>"$T/check.err"
 rc=$?
 check "kubernetes: vaultshim check -c (the ConfigMap's vaultshim.conf, unchanged, through its ..data link) exits 0 through the agent" \
 	$rc "rc=$rc" "$(cat "$T/check.err")"
 grep -q '3 names: 3 vault, 0 env, 0 dotenv, 0 default, 0 missing' "$T/check.out"
 check "kubernetes: check: the 3 names come from Vault" $? "$(tail -2 "$T/check.out")"
 
-env -i "${POD_ENV[@]}" timeout 20 "$P/bin/vaultshim-exec" -- "$T/app" "$T/expect" >"$T/app.out" 2>"$T/app.err"
+env -i "${SAN_ENV[@]}" "${POD_ENV[@]}" timeout 20 "$P/bin/vaultshim-exec" -- "$T/app" "$T/expect" >"$T/app.out" 2>"$T/app.err"
 rc=$?
 check "kubernetes: the app's command (bin/vaultshim-exec -- app) from the shared volume gets the 3 values, with no token of its own" \
 	$rc "rc=$rc" "$(cat "$T/app.out" "$T/app.err")"
@@ -168,7 +175,7 @@ check "kubernetes: Vault saw every request of check and of the app with a token,
 # control: the same pod without the agent (the address is Vault's own):
 # no token is sent, and the launch is refused, so the values above came
 # through the agent's token
-env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$CM/vaultshim.conf" VAULT_AGENT_ADDR="$VAULT_ADDR" \
+env -i "${SAN_ENV[@]}" PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$CM/vaultshim.conf" VAULT_AGENT_ADDR="$VAULT_ADDR" \
 	timeout 20 "$P/bin/vaultshim-exec" -- "$T/app" "$T/expect" >"$T/noagent.out" 2>"$T/noagent.err"
 rc=$?
 grep -q 'no token' "$T/noagent.err"
@@ -182,19 +189,19 @@ sed "s,unix://$HSOCK,unix://$SOCK," "$EX/vault-agent/vaultshim.conf" | write_con
 diff "$EX/vault-agent/vaultshim.conf" "$T/host.conf" | grep -c '^[<>]' | grep -qx 2 &&
 	grep -q "^address = unix://$SOCK\$" "$T/host.conf"
 check "vault-agent: the example's vaultshim.conf with only its socket path changed" $?
-env -i PATH=/usr/bin:/bin "$VAULTSHIM" check -c "$T/host.conf" >"$T/hcheck.out" 2>"$T/hcheck.err"
+env -i "${SAN_ENV[@]}" PATH=/usr/bin:/bin "$VAULTSHIM" check -c "$T/host.conf" >"$T/hcheck.out" 2>"$T/hcheck.err"
 rc=$?
 grep -q '3 names: 3 vault' "$T/hcheck.out"
 check "vault-agent: vaultshim check -c through the agent's socket: 3 names from Vault" $(( rc || $? )) \
 	"rc=$rc" "$(cat "$T/hcheck.err")"
-env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
+env -i "${SAN_ENV[@]}" PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
 	timeout 20 "$T/app" "$T/expect" >"$T/happ.out" 2>"$T/happ.err"
 rc=$?
 check "vault-agent: a program under LD_PRELOAD with that config gets the 3 values, with no token of its own" \
 	$rc "rc=$rc" "$(cat "$T/happ.out" "$T/happ.err")"
 # the agent stopped: on_error = fail, the program does not start (69)
 reap "$agent_pid"
-env -i PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
+env -i "${SAN_ENV[@]}" PATH=/usr/bin:/bin VAULTSHIM_CONFIG="$T/host.conf" LD_PRELOAD="$SO" \
 	timeout 20 "$T/app" "$T/expect" >"$T/hdown.out" 2>"$T/hdown.err"
 rc=$?
 check "vault-agent: the agent stopped: the program does not start (on_error = fail, 69)" $(( rc != 69 )) \
