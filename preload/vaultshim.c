@@ -472,7 +472,9 @@ static void run_helper(helper_result *r, double end, bool refresh)
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (errno) {
-		vs_fail(&r->err, VS_EX_UNAVAILABLE, "cannot run the resolver helper %s: %s", helper, strerror(errno));
+		vs_fail(&r->err, VS_EX_UNAVAILABLE, "cannot run the resolver helper %s: %s; install vaultshim beside "
+			"the library (../bin/vaultshim), or set helper in [options] to its path", helper,
+			strerror(errno));
 		pid = -1;
 		goto out;
 	}
@@ -481,7 +483,8 @@ static void run_helper(helper_result *r, double end, bool refresh)
 		double left = end - vs_now_ms();
 		int pr;
 		if (left <= 0) {
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms", vs_deadline_ms());
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms; raise timeout "
+				"in [vault] (or VAULT_CLIENT_TIMEOUT) if Vault is slow to answer", vs_deadline_ms());
 			goto out;
 		}
 		pr = poll(&p, 1, (int)left + 1);
@@ -526,8 +529,9 @@ out:
 		/* a SIGCHLD handler of the program may have reaped it: the protocol's
 		 * end marker, not the status, tells whether the answer is whole */
 		if (!r->err.code && r->out.len == 0)
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d)",
-				helper, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d); "
+				"'vaultshim check' with the same config says why", helper,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	}
 	free(env);
 	free(helper);
@@ -588,7 +592,8 @@ static bool need_config(const char *path)
 		 * descendants it was given */
 		const char *told = vs_real_getenv("VAULTSHIM_UNREADABLE");
 		if (!atomic_exchange(&warned, true) && !(told && !strcmp(told, path)))
-			vs_log(VS_LOG_WARN, "%s: uid %u cannot read the config; mapped names answer from the environment",
+			vs_log(VS_LOG_WARN, "%s: uid %u cannot read the config; mapped names answer from the environment; "
+					    "make it readable by that user (chmod a+r it: a config holds no secret)",
 			       path, (unsigned)geteuid());
 		atomic_store(&vs_unreadable, true);
 		return false;
@@ -602,7 +607,9 @@ static bool need_config(const char *path)
 		rc = vs_config_load_text(path, env, NULL, &cfg, &vs_config_text, &text_len, &err);
 	if (rc) {
 		if (atomic_load(&started)) {
-			vs_log(VS_LOG_WARN, "config: %s; names answer from the environment", err.msg);
+			vs_log(VS_LOG_WARN, "config: %s; names answer from the environment; fix the file "
+					    "('vaultshim check -c %s' says what is wrong) and start the program again",
+			       err.msg, path);
 			atomic_store(&vs_unreadable, true);
 			return false;
 		}
@@ -1084,7 +1091,8 @@ static vs_mode env_mode(bool *set)
 		return VS_MODE_LAZY;
 	if (!strcmp(m, "eager"))
 		return VS_MODE_EAGER;
-	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of lazy, eager, auto", m);
+	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of lazy, eager, auto; set it to one of them, "
+				    "or unset it (auto)", m);
 	_exit(VS_EX_USAGE);
 }
 

@@ -91,8 +91,8 @@ int vs_check_stat(const struct stat *st, const char *path, const char *what, boo
 		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s writable by group or others (mode %04o); chmod go-w it",
 			       path, what, (unsigned)(st->st_mode & 07777));
 	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s owned by uid %u (expected uid %u or root)", path,
-			       what, (unsigned)st->st_uid, (unsigned)geteuid());
+		return vs_fail(err, VS_EX_NOPERM, "%s: refusing %s owned by uid %u (expected uid %u or root); "
+			       "chown it to one of them", path, what, (unsigned)st->st_uid, (unsigned)geteuid());
 	return 0;
 }
 

@@ -985,6 +985,9 @@ int vs_config_locate(const char *opt, char *out, vs_error *err)
 		return vs_fail(err, VS_EX_CONFIG,
 			       "config file %s not found (give -c FILE, set VAULTSHIM_CONFIG, or create "
 			       "./vaultshim.conf)", p);
-	return vs_fail(err, errno == EACCES ? VS_EX_NOPERM : VS_EX_CONFIG, "config file %s: %s", p,
-		       strerror(errno));
+	if (errno == EACCES)
+		return vs_fail(err, VS_EX_NOPERM, "config file %s: %s; give uid %u search permission on its "
+			       "directories (chmod o+x), or name another file with -c", p, strerror(errno),
+			       (unsigned)geteuid());
+	return vs_fail(err, VS_EX_CONFIG, "config file %s: %s", p, strerror(errno));
 }

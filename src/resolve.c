@@ -23,6 +23,7 @@ const char *vs_source_name(vs_source s)
 /* The dotenv file is read only when some name falls through to it. */
 typedef struct {
 	const char *path;
+	const char *config; /* the config naming it, for the fix */
 	vs_dotenv *d;
 	bool tried;
 } lazy_dotenv;
@@ -35,13 +36,15 @@ static const char *dotenv_get(lazy_dotenv *ld, const char *name)
 		vs_error e = {0};
 		ld->tried = true;
 		if (vs_dotenv_load(ld->path, &ld->d, &e)) {
-			vs_log(VS_LOG_WARN, "dotenv source skipped: %s", e.msg);
+			vs_log(VS_LOG_WARN, "dotenv source skipped: %s; fix dotenv in [options] of %s, or the file",
+			       e.msg, ld->config);
 		} else {
 			for (size_t i = 0; i < ld->d->n_issues; i++)
 				vs_log(VS_LOG_WARN, "%s", ld->d->issues[i]);
 			for (size_t i = 0; i < ld->d->n; i++)
 				if (ld->d->entries[i].interpolation)
-					vs_log(VS_LOG_WARN, "%s:%d: %s: ${...} / $(...) is kept literally, not expanded",
+					vs_log(VS_LOG_WARN, "%s:%d: %s: ${...} / $(...) is kept literally, not expanded; "
+							    "write the value itself there",
 					       ld->path, ld->d->entries[i].line, ld->d->entries[i].key);
 		}
 	}
@@ -52,7 +55,7 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	       vs_getenv_fn env, void *env_ctx, vs_fetch_fn fetch, void *fetch_ctx,
 	       vs_resolution *out, vs_error *err)
 {
-	lazy_dotenv ld = {.path = cfg->options.dotenv};
+	lazy_dotenv ld = {.path = cfg->options.dotenv, .config = cfg->path};
 	vs_vault_req *reqs = NULL;
 	vs_secret *secs = NULL;
 	vs_error ferr = {0};
@@ -70,7 +73,8 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	for (size_t i = 0; i < n; i++) {
 		const vs_entry *e = names ? vs_config_find(cfg, names[i]) : &cfg->entries[i];
 		if (!e) {
-			rc = vs_fail(err, VS_EX_USAGE, "%s: '%s' is not mapped in [env]", cfg->path, names[i]);
+			rc = vs_fail(err, VS_EX_USAGE, "%s: '%s' is not mapped in [env]; add a line '%s = path#field' "
+				     "to its [env]", cfg->path, names[i], names[i]);
 			goto out;
 		}
 		out->values[i].entry = e;
@@ -106,8 +110,9 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			v->ms = secs[i].ms;
 		} else if (!(val = vs_secret_field(&secs[i], e->field))) {
 			vault_code = VS_EX_MISSING;
-			snprintf(v->vault_err, sizeof v->vault_err, "%s: no field '%s'",
-				 secs[i].api_path ? secs[i].api_path : e->path, e->field);
+			snprintf(v->vault_err, sizeof v->vault_err,
+				 "%s: no field '%s'; name one of its keys after the # in [env] ('vault kv get' "
+				 "lists them)", secs[i].api_path ? secs[i].api_path : e->path, e->field);
 			v->ms = secs[i].ms;
 		} else {
 			vault_code = 0;
@@ -155,7 +160,9 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			if (v->source == VS_SRC_MISSING && cfg->options.on_error != VS_ON_ERROR_FAIL)
 				snprintf(out->message, sizeof out->message,
 					 "%s (%s#%s): required but missing: %s; not set in the environment, "
-					 "dotenv or default", e->name, e->path, e->field, v->vault_err);
+					 "dotenv or default; fix Vault's answer, or give %s a fallback (the "
+					 "environment, dotenv, default=)", e->name, e->path, e->field, v->vault_err,
+					 e->name);
 			else if (e->def)
 				/* the default= on the line reads like a safety net; under
 				 * fail it is not one, and the user must learn why here */
@@ -171,8 +178,9 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	/* When the program goes on without Vault's answer, say so once; when the
 	 * policy refuses, the caller prints out->message and that is the one line. */
 	if (!out->status && n_fallback)
-		vs_log(VS_LOG_WARN, "%zu of %zu names not from Vault (first: %s: %s); fallback sources used",
-		       n_fallback, n, first_fallback->entry->name, first_fallback->vault_err);
+		vs_log(VS_LOG_WARN, "%zu of %zu names not from Vault (first: %s: %s); fallback sources used; "
+				    "'vaultshim check -c %s' names each and why",
+		       n_fallback, n, first_fallback->entry->name, first_fallback->vault_err, cfg->path);
 out:
 	for (size_t i = 0; i < n && secs; i++)
 		vs_secret_clear(&secs[i]);

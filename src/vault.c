@@ -125,7 +125,8 @@ static int read_cred_file(const char *path, const char *what, bool secret, char 
 		;
 	if (e == b) {
 		vs_free_secret(text);
-		return vs_fail(err, VS_EX_NOPERM, "%s: %s is empty", path, what);
+		return vs_fail(err, VS_EX_NOPERM, "%s: %s is empty; write the credential into it, or point the "
+			       "config at the file that holds it", path, what);
 	}
 	*out = strndup(b, (size_t)(e - b));
 	explicit_bzero(text, len);
@@ -175,7 +176,8 @@ static int find_token(vs_vault_settings *s, const vs_config *cfg, vs_getenv_fn e
 		}
 	}
 	if (!rc && s->token && !printable(s->token))
-		rc = vs_fail(err, VS_EX_NOPERM, "the Vault token from %s holds spaces or control characters",
+		rc = vs_fail(err, VS_EX_NOPERM, "the Vault token from %s holds spaces or control characters; "
+			     "give the token alone, with nothing around it",
 			     s->token_source ? s->token_source : "?");
 out:
 	free(path);
@@ -246,7 +248,8 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		goto fail;
 	if (!strncmp(addr, "unix://", 7)) {
 		if (!addr[7]) {
-			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' names no socket path", addr_from, addr);
+			rc = vs_fail(err, VS_EX_CONFIG, "%s '%s' names no socket path; write unix:// and the "
+				     "socket's absolute path (unix:///run/vault/agent.sock)", addr_from, addr);
 			goto fail;
 		}
 		if ((rc = dup_into(&s->unix_socket, addr + 7, err)) ||
@@ -336,7 +339,8 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		s->skip_verify = vc->skip_verify;
 	} else if ((v = pick(NULL, env, ctx, "VAULT_SKIP_VERIFY"))) {
 		if (vs_parse_bool(v, &s->skip_verify)) {
-			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_SKIP_VERIFY '%s' is not a boolean", v);
+			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_SKIP_VERIFY '%s' is not a boolean; set it to true or "
+				     "false, or unset it", v);
 			goto fail;
 		}
 	}
@@ -876,7 +880,8 @@ int vv_failure(const client *c, const xfer *x, char *msg, size_t sz)
 		return snprintf(msg, sz, "%s: response larger than %d bytes", x->what, VS_RESPONSE_MAX),
 		       VS_EX_UNAVAILABLE;
 	if (x->cc == CURLE_OPERATION_TIMEDOUT)
-		return snprintf(msg, sz, "%s: no answer from Vault at %s within %ld ms", x->what,
+		return snprintf(msg, sz, "%s: no answer from Vault at %s within %ld ms; raise timeout in [vault] "
+				"(or VAULT_CLIENT_TIMEOUT) if it is slow, else check it is up", x->what,
 				c->s->address, c->s->timeout_ms), VS_EX_UNAVAILABLE;
 	/* OpenSSL's verdict on a plain-HTTP answer to its TLS hello */
 	if (x->cc == CURLE_SSL_CONNECT_ERROR && strstr(x->errbuf, "wrong version number"))
@@ -885,10 +890,13 @@ int vv_failure(const client *c, const xfer *x, char *msg, size_t sz)
 	if (x->cc == CURLE_PEER_FAILED_VERIFICATION || x->cc == CURLE_SSL_CONNECT_ERROR ||
 	    x->cc == CURLE_SSL_CERTPROBLEM || x->cc == CURLE_SSL_CACERT_BADFILE ||
 	    x->cc == CURLE_SSL_CIPHER || x->cc == CURLE_SSL_ISSUER_ERROR)
-		return snprintf(msg, sz, "%s: TLS failure talking to %s: %s", x->what, c->s->address,
+		return snprintf(msg, sz, "%s: TLS failure talking to %s: %s; set ca_cert in [vault] (or "
+				"VAULT_CACERT) to the CA that signed its certificate, tls_server_name to the "
+				"name in it", x->what, c->s->address,
 				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
 	if (x->cc != CURLE_OK)
-		return snprintf(msg, sz, "%s: cannot reach Vault at %s: %s", x->what, c->s->address,
+		return snprintf(msg, sz, "%s: cannot reach Vault at %s: %s; check address in [vault] (or "
+				"VAULT_ADDR) and that Vault runs there", x->what, c->s->address,
 				x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->cc)), VS_EX_UNAVAILABLE;
 	/* Go's HTTP server (Vault) says this in plain text to plain HTTP on a TLS port */
 	if (x->status == 400 && x->body.p && strstr(x->body.p, "HTTP request to an HTTPS server"))
@@ -907,7 +915,8 @@ int vv_failure(const client *c, const xfer *x, char *msg, size_t sz)
 		return snprintf(msg, sz, "%s: not found (404%s%s)", x->what, *verr ? ": " : "", verr),
 		       VS_EX_MISSING;
 	if (is_sealed(x))
-		return snprintf(msg, sz, "%s: Vault at %s is sealed (503)", x->what, c->s->address),
+		return snprintf(msg, sz, "%s: Vault at %s is sealed (503); unseal it (vault operator unseal)",
+				x->what, c->s->address),
 		       VS_EX_UNAVAILABLE;
 	return snprintf(msg, sz, "%s: HTTP %ld from Vault%s%s", x->what, x->status, *verr ? ": " : "", verr),
 	       VS_EX_UNAVAILABLE;
@@ -1264,11 +1273,14 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 			bool destroyed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(md, "destroyed"));
 			sec->kv_version_no = json_long(cJSON_GetObjectItemCaseSensitive(md, "version"));
 			if (version)
-				snprintf(msg, sizeof msg, "%s: version %d is %s", what, version,
-					 destroyed ? "destroyed" : "deleted");
+				snprintf(msg, sizeof msg, "%s: version %d is %s; %sname another version= in [env]",
+					 what, version, destroyed ? "destroyed" : "deleted",
+					 destroyed ? "" : "undelete it (vault kv undelete), or ");
 			else
-				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s", what,
-					 sec->kv_version_no, destroyed ? "destroyed" : "deleted");
+				snprintf(msg, sizeof msg, "%s: latest version (%ld) is %s; %s", what,
+					 sec->kv_version_no, destroyed ? "destroyed" : "deleted",
+					 destroyed ? "write the secret again (vault kv put)"
+						   : "undelete it (vault kv undelete), or write it again");
 			cJSON_Delete(r);
 			vv_sec_fail(sec, VS_EX_MISSING, msg);
 			return sec->code;
@@ -1291,8 +1303,10 @@ int vs_vault_parse_read(int kv, int version, const char *what, long status, cons
 		sec->kv_version_no = json_long(cJSON_GetObjectItemCaseSensitive(md, "version"));
 		data = cJSON_GetObjectItemCaseSensitive(data, "data");
 		if (cJSON_IsNull(data) || !data) {
-			snprintf(msg, sizeof msg, "%s: latest version is %s", what,
-				 dt && *dt ? "deleted" : "empty or destroyed");
+			snprintf(msg, sizeof msg, "%s: latest version is %s; %s", what,
+				 dt && *dt ? "deleted" : "empty or destroyed",
+				 dt && *dt ? "undelete it (vault kv undelete), or write it again"
+					   : "write the secret again (vault kv put)");
 			vv_sec_fail(sec, VS_EX_MISSING, msg);
 			goto out;
 		}
@@ -1331,16 +1345,21 @@ out:
 
 /* "secret/data/app" in a config asks the KV v2 mount secret/ for the secret
  * data/app, read at secret/data/data/app: the API path written where the
- * CLI's path belongs. When that is missing, say what to write instead. */
-static void hint_data_prefix(item *it)
+ * CLI's path belongs. When that is missing, say what to write instead;
+ * any other missing secret: where its path is written. */
+static void hint_not_found(item *it, int kv)
 {
 	size_t ml = it->mount ? strlen(it->mount) : 0;
 	char *msg;
+	int r;
 
-	if (!ml || strncmp(it->req.path + ml, "data/", 5) || !it->req.path[ml + 5])
-		return;
-	if (asprintf(&msg, "%s; on a KV v2 mount, name the secret without data/: %.*s%s", it->sec.err,
-		     (int)ml, it->req.path, it->req.path + ml + 5) < 0)
+	if (kv == 2 && ml && !strncmp(it->req.path + ml, "data/", 5) && it->req.path[ml + 5])
+		r = asprintf(&msg, "%s; on a KV v2 mount, name the secret without data/: %.*s%s", it->sec.err,
+			     (int)ml, it->req.path, it->req.path + ml + 5);
+	else
+		r = asprintf(&msg, "%s; write the secret there, or fix its path in [env] (as 'vault kv get' "
+			     "takes it)", it->sec.err);
+	if (r < 0)
 		return;
 	vv_sec_fail(&it->sec, it->sec.code, msg);
 	free(msg);
@@ -1365,8 +1384,8 @@ static void finish_read(client *c, item *it)
 	case -1: /* an HTTP failure status: say it with Vault's own words */
 		vv_item_fail(it, vv_failure(c, x, msg, sizeof msg), msg);
 		it->denied = x->status == 403;
-		if (x->status == 404 && kv == 2)
-			hint_data_prefix(it);
+		if (x->status == 404 && it->sec.code == VS_EX_MISSING)
+			hint_not_found(it, kv);
 		return;
 	default:
 		it->failed = true;
@@ -1474,7 +1493,8 @@ static int read_items(client *c, item *items, size_t ni)
 		if (it->kind == K_KV2) {
 			size_t ml = it->mount ? strlen(it->mount) : vv_first_seg_len(it->req.path) + 1;
 			if (strlen(it->req.path) < ml || !it->req.path[ml]) {
-				snprintf(msg, sizeof msg, "%s: names a mount, not a secret", it->req.path);
+				snprintf(msg, sizeof msg, "%s: names a mount, not a secret; add the secret's name "
+					 "after the mount in [env] (mount/name#field)", it->req.path);
 				vv_item_fail(it, VS_EX_CONFIG, msg);
 				continue;
 			}
@@ -1486,7 +1506,8 @@ static int read_items(client *c, item *items, size_t ni)
 			}
 		} else {
 			if (it->req.version) {
-				snprintf(msg, sizeof msg, "%s: version=%d needs a KV v2 mount, but this path is on a %s mount",
+				snprintf(msg, sizeof msg, "%s: version=%d needs a KV v2 mount, but this path is on a %s "
+					 "mount; drop version= from its line in [env]",
 					 it->req.path, it->req.version, it->kind == K_KV1 ? "KV v1" : "non-KV");
 				vv_item_fail(it, VS_EX_CONFIG, msg);
 				continue;
@@ -1609,9 +1630,12 @@ static bool token_refused(client *c, item *items, size_t n)
 	}
 	if (refused && s->auth == VS_AUTH_TOKEN) {
 		char why[160];
-		snprintf(why, sizeof why, "the token from %s is invalid, expired or revoked",
+		snprintf(why, sizeof why, "the token from %s is invalid, expired or revoked; give a valid one there",
 			 s->token_source ? s->token_source : "the settings");
 		explain_denied(items, n, why);
+	} else if (!refused) {
+		explain_denied(items, n, "the token's policies do not grant read on this path: add it to one of "
+				       "them (on KV v2, as mount/data/name)");
 	}
 	return refused;
 }
@@ -1759,7 +1783,8 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 		goto out;
 	}
 	if (it.kind == K_GENERIC) {
-		rc = vs_fail(err, VS_EX_CONFIG, "%s is not on a KV mount", path);
+		rc = vs_fail(err, VS_EX_CONFIG, "%s is not on a KV mount; give --path under a KV mount "
+			     "(vault secrets list shows them)", path);
 		goto out;
 	}
 	root = cJSON_CreateObject();
@@ -1776,7 +1801,8 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
 	if (it.kind == K_KV2) {
 		size_t ml = it.mount ? strlen(it.mount) : vv_first_seg_len(path) + 1;
 		if (strlen(path) <= ml) {
-			rc = vs_fail(err, VS_EX_CONFIG, "%s: names a mount, not a secret", path);
+			rc = vs_fail(err, VS_EX_CONFIG, "%s: names a mount, not a secret; add the secret's name to "
+				     "--path (mount/name)", path);
 			goto out;
 		}
 		if (!strncmp(path + ml, "data/", 5))

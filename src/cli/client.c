@@ -303,7 +303,8 @@ static int cmd_get(int argc, char **argv)
 	path = config_path(cfg_opt);
 	cfg = load_config(path);
 	if (!vs_config_find(cfg, name)) {
-		fprintf(stderr, "vaultshim: get: '%s' is not mapped in [env] of %s\n", name, path);
+		fprintf(stderr, "vaultshim: get: '%s' is not mapped in [env] of %s; add a line '%s = path#field' "
+			"to its [env]\n", name, path, name);
 		exit(VS_EX_USAGE);
 	}
 	resolve_or_die(cfg, &name, 1, VS_DYN_READ, &res);
@@ -312,8 +313,9 @@ static int cmd_get(int argc, char **argv)
 	if (status) {
 		fprintf(stderr, "vaultshim: get: %s\n", res.message);
 	} else if (!res.values[0].value) {
-		fprintf(stderr, "vaultshim: get: %s: no value from Vault (%s), the environment, dotenv or a default\n",
-			name, res.values[0].vault_err);
+		fprintf(stderr, "vaultshim: get: %s: no value from Vault (%s), the environment, dotenv or a default; "
+			"fix Vault's answer, or give it a fallback (set %s in the environment, or default= on its "
+			"line in [env])\n", name, res.values[0].vault_err, name);
 		status = VS_EX_MISSING;
 	} else {
 		fputs(res.values[0].value, stdout);

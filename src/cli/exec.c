@@ -135,11 +135,14 @@ static void find_lib(char *out, size_t outsz)
 		 * there goes into LD_PRELOAD */
 		char cwd[PATH_MAX];
 		if (access(env, R_OK) != 0)
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s", env, strerror(errno));
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s; point VAULTSHIM_LIB at libvaultshim.so, or "
+					       "unset it", env, strerror(errno));
 		if (*env != '/' && !getcwd(cwd, sizeof cwd))
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s", env, strerror(errno));
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s; give VAULTSHIM_LIB "
+					       "an absolute path", env, strerror(errno));
 		if (snprintf(out, outsz, "%s%s%s", *env == '/' ? "" : cwd, *env == '/' ? "" : "/", env) >= (int)outsz)
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long", env);
+			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long; give VAULTSHIM_LIB a shorter "
+					       "absolute path", env);
 		return;
 	}
 	vs_exe_dir(dir, sizeof dir);
@@ -227,7 +230,7 @@ static void run_check(const char *config, const char *cmd)
 			die(VS_EX_OSERR, "--check: waitpid: %s", strerror(errno));
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (rc)
-		die(rc, "check failed (exit %d): not starting %s", rc, cmd);
+		die(rc, "check failed (exit %d): not starting %s; fix what check reported above", rc, cmd);
 }
 
 /* A new argv: the npre words of pre, then args (NULL-terminated); *argc
@@ -310,7 +313,8 @@ static int supervise(long period_ms, const char *config, const char *mode, bool 
 	char **argv;
 
 	if (!vs_exe_path(self, sizeof self))
-		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a relative path)");
+		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a relative "
+				       "path); start vaultshim by its absolute path, or launch with --no-watch");
 	snprintf(period, sizeof period, "%ld", period_ms);
 	if (check)
 		pre[n++] = "--check";

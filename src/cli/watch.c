@@ -513,7 +513,8 @@ int vs_cmd_watch(int argc, char **argv)
 			die(VS_EX_OSERR, "watch: poll: %s", strerror(errno));
 		}
 		if (stopping && !killed && vs_now_ms() >= kill_at) {
-			vs_log(VS_LOG_WARN, "watch: %s did not stop within restart_grace after %s: killing it",
+			vs_log(VS_LOG_WARN, "watch: %s did not stop within restart_grace after %s: killing it; "
+					    "raise restart_grace in [options] if it needs longer to stop",
 			       W.prog, vs_signal_name(o->stop_signal));
 			kill(child, SIGKILL);
 			killed = true;

@@ -201,7 +201,8 @@ static int renew(vs_vault_session *ss, vs_error *err)
 		}
 		if (!ss->said_unrenewable)
 			vs_log(VS_LOG_WARN, "watch: the Vault token could not be renewed (%s); it is used until "
-					    "it expires", err->msg);
+					    "it expires; give a renewable token, or a login watch can repeat "
+					    "(auth = approle, kubernetes or jwt in [vault])", err->msg);
 		ss->said_unrenewable = true;
 		ss->renewable = false;
 		return 0;

@@ -141,6 +141,8 @@ usage_case "no command" -c "$CONF"
 check "exec --help explains how each kind of program is served" $?
 VAULTSHIM_LIB=/nonexistent/libvaultshim.so "$VAULTSHIM" exec -c "$CONF" -- /bin/true 2>"$T/err"
 check "VAULTSHIM_LIB pointing nowhere -> 69, named" $(( $? != 69 )) "$(cat "$T/err")"
+grep -qF "VAULTSHIM_LIB=/nonexistent/libvaultshim.so: No such file or directory; point VAULTSHIM_LIB at libvaultshim.so, or unset it" "$T/err"
+check "VAULTSHIM_LIB pointing nowhere: the line names the fix" $? "$(cat "$T/err")"
 "$VAULTSHIM" exec -c "$CONF" --check -- /bin/true >"$T/out" 2>"$T/err"
 [ ! -s "$T/out" ] && grep -q DB_PASSWORD "$T/err"
 check "--check reports on stderr; stdout stays the program's" $? "out=$(head -2 "$T/out")"
@@ -149,6 +151,8 @@ CONF_REQ=$(C_ENV='NEEDED = secret/app/missing#x required' conf req)
 rc=$?
 [ ! -s "$T/out" ] && grep -q 'check failed (exit 65): not starting' "$T/err"
 check "--check with a required secret missing -> 65, the program never starts" $(( rc != 65 || $? )) "rc=$rc"
+grep -qF "not starting $T/probe; fix what check reported above" "$T/err"
+check "--check refused: the line names the fix" $? "$(cat "$T/err")"
 
 # --- programs the preload cannot serve ---------------------------------------
 # secure execution: a set-user-ID copy of env, owned by nobody (run as root,

@@ -71,7 +71,7 @@ if command -v strace >/dev/null; then
 	strace -f -qq -s 4096 -e trace=write -o "$T/trace" -E VAULTSHIM_CONFIG="$T/fb.conf" -E LD_PRELOAD="$SO" \
 		"$T/vs-probe" -c ': "$DB_PASSWORD"' 2>/dev/null
 	grep -E 'write\(2, "vaultshim\[' "$T/trace" >"$T/writes"
-	[ "$(wc -l <"$T/writes")" = 1 ] && grep -qE 'write\(2, "vaultshim\[[0-9]+\] vs-probe: warn: 1 of 2 names not from Vault.*fallback sources used\\n", [0-9]+\) = [0-9]+$' "$T/writes"
+	[ "$(wc -l <"$T/writes")" = 1 ] && grep -qE 'write\(2, "vaultshim\[[0-9]+\] vs-probe: warn: 1 of 2 names not from Vault.*fallback sources used; .vaultshim check -c [^ ]+. names each and why\\n", [0-9]+\) = [0-9]+$' "$T/writes"
 	check "a line is one write(2), newline included" $? "$(cat "$T/writes")"
 else
 	skip "strace not installed: one write per line not checked"

@@ -204,7 +204,7 @@ in_window() { # START_US END_US
 	return 1
 }
 RE_FAIL='^'"$LOG_ERR"'(DB_PASSWORD \(secret/soak/db#password\)|API_KEY \(secret/soak/api#key\)): .+$'
-RE_WARN='^'"$LOG_WARN"'[12] of 2 names not from Vault \(first: (DB_PASSWORD|API_KEY): .+\); fallback sources used$'
+RE_WARN='^'"$LOG_WARN"'[12] of 2 names not from Vault \(first: (DB_PASSWORD|API_KEY): .+\); fallback sources used; .vaultshim check -c [^ ]+. names each and why$'
 RE_OUT='^DB_PASSWORD=([^'$'\n'']*)'$'\n''API_KEY=([^'$'\n'']*)'$'\n''OK$'
 for ((i = 0; i < N_SHORT; i++)); do
 	cls=other note=""

@@ -163,9 +163,10 @@ p1=$(child_pid "$T/grace.log")
 kv2 "$V2"
 t0=$SECONDS
 wait_for 60 has_count start "$T/grace.log" 2
-! kill -0 "$p1" 2>/dev/null && grep -q 'did not stop within restart_grace' "$T/grace.err" &&
+! kill -0 "$p1" 2>/dev/null &&
+	grep -q 'did not stop within restart_grace.*killing it; raise restart_grace in \[options\] if it needs longer to stop' "$T/grace.err" &&
 	grep '^start' "$T/grace.log" | tail -1 | grep -qF " $V2"
-check "a program ignoring SIGTERM is killed after restart_grace and started again" $? \
+check "a program ignoring SIGTERM is killed after restart_grace (the line names the key to raise) and started again" $? \
 	"$(cat "$T/grace.err")" "after $((SECONDS - t0)) s"
 kill -KILL "$(child_pid "$T/grace.log")"
 wait "$W_PID"

@@ -165,7 +165,7 @@ START_TEST(falls_back_to_env_then_default)
 	ck_assert_str_eq(find(&r, "B")->value, "dflt");
 	/* a present secret without the field is a fallback too, and says which field */
 	ck_assert_int_eq(find(&r, "C")->source, VS_SRC_MISSING);
-	ck_assert_ptr_nonnull(strstr(find(&r, "C")->vault_err, "no field 'nofield'"));
+	ck_assert_ptr_nonnull(strstr(find(&r, "C")->vault_err, "no field 'nofield'; name one of its keys after the # in [env]"));
 	ck_assert_int_eq(find(&r, "D")->source, VS_SRC_MISSING);
 	ck_assert_ptr_null(find(&r, "D")->value);
 	ck_assert_int_eq(find(&r, "D")->code, 0); /* not required: no failure */

@@ -306,7 +306,7 @@ START_TEST(reads_versions_and_deleted_versions)
 	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/secret/delete/versioned", "{\"versions\":[2]}", ds.token, NULL), 204);
 	ck_assert_int_eq(read_one(&s, "secret/versioned", 2, &sec), 0);
 	ck_assert_int_eq(sec.code, VS_EX_MISSING);
-	ck_assert_ptr_nonnull(strstr(sec.err, "version 2 is deleted"));
+	ck_assert_ptr_nonnull(strstr(sec.err, "version 2 is deleted; undelete it (vault kv undelete), or name another version= in [env]"));
 	vs_secret_clear(&sec);
 	ck_assert_int_eq(read_one(&s, "secret/versioned", 9, &sec), 0);
 	ck_assert_int_eq(sec.code, VS_EX_MISSING);
@@ -453,7 +453,7 @@ START_TEST(sealed_is_69_without_retry_storm)
 	settings_for(&s, NULL, NULL);
 	ck_assert_int_eq(read_one(&s, "secret/sealtest", 0, &sec), 0);
 	ck_assert_int_eq(sec.code, VS_EX_UNAVAILABLE);
-	ck_assert_ptr_nonnull(strstr(sec.err, "sealed"));
+	ck_assert_ptr_nonnull(strstr(sec.err, "sealed (503); unseal it (vault operator unseal)"));
 	ck_assert_int_eq(ds_count_total(&ds), 1);
 	vs_secret_clear(&sec);
 	vs_vault_settings_clear(&s);
@@ -494,6 +494,7 @@ START_TEST(unreachable_vault_is_69)
 	ck_assert_int_eq(read_one(&s, "secret/x", 0, &sec), 0);
 	ck_assert_int_eq(sec.code, VS_EX_UNAVAILABLE);
 	ck_assert_ptr_nonnull(strstr(sec.err, "cannot reach Vault at http://127.0.0.1:9"));
+	ck_assert_ptr_nonnull(strstr(sec.err, "; check address in [vault] (or VAULT_ADDR) and that Vault runs there"));
 	vs_secret_clear(&sec);
 	vs_vault_settings_clear(&s);
 	vs_config_free(cfg);

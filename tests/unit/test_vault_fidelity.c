@@ -370,6 +370,9 @@ START_TEST(denied_by_policy_is_not_an_invalid_token)
 	ck_assert_int_eq(sec[0].code, 0);
 	ck_assert_int_eq(sec[1].code, VS_EX_NOPERM);
 	ck_assert_ptr_null(strstr(sec[1].err, "invalid, expired"));
+	/* and says what to change: the token's policies */
+	ck_assert_msg(strstr(sec[1].err, "; the token's policies do not grant read on this path: add it to one of "
+				       "them (on KV v2, as mount/data/name)"), "%s", sec[1].err);
 	for (int i = 0; i < 2; i++)
 		vs_secret_clear(&sec[i]);
 
@@ -377,8 +380,8 @@ START_TEST(denied_by_policy_is_not_an_invalid_token)
 	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/auth/token/revoke-self", "{}", tok, NULL), 300);
 	ck_assert_int_eq(read_n(&s, paths, 1, sec, NULL, &err), 0);
 	ck_assert_int_eq(sec[0].code, VS_EX_NOPERM);
-	ck_assert_msg(strstr(sec[0].err, "the token from token_file is invalid, expired or revoked"), "%s",
-		      sec[0].err);
+	ck_assert_msg(strstr(sec[0].err, "the token from token_file is invalid, expired or revoked; give a valid "
+				       "one there"), "%s", sec[0].err);
 	ck_assert_ptr_null(strstr(sec[0].err, tok));
 	vs_secret_clear(&sec[0]);
 	vs_vault_settings_clear(&s);
@@ -416,6 +419,7 @@ START_TEST(token_without_default_policy_denied_is_not_invalid)
 	ck_assert_msg(sec[0].code == 0, "%s", sec[0].err);
 	ck_assert_int_eq(sec[1].code, VS_EX_NOPERM);
 	ck_assert_msg(!strstr(sec[1].err, "invalid, expired"), "%s", sec[1].err);
+	ck_assert_msg(strstr(sec[1].err, "policies do not grant read on this path"), "%s", sec[1].err);
 	for (int i = 0; i < 2; i++)
 		vs_secret_clear(&sec[i]);
 	vs_vault_settings_clear(&s);
