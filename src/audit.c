@@ -102,7 +102,11 @@ static int open_trail(const vs_config *cfg, vs_error *err)
 	const char *path = cfg->options.audit_file;
 	struct stat st;
 	vs_error why = {0};
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	/* O_NONBLOCK: a FIFO at the path would block the open until a reader
+	 * came, in the host program's getenv, its signals blocked (it is then
+	 * refused below, as anything but a regular file is; a regular file
+	 * ignores the flag) */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
 
 	if (fd < 0) {
 		fail_at(cfg, err, errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR,

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Hostile hosts against the log line and the audit trail (issue 15 review):
+# what a program, its operator or its neighbours put where the preload logs
+# and records must neither hang the program nor break the one-line, valid
+# formats (README "Logs and the audit trail"; docs/design.md "Log lines",
+# "Audit records"). One check per finding, each failing on the code before
+# its fix. Programs: tests/programs/hostile/ops_*, compiled here into $T;
+# they print verdicts ("set", "unset"), never a value.
+. "$(dirname "$0")/lib.sh"
+
+SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
+H=$ROOT/tests/programs/hostile
+[ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
+gcc -std=gnu11 -O1 -Wall -Wextra -o "$T/ops_comm" "$H/ops_comm.c" >"$T/cc.log" 2>&1 ||
+	{ echo "Bail out! cannot build ops_comm"; cat "$T/cc.log"; exit 1; }
+
+start_server
+PW=pw-$(rand)
+KEY=key-$(rand)
+api POST /v1/secret/data/app/db "{\"data\":{\"password\":\"$PW\"}}" >/dev/null
+api POST /v1/secret/data/app/api "{\"data\":{\"key\":\"$KEY\"}}" >/dev/null
+cp "$(command -v dash)" "$T/vs-probe"
+# an eager shell that reads DB_PASSWORD (never printing it)
+probe() { "$T/vs-probe" -c '[ -n "$DB_PASSWORD" ] && echo read'; }
+mkdir -p "$T/trail"
+# every line of FILE parses as JSON (python's exit status)
+all_json() { python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], "rb").read().decode().splitlines()]' "$1" 2>/dev/null; }
+
+# --- A1: a FIFO at the audit path ---------------------------------------------------
+# open(O_WRONLY) of a FIFO nobody reads blocks until a reader comes: the
+# program, inside its getenv, with its signals blocked, would wait forever.
+mkfifo -m 600 "$T/trail/fifo.log"
+conf fifo 'mode = eager' "audit = $T/trail/fifo.log" >/dev/null
+timeout -s KILL 20 env VAULTSHIM_CONFIG="$T/fifo.conf" LD_PRELOAD="$SO" "$T/vs-probe" -c '[ -n "$DB_PASSWORD" ] && echo read' \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && [ "$(cat "$T/out")" = read ] && grep -qE "^${LOG_ERR}$T/fifo.conf:[0-9]+: audit $T/trail/fifo.log: " "$T/err"
+check "A1: a FIFO as the audit FILE: the program is served at once, with one error line (rc=$rc)" $? "$(cat "$T/err")"
+timeout -s KILL 20 "$VAULTSHIM" check -c "$T/fifo.conf" >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" != 137 ] && [ "$rc" != 0 ] && grep -qF "audit $T/trail/fifo.log: " "$T/err"
+check "A1: check fails on a FIFO as the audit FILE, without waiting for a reader (rc=$rc)" $? "$(cat "$T/err")"
+
+! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail" "$T/err" "$T/out"
+check "no value and no token in any record or line of this file" $?
+
+echo "1..$_n"
