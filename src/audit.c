@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,21 @@ static int open_trail(const vs_config *cfg, vs_error *err)
 	return -1;
 }
 
+/* One datagram on fd (connected to /dev/log), never waiting long: a
+ * syslog daemon that stopped reading leaves its queue full, and a blocking
+ * send would hang the host program in its getenv. A full queue gets one
+ * bounded wait for room (poll on a connected socket sees the peer's queue). */
+static bool send_bounded(int fd, const vs_buf *msg)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	if (send(fd, msg->p, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return true;
+	if ((errno != EAGAIN && errno != EWOULDBLOCK) || poll(&p, 1, 1000) <= 0)
+		return false;
+	return send(fd, msg->p, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+}
+
 static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -141,7 +157,7 @@ static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 		return fail_at(cfg, err, VS_EX_SOFTWARE, "out of memory");
 	snprintf(sa.sun_path, sizeof sa.sun_path, "/dev/log");
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    sendto(fd, msg.p, msg.len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || !send_bounded(fd, &msg)) {
 		char why[256];
 		snprintf(why, sizeof why, "cannot send to /dev/log: %s", strerror(errno));
 		rc = fail_at(cfg, err, VS_EX_UNAVAILABLE, why);

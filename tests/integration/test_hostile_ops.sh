@@ -41,6 +41,42 @@ rc=$?
 [ "$rc" != 137 ] && [ "$rc" != 0 ] && grep -qF "audit $T/trail/fifo.log: " "$T/err"
 check "A1: check fails on a FIFO as the audit FILE, without waiting for a reader (rc=$rc)" $? "$(cat "$T/err")"
 
+# --- A2: /dev/log whose queue is full -------------------------------------------------
+# A syslog daemon that stopped reading (hung, stopped, swamped) leaves its
+# datagram queue full; a blocking send would hang the program in getenv.
+if unshare -m true 2>/dev/null; then
+	mkdir -p "$T/dev"
+	for d in null zero urandom random; do : >"$T/dev/$d"; done
+	python3 - "$T/dev/log" "$T/full" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+c.setblocking(False)
+try:
+    while True:
+        c.sendto(b"<14>filler: x", sys.argv[1])
+except BlockingIOError:
+    pass
+open(sys.argv[2], "w").close()
+time.sleep(60)  # never reads
+EOF
+	lpid=$!
+	wait_for 100 test -e "$T/full"
+	conf sysl 'mode = eager' 'audit = syslog' >/dev/null
+	unshare -m bash -c '
+		for d in null zero urandom random; do mount --bind /dev/$d "$1/dev/$d"; done
+		mount --bind "$1/dev" /dev
+		timeout -s KILL 20 env VAULTSHIM_CONFIG="$1/sysl.conf" LD_PRELOAD="$2" "$1/vs-probe" -c "[ -n \"\$DB_PASSWORD\" ] && echo read"
+	' _ "$T" "$SO" >"$T/out" 2>"$T/err"
+	rc=$?
+	reap "$lpid"
+	[ "$rc" = 0 ] && [ "$(cat "$T/out")" = read ] && grep -qE "^${LOG_ERR}$T/sysl.conf:[0-9]+: audit syslog: cannot send to /dev/log" "$T/err"
+	check "A2: /dev/log not reading: the program is served without waiting, with one error line (rc=$rc)" $? "$(cat "$T/err")"
+else
+	skip "unshare -m not permitted here: a full /dev/log is not tested"
+fi
+
 ! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail" "$T/err" "$T/out"
 check "no value and no token in any record or line of this file" $?
 
