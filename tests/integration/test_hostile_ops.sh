@@ -77,6 +77,33 @@ else
 	skip "unshare -m not permitted here: a full /dev/log is not tested"
 fi
 
+# --- L1: a newline in a message, text format ------------------------------------------
+# a line is one line: a byte of the message must not start a forged one
+VAULTSHIM_CONFIG="$T/$(printf 'nothere\nvaultshim[1] forged: error: x')" LD_PRELOAD=$SO /bin/true 2>"$T/err"
+rc=$?
+[ "$rc" = 78 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -qE "^${LOG_ERR}config: " "$T/err"
+check "L1: a control byte in a text line's message does not split it (rc=$rc)" $? "$(cat -A "$T/err")"
+
+# --- L2: the helper's --for PROG ----------------------------------------------------------
+# the helper's name comes from its argument: kept to one printable word, as
+# /proc/self/comm's is
+conf fb 'mode = eager' >/dev/null
+VAULTSHIM_LOG=debug "$VAULTSHIM" resolve -c "$T/fb.conf" --for "1:$(printf 'a b\nvaultshim[1] forged: error: x')" >/dev/null 2>"$T/err"
+# (PROG may hold a colon, as a comm may: never a space, so its first ": " ends it)
+[ -s "$T/err" ] && ! grep -vqE "^vaultshim\[1\] [^ ]+: (debug|info|warn|error): " "$T/err"
+check "L2: resolve --for PID:PROG with a newline and spaces keeps every line one line" $? "$(cat -A "$T/err" | head -5)"
+
+# --- L3: comm with quotes, backslashes, newlines, control bytes -------------------------------
+conf lz 'mode = lazy' >/dev/null
+odd=$(printf 'a"b\\c\nd\te\001')
+VAULTSHIM_LOG=debug VAULTSHIM_CONFIG=$T/lz.conf LD_PRELOAD=$SO "$T/ops_comm" "$odd" DB_PASSWORD >"$T/out" 2>"$T/err"
+[ "$(cat "$T/out")" = set ] && [ -s "$T/err" ] && ! grep -vqE "^${LOG_HEAD}" "$T/err"
+check "L3: a comm of quotes, newline and control bytes: text lines stay one line each" $? "$(cat -A "$T/err" | head -5)"
+VAULTSHIM_LOG=debug VAULTSHIM_LOG_FORMAT=json VAULTSHIM_CONFIG=$T/lz.conf LD_PRELOAD=$SO "$T/ops_comm" "$odd" DB_PASSWORD \
+	>"$T/out" 2>"$T/err"
+[ "$(cat "$T/out")" = set ] && [ -s "$T/err" ] && all_json "$T/err"
+check "L3: the same comm: every JSON line parses" $? "$(head -5 "$T/err")"
+
 ! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail" "$T/err" "$T/out"
 check "no value and no token in any record or line of this file" $?
 
