@@ -247,26 +247,30 @@ void vs_json_escape(char *buf, size_t size, size_t *pos, const char *s)
 
 	while (*p) {
 		char esc[8];
-		int n;
+		const char *piece = esc;
+		size_t n;
+		int u;
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
-			put(buf, size, pos, esc, 2);
-			p++;
+			n = 2;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			snprintf(esc, sizeof esc, "\\u%04x", *p);
-			put(buf, size, pos, esc, 6);
-			p++;
-		} else if ((n = utf8_len(p)) > 0) {
-			/* a sequence is never cut in two at the end of the buffer */
-			if (*pos + (size_t)n + 1 > size)
-				return;
-			put(buf, size, pos, (const char *)p, (size_t)n);
-			p += n;
+			n = 6;
+		} else if ((u = utf8_len(p)) > 0) {
+			piece = (const char *)p;
+			n = (size_t)u;
 		} else {
-			put(buf, size, pos, "\\ufffd", 6);
-			p++;
+			piece = "\\ufffd";
+			n = 6;
 		}
+		/* a sequence or an escape is never cut in two at the end of the
+		 * buffer: half an escape is not JSON, and a lone backslash
+		 * would escape the closing quote */
+		if (*pos + n + 1 > size)
+			return;
+		put(buf, size, pos, piece, n);
+		p += piece == (const char *)p ? n : 1;
 	}
 }
 

@@ -104,6 +104,23 @@ VAULTSHIM_LOG=debug VAULTSHIM_LOG_FORMAT=json VAULTSHIM_CONFIG=$T/lz.conf LD_PRE
 [ "$(cat "$T/out")" = set ] && [ -s "$T/err" ] && all_json "$T/err"
 check "L3: the same comm: every JSON line parses" $? "$(head -5 "$T/err")"
 
+# --- J1: a record field cut at its limit stays valid JSON --------------------------------------
+# A config path of ~2200 quotes escapes to more than a field's room: the
+# cut must fall between escapes, never inside one ("\" then the closing
+# quote would escape it). Two depths: one of them puts the cut mid-escape.
+ok_both=0
+for extra in a ab; do
+	d="$T/$extra"
+	for _ in $(seq 11); do d="$d/$(printf '"%.0s' $(seq 200))"; done
+	mkdir -p "$d"
+	C_ENV='API_KEY = secret/app/api#key' conf j "audit = $T/trail/j-$extra.log" >/dev/null
+	mv "$T/j.conf" "$d/j.conf"
+	"$VAULTSHIM" run -c "$d/j.conf" -- true 2>"$T/err" || ok_both=1
+	[ -s "$T/trail/j-$extra.log" ] && all_json "$T/trail/j-$extra.log" || ok_both=1
+done
+check "J1: audit records with a config path longer than a field escaped: valid JSON at both cut parities" $ok_both \
+	"$(cat "$T/err"; tail -c 80 "$T/trail"/j-*.log 2>/dev/null)"
+
 ! grep -rqF -e "$PW" -e "$KEY" -e "$ROOT_TOKEN" "$T/trail" "$T/err" "$T/out"
 check "no value and no token in any record or line of this file" $?
 
