@@ -17,17 +17,27 @@
  * with the other access records, in a log only root reads */
 #define AUDIT_PRI ((10 << 3) | 6)
 
+/* The room of one string field. The buffers are on the heap: a record is
+ * written in the host program's getenv, maybe on a thread with
+ * PTHREAD_STACK_MIN (16 KiB) of stack, which three of them would overflow. */
+#define FIELD_MAX (4096 + 16)
+
 /* Appends s as a JSON string (quoted) to b. */
 static void put_str(vs_buf *b, const char *s)
 {
-	char tmp[4096 + 16];
+	char *tmp = malloc(FIELD_MAX);
 	size_t pos = 0;
 
+	if (!tmp) {
+		b->oom = true;
+		return;
+	}
 	tmp[0] = '"';
 	pos = 1;
-	vs_json_escape(tmp, sizeof tmp - 1, &pos, s ? s : "");
+	vs_json_escape(tmp, FIELD_MAX - 1, &pos, s ? s : "");
 	tmp[pos++] = '"';
 	vs_buf_put(b, tmp, pos);
+	free(tmp);
 }
 
 static void putf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,9 +59,13 @@ static void putf(vs_buf *b, const char *fmt, ...)
 static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
 			  const vs_resolution *res, int requests, double ms)
 {
-	char t[32], exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char t[32], *exe = malloc(4096), *ref = malloc(4096);
+	ssize_t n = exe ? readlink("/proc/self/exe", exe, 4096 - 1) : -1;
 
+	if (!exe || !ref) {
+		b->oom = true;
+		goto out;
+	}
 	exe[n > 0 ? n : 0] = '\0';
 	vs_log_time(t, sizeof t);
 	putf(b, "{\"time\":\"%s\",\"event\":", t);
@@ -78,17 +92,19 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 		if (v->source == VS_SRC_VAULT) {
 			/* path@version: which version of the secret was served
 			 * (KV v2; other engines have none) */
-			char ref[4096];
 			if (v->kv_version_no > 0)
-				snprintf(ref, sizeof ref, "%s@%ld", v->entry->path, v->kv_version_no);
+				snprintf(ref, 4096, "%s@%ld", v->entry->path, v->kv_version_no);
 			else
-				snprintf(ref, sizeof ref, "%s", v->entry->path);
+				snprintf(ref, 4096, "%s", v->entry->path);
 			vs_buf_put(b, ",\"vault\":", 9);
 			put_str(b, ref);
 		}
 		vs_buf_put(b, "}", 1);
 	}
 	putf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
+out:
+	free(exe);
+	free(ref);
 }
 
 static int fail_at(const vs_config *cfg, vs_error *err, int code, const char *what)

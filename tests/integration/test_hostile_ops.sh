@@ -11,8 +11,10 @@
 SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 H=$ROOT/tests/programs/hostile
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
-gcc -std=gnu11 -O1 -Wall -Wextra -o "$T/ops_comm" "$H/ops_comm.c" >"$T/cc.log" 2>&1 ||
-	{ echo "Bail out! cannot build ops_comm"; cat "$T/cc.log"; exit 1; }
+for p in ops_comm ops_small_stack; do
+	gcc -std=gnu11 -O1 -Wall -Wextra -pthread -o "$T/$p" "$H/$p.c" >"$T/cc.log" 2>&1 ||
+		{ echo "Bail out! cannot build $p"; cat "$T/cc.log"; exit 1; }
+done
 
 start_server
 PW=pw-$(rand)
@@ -76,6 +78,17 @@ EOF
 else
 	skip "unshare -m not permitted here: a full /dev/log is not tested"
 fi
+
+# --- A3: the record on a small thread stack ---------------------------------------------
+# A lazy read on a thread with PTHREAD_STACK_MIN (16 KiB) of stack: the
+# resolution fits there, and its audit record must too (its formatting
+# held 12 KiB of path buffers on the stack).
+conf small 'mode = lazy' "audit = $T/trail/small.log" >/dev/null
+VAULTSHIM_CONFIG=$T/small.conf LD_PRELOAD=$SO "$T/ops_small_stack" 16 DB_PASSWORD >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && [ "$(cat "$T/out")" = set ] && [ ! -s "$T/err" ] && all_json "$T/trail/small.log" &&
+	[ "$(wc -l <"$T/trail/small.log")" = 1 ]
+check "A3: a first read on a 16 KiB thread stack, audit = FILE: served and recorded (rc=$rc)" $? "$(cat "$T/err")"
 
 # --- L1: a newline in a message, text format ------------------------------------------
 # a line is one line: a byte of the message must not start a forged one
