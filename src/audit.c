@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,27 @@
  * with the other access records, in a log only root reads */
 #define AUDIT_PRI ((10 << 3) | 6)
 
+/* The room of one string field. The buffers are on the heap: a record is
+ * written in the host program's getenv, maybe on a thread with
+ * PTHREAD_STACK_MIN (16 KiB) of stack, which three of them would overflow. */
+#define FIELD_MAX (4096 + 16)
+
 /* Appends s as a JSON string (quoted) to b. */
 static void put_str(vs_buf *b, const char *s)
 {
-	char tmp[4096 + 16];
+	char *tmp = malloc(FIELD_MAX);
 	size_t pos = 0;
 
+	if (!tmp) {
+		b->oom = true;
+		return;
+	}
 	tmp[0] = '"';
 	pos = 1;
-	vs_json_escape(tmp, sizeof tmp - 1, &pos, s ? s : "");
+	vs_json_escape(tmp, FIELD_MAX - 1, &pos, s ? s : "");
 	tmp[pos++] = '"';
 	vs_buf_put(b, tmp, pos);
+	free(tmp);
 }
 
 static void putf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,9 +59,13 @@ static void putf(vs_buf *b, const char *fmt, ...)
 static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
 			  const vs_resolution *res, int requests, double ms)
 {
-	char t[32], exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char t[32], *exe = malloc(4096), *ref = malloc(4096);
+	ssize_t n = exe ? readlink("/proc/self/exe", exe, 4096 - 1) : -1;
 
+	if (!exe || !ref) {
+		b->oom = true;
+		goto out;
+	}
 	exe[n > 0 ? n : 0] = '\0';
 	vs_log_time(t, sizeof t);
 	putf(b, "{\"time\":\"%s\",\"event\":", t);
@@ -77,17 +92,19 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 		if (v->source == VS_SRC_VAULT) {
 			/* path@version: which version of the secret was served
 			 * (KV v2; other engines have none) */
-			char ref[4096];
 			if (v->kv_version_no > 0)
-				snprintf(ref, sizeof ref, "%s@%ld", v->entry->path, v->kv_version_no);
+				snprintf(ref, 4096, "%s@%ld", v->entry->path, v->kv_version_no);
 			else
-				snprintf(ref, sizeof ref, "%s", v->entry->path);
+				snprintf(ref, 4096, "%s", v->entry->path);
 			vs_buf_put(b, ",\"vault\":", 9);
 			put_str(b, ref);
 		}
 		vs_buf_put(b, "}", 1);
 	}
 	putf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
+out:
+	free(exe);
+	free(ref);
 }
 
 static int fail_at(const vs_config *cfg, vs_error *err, int code, const char *what)
@@ -102,7 +119,11 @@ static int open_trail(const vs_config *cfg, vs_error *err)
 	const char *path = cfg->options.audit_file;
 	struct stat st;
 	vs_error why = {0};
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	/* O_NONBLOCK: a FIFO at the path would block the open until a reader
+	 * came, in the host program's getenv, its signals blocked (it is then
+	 * refused below, as anything but a regular file is; a regular file
+	 * ignores the flag) */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
 
 	if (fd < 0) {
 		fail_at(cfg, err, errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR,
@@ -123,6 +144,21 @@ static int open_trail(const vs_config *cfg, vs_error *err)
 	return -1;
 }
 
+/* One datagram on fd (connected to /dev/log), never waiting long: a
+ * syslog daemon that stopped reading leaves its queue full, and a blocking
+ * send would hang the host program in its getenv. A full queue gets one
+ * bounded wait for room (poll on a connected socket sees the peer's queue). */
+static bool send_bounded(int fd, const vs_buf *msg)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	if (send(fd, msg->p, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return true;
+	if ((errno != EAGAIN && errno != EWOULDBLOCK) || poll(&p, 1, 1000) <= 0)
+		return false;
+	return send(fd, msg->p, msg->len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+}
+
 static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -137,7 +173,7 @@ static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 		return fail_at(cfg, err, VS_EX_SOFTWARE, "out of memory");
 	snprintf(sa.sun_path, sizeof sa.sun_path, "/dev/log");
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    sendto(fd, msg.p, msg.len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || !send_bounded(fd, &msg)) {
 		char why[256];
 		snprintf(why, sizeof why, "cannot send to /dev/log: %s", strerror(errno));
 		rc = fail_at(cfg, err, VS_EX_UNAVAILABLE, why);

@@ -37,15 +37,27 @@ void vs_log_mute(bool on)
 	muted = on;
 }
 
+/* The name kept one printable word: it lands in a log line's head. */
+static void clean_prog(char *out, size_t size)
+{
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ' ')
+			*p = '_';
+	if (!*out)
+		snprintf(out, size, "?");
+}
+
 void vs_log_set_prog(const char *name, long pid)
 {
+	/* (the helper's comes from its --for argument: cleaned as comm is) */
 	snprintf(prog, sizeof prog, "%s", name && *name ? name : "vaultshim");
+	clean_prog(prog, sizeof prog);
 	prog_pid = pid;
 	atomic_store(&prog_state, 2);
 }
 
 /* /proc/self/comm, else glibc's argv[0] basename: system calls only, no
- * allocation. The name is kept printable: it lands in a log line. */
+ * allocation. */
 static void find_prog(char *out, size_t size)
 {
 	int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
@@ -64,11 +76,7 @@ static void find_prog(char *out, size_t size)
 	out[n] = '\0';
 	if (n > 0 && out[n - 1] == '\n')
 		out[--n] = '\0';
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ' ')
-			*p = '_';
-	if (!*out)
-		snprintf(out, size, "?");
+	clean_prog(out, size);
 }
 
 /* The name, in tmp (room: 64) unless it is published already. */
@@ -239,26 +247,30 @@ void vs_json_escape(char *buf, size_t size, size_t *pos, const char *s)
 
 	while (*p) {
 		char esc[8];
-		int n;
+		const char *piece = esc;
+		size_t n;
+		int u;
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
-			put(buf, size, pos, esc, 2);
-			p++;
+			n = 2;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			snprintf(esc, sizeof esc, "\\u%04x", *p);
-			put(buf, size, pos, esc, 6);
-			p++;
-		} else if ((n = utf8_len(p)) > 0) {
-			/* a sequence is never cut in two at the end of the buffer */
-			if (*pos + (size_t)n + 1 > size)
-				return;
-			put(buf, size, pos, (const char *)p, (size_t)n);
-			p += n;
+			n = 6;
+		} else if ((u = utf8_len(p)) > 0) {
+			piece = (const char *)p;
+			n = (size_t)u;
 		} else {
-			put(buf, size, pos, "\\ufffd", 6);
-			p++;
+			piece = "\\ufffd";
+			n = 6;
 		}
+		/* a sequence or an escape is never cut in two at the end of the
+		 * buffer: half an escape is not JSON, and a lone backslash
+		 * would escape the closing quote */
+		if (*pos + n + 1 > size)
+			return;
+		put(buf, size, pos, piece, n);
+		p += piece == (const char *)p ? n : 1;
 	}
 }
 
@@ -296,7 +308,14 @@ size_t vs_log_format_line(char *buf, size_t size, vs_log_level lvl, const char *
 		hl = snprintf(head, sizeof head, journal ? "vaultshim[%ld] %s: " : "vaultshim[%ld] %s: %s: ", pid, name,
 			      level_names[lvl]);
 		put(buf, size, &pos, head, (size_t)hl < sizeof head ? (size_t)hl : sizeof head - 1);
+		size_t from = pos;
 		put(buf, size > 2 ? size - 1 : size, &pos, msg, strlen(msg));
+		/* one line: a control byte of the message (a path, a name from
+		 * a file) must not end it and start a forged one ('?', as in
+		 * Vault's error text) */
+		for (size_t i = from; i < pos; i++)
+			if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+				buf[i] = '?';
 	}
 	if (pos + 1 >= size)
 		pos = size - 2;

@@ -51,7 +51,7 @@ static bool plausible(const vs_secret *s)
 	return true;
 }
 
-static void round_trip(const vs_secret *out, int batch_code, const vs_error *err)
+static void round_trip(const vs_secret *out, int batch_code, const vs_error *err, int requests)
 {
 	vs_secret again[N] = {0};
 	vs_error err2 = {0};
@@ -59,9 +59,11 @@ static void round_trip(const vs_secret *out, int batch_code, const vs_error *err
 	size_t len = 0;
 	char *buf;
 
-	buf = vs_helper_format(cfg, out, batch_code, batch_code ? err->msg : NULL, 0, &len);
+	buf = vs_helper_format(cfg, out, batch_code, batch_code ? err->msg : NULL, requests, &len);
 	FUZZ_CHECK(buf != NULL);
 	FUZZ_CHECK(vs_helper_parse(cfg, buf, len, again, &batch2, &err2) == 0);
+	/* the request count of the head (the audit record's) survives too */
+	FUZZ_CHECK(vs_helper_requests(buf, len) == requests);
 	FUZZ_CHECK(batch2 == batch_code);
 	if (batch_code) {
 		FUZZ_CHECK(err2.code == batch_code && !strcmp(err2.msg, err->msg));
@@ -75,6 +77,10 @@ static void round_trip(const vs_secret *out, int batch_code, const vs_error *err
 			if (a) {
 				FUZZ_CHECK(!strcmp(a, b));
 				FUZZ_CHECK(again[i].lease_duration == out[i].lease_duration);
+				/* the KV version (audit's path@version): kept when
+				 * there is one, 0 otherwise */
+				FUZZ_CHECK(again[i].kv_version_no ==
+					   (out[i].kv_version_no > 0 ? out[i].kv_version_no : 0));
 			}
 		}
 	}
@@ -87,8 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	vs_secret out[N] = {0};
 	vs_error err = {0};
-	int batch = -7, rc;
+	int batch = -7, rc, requests;
 
+	/* the head's request count: never negative, whatever the input */
+	requests = vs_helper_requests((const char *)data, size);
+	FUZZ_CHECK(requests >= 0);
 	rc = vs_helper_parse(cfg, (const char *)data, size, out, &batch, &err);
 	if (rc) {
 		FUZZ_CHECK(rc == -1);
@@ -105,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(out[i].n_fields == 0);
 		}
 		if (plausible(out))
-			round_trip(out, batch, &err);
+			round_trip(out, batch, &err, requests);
 	}
 	clear_all(out);
 	return 0;

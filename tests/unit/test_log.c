@@ -30,6 +30,13 @@ START_TEST(test_json_escape)
 	ck_assert_str_eq(esc("\xed\xa0\x80", 256), "\\ufffd\\ufffd\\ufffd");
 	/* cut short, never in the middle of a sequence */
 	ck_assert_str_eq(esc("ab\xc3\xa9", 4), "ab");
+	/* nor in the middle of an escape (a lone backslash would escape the
+	 * closing quote) */
+	ck_assert_str_eq(esc("ab\"c", 4), "ab");
+	ck_assert_str_eq(esc("ab\\c", 4), "ab");
+	ck_assert_str_eq(esc("a\x01", 6), "a");
+	ck_assert_str_eq(esc("a\xff", 7), "a");
+	ck_assert_str_eq(esc("a\x01", 8), "a\\u0001");
 }
 END_TEST
 
