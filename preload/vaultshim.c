@@ -1467,8 +1467,8 @@ static void init(void)
 		if (why) {
 			/* left relative it would name another file after a chdir:
 			 * refused before main, as a broken config is */
-			fprintf(stderr, "vaultshim: VAULTSHIM_CONFIG '%s' is relative and cannot be made absolute "
-				"(current directory: %s): set VAULTSHIM_CONFIG to an absolute path\n", path, why);
+			vs_log_always(VS_LOG_ERROR, "VAULTSHIM_CONFIG '%s' is relative and cannot be made absolute "
+				      "(current directory: %s): set VAULTSHIM_CONFIG to an absolute path", path, why);
 			_exit(VS_EX_CONFIG);
 		}
 		libc_setenv()("VAULTSHIM_CONFIG", config_path_buf, 1);

@@ -208,6 +208,17 @@ os.chdir("/")
 subprocess.run(["sh", "-c", sys.argv[1]], close_fds=True)' "$child") >"$T/out" 2>"$T/err"; rc=$?
 [ "$(cat "$T/out")" = "$PW|$T/app/vaultshim.conf" ]
 check "... and an eager parent (python3 os.chdir, then subprocess)" $(( rc || $? )) "rc=$rc $(head -2 "$T/err")"
+# deeper than any path buffer (PATH_MAX): the path cannot be made absolute,
+# and the program is refused before main with one line in the log format
+(
+	cd "$T" && mkdir -p d2 && cd d2 || exit 1
+	for _ in $(seq 22); do mkdir -p "$(printf 'y%.0s' $(seq 200))" && cd "$(printf 'y%.0s' $(seq 200))" || exit 1; done
+	VAULTSHIM_CONFIG=vaultshim.conf LD_PRELOAD=$SO "$T/chdirspawn" / "$child"
+) >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" = 78 ] && [ ! -s "$T/out" ] && [ "$(wc -l < "$T/err")" = 1 ] &&
+	grep -qE "^${LOG_HEAD}VAULTSHIM_CONFIG 'vaultshim.conf' is relative and cannot be made absolute .*: set VAULTSHIM_CONFIG to an absolute path\$" "$T/err"
+check "relative VAULTSHIM_CONFIG in a directory deeper than PATH_MAX: refused before main (78), one log line naming the fix" \
+	$? "rc=$rc $(head -2 "$T/err")"
 
 ! grep -rqF "$ROOT_TOKEN" "$T"/*.json "$T/err" "$T/out" 2>/dev/null
 check "no token in any output" $?
