@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,9 +104,17 @@ const char *vs_log_prog(void)
 
 	prog_into(tmp);
 	/* published by now, unless another thread is between its exchange
-	 * and its store: a copy's worth of time */
-	while (atomic_load(&prog_state) != 2)
-		;
+	 * and its store: a copy's worth of time. A child forked in that
+	 * window has no such thread: after a bounded wait the name is
+	 * published here (the same bytes another thread would write). */
+	for (int i = 0; atomic_load(&prog_state) != 2; i++) {
+		if (i == 1000) {
+			memcpy(prog, tmp, sizeof prog);
+			atomic_store(&prog_state, 2);
+			break;
+		}
+		sched_yield();
+	}
 	return prog;
 }
 
