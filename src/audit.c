@@ -40,21 +40,6 @@ static void put_str(vs_buf *b, const char *s)
 	free(tmp);
 }
 
-static void putf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void putf(vs_buf *b, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		vs_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 /* The record: names, sources, paths, versions — never res's values. */
 static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
 			  const vs_resolution *res, int requests, double ms)
@@ -68,9 +53,9 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 	}
 	exe[n > 0 ? n : 0] = '\0';
 	vs_log_time(t, sizeof t);
-	putf(b, "{\"time\":\"%s\",\"event\":", t);
+	vs_buf_printf(b, "{\"time\":\"%s\",\"event\":", t);
 	put_str(b, event);
-	putf(b, ",\"pid\":%ld,\"uid\":%u,\"prog\":", (long)getpid(), (unsigned)getuid());
+	vs_buf_printf(b, ",\"pid\":%ld,\"uid\":%u,\"prog\":", (long)getpid(), (unsigned)getuid());
 	put_str(b, vs_log_prog());
 	vs_buf_put(b, ",\"exe\":", 7);
 	put_str(b, exe);
@@ -82,7 +67,7 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 	}
 	vs_buf_put(b, ",\"config\":", 10);
 	put_str(b, cfg->path);
-	putf(b, ",\"status\":%d,\"names\":[", res->status);
+	vs_buf_printf(b, ",\"status\":%d,\"names\":[", res->status);
 	for (size_t i = 0; i < res->n; i++) {
 		const vs_value *v = &res->values[i];
 		vs_buf_put(b, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
@@ -101,7 +86,7 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 		}
 		vs_buf_put(b, "}", 1);
 	}
-	putf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
+	vs_buf_printf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
 out:
 	free(exe);
 	free(ref);

@@ -5,29 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void putf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void putf(vs_buf *b, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		vs_buf_put(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_code,
 		       const char *batch_msg, int requests, size_t *len)
 {
 	vs_buf b = {0};
 
-	putf(&b, "VSR1 %zu %d\n", cfg->n_entries, requests > 0 ? requests : 0);
+	vs_buf_printf(&b, "VSR1 %zu %d\n", cfg->n_entries, requests > 0 ? requests : 0);
 	if (batch_code) {
-		putf(&b, "E %d %zu\n", batch_code, strlen(batch_msg));
+		vs_buf_printf(&b, "E %d %zu\n", batch_code, strlen(batch_msg));
 		vs_buf_put(&b, batch_msg, strlen(batch_msg));
 		vs_buf_put(&b, "\n", 1);
 	} else {
@@ -36,22 +21,22 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 			const vs_secret *s = &secs[i];
 			const char *v = vs_secret_field(s, e->field);
 			if (s->dynamic_unread) {
-				putf(&b, "d %s %.3f\n", e->name, s->ms);
+				vs_buf_printf(&b, "d %s %.3f\n", e->name, s->ms);
 			} else if (s->code) {
-				putf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
+				vs_buf_printf(&b, "e %s %d %.3f %zu\n", e->name, s->code, s->ms, strlen(s->err));
 				vs_buf_put(&b, s->err, strlen(s->err));
 				vs_buf_put(&b, "\n", 1);
 			} else if (vs_secret_field_nul(s, e->field)) {
 				char m[VS_ERR_MAX];
 				int ml = snprintf(m, sizeof m, "%s: field '%s' holds a NUL byte, which no environment "
 						  "variable can carry", s->api_path ? s->api_path : e->path, e->field);
-				putf(&b, "e %s %d %.3f %d\n", e->name, VS_EX_MISSING, s->ms, ml);
+				vs_buf_printf(&b, "e %s %d %.3f %d\n", e->name, VS_EX_MISSING, s->ms, ml);
 				vs_buf_put(&b, m, (size_t)ml);
 				vs_buf_put(&b, "\n", 1);
 			} else if (!v) {
-				putf(&b, "n %s %.3f\n", e->name, s->ms);
+				vs_buf_printf(&b, "n %s %.3f\n", e->name, s->ms);
 			} else {
-				putf(&b, "v %s %.3f %ld %zu %ld\n", e->name, s->ms, s->lease_duration, strlen(v),
+				vs_buf_printf(&b, "v %s %.3f %ld %zu %ld\n", e->name, s->ms, s->lease_duration, strlen(v),
 				     s->kv_version_no > 0 ? s->kv_version_no : 0);
 				vs_buf_put(&b, v, strlen(v));
 				vs_buf_put(&b, "\n", 1);

@@ -101,6 +101,8 @@ typedef struct vs_buf {
 /* Makes room for `extra` more bytes (plus the NUL); false on failure. */
 bool vs_buf_reserve(vs_buf *b, size_t extra);
 void vs_buf_put(vs_buf *b, const void *s, size_t n);
+/* Appends printf-formatted text (no allocation of its own beyond the buffer). */
+void vs_buf_printf(vs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clears the content, keeps the memory. */
 void vs_buf_reset(vs_buf *b);
 /* Clears and frees; the buffer is empty and reusable afterwards. */
