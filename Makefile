@@ -48,7 +48,9 @@ VS_CFLAGS := -std=c11 -fPIC -fstack-protector-strong $(WARN)
 VS_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 # compile: ours, the user's after; link: the same C flags (-fsanitize=,
 # -pthread) with the link flags
-COMPILE = $(VS_CPPFLAGS) $(CPPFLAGS) $(VS_CFLAGS) $(OPT) $(CFLAGS)
+# -MMD -MP: each object's headers in a .d file beside it (included before
+# `clean`); a first build has none and needs none, every object being new.
+COMPILE = -MMD -MP $(VS_CPPFLAGS) $(CPPFLAGS) $(VS_CFLAGS) $(OPT) $(CFLAGS)
 LINK_CFLAGS = $(VS_CFLAGS) $(OPT) $(CFLAGS)
 
 # The core without network code (the preload links only these).
@@ -60,7 +62,6 @@ LAUNCH_SRC := src/core/target.c
 LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c src/vault/held.c \
 	src/vault/session.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-HEADERS := $(wildcard src/*.h src/*/*.h)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
@@ -79,7 +80,7 @@ $(shell mkdir -p $(BUILD) && echo '$(BINDIR) $(LIBDIR)' > $(PATHS))
 endif
 $(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/vaultshim.o: $(PATHS)
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(COMPILE) $(DEPS_CFLAGS) -c $< -o $@
 
@@ -110,7 +111,7 @@ $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/preload/%.o)
-$(BUILD)/obj/preload/%.o: preload/%.c preload/preload.h $(HEADERS)
+$(BUILD)/obj/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(COMPILE) -fvisibility=hidden -c $< -o $@
 
@@ -130,7 +131,7 @@ $(BUILD)/libvaultshim.so: $(PRELOAD_OBJ) $(CORE_OBJ) preload/vaultshim.map
 	$(CC) $(LINK_CFLAGS) $(LDFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
 		$(PRELOAD_OBJ) $(CORE_OBJ) -pthread -ldl -o $@
 
-$(BUILD)/obj/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(COMPILE) $(DEPS_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
@@ -250,6 +251,9 @@ uninstall-man:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man5/vaultshim.conf.5
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim-exec
+
+# the headers each object was built from (-MMD -MP in COMPILE)
+-include $(sort $(LIB_OBJ:.o=.d) $(FRONT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d))
 
 clean:
 	rm -rf $(BUILD)
