@@ -1,4 +1,5 @@
-# vaultshim — see README.md. `make` builds build/vaultshim; `make test` runs every test.
+# vaultshim — see README.md. `make` builds build/vaultshim; `make test` installs the
+# dependencies and runs every test, `make check` runs them without installing anything.
 PREFIX ?= /usr/local
 # Debian's package: LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH) (debian/rules).
 BINDIR ?= $(PREFIX)/bin
@@ -67,7 +68,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 # (man pages and completion: the block before `clean`)
-.PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
+.PHONY: all test check test-live unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so man
 
@@ -141,15 +142,15 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libvaultshim-core.a
 # `make test` and `make demo` are the two set-up commands of a fresh machine:
 # each installs what is missing (scripts/install-deps is idempotent and quick
 # when everything is there), then builds in a sub-make that sees the new
-# pkg-config flags.
+# pkg-config flags. `make check` is the same tests without installing anything.
 test: deps
-	$(MAKE) run-tests
+	$(MAKE) check
 
 demo: deps
 	$(MAKE) run-demo
 
 # Every suite; tests/run prints one "N passed, N failed" line at the end.
-run-tests: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
+check: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
 	tests/run
 
 run-demo: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
