@@ -1,4 +1,5 @@
-# vaultshim — see README.md. `make` builds build/vaultshim; `make test` runs every test.
+# vaultshim — see README.md. `make` builds build/vaultshim; `make test` installs the
+# dependencies and runs every test, `make check` runs them without installing anything.
 PREFIX ?= /usr/local
 # Debian's package: LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH) (debian/rules).
 BINDIR ?= $(PREFIX)/bin
@@ -25,11 +26,33 @@ WARN += -Wno-format-truncation
 ifneq ($(or $(CI),$(WERROR)),)
 WARN += -Werror
 endif
+
+# What the build needs lives in VS_* and is always applied; the user's
+# CPPFLAGS, CFLAGS and LDFLAGS (empty by default; Debian's dpkg-buildflags in
+# the package) come after it, so `make CFLAGS=-O0` adds to it and its last -O
+# wins instead of dropping -std=c11, -fPIC and the hardening. OPT is the
+# default optimisation (tests/sanitize/asan sets it: -O1 and the sanitizers).
 OPT ?= -O2 -g
-CFLAGS ?=
-CFLAGS += -std=c11 $(OPT) $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -Isrc \
-	-DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(LIBDIR)"' -DVS_PKGLIBDIR='"$(LIBDIR)/vaultshim"' -DVS_BINDIR='"$(BINDIR)"'
-LDFLAGS += -Wl,-z,relro -Wl,-z,now
+VS_CPPFLAGS := -Isrc -DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(LIBDIR)"' \
+	-DVS_PKGLIBDIR='"$(LIBDIR)/vaultshim"' -DVS_BINDIR='"$(BINDIR)"'
+# _FORTIFY_SOURCE works only in an optimised build (at -O0 glibc warns on
+# every file, an error with -Werror): on unless the last -O is -O0 or there is
+# none, and left to the user's flags when they define or undefine it.
+VS_OPT_LEVEL := $(lastword $(filter -O%,$(OPT) $(CFLAGS)))
+ifneq ($(filter-out -O0,$(VS_OPT_LEVEL)),)
+ifeq ($(filter -D_FORTIFY_SOURCE% -U_FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+VS_CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+endif
+VS_CFLAGS := -std=c11 -fPIC -fstack-protector-strong $(WARN)
+# full RELRO for the programs (the preload has its own, PRELOAD_LDFLAGS)
+VS_LDFLAGS := -Wl,-z,relro -Wl,-z,now
+# compile: ours, the user's after; link: the same C flags (-fsanitize=,
+# -pthread) with the link flags
+# -MMD -MP: each object's headers in a .d file beside it (included before
+# `clean`); a first build has none and needs none, every object being new.
+COMPILE = -MMD -MP $(VS_CPPFLAGS) $(CPPFLAGS) $(VS_CFLAGS) $(OPT) $(CFLAGS)
+LINK_CFLAGS = $(VS_CFLAGS) $(OPT) $(CFLAGS)
 
 # The core without network code (the preload links only these).
 CORE_SRC := src/audit.c src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
@@ -40,13 +63,12 @@ LAUNCH_SRC := src/core/target.c
 LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c src/vault/held.c \
 	src/vault/session.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-HEADERS := $(wildcard src/*.h src/*/*.h)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
 
 # (man pages and completion: the block before `clean`)
-.PHONY: all test test-live run-tests unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
+.PHONY: all test check test-live unit-test demo run-demo bench run-bench fuzz asan valgrind install uninstall clean deps
 
 all: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so man
 
@@ -59,9 +81,9 @@ $(shell mkdir -p $(BUILD) && echo '$(BINDIR) $(LIBDIR)' > $(PATHS))
 endif
 $(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/vaultshim.o: $(PATHS)
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c $< -o $@
+	$(CC) $(COMPILE) $(DEPS_CFLAGS) -c $< -o $@
 
 # the files that print VS_VERSION: rebuilt when VERSION changes
 $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/exec.o: VERSION
@@ -77,12 +99,12 @@ $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o \
 	$(CORE_SRC:src/%.c=$(BUILD)/obj/%.o) $(LAUNCH_SRC:src/%.c=$(BUILD)/obj/%.o)
 $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
-	$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
+	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
 CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/check.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o \
 	$(BUILD)/obj/migrate.o $(BUILD)/obj/migrate_conf.o $(BUILD)/obj/core/safefile.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
+	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
 		$(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -pthread -o $@
 
 # The preload: hooks plus the network-free core; -z defs proves it needs
@@ -90,42 +112,45 @@ $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/preload/%.o)
-$(BUILD)/obj/preload/%.o: preload/%.c preload/preload.h $(HEADERS)
+$(BUILD)/obj/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fvisibility=hidden -Isrc -c $< -o $@
+	$(CC) $(COMPILE) -fvisibility=hidden -c $< -o $@
 
 # It is mapped into every process started under it, so it links for start-up
 # cost: lazy binding (no -z now: most of its imports serve only a resolution
 # that many processes never make) and two LOAD segments instead of four
 # (-z noseparate-code: fewer mmap calls per process). Measured with
 # tests/bench/run, /bin/true: 1.15x -> 1.12x of its time without the preload.
-PRELOAD_LDFLAGS := -Wl,-z,relro -Wl,-z,noseparate-code
+# These come after the user's LDFLAGS, which it takes too (-L, -fuse-ld=,
+# --build-id ...): -z lazy undoes a -z now there (dpkg-buildflags' hardening;
+# debian/vaultshim.lintian-overrides says why).
+PRELOAD_LDFLAGS := -Wl,-z,relro -Wl,-z,lazy -Wl,-z,noseparate-code
 # A SONAME although nothing links it (it is named by path in LD_PRELOAD): a
 # shared object in a public library directory carries one (Debian policy 8.1).
 PRELOAD_LDFLAGS += -Wl,-soname,libvaultshim.so
 $(BUILD)/libvaultshim.so: $(PRELOAD_OBJ) $(CORE_OBJ) preload/vaultshim.map
-	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
+	$(CC) $(LINK_CFLAGS) $(LDFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=preload/vaultshim.map \
 		$(PRELOAD_OBJ) $(CORE_OBJ) -pthread -ldl -o $@
 
-$(BUILD)/obj/tests/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(CHECK_CFLAGS) -Isrc -c $< -o $@
+	$(CC) $(COMPILE) $(DEPS_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libvaultshim-core.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) $(CHECK_LIBS) -o $@
+	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) $(CHECK_LIBS) -o $@
 
 # `make test` and `make demo` are the two set-up commands of a fresh machine:
 # each installs what is missing (scripts/install-deps is idempotent and quick
 # when everything is there), then builds in a sub-make that sees the new
-# pkg-config flags.
+# pkg-config flags. `make check` is the same tests without installing anything.
 test: deps
-	$(MAKE) run-tests
+	$(MAKE) check
 
 demo: deps
 	$(MAKE) run-demo
 
 # Every suite; tests/run prints one "N passed, N failed" line at the end.
-run-tests: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
+check: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so $(BUILD)/unit-tests
 	tests/run
 
 run-demo: $(BUILD)/vaultshim $(BUILD)/vaultshim-client.so $(BUILD)/libvaultshim.so
@@ -227,6 +252,9 @@ uninstall-man:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man5/vaultshim.conf.5
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vaultshim-exec
+
+# the headers each object was built from (-MMD -MP in COMPILE)
+-include $(sort $(LIB_OBJ:.o=.d) $(FRONT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d))
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,5 @@
 /* Force-included (-include) into every translation unit of the sanitizer
- * build. The Makefile always adds -D_FORTIFY_SOURCE=2, which turns memcpy,
+ * build. The Makefile adds -D_FORTIFY_SOURCE=2 (at -O1), which turns memcpy,
  * strcpy, strcat, memmove ... with a known destination size into glibc's
  * __memcpy_chk, __strcpy_chk ..., which AddressSanitizer does not intercept
  * (libasan.so.8 intercepts only the printf-family _chk functions): an
