@@ -1280,7 +1280,12 @@ static void early_init(void);
  */
 static bool maps_early(const char *name, size_t len)
 {
-	static char text[65536];
+	/* as large as any config the loader accepts: a larger one is refused
+	 * at start anyway, and a config between 64 KiB (the old size) and
+	 * VS_CONFIG_MAX started nothing early, so a library constructor
+	 * reading a mapped name was answered from environ. Zero pages until
+	 * read, and only the file's size is ever touched. */
+	static char text[VS_CONFIG_MAX + 1];
 	static size_t text_len;
 	static atomic_int got; /* 0 not read, 1 reading, 2 read, 3 unusable */
 	int expect = 0;
@@ -1302,7 +1307,8 @@ static bool maps_early(const char *name, size_t len)
 		}
 		if (fd >= 0)
 			close(fd);
-		/* (a config larger than the buffer: no early start) */
+		/* (a config larger than VS_CONFIG_MAX: no early start; the
+		 * constructor refuses it) */
 		atomic_store(&got, ok && text_len < sizeof text ? 2 : 3);
 	}
 	return atomic_load(&got) == 2 && vs_config_text_maps(text, text_len, name, len);

@@ -892,6 +892,9 @@ bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t 
 	const char *s = text, *end = text + len;
 	bool in_env = false;
 
+	/* no entry has an invalid name; "A " would match "A = ..." below */
+	if (!vs_valid_env_name(name, name_len))
+		return false;
 	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
 		s += 3;
 	while (s < end) {

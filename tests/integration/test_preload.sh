@@ -224,6 +224,17 @@ l_pre=$(grep -nE "^${LOG_HEAD}started before the constructor" "$T/err" | head -1
 check "constructor getenv: the library's constructor ran first, and its getenv started the preload" \
 	$([ -n "$l_ctor" ] && [ -n "$l_pre" ] && [ "$l_pre" -lt "$l_ctor" ]; echo $?) "ctor line=$l_ctor preload line=$l_pre" "$(errs 5)"
 
+# a config larger than 64 KiB (the early scan's old buffer), its [env] past
+# that: the library's getenv of a mapped name still starts the preload early
+pad=$(for i in $(seq 1200); do printf '# padding line %04d ......................................\n' "$i"; done)
+LAZY_BIG=$(conf lazy-big 'mode = lazy' "$pad")
+out=$(pre "$LAZY_BIG" VS_CTOR_PLAIN=plain-ctor-value VAULTSHIM_LOG=debug "$T/ctor_main" plain-ctor-value DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
+l_ctor=$(grep -n 'ctorlib: constructor ran' "$T/err" | head -1 | cut -d: -f1)
+l_pre=$(grep -nE "^${LOG_HEAD}started before the constructor" "$T/err" | head -1 | cut -d: -f1)
+check "constructor getenv, config over 64 KiB ($(wc -c <"$LAZY_BIG") bytes): the library's getenv started the preload" \
+	$([ $rc -eq 0 ] && [[ $out == *mapped=OK* ]] && [ -n "$l_ctor" ] && [ -n "$l_pre" ] && [ "$l_pre" -lt "$l_ctor" ]; echo $?) \
+	"rc=$rc ctor line=$l_ctor preload line=$l_pre $out" "$(errs 5)"
+
 # === 6. re-entrancy: a malloc hook that calls getenv(mapped) ===================
 out=$(PRE_LD="$T/libmallochook.so" pre "$LAZY" "$T/getenv_basic" DB_PASSWORD "$S_DB" HOME "$HOME_V" 2>"$T/err"); rc=$?
 check "re-entrancy control: the malloc hook alone works" $([ $rc -eq 0 ] && [[ $out == *mapped=NULL* ]]; echo $?) "rc=$rc $out" "$(errs)"

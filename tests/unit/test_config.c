@@ -1345,6 +1345,55 @@ START_TEST(test_load_too_large)
 }
 END_TEST
 
+/* ---- the preload's quick scan (vs_config_text_maps) ---- */
+
+static bool scan(const char *text, const char *name)
+{
+	return vs_config_text_maps(text, strlen(text), name, strlen(name));
+}
+
+/* The scan answers as the parser does: every entry, and nothing else. */
+START_TEST(test_scan_agrees_with_parser)
+{
+	static const char *const texts[] = {
+		"[env]\nA = s/a#b\n",
+		"\xEF\xBB\xBF[env]\r\nA = s/a#b\r\nB\t=\ts/b#c\r\n",
+		"[vault]\naddress = https://v:8200\n[env] # the names\n\tA=s/a#b ; B\n",
+		"[env]\t;\nA = s/a#b\n[options]\nmode = lazy\n[env]\nB = s/b#c\n",
+		"[env]\n  ; C = s/c#d\n# D = s/d#e\nA = \"s/a#b\" default=\"E F\"\n",
+	};
+	static const char *const names[] = {"A", "B", "C", "D", "E", "F", "AB", "a", "s", "address",
+					    "mode", "lazy", "env", "b", "default", ""};
+
+	for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+		vs_config *cfg = PARSE(texts[t]);
+		for (size_t n = 0; n < sizeof names / sizeof *names; n++)
+			ck_assert_msg(scan(texts[t], names[n]) == (vs_config_find(cfg, names[n]) != NULL),
+				      "text %zu, name '%s': the scan says %d", t, names[n], scan(texts[t], names[n]));
+		vs_config_free(cfg);
+	}
+}
+END_TEST
+
+/* A name that is not a valid one is never mapped, though a line starts with
+ * it: "A " and "A\t" matched "A = ..." (fuzz_scan), and a getenv of such a
+ * name would have started the preload early for nothing. */
+START_TEST(test_scan_invalid_names)
+{
+	const char *text = "[env]\nA = s/a#b\nC\t= s/c#d\nD=s/d#e\n";
+
+	ck_assert(scan(text, "A"));
+	ck_assert(scan(text, "C"));
+	ck_assert(scan(text, "D"));
+	ck_assert(!scan(text, "A "));
+	ck_assert(!scan(text, "A ="));
+	ck_assert(!scan(text, "C\t"));
+	ck_assert(!scan(text, "D="));
+	ck_assert(!scan(text, "D=s"));
+	ck_assert(!scan(text, ""));
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1356,6 +1405,7 @@ Suite *config_suite(void)
 	TCase *value_err = tcase_create("errors-values");
 	TCase *expand_err = tcase_create("errors-expansion");
 	TCase *files = tcase_create("files");
+	TCase *scan_tc = tcase_create("scan");
 
 	tcase_add_test(example, test_design_example_default_env);
 	tcase_add_test(example, test_design_example_app_env_set);
@@ -1471,6 +1521,10 @@ Suite *config_suite(void)
 	tcase_add_test(files, test_load_parse_error_names_path);
 	tcase_add_test(files, test_load_too_large);
 	suite_add_tcase(s, files);
+
+	tcase_add_test(scan_tc, test_scan_agrees_with_parser);
+	tcase_add_test(scan_tc, test_scan_invalid_names);
+	suite_add_tcase(s, scan_tc);
 
 	return s;
 }
