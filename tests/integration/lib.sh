@@ -120,3 +120,18 @@ conf() {
 
 # the dev server's request counters (start_server --control), as JSON
 counters() { curl -s "$VAULT_ADDR/_control/counters"; }
+
+# own_dev: $T/dev, a /dev of the test's own, whose log socket a test binds
+# itself (a syslog daemon it controls); in_own_dev CMD...: runs CMD in a
+# private mount namespace where it is /dev (null, zero, urandom and random
+# bound in from the real one). Needs `unshare -m`.
+own_dev() {
+	mkdir -p "$T/dev"
+	for d in null zero urandom random; do : >"$T/dev/$d"; done
+}
+in_own_dev() {
+	unshare -m bash -c '
+		for d in null zero urandom random; do mount --bind "/dev/$d" "$0/dev/$d"; done
+		mount --bind "$0/dev" /dev
+		exec "$@"' "$T" "$@"
+}

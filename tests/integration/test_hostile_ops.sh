@@ -47,8 +47,7 @@ check "A1: check fails on a FIFO as the audit FILE, without waiting for a reader
 # A syslog daemon that stopped reading (hung, stopped, swamped) leaves its
 # datagram queue full; a blocking send would hang the program in getenv.
 if unshare -m true 2>/dev/null; then
-	mkdir -p "$T/dev"
-	for d in null zero urandom random; do : >"$T/dev/$d"; done
+	own_dev
 	python3 - "$T/dev/log" "$T/full" <<'EOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -66,11 +65,8 @@ EOF
 	lpid=$!
 	wait_for 100 test -e "$T/full"
 	conf sysl 'mode = eager' 'audit = syslog' >/dev/null
-	unshare -m bash -c '
-		for d in null zero urandom random; do mount --bind /dev/$d "$1/dev/$d"; done
-		mount --bind "$1/dev" /dev
-		timeout -s KILL 20 env VAULTSHIM_CONFIG="$1/sysl.conf" LD_PRELOAD="$2" "$1/vs-probe" -c "[ -n \"\$DB_PASSWORD\" ] && echo read"
-	' _ "$T" "$SO" >"$T/out" 2>"$T/err"
+	in_own_dev timeout -s KILL 20 env VAULTSHIM_CONFIG="$T/sysl.conf" LD_PRELOAD="$SO" \
+		"$T/vs-probe" -c '[ -n "$DB_PASSWORD" ] && echo read' >"$T/out" 2>"$T/err"
 	rc=$?
 	reap "$lpid"
 	[ "$rc" = 0 ] && [ "$(cat "$T/out")" = read ] && grep -qE "^${LOG_ERR}$T/sysl.conf:[0-9]+: audit syslog: cannot send to /dev/log" "$T/err"

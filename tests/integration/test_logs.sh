@@ -241,8 +241,7 @@ check "audit: a relative FILE is taken from the config's directory" $([ -s "$T/t
 # --- the audit trail: syslog -------------------------------------------------------
 # A private mount namespace whose /dev holds our own listening /dev/log.
 if unshare -m true 2>/dev/null; then
-	mkdir -p "$T/dev"
-	for d in null zero urandom random; do : >"$T/dev/$d"; done
+	own_dev
 	python3 - "$T/dev/log" "$T/syslog.out" <<'EOF' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -255,11 +254,8 @@ EOF
 	lpid=$!
 	wait_for 50 test -S "$T/dev/log"
 	conf aus 'mode = eager' 'audit = syslog' >/dev/null
-	unshare -m bash -c '
-		for d in null zero urandom random; do mount --bind /dev/$d "$1/dev/$d"; done
-		mount --bind "$1/dev" /dev
-		VAULTSHIM_CONFIG=$1/aus.conf LD_PRELOAD=$2 "$1/vs-probe" -c "echo \$\$ >\"\$0\"; [ -n \"\$DB_PASSWORD\" ] && echo read" "$1/pid"
-	' _ "$T" "$SO" >"$T/out" 2>"$T/err"
+	in_own_dev env VAULTSHIM_CONFIG="$T/aus.conf" LD_PRELOAD="$SO" \
+		"$T/vs-probe" -c 'echo $$ >"$0"; [ -n "$DB_PASSWORD" ] && echo read' "$T/pid" >"$T/out" 2>"$T/err"
 	wait "$lpid"
 	pid=$(cat "$T/pid")
 	python3 - "$T/syslog.out" "$pid" <<'EOF' >"$T/py" 2>&1
