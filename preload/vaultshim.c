@@ -666,7 +666,7 @@ void vs_audit_resolution(const char *event, const vs_resolution *res)
 {
 	vs_error err = {0};
 
-	if (cfg && vs_audit_record(cfg, event, NULL, res, res->stats.requests, res->stats.ms, &err))
+	if (cfg && vs_audit_record(cfg, event, NULL, res, &err))
 		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 

@@ -42,7 +42,7 @@ static void put_str(vs_buf *b, const char *s)
 
 /* The record: names, sources, paths, versions — never res's values. */
 static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
-			  const vs_resolution *res, int requests, double ms)
+			  const vs_resolution *res)
 {
 	char t[32], *exe = malloc(4096), *ref = malloc(4096);
 	ssize_t n = exe ? readlink("/proc/self/exe", exe, 4096 - 1) : -1;
@@ -86,7 +86,7 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 		}
 		vs_buf_put(b, "}", 1);
 	}
-	vs_buf_printf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
+	vs_buf_printf(b, "],\"requests\":%d,\"ms\":%.1f}", res->stats.requests, res->stats.ms);
 out:
 	free(exe);
 	free(ref);
@@ -170,14 +170,14 @@ static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 }
 
 int vs_audit_record(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res,
-		    int requests, double ms, vs_error *err)
+		    vs_error *err)
 {
 	vs_buf rec = {0};
 	int rc = 0, fd;
 
 	if (cfg->options.audit == VS_AUDIT_OFF)
 		return 0;
-	format_record(&rec, cfg, event, cmd, res, requests, ms);
+	format_record(&rec, cfg, event, cmd, res);
 	if (rec.oom) {
 		vs_buf_free(&rec);
 		return fail_at(cfg, err, VS_EX_SOFTWARE, "out of memory");

@@ -254,7 +254,7 @@ static void audit(const vs_config *cfg, const char *event, const char *cmd, cons
 {
 	vs_error err = {0};
 
-	if (vs_audit_record(cfg, event, cmd, res, res->stats.requests, res->stats.ms, &err))
+	if (vs_audit_record(cfg, event, cmd, res, &err))
 		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
