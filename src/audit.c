@@ -22,22 +22,19 @@
  * PTHREAD_STACK_MIN (16 KiB) of stack, which three of them would overflow. */
 #define FIELD_MAX (4096 + 16)
 
-/* Appends s as a JSON string (quoted) to b. */
+/* Appends s as a JSON string (quoted) to b, escaped in place into a
+ * field's room (FIELD_MAX, quotes included). */
 static void put_str(vs_buf *b, const char *s)
 {
-	char *tmp = malloc(FIELD_MAX);
-	size_t pos = 0;
+	size_t start = b->len, pos = 1;
 
-	if (!tmp) {
-		b->oom = true;
+	if (!vs_buf_reserve(b, FIELD_MAX))
 		return;
-	}
-	tmp[0] = '"';
-	pos = 1;
-	vs_json_escape(tmp, FIELD_MAX - 1, &pos, s ? s : "");
-	tmp[pos++] = '"';
-	vs_buf_put(b, tmp, pos);
-	free(tmp);
+	b->p[start] = '"';
+	vs_json_escape(b->p + start, FIELD_MAX - 1, &pos, s ? s : "");
+	b->p[start + pos++] = '"';
+	b->len = start + pos;
+	b->p[b->len] = '\0';
 }
 
 /* The record: names, sources, paths, versions — never res's values. */
