@@ -230,16 +230,12 @@ static int compare_with_vault(state *st)
 	return 0;
 }
 
-/* Writes "path#NAME" as a quoted config reference: '$' and quotes escaped so
- * the parser reads back exactly this path. */
+/* Writes "path#NAME" as a quoted config reference, escaped as every value
+ * the migration writes, so the parser reads back exactly this path. */
 static void put_ref(FILE *f, const char *path, const char *name)
 {
 	fputc('"', f);
-	for (const char *c = path; *c; c++) {
-		if (*c == '"' || *c == '\\' || *c == '$')
-			fputc('\\', f);
-		fputc(*c, f);
-	}
+	vs_migrate_put_escaped(f, path);
 	fprintf(f, "#%s\"", name);
 }
 
