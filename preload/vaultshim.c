@@ -83,7 +83,8 @@ atomic_bool vs_unreadable;
 char **vs_initial_environ;
 /* copies made by the constructor: a program may overwrite its initial
  * environment (setproctitle) */
-static char config_path_buf[4096], self_path_buf[4096];
+#define PATH_BUF 4096
+static char config_path_buf[PATH_BUF], self_path_buf[PATH_BUF];
 /* First-byte filter: a name whose first byte has a clear bit is not mapped.
  * Until the config is loaded every bit is set (all to the slow path): that
  * is the static initial value, so the constructor need not write it. */
@@ -666,7 +667,7 @@ void vs_audit_resolution(const char *event, const vs_resolution *res)
 {
 	vs_error err = {0};
 
-	if (cfg && vs_audit_record(cfg, event, NULL, res, res->stats.requests, res->stats.ms, &err))
+	if (cfg && vs_audit_record(cfg, event, NULL, res, &err))
 		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
@@ -1360,6 +1361,22 @@ static void switch_off(void)
 	atomic_store(&state, ST_OFF);
 }
 
+/* p made absolute against the current directory into buf (room: PATH_BUF,
+ * the size of config_path_buf and self_path_buf): NULL, or why not ("too
+ * long", getcwd's error). Any directory a process can be in: a cwd longer
+ * than a smaller buffer left a path relative, and a child that chdir'd
+ * then found another file, or none. */
+static const char *absolute_into(char buf[PATH_BUF], const char *p)
+{
+	char cwd[PATH_BUF];
+
+	if (!getcwd(cwd, sizeof cwd))
+		return errno == ERANGE ? "too long" : strerror(errno);
+	if ((size_t)snprintf(buf, PATH_BUF, "%s/%s", cwd, p) >= PATH_BUF)
+		return "too long";
+	return NULL;
+}
+
 /* This object's path, made absolute (for the helper, and for children
  * given a served value without the preload). A relative LD_PRELOAD entry
  * naming us is made absolute in the environment too: a child started after
@@ -1368,7 +1385,6 @@ static void switch_off(void)
 static void find_self(void)
 {
 	Dl_info info;
-	char cwd[2048];
 	const char *lp;
 
 	if (!dladdr((void *)find_self, &info) || !info.dli_fname)
@@ -1378,8 +1394,7 @@ static void find_self(void)
 			vs_self_path = strcpy(self_path_buf, info.dli_fname);
 		return;
 	}
-	if (!getcwd(cwd, sizeof cwd) ||
-	    (size_t)snprintf(self_path_buf, sizeof self_path_buf, "%s/%s", cwd, info.dli_fname) >= sizeof self_path_buf)
+	if (absolute_into(self_path_buf, info.dli_fname))
 		return;
 	vs_self_path = self_path_buf;
 	if ((lp = scan_environ("LD_PRELOAD")) && strchr(info.dli_fname, '/')) {
@@ -1462,14 +1477,7 @@ static void init(void)
 	 * directory the program moved to would be someone else's. The config's
 	 * goes back into the environment, so that children read the same. */
 	if (*path != '/') {
-		/* (any directory a process can be in: a cwd longer than a
-		 * smaller buffer left the path relative, and a child that
-		 * chdir'd then found no config) */
-		char cwd[sizeof config_path_buf];
-		const char *why = getcwd(cwd, sizeof cwd) ? NULL : errno == ERANGE ? "too long" : strerror(errno);
-		if (!why && (size_t)snprintf(config_path_buf, sizeof config_path_buf, "%s/%s", cwd, path) >=
-				    sizeof config_path_buf)
-			why = "too long";
+		const char *why = absolute_into(config_path_buf, path);
 		if (why) {
 			/* left relative it would name another file after a chdir:
 			 * refused before main, as a broken config is */

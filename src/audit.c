@@ -22,27 +22,24 @@
  * PTHREAD_STACK_MIN (16 KiB) of stack, which three of them would overflow. */
 #define FIELD_MAX (4096 + 16)
 
-/* Appends s as a JSON string (quoted) to b. */
+/* Appends s as a JSON string (quoted) to b, escaped in place into a
+ * field's room (FIELD_MAX, quotes included). */
 static void put_str(vs_buf *b, const char *s)
 {
-	char *tmp = malloc(FIELD_MAX);
-	size_t pos = 0;
+	size_t start = b->len, pos = 1;
 
-	if (!tmp) {
-		b->oom = true;
+	if (!vs_buf_reserve(b, FIELD_MAX))
 		return;
-	}
-	tmp[0] = '"';
-	pos = 1;
-	vs_json_escape(tmp, FIELD_MAX - 1, &pos, s ? s : "");
-	tmp[pos++] = '"';
-	vs_buf_put(b, tmp, pos);
-	free(tmp);
+	b->p[start] = '"';
+	vs_json_escape(b->p + start, FIELD_MAX - 1, &pos, s ? s : "");
+	b->p[start + pos++] = '"';
+	b->len = start + pos;
+	b->p[b->len] = '\0';
 }
 
 /* The record: names, sources, paths, versions — never res's values. */
 static void format_record(vs_buf *b, const vs_config *cfg, const char *event, const char *cmd,
-			  const vs_resolution *res, int requests, double ms)
+			  const vs_resolution *res)
 {
 	char t[32], *exe = malloc(4096), *ref = malloc(4096);
 	ssize_t n = exe ? readlink("/proc/self/exe", exe, 4096 - 1) : -1;
@@ -86,7 +83,7 @@ static void format_record(vs_buf *b, const vs_config *cfg, const char *event, co
 		}
 		vs_buf_put(b, "}", 1);
 	}
-	vs_buf_printf(b, "],\"requests\":%d,\"ms\":%.1f}", requests, ms);
+	vs_buf_printf(b, "],\"requests\":%d,\"ms\":%.1f}", res->stats.requests, res->stats.ms);
 out:
 	free(exe);
 	free(ref);
@@ -170,14 +167,14 @@ static int send_syslog(const vs_config *cfg, const vs_buf *rec, vs_error *err)
 }
 
 int vs_audit_record(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res,
-		    int requests, double ms, vs_error *err)
+		    vs_error *err)
 {
 	vs_buf rec = {0};
 	int rc = 0, fd;
 
 	if (cfg->options.audit == VS_AUDIT_OFF)
 		return 0;
-	format_record(&rec, cfg, event, cmd, res, requests, ms);
+	format_record(&rec, cfg, event, cmd, res);
 	if (rec.oom) {
 		vs_buf_free(&rec);
 		return fail_at(cfg, err, VS_EX_SOFTWARE, "out of memory");

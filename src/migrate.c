@@ -45,7 +45,6 @@ typedef struct state {
 	FILE *out;
 	char *text;              /* the .env as read */
 	size_t len;
-	struct stat st;
 	vs_dotenv *d;
 	pick *picks;
 	size_t n;
@@ -120,6 +119,7 @@ static int read_env_file(state *st)
 {
 	const vs_migrate_opts *o = st->o;
 	vs_error err = {0};
+	struct stat sb;
 	int fd, rc;
 
 	/* A symlinked .env (.env -> .env.production): the backup, the strip and
@@ -130,7 +130,7 @@ static int read_env_file(state *st)
 
 	if (fd < 0)
 		return fail(errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: %s", o->env_file, strerror(errno));
-	if (fstat(fd, &st->st) < 0 || !S_ISREG(st->st.st_mode)) {
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		return fail(VS_EX_IOERR, "%s: not a regular file", o->env_file);
 	}
@@ -230,16 +230,12 @@ static int compare_with_vault(state *st)
 	return 0;
 }
 
-/* Writes "path#NAME" as a quoted config reference: '$' and quotes escaped so
- * the parser reads back exactly this path. */
+/* Writes "path#NAME" as a quoted config reference, escaped as every value
+ * the migration writes, so the parser reads back exactly this path. */
 static void put_ref(FILE *f, const char *path, const char *name)
 {
 	fputc('"', f);
-	for (const char *c = path; *c; c++) {
-		if (*c == '"' || *c == '\\' || *c == '$')
-			fputc('\\', f);
-		fputc(*c, f);
-	}
+	vs_migrate_put_escaped(f, path);
 	fprintf(f, "#%s\"", name);
 }
 

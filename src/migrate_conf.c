@@ -13,11 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A value as the config parser reads it back: quoted, with '\', '"', '$'
- * and control characters escaped. */
-static void put_value(FILE *f, const char *key, const char *v)
+void vs_migrate_put_escaped(FILE *f, const char *v)
 {
-	fprintf(f, "%s = \"", key);
 	for (; *v; v++) {
 		switch (*v) {
 		case '"': case '\\': case '$': fputc('\\', f); fputc(*v, f); break;
@@ -27,6 +24,13 @@ static void put_value(FILE *f, const char *key, const char *v)
 		default: fputc(*v, f);
 		}
 	}
+}
+
+/* A value as the config parser reads it back: quoted, escaped. */
+static void put_value(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "%s = \"", key);
+	vs_migrate_put_escaped(f, v);
 	fputs("\"\n", f);
 }
 

@@ -24,11 +24,11 @@
 #include "vs_resolve.h"
 
 /* Writes the record of res (event: "resolve", "refresh", "run", "get";
- * cmd: for run, the command it starts with the values, else NULL;
- * requests and ms: the resolution's) where cfg's audit option says; off:
+ * cmd: for run, the command it starts with the values, else NULL; the
+ * requests and ms of res->stats) where cfg's audit option says; off:
  * nothing. 0, or a sysexits code with err "CONFIG:LINE: audit FILE: reason". */
 int vs_audit_record(const vs_config *cfg, const char *event, const char *cmd, const vs_resolution *res,
-		    int requests, double ms, vs_error *err);
+		    vs_error *err);
 
 /* The FILE trail can be written (opened, created if need be, and checked
  * as a record would be); 0 for syslog and off. For `vaultshim check`. */

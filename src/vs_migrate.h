@@ -28,6 +28,10 @@ typedef struct vs_migrate_opts {
  * Returns 0 or a sysexits code. */
 int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out);
 
+/* Writes v to f as the inside of a quoted config value the parser reads
+ * back as v: '\\', '"', '$' and newline, tab, CR escaped. */
+void vs_migrate_put_escaped(FILE *f, const char *v);
+
 /* Writes to f a [vault] section reaching Vault as s does (src/migrate_conf.c),
  * credentials excepted; conn is the config s came from (may be NULL).
  * cannot and env_only (len bytes each) get the comma-separated variables the

@@ -254,7 +254,7 @@ static void audit(const vs_config *cfg, const char *event, const char *cmd, cons
 {
 	vs_error err = {0};
 
-	if (vs_audit_record(cfg, event, cmd, res, res->stats.requests, res->stats.ms, &err))
+	if (vs_audit_record(cfg, event, cmd, res, &err))
 		vs_log_always(VS_LOG_ERROR, "%s; the values are served without this record", err.msg);
 }
 
@@ -523,10 +523,27 @@ static vs_config *config_from_fd(const char *path, const char *fd_arg)
 	return cfg;
 }
 
+/* Takes the first `opt` (and, with arg, the word after it) out of argv,
+ * before the shared options: its value, opt itself when it takes none, or
+ * NULL when it is not there. */
+static const char *take_opt(int *argc, char **argv, const char *opt, bool arg)
+{
+	int n = arg ? 2 : 1;
+
+	for (int i = 1; i + n - 1 < *argc; i++)
+		if (!strcmp(argv[i], opt)) {
+			const char *v = argv[i + n - 1];
+			memmove(argv + i, argv + i + n, (size_t)(*argc - i - n + 1) * sizeof *argv);
+			*argc -= n;
+			return v;
+		}
+	return NULL;
+}
+
 static int cmd_resolve(int argc, char **argv)
 {
-	const char *cfg_opt = NULL, *fd_arg = NULL;
-	bool skip_dynamic = false;
+	const char *cfg_opt = NULL, *fd_arg, *who;
+	bool skip_dynamic;
 	int first;
 	vs_config *cfg;
 	vs_vault_settings s;
@@ -541,34 +558,19 @@ static int cmd_resolve(int argc, char **argv)
 	/* --config-fd N: taken out before the shared options */
 	if (argc > 1 && !strcmp(argv[argc - 1], "--config-fd"))
 		usage_error("resolve", "--config-fd needs a descriptor number above 2", usage_resolve);
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--config-fd")) {
-			fd_arg = argv[i + 1];
-			memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
-			argc -= 2;
-			break;
-		}
+	fd_arg = take_opt(&argc, argv, "--config-fd", true);
 	/* --for PID:PROG: the program this helper reads for (the preload's
 	 * host): its lines and its User-Agent name that program */
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--for")) {
-			char *end, *colon = strchr(argv[i + 1], ':');
-			long pid = strtol(argv[i + 1], &end, 10);
-			if (!colon || end != colon || pid <= 0)
-				usage_error("resolve", "--for needs PID:PROG", usage_resolve);
-			vs_log_set_prog(colon + 1, pid);
-			vs_vault_user_agent(colon + 1);
-			memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
-			argc -= 2;
-			break;
-		}
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--skip-dynamic")) {
-			skip_dynamic = true;
-			memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
-			argc--;
-			break;
-		}
+	if ((who = take_opt(&argc, argv, "--for", true))) {
+		char *end;
+		const char *colon = strchr(who, ':');
+		long pid = strtol(who, &end, 10);
+		if (!colon || end != colon || pid <= 0)
+			usage_error("resolve", "--for needs PID:PROG", usage_resolve);
+		vs_log_set_prog(colon + 1, pid);
+		vs_vault_user_agent(colon + 1);
+	}
+	skip_dynamic = take_opt(&argc, argv, "--skip-dynamic", false) != NULL;
 	first = parse_opts(argc, argv, usage_resolve, &cfg_opt, NULL, NULL, "resolve");
 	if (first < argc || !cfg_opt)
 		usage_error("resolve", "needs -c FILE and nothing else", usage_resolve);

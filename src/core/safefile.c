@@ -197,10 +197,12 @@ int vs_private_dir(const char *dir, const char *what, vs_error *err)
 			break;
 	}
 	free(p);
-	if ((rc = vs_check_trusted(dir, what, true, err)))
-		return rc;
+	/* vs_check_trusted's rule, on the one stat the checks below read too */
 	if (stat(dir, &st) < 0)
-		return vs_fail(err, VS_EX_IOERR, "%s: cannot use %s: %s", dir, what, strerror(errno));
+		return vs_fail(err, errno == EACCES ? VS_EX_NOPERM : VS_EX_IOERR, "%s: cannot use %s: %s", dir, what,
+			       strerror(errno));
+	if ((rc = vs_check_stat(&st, dir, what, true, err)))
+		return rc;
 	/* stricter than a trusted file: plaintext secrets go in here, so it is
 	 * the caller's own and closed to everyone else, as ssh wants ~/.ssh */
 	if (st.st_uid != geteuid())
