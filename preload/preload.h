@@ -11,7 +11,7 @@
  *   tree.c       this process's part in it: what it writes, takes, passes on
  *   refresh.c    [options] refresh: values at most one period old
  *
- * The process-tree rule (README, "Process trees"): a launch resolves once and
+ * The process-tree rule (docs/design.md, "The process-tree rule"): a launch resolves once and
  * hands the values down outside environ; for each mapped name a process sees
  * what its ancestors chose; a served value never enters a child's envp.
  */
