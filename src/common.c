@@ -266,6 +266,11 @@ int vs_write_all(int fd, const void *p, size_t n)
 				continue;
 			return -1;
 		}
+		/* (a file that takes nothing has no room: never loop on it) */
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
 		c += w;
 		n -= (size_t)w;
 	}

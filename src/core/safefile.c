@@ -46,7 +46,6 @@ static char *write_temp(const char *dir, const char *base, const char *data, siz
 {
 	char *tmp = NULL;
 	int fd;
-	ssize_t w = 0;
 
 	if (asprintf(&tmp, "%s/.%s.vaultshim-tmp.%d", dir, base, (int)getpid()) < 0)
 		return NULL;
@@ -59,13 +58,7 @@ static char *write_temp(const char *dir, const char *base, const char *data, siz
 	 * is set, after the owner */
 	if (fchmod(fd, 0600) < 0)
 		goto bad;
-	for (size_t off = 0; off < len; off += (size_t)w)
-		if ((w = write(fd, data + off, len - off)) <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto bad;
-		}
-	if (fsync(fd) < 0)
+	if (vs_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto bad;
 	*fd_out = fd;
 	return tmp;
