@@ -33,7 +33,7 @@ endif
 # wins instead of dropping -std=c11, -fPIC and the hardening. OPT is the
 # default optimisation (tests/sanitize/asan sets it: -O1 and the sanitizers).
 OPT ?= -O2 -g
-VS_CPPFLAGS := -Isrc -DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(LIBDIR)"' \
+VS_CPPFLAGS := -DVS_VERSION='"$(VERSION)"' -DVS_LIBDIR='"$(LIBDIR)"' \
 	-DVS_PKGLIBDIR='"$(LIBDIR)/vaultshim"' -DVS_BINDIR='"$(BINDIR)"'
 # _FORTIFY_SOURCE works only in an optimised build (at -O0 glibc warns on
 # every file, an error with -Werror): on unless the last -O is -O0 or there is
@@ -54,14 +54,20 @@ VS_LDFLAGS := -Wl,-z,relro -Wl,-z,now
 COMPILE = -MMD -MP $(VS_CPPFLAGS) $(CPPFLAGS) $(VS_CFLAGS) $(OPT) $(CFLAGS)
 LINK_CFLAGS = $(VS_CFLAGS) $(OPT) $(CFLAGS)
 
-# The core without network code (the preload links only these).
-CORE_SRC := src/audit.c src/common.c src/config.c src/dotenv.c src/log.c src/resolve.c src/secret.c src/helper.c \
-	src/snapshot.c
+# The layout is the dependency rule (docs/design.md, "Layout"): src/core/ is
+# libc only and is compiled with no include path and no curl/cJSON flags, so
+# a core file that includes anything outside src/core/ does not build; the
+# preload sees src/core/ alone (-Isrc/core); src/vault/ and src/cli/ see all
+# of src/ and name the folder they include from ("core/vs_config.h").
+CORE_INC :=
+PRELOAD_INC := -Isrc/core
+SRC_INC := -Isrc
+# The core the preload links (no network code, no launch planning).
+CORE_SRC := $(addprefix src/core/,audit.c common.c config.c dotenv.c log.c resolve.c secret.c wire.c snapshot.c)
 # libc only too, but for the launcher alone: what a launch will run.
 LAUNCH_SRC := src/core/target.c
 # Everything the commands need besides their own files.
-LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) src/vault.c src/vault/mounts.c src/vault/proxy.c src/vault/leases.c src/vault/held.c \
-	src/vault/session.c
+LIB_SRC := $(CORE_SRC) $(LAUNCH_SRC) $(wildcard src/vault/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -83,7 +89,13 @@ $(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/vaults
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(COMPILE) $(DEPS_CFLAGS) -c $< -o $@
+	$(CC) $(COMPILE) $(SRC_INC) $(DEPS_CFLAGS) -c $< -o $@
+
+# the core: no include path, no curl/cJSON flags (the more specific pattern
+# wins over the one above)
+$(BUILD)/obj/core/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(COMPILE) $(CORE_INC) -c $< -o $@
 
 # the files that print VS_VERSION: rebuilt when VERSION changes
 $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/exec.o: VERSION
@@ -102,7 +114,7 @@ $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
 CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/check.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o \
-	$(BUILD)/obj/migrate.o $(BUILD)/obj/migrate_conf.o $(BUILD)/obj/core/safefile.o
+	$(BUILD)/obj/cli/migrate.o $(BUILD)/obj/cli/migrate_conf.o $(BUILD)/obj/core/safefile.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
 		$(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -pthread -o $@
@@ -114,7 +126,7 @@ PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(BUILD)/obj/preload/%.o)
 $(BUILD)/obj/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(COMPILE) -fvisibility=hidden -c $< -o $@
+	$(CC) $(COMPILE) $(PRELOAD_INC) -fvisibility=hidden -c $< -o $@
 
 # It is mapped into every process started under it, so it links for start-up
 # cost: lazy binding (no -z now: most of its imports serve only a resolution
@@ -134,7 +146,7 @@ $(BUILD)/libvaultshim.so: $(PRELOAD_OBJ) $(CORE_OBJ) preload/vaultshim.map
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(COMPILE) $(DEPS_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(COMPILE) $(SRC_INC) $(DEPS_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libvaultshim-core.a
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) $^ $(DEPS_LIBS) $(CHECK_LIBS) -o $@

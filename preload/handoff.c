@@ -358,7 +358,7 @@ void vs_handoff_unlock(int fd)
 }
 
 /* ------------------------------------------------------------------ */
-/* the snapshot (src/snapshot.c) in the memfd                          */
+/* the snapshot (src/core/snapshot.c) in the memfd                          */
 
 static void free_raw(char *p, size_t n)
 {

@@ -19,7 +19,7 @@
 #define _GNU_SOURCE
 #include "preload.h"
 #include "vs_audit.h"
-#include "vs_helper.h"
+#include "vs_wire.h"
 #include "vs_log.h"
 #include "vs_resolve.h"
 

@@ -8,10 +8,10 @@
  */
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
-#include "vs_audit.h"
-#include "vs_config.h"
-#include "vs_resolve.h"
-#include "vs_vault.h"
+#include "core/vs_audit.h"
+#include "core/vs_config.h"
+#include "core/vs_resolve.h"
+#include "vault/vs_vault.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>

@@ -8,13 +8,13 @@
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
 #include "core/vs_target.h"
-#include "vs_audit.h"
-#include "vs_config.h"
-#include "vs_helper.h"
-#include "vs_log.h"
-#include "vs_migrate.h"
-#include "vs_resolve.h"
-#include "vs_vault.h"
+#include "core/vs_audit.h"
+#include "core/vs_config.h"
+#include "core/vs_wire.h"
+#include "core/vs_log.h"
+#include "cli/vs_migrate.h"
+#include "core/vs_resolve.h"
+#include "vault/vs_vault.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -89,7 +89,7 @@ static const char usage_resolve[] =
 	"\n"
 	"The helper the preload (libvaultshim.so) runs, without the preload, to read\n"
 	"Vault in a separate process. Reads every [env] entry of FILE and writes each\n"
-	"one's outcome to stdout in the helper protocol (see src/vs_helper.h). Not\n"
+	"one's outcome to stdout in the helper protocol (see src/core/vs_wire.h). Not\n"
 	"meant for people: use 'vaultshim check' to see what resolves.\n"
 	"\n"
 	"  --config-fd N  read FILE's text from descriptor N (the copy the preload\n"

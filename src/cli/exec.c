@@ -20,8 +20,8 @@
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
 #include "core/vs_target.h"
-#include "vs_config.h"
-#include "vs_log.h"
+#include "core/vs_config.h"
+#include "core/vs_log.h"
 
 #include <errno.h>
 #include <limits.h>

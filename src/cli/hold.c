@@ -20,9 +20,9 @@
  */
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
-#include "vs_config.h"
-#include "vs_log.h"
-#include "vs_vault.h"
+#include "core/vs_config.h"
+#include "core/vs_log.h"
+#include "vault/vs_vault.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -4,8 +4,8 @@
  */
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
-#include "vs_common.h"
-#include "vs_log.h"
+#include "core/vs_common.h"
+#include "core/vs_log.h"
 
 #include <dlfcn.h>
 #include <stdbool.h>

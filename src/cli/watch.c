@@ -24,10 +24,10 @@
  */
 #define _GNU_SOURCE
 #include "cli/vs_cli.h"
-#include "vs_config.h"
-#include "vs_log.h"
-#include "vs_snapshot.h"
-#include "vs_vault.h"
+#include "core/vs_config.h"
+#include "core/vs_log.h"
+#include "core/vs_snapshot.h"
+#include "vault/vs_vault.h"
 
 #include <dirent.h>
 #include <errno.h>

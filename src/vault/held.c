@@ -21,7 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "vault/internal.h"
-#include "vs_log.h"
+#include "core/vs_log.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -12,7 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "vault/internal.h"
-#include "vs_log.h"
+#include "core/vs_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  */
 #include "fuzz.h"
 
-#include "vs_dotenv.h"
+#include "core/vs_dotenv.h"
 
 #include <string.h>
 

@@ -7,8 +7,8 @@
 #define _GNU_SOURCE /* explicit_bzero */
 #include "fuzz.h"
 
-#include "vs_config.h"
-#include "vs_helper.h"
+#include "core/vs_config.h"
+#include "core/vs_wire.h"
 
 #include <math.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #define _GNU_SOURCE /* strnlen */
 #include "fuzz.h"
 
-#include "vs_vault.h"
+#include "vault/vs_vault.h"
 
 #include <string.h>
 

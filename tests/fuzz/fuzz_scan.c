@@ -22,7 +22,7 @@
  */
 #include "fuzz.h"
 
-#include "vs_config.h"
+#include "core/vs_config.h"
 
 #include <stdbool.h>
 #include <string.h>

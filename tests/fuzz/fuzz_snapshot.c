@@ -6,7 +6,7 @@
  */
 #include "fuzz.h"
 
-#include "vs_snapshot.h"
+#include "core/vs_snapshot.h"
 
 #include <string.h>
 

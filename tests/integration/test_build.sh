@@ -17,7 +17,7 @@ check "make CFLAGS=-O0: no warning (no _FORTIFY_SOURCE without optimisation)" $?
 
 # the flags each object was compiled with (-g records them in DW_AT_producer)
 producer() { readelf --debug-dump=info "$1" 2>/dev/null | grep -m1 DW_AT_producer; }
-for o in obj/common.o obj/cli/vaultshim.o obj/preload/vaultshim.o; do
+for o in obj/core/common.o obj/cli/vaultshim.o obj/preload/exec.o; do
 	p=$(producer "$B/$o")
 	last_o=$(grep -oE ' -O[0-9gsz]?' <<<"$p" | tail -1)
 	[[ $p == *" -std=c11"* && $p == *" -fPIC"* && $p == *" -fstack-protector-strong"* && $last_o == " -O0" ]]
@@ -51,12 +51,12 @@ check "LDFLAGS='-Wl,-z,now': the preload still binds lazily, with RELRO" $? \
 # _FORTIFY_SOURCE in an optimised build, whatever CFLAGS says; with the
 # user's own -D_FORTIFY_SOURCE (dpkg-buildflags' CPPFLAGS) no redefinition
 F=$T/f
-make -s -C "$ROOT" BUILD="$F" CFLAGS=-O1 "$F/obj/common.o" >"$T/build-f.log" 2>&1 &&
-	nm --undefined-only "$F/obj/common.o" | grep -qE '__[a-z_]+_chk$'
+make -s -C "$ROOT" BUILD="$F" CFLAGS=-O1 "$F/obj/core/common.o" >"$T/build-f.log" 2>&1 &&
+	nm --undefined-only "$F/obj/core/common.o" | grep -qE '__[a-z_]+_chk$'
 check "make CFLAGS=-O1: _FORTIFY_SOURCE (common.o calls __*_chk)" $? "$(cat "$T/build-f.log")"
 rm -rf "$F"
-make -s -C "$ROOT" BUILD="$F" WERROR=1 CPPFLAGS=-D_FORTIFY_SOURCE=2 CFLAGS='-O2 -g' "$F/obj/common.o" >"$T/build-d.log" 2>&1 &&
-	nm --undefined-only "$F/obj/common.o" | grep -qE '__[a-z_]+_chk$'
+make -s -C "$ROOT" BUILD="$F" WERROR=1 CPPFLAGS=-D_FORTIFY_SOURCE=2 CFLAGS='-O2 -g' "$F/obj/core/common.o" >"$T/build-d.log" 2>&1 &&
+	nm --undefined-only "$F/obj/core/common.o" | grep -qE '__[a-z_]+_chk$'
 check "make CPPFLAGS=-D_FORTIFY_SOURCE=2 WERROR=1: builds, fortified" $? "$(cat "$T/build-d.log")"
 
 # headers: -W pretends one was touched (nothing in the tree changes)
@@ -64,12 +64,31 @@ check "make CPPFLAGS=-D_FORTIFY_SOURCE=2 WERROR=1: builds, fortified" $? "$(cat 
 check "a finished build is up to date (make -q)" $?
 rebuilt() { "${M[@]}" -n -W "$1" CFLAGS=-O0 "${PROGS[@]}" | grep -oE -- '-o [^ ]*\.o' | sed "s|-o $B/obj/||" | sort | tr '\n' ' '; }
 got=$(rebuilt src/core/vs_safefile.h)
-[ "$got" = "core/safefile.o migrate.o " ]
+[ "$got" = "cli/migrate.o core/safefile.o " ]
 check "touching src/core/vs_safefile.h rebuilds the objects that include it, only those" $? "rebuilt: $got"
 got=$(rebuilt preload/preload.h)
 want=$(cd "$ROOT" && grep -l '"preload.h"' preload/*.c | sed 's|\.c$|.o|' | sort | tr '\n' ' ')
 [ -n "$want" ] && [ "$got" = "$want" ]
 check "touching preload/preload.h rebuilds the preload's objects, none of the core" $? "rebuilt: $got" "want: $want"
-got=$(rebuilt src/vs_common.h)
-[[ " $got" == *" common.o "* && " $got" == *" preload/vaultshim.o "* && " $got" == *" cli/vaultshim.o "* ]]
-check "touching src/vs_common.h rebuilds the core, the preload and the command" $? "rebuilt: $got"
+got=$(rebuilt src/core/vs_common.h)
+[[ " $got" == *" core/common.o "* && " $got" == *" preload/exec.o "* && " $got" == *" cli/vaultshim.o "* ]]
+check "touching src/core/vs_common.h rebuilds the core, the preload and the command" $? "rebuilt: $got"
+
+# The layout's boundary (docs/design.md, "Layout"), proved by the build: the
+# core links into a shared object with -z defs and nothing but libc, and a
+# core file or a preload file that reaches outside src/core/ does not compile.
+cc -shared -Wl,-z,defs "$B"/obj/core/*.o -pthread -o "$T/core.so" 2>"$T/core.log"
+check "src/core/ links with libc alone (-z defs, no libcurl, no cJSON)" $? "$(head -5 "$T/core.log")"
+! grep -nE '^#include (<(curl|cjson)/|"[^"]*/)' "$ROOT"/src/core/*.[ch] "$ROOT"/preload/*.[ch] >"$T/inc.log"
+check "src/core/ and preload/ include no libcurl, no cJSON and no header outside src/core/" $? "$(cat "$T/inc.log")"
+S=$T/tree
+mkdir -p "$S" && cp -R "$ROOT"/Makefile "$ROOT"/VERSION "$ROOT"/CHANGELOG.md "$ROOT"/src "$ROOT"/preload "$S"/
+for f in src/core/secret.c preload/tree.c; do
+	cp "$ROOT/$f" "$S/$f"
+	echo '#include "vault/vs_vault.h"' >>"$S/$f"
+	o=obj/${f#src/}
+	make -s -C "$S" BUILD="$T/sb" "$T/sb/${o%.c}.o" >"$T/leak.log" 2>&1
+	[ $? -ne 0 ] && grep -q 'vault/vs_vault.h' "$T/leak.log"
+	check "$f including the Vault client's header does not build" $? "$(head -3 "$T/leak.log")"
+	cp "$ROOT/$f" "$S/$f"
+done

@@ -96,12 +96,12 @@ o=$(help_opts "$(printf 'usage: x [--not-documented-here]\n\n  -n, --also-new  t
 check "the option extraction finds usage and option lines, not prose" $? "$o"
 
 # --- every [vault]/[options] key the parser accepts is in vaultshim.conf(5)
-# The key table of src/config.c, each key confirmed by the parser itself
+# The key table of src/core/config.c, each key confirmed by the parser itself
 # (a key it does not know is refused as "unknown key").
-keys=$(sed -nE 's/^[[:space:]]*\[K_[A-Z_]+\] = \{"([a-z_]+)", SEC_(VAULT|OPTIONS),.*/\2 \1/p' "$ROOT/src/config.c")
-nenum=$(grep -cE '^[[:space:]]*\[K_[A-Z_]+\] = \{' "$ROOT/src/config.c")
+keys=$(sed -nE 's/^[[:space:]]*\[K_[A-Z_]+\] = \{"([a-z_]+)", SEC_(VAULT|OPTIONS),.*/\2 \1/p' "$ROOT/src/core/config.c")
+nenum=$(grep -cE '^[[:space:]]*\[K_[A-Z_]+\] = \{' "$ROOT/src/core/config.c")
 [ "$(echo "$keys" | wc -l)" -eq "$nenum" ] && [ "$nenum" -ge 30 ]
-check "the config parser's key table read from src/config.c ($nenum keys)" $? "$keys"
+check "the config parser's key table read from src/core/config.c ($nenum keys)" $? "$keys"
 unknown=""
 while read -r sec key; do
 	sec=$(echo "$sec" | tr A-Z a-z)

@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "suites.h"
 #include "tmpdir.h"
-#include "vs_config.h"
+#include "core/vs_config.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "suites.h"
 #include "tmpdir.h"
-#include "vs_dotenv.h"
+#include "core/vs_dotenv.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* The log line formatter (src/log.c) and the audit key of the config: the
+/* The log line formatter (src/core/log.c) and the audit key of the config: the
  * escaping a JSON reader relies on, and what a line holds. */
 #include "suites.h"
-#include "vs_config.h"
-#include "vs_log.h"
+#include "core/vs_config.h"
+#include "core/vs_log.h"
 
 #include <stdio.h>
 #include <string.h>

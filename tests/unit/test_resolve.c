@@ -2,7 +2,7 @@
  * against a fake Vault (a vs_fetch_fn over a table). */
 #define _GNU_SOURCE
 #include "suites.h"
-#include "vs_resolve.h"
+#include "core/vs_resolve.h"
 
 #include <fcntl.h>
 #include <stdio.h>

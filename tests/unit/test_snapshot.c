@@ -1,9 +1,9 @@
-/* The hand-off snapshot (src/snapshot.c): what a process tree's first
+/* The hand-off snapshot (src/core/snapshot.c): what a process tree's first
  * resolver writes and every descendant reads must come back whole, and any
  * damaged or truncated block must be refused rather than half-read. */
 #define _GNU_SOURCE
 #include "suites.h"
-#include "vs_snapshot.h"
+#include "core/vs_snapshot.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include "devserver.h"
 #include "suites.h"
-#include "vs_vault.h"
+#include "vault/vs_vault.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "devserver.h"
 #include "suites.h"
-#include "vs_vault.h"
+#include "vault/vs_vault.h"
 
 #include <cjson/cJSON.h>
 #include <fcntl.h>

@@ -9,12 +9,12 @@
  * failure after the local changes restores them from the backup.
  */
 #define _GNU_SOURCE
-#include "vs_migrate.h"
+#include "cli/vs_migrate.h"
 #include "core/vs_safefile.h"
-#include "vs_config.h"
-#include "vs_dotenv.h"
-#include "vs_resolve.h"
-#include "vs_vault.h"
+#include "core/vs_config.h"
+#include "core/vs_dotenv.h"
+#include "core/vs_resolve.h"
+#include "vault/vs_vault.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* vs_secret accessors: no libcurl, so the preload can use the resolver. */
-#include "vs_vault.h"
+#include "vs_secret.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #define VS_RESOLVE_H
 
 #include "vs_config.h"
-#include "vs_vault.h"
+#include "vs_secret.h"
 
 typedef enum {
 	VS_SRC_VAULT,

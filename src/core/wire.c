@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vs_helper.h"
+#include "vs_wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

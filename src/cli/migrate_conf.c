@@ -7,7 +7,7 @@
  * and the caller says so (see vs_migrate_vault_section).
  */
 #define _GNU_SOURCE
-#include "vs_migrate.h"
+#include "cli/vs_migrate.h"
 
 #include <stdlib.h>
 #include <string.h>

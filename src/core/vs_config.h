@@ -95,7 +95,7 @@ typedef struct vs_options {
 	 * were resolved resolves again (README "Rotation and leases"); 0 = off */
 	long refresh_ms;
 	/* the audit trail: one record per resolution that serves values
-	 * (src/vs_audit.h); audit_file for VS_AUDIT_FILE, absolute;
+	 * (src/core/vs_audit.h); audit_file for VS_AUDIT_FILE, absolute;
 	 * audit_line: the key's line, for messages */
 	vs_audit audit;
 	const char *audit_file;

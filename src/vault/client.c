@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 #include "vault/internal.h"
-#include "vs_log.h"
+#include "core/vs_log.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

@@ -1,5 +1,6 @@
 /*
- * vs_vault.h — the Vault HTTP client (libcurl multi + cJSON).
+ * vs_vault.h — the Vault HTTP client (libcurl multi + cJSON); the data it
+ * returns (vs_secret, vs_vault_req, vs_vault_stats) is core/vs_secret.h.
  *
  * One call, vs_vault_read(), logs in when the auth method needs it, detects
  * the KV version of every mount involved (sys/internal/ui/mounts, as the
@@ -15,13 +16,7 @@
 #ifndef VS_VAULT_H
 #define VS_VAULT_H
 
-#include "vs_config.h"
-
-#define VS_RESPONSE_MAX (1024 * 1024)
-#define VS_DEFAULT_ADDR "https://127.0.0.1:8200"
-#define VS_DEFAULT_TIMEOUT_MS 10000L
-#define VS_DEFAULT_CONNECT_TIMEOUT_MS 3000L
-#define VS_DEFAULT_MAX_RETRIES 2
+#include "core/vs_secret.h"
 
 /* Where the client connects and how it authenticates, after applying
  * "config key, then VAULT_* variable, then default". */
@@ -72,48 +67,6 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 			   vs_getenv_fn env, void *env_ctx, vs_error *err);
 void vs_vault_settings_clear(vs_vault_settings *s);
 
-/* One read: a path as `vault kv get` takes it, optional version, optional
- * per-read KV version override (0 = settings, then detection). */
-typedef struct vs_vault_req {
-	const char *path;
-	int version;
-	int kv_version;
-} vs_vault_req;
-
-typedef struct vs_field {
-	char *key;
-	char *value;            /* strings as-is; numbers, bools, objects as JSON */
-	bool json;              /* value is JSON text (not a string): written back as such */
-	bool nul;               /* Vault's value holds a NUL byte: `value` is cut short
-				 * there, and no environment variable can carry it */
-} vs_field;
-
-typedef struct vs_secret {
-	int code;               /* 0, or a sysexits code for this read */
-	char err[VS_ERR_MAX];   /* one-line reason when code != 0 */
-	long http_status;       /* of the final response, 0 when none */
-	const char *engine;     /* "kv-v1", "kv-v2", "generic" (static string) */
-	char *api_path;         /* what was read, e.g. "secret/data/app" */
-	vs_field *fields;
-	size_t n_fields;
-	char *lease_id;         /* dynamic secrets; NULL otherwise */
-	long lease_duration;
-	bool renewable;
-	double ms;              /* wall time of this read, retries included */
-	long kv_version_no;     /* KV v2: the version read (data.metadata.version); 0 otherwise */
-	bool dynamic_unread;    /* skip_dynamic: on a dynamic engine, so not read (code 0, no fields) */
-	bool lease_revoked;     /* revoke_leases: its lease is revoked */
-} vs_secret;
-
-typedef struct vs_vault_stats {
-	int requests;           /* HTTP requests sent, retries included */
-	int logins, mount_lookups, reads, retries;
-	int leases_revoked, leases_kept; /* revoke_leases: revoked, and not */
-	int revoke_code;                 /* the sysexits code of the first kept lease */
-	char revoke_err[VS_ERR_MAX];     /* why the first kept lease was not revoked */
-	double ms;
-} vs_vault_stats;
-
 /*
  * Reads n requests into out[0..n) (zeroed by the caller). Returns 0 when the
  * batch ran, in which case each out[i].code tells that read's fate; or an
@@ -143,14 +96,6 @@ int vs_vault_kv_write(const vs_vault_settings *s, const char *path, int kv_versi
  */
 int vs_vault_parse_read(int kv, int version, const char *what, long status, const char *body,
 			size_t len, vs_secret *sec);
-
-/* The value of `field` in a successful read, or NULL. Borrowed pointer. */
-const char *vs_secret_field(const vs_secret *sec, const char *field);
-/* True when that field's value holds a NUL byte (vs_field.nul). */
-bool vs_secret_field_nul(const vs_secret *sec, const char *field);
-
-/* Clears and frees what sec owns; sec itself is left zeroed. */
-void vs_secret_clear(vs_secret *sec);
 
 /*
  * A session for a long-running caller (src/vault/session.c): one token for

@@ -499,7 +499,7 @@ static int set_key(parser *p, enum key k, const char *v)
 		o->refresh_ms = n;
 		break;
 	case K_AUDIT:
-		/* the trail (src/audit.c): opened when a record is written, so its
+		/* the trail (src/core/audit.c): opened when a record is written, so its
 		 * line is kept for the messages that name it */
 		o->audit_line = p->line;
 		o->audit_file = NULL;

@@ -1,14 +1,14 @@
 /*
  * vs_migrate.h — `vaultshim migrate`: move secrets from a .env file into
- * Vault (see src/migrate.c for the order of steps and why).
+ * Vault (see src/cli/migrate.c for the order of steps and why).
  */
 #ifndef VS_MIGRATE_H
 #define VS_MIGRATE_H
 
 #include <stdio.h>
 
-#include "vs_config.h"
-#include "vs_vault.h"
+#include "core/vs_config.h"
+#include "vault/vs_vault.h"
 
 typedef struct vs_migrate_opts {
 	const char *env_file;    /* the .env to read */
@@ -32,7 +32,7 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out);
  * back as v: '\\', '"', '$' and newline, tab, CR escaped. */
 void vs_migrate_put_escaped(FILE *f, const char *v);
 
-/* Writes to f a [vault] section reaching Vault as s does (src/migrate_conf.c),
+/* Writes to f a [vault] section reaching Vault as s does (src/cli/migrate_conf.c),
  * credentials excepted; conn is the config s came from (may be NULL).
  * cannot and env_only (len bytes each) get the comma-separated variables the
  * section could not carry: credentials ("VAULT_TOKEN") and settings that

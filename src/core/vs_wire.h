@@ -1,5 +1,5 @@
 /*
- * vs_helper.h — the protocol between the preload and its resolver helper
+ * vs_wire.h — the protocol between the preload and its resolver helper
  * (`vaultshim resolve -c CONFIG`), which does the Vault reads in a separate
  * process so that libcurl, OpenSSL, their threads and SIGPIPE never enter the
  * host program.
@@ -32,7 +32,7 @@
 #define VS_HELPER_H
 
 #include "vs_config.h"
-#include "vs_vault.h"
+#include "vs_secret.h"
 
 /* Writes the helper protocol for cfg's entries from n = cfg->n_entries
  * results (batch_code != 0: batch failure with batch_msg), and the count of
