@@ -285,18 +285,12 @@ static char *find_helper(vs_error *err)
 
 long vs_deadline_ms(void)
 {
-	long ms = VS_DEFAULT_TIMEOUT_MS;
-	const char *v;
+	long ms;
 
-	if (cfg && cfg->vault.timeout_ms > 0)
-		ms = cfg->vault.timeout_ms;
-	else if (vs_opt_timeout_ms > 0) /* the config's, from the hand-off */
-		ms = vs_opt_timeout_ms;
-	else if ((v = vs_client_getenv("VAULT_CLIENT_TIMEOUT")) && *v) {
-		long t;
-		if (!vs_parse_duration_ms(v, &t) && t > 0)
-			ms = t;
-	}
+	/* the config's, or the config's from the hand-off; a bad variable
+	 * waits the default, and the helper reports it */
+	vs_timeout_ms(cfg && cfg->vault.timeout_ms > 0 ? cfg->vault.timeout_ms : vs_opt_timeout_ms,
+		      vs_client_getenv("VAULT_CLIENT_TIMEOUT"), &ms);
 	return ms + HELPER_GRACE_MS;
 }
 
@@ -1084,15 +1078,12 @@ static int build_index(const char *const *names, size_t n, uint64_t *new_filter)
 static vs_mode env_mode(bool *set)
 {
 	const char *m = vs_real_getenv("VAULTSHIM_MODE");
+	vs_mode mode = VS_MODE_AUTO;
 
 	*set = m && *m;
-	if (!*set || !strcmp(m, "auto"))
-		return VS_MODE_AUTO;
-	if (!strcmp(m, "lazy"))
-		return VS_MODE_LAZY;
-	if (!strcmp(m, "eager"))
-		return VS_MODE_EAGER;
-	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of lazy, eager, auto; set it to one of them, "
+	if (!*set || !vs_mode_parse(m, &mode))
+		return mode;
+	vs_log_always(VS_LOG_ERROR, "VAULTSHIM_MODE '%s' is not one of " VS_MODE_NAMES "; set it to one of them, "
 				    "or unset it (auto)", m);
 	_exit(VS_EX_USAGE);
 }

@@ -381,8 +381,8 @@ int vs_cmd_exec(int argc, char **argv)
 	}
 	if (i >= argc)
 		die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
-	if (mode && strcmp(mode, "lazy") && strcmp(mode, "eager") && strcmp(mode, "auto"))
-		die(VS_EX_USAGE, "--mode '%s' is not one of lazy, eager, auto", mode);
+	if (mode && vs_mode_parse(mode, &(vs_mode){0}))
+		die(VS_EX_USAGE, "--mode '%s' is not one of " VS_MODE_NAMES, mode);
 	if (watch && (vs_parse_duration_ms(watch, &watch_ms) || watch_ms < VS_WATCH_MIN_MS))
 		die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", watch);
 	cmd = argv + i;

@@ -255,12 +255,13 @@ double vs_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-int vs_write_all(int fd, const void *p, size_t n)
+/* off < 0: write(2) at the file's offset; else pwrite(2) at off */
+static int write_all_at(int fd, const void *p, size_t n, long long off)
 {
 	const char *c = p;
 
 	while (n) {
-		ssize_t w = write(fd, c, n);
+		ssize_t w = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, (off_t)off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -273,6 +274,45 @@ int vs_write_all(int fd, const void *p, size_t n)
 		}
 		c += w;
 		n -= (size_t)w;
+		if (off >= 0)
+			off += w;
 	}
 	return 0;
+}
+
+int vs_write_all(int fd, const void *p, size_t n)
+{
+	return write_all_at(fd, p, n, -1);
+}
+
+int vs_pwrite_all(int fd, const void *p, size_t n, long long off)
+{
+	if (off < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return write_all_at(fd, p, n, off);
+}
+
+bool vs_list_next(const char **p, const char **item, size_t *len)
+{
+	const char *s = *p;
+
+	if (!s || !*s)
+		return false;
+	*item = s;
+	*len = strcspn(s, ",");
+	*p = s + *len + (s[*len] == ',');
+	return true;
+}
+
+bool vs_list_has(const char *list, const char *name, size_t len)
+{
+	const char *it;
+	size_t n;
+
+	while (vs_list_next(&list, &it, &n))
+		if (n == len && !memcmp(it, name, len))
+			return true;
+	return false;
 }

@@ -424,10 +424,8 @@ static int set_key(parser *p, enum key k, const char *v)
 			vc->secret_id_wrapped = b;
 		break;
 	case K_MODE:
-		if (!strcmp(v, "auto")) o->mode = VS_MODE_AUTO;
-		else if (!strcmp(v, "lazy")) o->mode = VS_MODE_LAZY;
-		else if (!strcmp(v, "eager")) o->mode = VS_MODE_EAGER;
-		else return perr(p, "mode '%s' is not one of lazy, eager, auto", v);
+		if (vs_mode_parse(v, &o->mode))
+			return perr(p, "mode '%s' is not one of " VS_MODE_NAMES, v);
 		break;
 	case K_ON_ERROR:
 		if (!strcmp(v, "fallback")) o->on_error = VS_ON_ERROR_FALLBACK;
@@ -954,9 +952,40 @@ const char *vs_signal_name(int sig)
 	return "signal";
 }
 
+static const char *const mode_names[] = {[VS_MODE_AUTO] = "auto", [VS_MODE_LAZY] = "lazy",
+					 [VS_MODE_EAGER] = "eager"};
+
+int vs_mode_parse(const char *s, vs_mode *m)
+{
+	for (size_t i = 0; s && i < sizeof mode_names / sizeof *mode_names; i++)
+		if (!strcmp(s, mode_names[i])) {
+			*m = (vs_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
 const char *vs_mode_name(vs_mode m)
 {
-	return m == VS_MODE_LAZY ? "lazy" : m == VS_MODE_EAGER ? "eager" : "auto";
+	return (size_t)m < sizeof mode_names / sizeof *mode_names ? mode_names[m] : "auto";
+}
+
+int vs_timeout_ms(long conf_ms, const char *env, long *ms)
+{
+	long t;
+
+	*ms = VS_DEFAULT_TIMEOUT_MS;
+	if (conf_ms > 0) {
+		*ms = conf_ms;
+		return 0;
+	}
+	if (!env || !*env)
+		return 0;
+	if (vs_parse_duration_ms(env, &t))
+		return -1;
+	if (t > 0)
+		*ms = t;
+	return 0;
 }
 
 const char *vs_auth_name(vs_auth_method m)

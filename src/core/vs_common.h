@@ -117,5 +117,15 @@ double vs_now_ms(void);
 /* Writes all n bytes to fd, through short writes and EINTR: 0, or -1
  * (errno set). */
 int vs_write_all(int fd, const void *p, size_t n);
+/* The same at an offset (pwrite), for files written in place. */
+int vs_pwrite_all(int fd, const void *p, size_t n, long long off);
+
+/* A comma list ("a,b,c"; no spaces are trimmed): the next item from *p into
+ * *item and *len, *p moved past it and its comma; false at the end. An empty
+ * item ("a,,b") is an item of length 0; a trailing comma ends the list.
+ * Neither allocates (the preload uses them before malloc is safe). */
+bool vs_list_next(const char **p, const char **item, size_t *len);
+/* True when name[0..len) is one of list's items (list may be NULL). */
+bool vs_list_has(const char *list, const char *name, size_t len);
 
 #endif

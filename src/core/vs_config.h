@@ -12,6 +12,14 @@
 
 #include "vs_common.h"
 
+/* The Vault client's defaults, which [vault] keys and VAULT_* variables
+ * override (core, so the preload's helper deadline follows the same rule). */
+#define VS_RESPONSE_MAX (1024 * 1024)
+#define VS_DEFAULT_ADDR "https://127.0.0.1:8200"
+#define VS_DEFAULT_TIMEOUT_MS 10000L
+#define VS_DEFAULT_CONNECT_TIMEOUT_MS 3000L
+#define VS_DEFAULT_MAX_RETRIES 2
+
 #define VS_CONFIG_MAX (1024 * 1024)
 #define VS_NAME_MAX 128          /* longest [env] name */
 #define VS_CONFIG_DEFAULT_PATH "/etc/vaultshim.conf"
@@ -165,7 +173,20 @@ int vs_config_locate(const char *opt, char *out, vs_error *err);
 int vs_signal_parse(const char *s);
 const char *vs_signal_name(int sig);
 
+/* The launch modes by name ("auto", "lazy", "eager"), one table for the
+ * config's mode key, VAULTSHIM_MODE and the launcher's --mode: 0 and *m, or
+ * -1 when s is none of them (VS_MODE_NAMES lists them for the message). */
+#define VS_MODE_NAMES "lazy, eager, auto"
+int vs_mode_parse(const char *s, vs_mode *m);
 const char *vs_mode_name(vs_mode m);
+
+/* The deadline of one Vault read, the one precedence for the client and the
+ * preload's wait on its helper: the config's timeout when > 0, else
+ * VAULT_CLIENT_TIMEOUT (env, may be NULL or empty; 0 is ignored, as by the
+ * Go client), else VS_DEFAULT_TIMEOUT_MS. Returns 0, or -1 when env is not a
+ * duration, *ms then the default (the client refuses that, the preload
+ * waits the default and its helper reports it). */
+int vs_timeout_ms(long conf_ms, const char *env, long *ms);
 const char *vs_auth_name(vs_auth_method m);
 
 #endif

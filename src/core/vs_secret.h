@@ -11,12 +11,6 @@
 
 #include "vs_config.h"
 
-#define VS_RESPONSE_MAX (1024 * 1024)
-#define VS_DEFAULT_ADDR "https://127.0.0.1:8200"
-#define VS_DEFAULT_TIMEOUT_MS 10000L
-#define VS_DEFAULT_CONNECT_TIMEOUT_MS 3000L
-#define VS_DEFAULT_MAX_RETRIES 2
-
 /* One read: a path as `vault kv get` takes it, optional version, optional
  * per-read KV version override (0 = settings, then detection). */
 typedef struct vs_vault_req {

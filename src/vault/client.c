@@ -345,17 +345,10 @@ int vs_vault_settings_init(vs_vault_settings *s, const vs_config *cfg,
 		}
 	}
 
-	s->timeout_ms = VS_DEFAULT_TIMEOUT_MS;
-	if (vc->timeout_ms > 0) {
-		s->timeout_ms = vc->timeout_ms;
-	} else if ((v = pick(NULL, env, ctx, "VAULT_CLIENT_TIMEOUT"))) {
-		long ms;
-		if (vs_parse_duration_ms(v, &ms)) {
-			rc = vs_fail(err, VS_EX_CONFIG, "VAULT_CLIENT_TIMEOUT '%s' is not a duration (e.g. 30 or 30s)", v);
-			goto fail;
-		}
-		if (ms > 0) /* 0 is ignored, as by the Go client */
-			s->timeout_ms = ms;
+	v = vc->timeout_ms > 0 ? NULL : pick(NULL, env, ctx, "VAULT_CLIENT_TIMEOUT");
+	if (vs_timeout_ms(vc->timeout_ms, v, &s->timeout_ms)) {
+		rc = vs_fail(err, VS_EX_CONFIG, "VAULT_CLIENT_TIMEOUT '%s' is not a duration (e.g. 30 or 30s)", v);
+		goto fail;
 	}
 	s->connect_timeout_ms = s->timeout_ms < VS_DEFAULT_CONNECT_TIMEOUT_MS ? s->timeout_ms
 									      : VS_DEFAULT_CONNECT_TIMEOUT_MS;

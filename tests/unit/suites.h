@@ -13,5 +13,6 @@ Suite *vault_fidelity_suite(void);
 Suite *snapshot_suite(void);
 Suite *target_suite(void);
 Suite *log_suite(void);
+Suite *rules_suite(void);
 
 #endif
