@@ -6,7 +6,7 @@
  * On a text that parses, the scan must answer exactly as the parser:
  *   - true for every entry name: a name it missed would not start the
  *     preload early, and a library constructor reading it would be answered
- *     from environ (design pitfall 13);
+ *     from environ (docs/design.md, pitfall 13);
  *   - false for every name that is not an entry: a false "mapped" starts the
  *     preload, which allocates, from inside another library's start-up that
  *     may hold its allocator's lock (jemalloc's MALLOC_CONF): a deadlock.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # libvaultshim.so (the getenv interposer) under real programs against the dev
-# server: every runtime of DESIGN.md's delivery-mode table, lazy vs eager,
+# server: every runtime of README "The preload"'s table of modes, lazy vs eager,
 # threads, fork during a resolution, constructors before ours, re-entrant
 # malloc, program writes, secure_getenv/setuid, failure behaviour with
 # on_error = fallback|fail, broken parts, inheritance, exports, no I/O for
@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # VAULTSHIM_TEST_SO: run the battery against another build of the preload
-# (e.g. a deliberately broken copy, to see that each pitfall test bites);
+# (e.g. a deliberately broken copy, to see that each pitfall test bites:
+# docs/design.md, "Pitfalls", names the sections below that hold each rule);
 # the helper must sit beside it as for build/.
 SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 PROGS=$ROOT/tests/programs
@@ -106,7 +107,7 @@ LAZY=$(conf lazy 'mode = lazy')
 AUTO=$(conf auto)
 EAGER=$(conf eager 'mode = eager')
 
-# === 1. real programs read a mapped secret =====================================
+# === 1. real programs read a mapped secret (docs/design.md, pitfall 1) ========
 out=$(pre "$AUTO" "$T/getenv_basic" DB_PASSWORD "$S_DB" HOME "$HOME_V" 2>"$T/err"); rc=$?
 check "C getenv: the mapped name has the Vault value" $([ $rc -eq 0 ] && [[ $out == *mapped=OK* ]]; echo $?) "rc=$rc $out" "$(errs)"
 check "C getenv: an unmapped name (HOME) passes through unchanged" $([[ $out == *unmapped=OK* ]]; echo $?) "$out"
@@ -155,7 +156,7 @@ else
 	skip "java System.getenv: no java/javac"
 fi
 
-# === 2. lazy: not in /proc/PID/environ; eager: in environ =======================
+# === 2. lazy: not in /proc/PID/environ; eager: in environ (docs/design.md, pitfalls 1, 9) ===
 rm -f "$T/probe.out"
 pre "$LAZY" "$T/envprobe" DB_PASSWORD "$S_DB" sleep >"$T/probe.out" 2>"$T/err" &
 bg=$!
@@ -186,7 +187,7 @@ while env[i]:
 print("in_environ=" + ("yes" if found else "no"))' DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
 check "eager (python in auto): the value IS in the C-level environ" $([ $rc -eq 0 ] && [ "$out" = in_environ=yes ]; echo $?) "rc=$rc $out" "$(errs)"
 
-# === 3. threads: 64 at once, one resolution ====================================
+# === 3. threads: 64 at once, one resolution (docs/design.md, pitfalls 4, 5) ===
 control DELETE faults
 control POST faults '{"path":"secret/data/app/db","delay_ms":800,"count":1}'
 control DELETE counters
@@ -204,7 +205,7 @@ ms=$(sed -n 's/.*unmapped_ms=\([0-9]*\).*/\1/p' <<<"$out")
 check "threads: unmapped names don't wait for a resolution in flight" \
 	$([[ $out == *unmapped_during_resolution=yes* ]] && [ -n "$ms" ] && [ "$ms" -lt 300 ]; echo $?) "$out"
 
-# === 4. fork while another thread resolves =====================================
+# === 4. fork while another thread resolves (docs/design.md, pitfall 6) ========
 control POST faults '{"path":"secret/data/app/db","delay_ms":1500}'
 out=$(pre "$LAZY" "$T/forkres" DB_PASSWORD "$S_DB" "$HOME_V" 2>"$T/err"); rc=$?
 control DELETE faults
@@ -212,7 +213,7 @@ check "fork during a resolution: no deadlock (finishes within the timeout)" $([ 
 check "fork during a resolution: the child reads the value and HOME" $([[ $out == *"child=OK child_home=OK"* ]]; echo $?) "$out"
 check "fork during a resolution: the parent thread gets the value, child exits 0" $([[ $out == *"parent=OK child_status=0"* ]]; echo $?) "$out"
 
-# === 5. a library constructor calls getenv before the preload's constructor =====
+# === 5. a library constructor calls getenv before the preload's constructor (docs/design.md, pitfalls 3, 13) ===
 out=$(pre "$LAZY" VS_CTOR_PLAIN=plain-ctor-value VAULTSHIM_LOG=debug "$T/ctor_main" plain-ctor-value DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
 check "constructor getenv before the preload's: no crash" $([ $rc -eq 0 ] && [[ $out == ctor_ran=1* ]]; echo $?) "rc=$rc $out" "$(errs)"
 check "constructor getenv: the real environment's value for an unmapped name" $([[ $out == *ctor_unmapped=OK* ]]; echo $?) "$out"
@@ -235,14 +236,14 @@ check "constructor getenv, config over 64 KiB ($(wc -c <"$LAZY_BIG") bytes): the
 	$([ $rc -eq 0 ] && [[ $out == *mapped=OK* ]] && [ -n "$l_ctor" ] && [ -n "$l_pre" ] && [ "$l_pre" -lt "$l_ctor" ]; echo $?) \
 	"rc=$rc ctor line=$l_ctor preload line=$l_pre $out" "$(errs 5)"
 
-# === 6. re-entrancy: a malloc hook that calls getenv(mapped) ===================
+# === 6. re-entrancy: a malloc hook that calls getenv(mapped) (docs/design.md, pitfall 2) ===
 out=$(PRE_LD="$T/libmallochook.so" pre "$LAZY" "$T/getenv_basic" DB_PASSWORD "$S_DB" HOME "$HOME_V" 2>"$T/err"); rc=$?
 check "re-entrancy control: the malloc hook alone works" $([ $rc -eq 0 ] && [[ $out == *mapped=NULL* ]]; echo $?) "rc=$rc $out" "$(errs)"
 out=$(PRE_LD="$T/libmallochook.so:$SO" pre "$LAZY" "$T/getenv_basic" DB_PASSWORD "$S_DB" HOME "$HOME_V" 2>"$T/err"); rc=$?
 check "re-entrancy: getenv(mapped) from inside malloc during the resolution does not deadlock" $([ $rc -eq 0 ]; echo $?) "rc=$rc (124 = deadlock/timeout)" "$(errs)"
 check "re-entrancy: the program still gets the value" $([[ $out == *mapped=OK* ]]; echo $?) "$out"
 
-# === 7. the program's own writes win ==========================================
+# === 7. the program's own writes win (docs/design.md, pitfall 5) ==============
 out=$(pre "$LAZY" "$T/writes" DB_PASSWORD API_KEY "$S_API" 2>"$T/err"); rc=$?
 check "writes: setenv(mapped,\"mine\") then getenv -> mine" $([ $rc -eq 0 ] && [[ $out == *setenv=OK* ]]; echo $?) "rc=$rc $out" "$(errs)"
 check "writes: unsetenv(mapped) then getenv -> NULL" $([[ $out == *unsetenv=OK* ]]; echo $?) "$out"
@@ -251,7 +252,7 @@ check "writes: setenv after the first getenv resolved -> the program's value" $(
 check "writes: clearenv -> mapped names read NULL" $([[ $out == *clearenv=OK* ]]; echo $?) "$out"
 check "pointer lifetime: a pointer getenv returned stays valid after the program's writes" $([[ $out == *old_pointer=OK* ]]; echo $?) "$out"
 
-# === 8. secure_getenv and secure-execution processes ==========================
+# === 8. secure_getenv and secure-execution processes (docs/design.md, pitfall 8) ===
 out=$(pre "$LAZY" "$T/secure" DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
 check "secure_getenv in a normal process returns the value" \
 	$([ $rc -eq 0 ] && [ "$out" = "at_secure=0 preload=yes secure_getenv=SECRET getenv=SECRET" ]; echo $?) "rc=$rc $out" "$(errs)"
@@ -291,7 +292,7 @@ else
 	rm -f "$SECURE_SO"
 fi
 
-# === 9. failure behaviour ======================================================
+# === 9. failure behaviour (docs/design.md, pitfall 7) =========================
 ENV_ONE='DB_PASSWORD = secret/app/db#password'
 ENV_404='DB_PASSWORD = secret/app/missing#password'
 # fail_case LABEL EXPECTED_RC PATH_IN_MESSAGE MAX_SECONDS: uses $FB_CONF/$FAIL_CONF
@@ -356,7 +357,7 @@ check "required + 404: one line naming the variable and the path" $? "$(errs)"
 out=$(pre "$REQ_CONF" DB_PASSWORD=from-env "$T/marker" DB_PASSWORD from-env "$T/marker.flag" 2>"$T/err"); rc=$?
 check "required + 404 + the name in the environment: the environment answers" $([ $rc -eq 0 ] && [ "$out" = value=OK ]; echo $?) "rc=$rc $out" "$(errs)"
 
-# === 10. broken parts ==========================================================
+# === 10. broken parts (docs/design.md, pitfalls 7, 13) ========================
 HB_FB=$(C_ENV=$ENV_ONE conf nohelper-fb 'mode = lazy' 'on_error = fallback' 'helper = /nonexistent/vaultshim')
 HB_FAIL=$(C_ENV=$ENV_ONE conf nohelper-fail 'mode = lazy' 'on_error = fail' 'helper = /nonexistent/vaultshim')
 rm -f "$T/marker.flag"
@@ -380,7 +381,7 @@ check "missing VAULTSHIM_CONFIG file: non-zero exit, no abort/segv" $([ $rc -ne 
 [ "$(lines "$T/err")" = 1 ] && grep -qF "$T/does-not-exist.conf" "$T/err"
 check "missing VAULTSHIM_CONFIG file: one line naming it" $? "$(errs)"
 
-# === 11. children ==============================================================
+# === 11. children (docs/design.md, pitfall 10) ================================
 out=$(pre "$LAZY" "$T/execsh" 2>"$T/err")
 check "inherit (default): an exec'd child gets LD_PRELOAD and VAULTSHIM_CONFIG" $([ "$out" = "$SO|$LAZY" ]; echo $?) "got: $out"
 NOINH=$(conf noinherit 'mode = lazy' 'inherit = no')
@@ -389,7 +390,7 @@ check "inherit = no: the child gets neither; other LD_PRELOAD entries stay" $([ 
 out=$(PRE_LD="$T/libharmless.so:$SO" pre "$LAZY" "$T/execsh" 2>"$T/err")
 check "inherit (default) with two preloads: the list is kept whole" $([ "$out" = "$T/libharmless.so:$SO|$LAZY" ]; echo $?) "got: $out"
 
-# === 11b. eager values stay out of exec'd children ==============================
+# === 11b. eager values stay out of exec'd children (docs/design.md, pitfalls 10, 15) ===
 # A C program in eager mode has the values in its environ; each way of starting
 # a child must leave them out of the child's initial environment (its
 # /proc/PID/environ). The child has the preload too, so it still gets the
@@ -456,7 +457,7 @@ gcc -o "$T/snap" "$T/snap.c"
 out=$(pre "$T/bom.conf" "$T/snap" 2>"$T/err")
 check "a config with a BOM: mode = eager still applies before main" $([ "$out" = "in environ" ]; echo $?) "got: $out" "$(errs)"
 
-# === 12. exports and link dependencies ========================================
+# === 12. exports and link dependencies (docs/design.md, "Layout") =============
 syms=$(nm -D --defined-only "$SO" | awk '$2 ~ /^[TtWwiDdBb]$/ {print $3}' | sed 's/@.*//' | sort | tr '\n' ' ')
 check "exports: exactly the getenv family, the exec family, the signal and seccomp functions" \
 	$([ "$syms" = "__longjmp_chk __sigaction __sysv_signal _longjmp bsd_signal clearenv execl execle execlp execv execve execveat execvp execvpe fexecve getenv longjmp pclose popen posix_spawn posix_spawnp prctl putenv secure_getenv setenv sigaction siglongjmp signal sigset ssignal syscall system sysv_signal unsetenv wordexp " ]; echo $?) "got: $syms"
@@ -472,7 +473,7 @@ n=$(count total)
 check "no mapped read: /bin/true and a HOME-only C program run fine" $([ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ] && [ "$out" = "getenv=OK in_environ=yes" ]; echo $?) "rc=$rc1/$rc2/$rc3 $out"
 check "no mapped read: the dev server saw no request at all" $([ "$n" = 0 ]; echo $?) "requests=$n"
 
-# === 14. no secret in stderr or logs, even at debug ===========================
+# === 14. no secret in stderr or logs, even at debug (docs/design.md, pitfall 9) ===
 pre "$LAZY" VAULTSHIM_LOG=debug "$T/getenv_basic" DB_PASSWORD "$S_DB" HOME "$HOME_V" >"$T/out" 2>"$T/err14a"
 grep -q 'mapped=OK' "$T/out" && [ -s "$T/err14a" ] && no_secret "$T/err14a"
 check "VAULTSHIM_LOG=debug, success: stderr has log lines but no value or token" $? "stderr lines=$(lines "$T/err14a")"
@@ -495,7 +496,7 @@ check "dotenv: Vault stopped, fallback -> the .env file's value" $([ $rc -eq 0 ]
 out=$(pre "$DOT" DB_PASSWORD=from-env "$T/marker" DB_PASSWORD from-env "$T/marker.flag" 2>"$T/err"); rc=$?
 check "dotenv: the real environment still comes before the .env file" $([ $rc -eq 0 ] && [ "$out" = value=OK ]; echo $?) "rc=$rc $out"
 
-# === 16. auto mode and eager_programs =========================================
+# === 16. auto mode and eager_programs (docs/design.md, pitfall 1) =============
 EP=$(conf eager-programs 'mode = auto' 'eager_programs = envprobe')
 out=$(pre "$EP" "$T/envprobe" DB_PASSWORD "$S_DB" 2>"$T/err"); rc=$?
 check "auto + eager_programs = envprobe: the value is in the program's environ" $([ $rc -eq 0 ] && [ "$out" = "getenv=OK in_environ=yes" ]; echo $?) "rc=$rc $out" "$(errs)"

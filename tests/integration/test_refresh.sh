@@ -16,7 +16,8 @@ PY=/usr/bin/python3
 
 # loop N [keep]: N times, every 200 ms, prints "PID USER PASS" from getenv
 # (APP_USER, APP_PASS); with keep, also the string the first getenv of
-# APP_PASS returned, as it reads now (pitfall 5: it must stay valid).
+# APP_PASS returned, as it reads now (docs/design.md, pitfall 5: it must
+# stay valid).
 cat >"$T/loop.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>

@@ -101,9 +101,10 @@ me = str(os.getpid())
 # A Go program passes its children its own copy of the environment, values
 # included (its exec is a raw system call: no hook of ours sees it), so the
 # child's block holds them from its exec until the preload's start wipes
-# them (docs/design.md, the process tree). A hit in that window, on a process
-# that then wipes the value while it lives, is that window; a value still
-# there after WINDOW seconds, or in a process that ended holding it, is a hit.
+# them (docs/design.md, "The process-tree rule"). A hit in that window, on
+# a process that then wipes the value while it lives, is that window; a
+# value still there after WINDOW seconds, or in a process that ended holding
+# it, is a hit.
 WINDOW = 0.3
 def start_time(pid):
     try:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Bounded fault soak of the preload (DESIGN.md, pitfalls 4-7): for ~30 s a
+# Bounded fault soak of the preload (docs/design.md, pitfalls 4-7): for ~30 s a
 # chaos driver (tests/soak/chaos.py) restarts the dev server on the same port,
 # freezes it, seals it and injects delay faults, 500s and dropped connections
 # on the secret paths, while 200 short processes (tests/soak/reader.c, half

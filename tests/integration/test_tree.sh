@@ -1,11 +1,12 @@
 #!/bin/bash
-# Process trees (README "Process trees", DESIGN.md "The process tree (rule)",
-# pitfall 15): one resolution per launch, handed down to every process the
-# launch starts, with real programs — sh and bash loops, a lazy C parent and
-# its children, env/unset overrides from sh, bash and Python, Python and a C
-# program passing values explicitly, Java's ProcessBuilder and Runtime.exec,
-# git running its hooks, su/setpriv/Python user= privilege drops, a
-# database/creds path read once, wordexp, execveat and a huge environment.
+# Process trees (README "Process trees"; docs/design.md, "The process-tree
+# rule" and pitfall 15): one resolution per launch, handed down to every
+# process the launch starts, with real programs — sh and bash loops, a lazy
+# C parent and its children, env/unset overrides from sh, bash and Python,
+# Python and a C program passing values explicitly, Java's ProcessBuilder
+# and Runtime.exec, git running its hooks, su/setpriv/Python user= privilege
+# drops, a database/creds path read once, wordexp, execveat and a huge
+# environment.
 #
 # What each leaf sees is printed without any value: the leaf (a shell script,
 # or the C program cleaf) prints for each name "NAME n=<entries of NAME in its

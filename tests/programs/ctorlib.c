@@ -1,7 +1,7 @@
 /* libctorlib.so: a DT_NEEDED library whose constructor calls getenv. Its
  * constructor runs before the preload's (libc, then this, then the preload,
  * then the program), while the preload does not know the real getenv yet
- * (DESIGN.md, pitfall 3; libfaketime's test_constructors.sh). */
+ * (docs/design.md, pitfall 3; libfaketime's test_constructors.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

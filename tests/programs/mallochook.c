@@ -1,7 +1,8 @@
 /* libmallochook.so: a second preload, listed before libvaultshim.so, whose
  * malloc calls getenv(HOOK_NAME) — a mapped name — every time. The preload's
  * resolution allocates, so without its re-entrancy guard the nested getenv
- * would wait forever on the resolve lock the outer call holds (pitfall 2).
+ * would wait forever on the resolve lock the outer call holds
+ * (docs/design.md, pitfall 2).
  * dlsym may itself allocate before the real malloc is known: those requests
  * are served from a static bootstrap buffer, which free() must recognise. */
 #define _GNU_SOURCE

@@ -1,4 +1,5 @@
-/* Pitfall 2 (re-entrancy) under AddressSanitizer, for tests/sanitize/asan.
+/* docs/design.md, pitfall 2 (re-entrancy), under AddressSanitizer, for
+ * tests/sanitize/asan.
  *
  * test_preload.sh checks it with libmallochook.so listed before the preload,
  * whose malloc calls getenv(mapped) on every call. With the instrumented

@@ -112,7 +112,7 @@ static void assert_entry(const vs_config *cfg, const char *name, const char *pat
 			      (e)->name, strlen((e)->def), strlen(expected));            \
 	} while (0)
 
-/* ---- the example of DESIGN.md ---- */
+/* ---- a full config: README's, "Configuration reference", with AppRole ---- */
 
 static const char design_example[] =
 	"[vault]\n"

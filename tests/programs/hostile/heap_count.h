@@ -1,7 +1,7 @@
 /* heap_count.h — the program's own malloc, calloc, realloc and free, which
  * count the calls made while in_handler is set (a signal handler runs) and
  * pass everything to glibc's allocator: a getenv in a handler must make
- * none (design, pitfall 11). Included by one file of a program. */
+ * none (docs/design.md, pitfall 11). Included by one file of a program. */
 #ifndef HEAP_COUNT_H
 #define HEAP_COUNT_H
 

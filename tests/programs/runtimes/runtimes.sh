@@ -136,7 +136,7 @@ rt_born() {
 # program hands its children its own copy of the environment, values
 # included (a raw execve no hook of ours sees), and the child's block holds
 # them from its exec until the preload's start wipes them (docs/design.md,
-# the process tree): a scan can land in that window, and a process that
+# "The process-tree rule"): a scan can land in that window, and a process that
 # wipes the value within it is not a hit.
 rt_still_held() {
 	local pats=$1 p end
