@@ -247,3 +247,131 @@ for m in $modes; do
 	! has "$out" --config --mode >/dev/null
 	check "[$m] after the program, vaultshim's own options are not offered" $? "$out"
 done
+
+# --- docs/design.md: its pitfall table names tests that exist, and what cites it names
+# a pitfall or a heading it has
+# design_check table DESIGN ROOT: the table's rows are 1..N in order, each with a test,
+# every test file it names exists and holds each quoted section or check name and
+# each id (a check whose name starts with it); design_check cites DESIGN FILE...:
+# every pitfall a file cites by number (one, a list, a range) is a row of the table,
+# every heading it cites by name after the file's name is one the file has, and the
+# file's old name is gone. Each problem is one line on stdout.
+cat >"$T/design_check.py" <<'PY'
+import os, re, sys
+
+def heads(text):
+    names = set()
+    for line in text.splitlines():
+        m = re.match(r'#+\s+(.*)$', line)
+        if not m:
+            continue
+        n = re.sub(r'\s*\((`[^`]*`(,\s*)?)+\)$', '', m.group(1).strip())
+        names.add(n)
+        m = re.match(r'\d+\.\s+(.*)$', n)
+        if m:
+            names.add(m.group(1))
+    return names
+
+def table(text):
+    rows, on = [], False
+    for line in text.splitlines():
+        if line.startswith('## '):
+            on = line == '## Pitfalls'
+        m = re.match(r'\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$', line) if on else None
+        if m:
+            rows.append((int(m.group(1)), m.group(2).strip(), m.group(3).strip()))
+    return rows
+
+def check_table(design, root):
+    text = open(design).read()
+    rows, bad = table(text), []
+    if [r[0] for r in rows] != list(range(1, len(rows) + 1)) or len(rows) < 10:
+        bad.append('rows numbered %s, not 1..N' % [r[0] for r in rows])
+    for m in re.finditer(r'^### (\d+)\. ', text, re.M):
+        if int(m.group(1)) not in [r[0] for r in rows]:
+            bad.append('subsection %s has no row' % m.group(1))
+    for n, rule, tests in rows:
+        path, body, named = None, '', 0
+        for m in re.finditer(r'`([^`]+)`|"([^"]+)"|\b([A-Z]{1,3}[0-9]+[a-z]?)\b', tests):
+            if m.group(1):
+                f = m.group(1)
+                path = os.path.join(root, f if '/' in f else 'tests/integration/' + f)
+                named += 1
+                try:
+                    body = open(path, errors='replace').read()
+                except OSError:
+                    bad.append('%d: no file %s' % (n, f))
+                    body = None
+            elif body is None or path is None:
+                continue
+            elif m.group(2) and m.group(2) not in body:
+                bad.append('%d: %s has no "%s"' % (n, os.path.basename(path), m.group(2)))
+            elif m.group(3) and not re.search(r'check "' + re.escape(m.group(3)) + r'(?![0-9])', body):
+                bad.append('%d: %s has no check %s' % (n, os.path.basename(path), m.group(3)))
+        if not rule or not named:
+            bad.append('%d: a rule and at least one test' % n)
+    return bad
+
+def flat(text):
+    return ' '.join(re.sub(r'^\s*(/\*+|\*+|//+|#+)?\s?', '', l) for l in text.splitlines())
+
+def check_cites(design, files):
+    text = open(design).read()
+    rows, names, bad = {r[0] for r in table(text)}, heads(text), []
+    old = 'DESIGN' + '.md'
+    for f in files:
+        try:
+            raw = open(f, 'rb').read()
+        except OSError:
+            continue
+        if b'\0' in raw:
+            continue
+        t = flat(raw.decode('utf-8', 'replace'))
+        if old in t:
+            bad.append('%s: names %s' % (f, old))
+        for m in re.finditer(r'\bpitfalls?\s+(\d+(?:\s*(?:-|–|,|and)\s*\d+)*)', t, re.I):
+            nums = set()
+            for a, b in re.findall(r'(\d+)(?:\s*[-–]\s*(\d+))?', m.group(1)):
+                nums.update(range(int(a), int(b or a) + 1))
+            for x in sorted(nums - rows):
+                bad.append('%s: pitfall %d is not a row of the table' % (f, x))
+        if os.path.samefile(f, design):
+            continue
+        for m in re.finditer(r'docs/design\.md\)?,?\s*("[^"]+"(?:\s*(?:,|and)\s*"[^"]+")*)', t):
+            for name in re.findall(r'"([^"]+)"', m.group(1)):
+                if name not in names:
+                    bad.append('%s: "%s" is no heading of docs/design.md' % (f, name))
+    return bad
+
+mode, design = sys.argv[1], sys.argv[2]
+out = check_table(design, sys.argv[3]) if mode == 'table' else check_cites(design, sys.argv[3:])
+print('\n'.join(out))
+sys.exit(1 if out else 0)
+PY
+DESIGN=$ROOT/docs/design.md
+out=$(python3 "$T/design_check.py" table "$DESIGN" "$ROOT")
+check "docs/design.md: the pitfall table's rows are 1..N, and every test it names exists with the sections, checks and ids it quotes" $? \
+	"$(tr '\n' ';' <<<"$out")"
+# the files that may cite it: the sources, the tests, the scripts, the docs
+mapfile -t cite_files < <(find "$ROOT"/src "$ROOT"/preload "$ROOT"/tests "$ROOT"/scripts "$ROOT"/docs \
+	"$ROOT"/man "$ROOT"/debian "$ROOT"/Makefile "$ROOT"/README.md \
+	\( -name node_modules -o -name corpus -o -name regressions -o -name __pycache__ \) -prune \
+	-o -type f -size -1000k -print 2>/dev/null)
+out=$(python3 "$T/design_check.py" cites "$DESIGN" "${cite_files[@]}")
+check "every citation of docs/design.md names one of its pitfalls or headings (${#cite_files[@]} files)" $? \
+	"$(tr '\n' ';' <<<"$out")"
+# both can fail: a damaged copy of the table, a citation of a row and a heading that
+# do not exist
+# shellcheck disable=SC2016 # the backquotes are markdown's
+sed -e 's/^| 11 | \(.*\)C1, /| 11 | \1C9, /' -e 's/"3\. threads: 64/"3. threads: 65/' \
+	-e 's/`test_soak\.sh`;/`test_no_such.sh`;/' "$DESIGN" >"$T/design.md"
+out=$(python3 "$T/design_check.py" table "$T/design.md" "$ROOT")
+[ "$(printf '%s\n' "$out" | grep -c .)" -eq 3 ] && [[ $out == *"check C9"* && $out == *"threads: 65"* && $out == *test_no_such* ]]
+check "the table check finds a missing id, a missing section and a missing file (it can fail)" $? "$out"
+d=docs/design.md
+n=99
+printf '/* (%s, pitfall %d; %s, "%s") */\n' "$d" $n "$d" "No such heading" >"$T/cites.c"
+printf '# (%s, "%s" and "%s", pitfalls 4-%d)\n' "$d" Layout Pitfalls 7 >"$T/cites.sh"
+out=$(python3 "$T/design_check.py" cites "$DESIGN" "$T/cites.c" "$T/cites.sh")
+[ "$(printf '%s\n' "$out" | grep -c .)" -eq 2 ] && [[ $out == *"pitfall $n "* && $out == *'"No such heading"'* ]]
+check "the citation check finds a pitfall and a heading that do not exist, and takes real ones (it can fail)" $? "$out"
