@@ -123,6 +123,15 @@ static int append_path(char **url, const char *base, const char *path, const cha
 	return 0;
 }
 
+/* Frees a header list, cleared first: the token header in it is a copy
+ * libcurl made. */
+static void free_headers(struct curl_slist *hdrs)
+{
+	for (struct curl_slist *l = hdrs; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(hdrs);
+}
+
 void vv_xfer_free(client *c, xfer *x)
 {
 	if (!x)
@@ -132,12 +141,7 @@ void vv_xfer_free(client *c, xfer *x)
 			curl_multi_remove_handle(c->multi, x->h);
 		curl_easy_cleanup(x->h);
 	}
-	if (x->hdrs) {
-		/* the token header is a copy libcurl made; clear it before it is freed */
-		for (struct curl_slist *l = x->hdrs; l; l = l->next)
-			explicit_bzero(l->data, strlen(l->data));
-		curl_slist_free_all(x->hdrs);
-	}
+	free_headers(x->hdrs);
 	curl_slist_free_all(x->connect_to);
 	vs_buf_free(&x->body);
 	vs_free_secret(x->post);
@@ -312,9 +316,7 @@ static int follow_redirect(const client *c, xfer *x)
 		for (struct curl_slist *l = x->hdrs; l; l = l->next)
 			if (strncasecmp(l->data, "X-Vault-Token:", 14))
 				kept = curl_slist_append(kept, l->data);
-		for (struct curl_slist *l = x->hdrs; l; l = l->next)
-			explicit_bzero(l->data, strlen(l->data));
-		curl_slist_free_all(x->hdrs);
+		free_headers(x->hdrs);
 		x->hdrs = kept;
 		curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
 		vs_log(VS_LOG_WARN, "%s: redirected from https to http; the token is not sent there", x->what);
