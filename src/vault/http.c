@@ -161,6 +161,20 @@ static int add_header(xfer *x, const char *h)
 	return 0;
 }
 
+/* "<name>: <value>"; the line is cleared once libcurl has its copy (it
+ * may be the token's). */
+static int add_named_header(xfer *x, const char *name, const char *value)
+{
+	char *hdr;
+	int r;
+
+	if (asprintf(&hdr, "%s: %s", name, value) < 0)
+		return -1;
+	r = add_header(x, hdr);
+	vs_free_secret(hdr);
+	return r;
+}
+
 /* The proxy for x's URL, or none: "" keeps libcurl from reading the
  * environment's proxy variables itself, and NOPROXY "" from reading the
  * process's NO_PROXY (src/vault/proxy.c decides, from the settings alone).
@@ -182,7 +196,6 @@ xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *q
 {
 	const vs_vault_settings *s = c->s;
 	xfer *x = calloc(1, sizeof *x);
-	char *hdr = NULL;
 
 	if (!x) {
 		vs_free_secret(post_body);
@@ -193,26 +206,10 @@ xfer *vv_xfer_new(client *c, const char *method, const char *path, const char *q
 	    asprintf(&x->what, "%s %s", method, path) < 0 || !(x->h = curl_easy_init()))
 		goto fail;
 
-	if (add_header(x, "X-Vault-Request: true") < 0)
+	if (add_header(x, "X-Vault-Request: true") < 0 ||
+	    (with_token && c->token && add_named_header(x, "X-Vault-Token", c->token) < 0) ||
+	    (s->namespace_ && add_named_header(x, "X-Vault-Namespace", s->namespace_) < 0))
 		goto fail;
-	if (with_token && c->token) {
-		int r;
-		if (asprintf(&hdr, "X-Vault-Token: %s", c->token) < 0)
-			goto fail;
-		r = add_header(x, hdr);
-		vs_free_secret(hdr);
-		if (r < 0)
-			goto fail;
-	}
-	if (s->namespace_) {
-		int r;
-		if (asprintf(&hdr, "X-Vault-Namespace: %s", s->namespace_) < 0)
-			goto fail;
-		r = add_header(x, hdr);
-		free(hdr);
-		if (r < 0)
-			goto fail;
-	}
 	if (post_body && add_header(x, "Content-Type: application/json") < 0)
 		goto fail;
 
