@@ -48,7 +48,7 @@ typedef struct vs_resolution {
 typedef int (*vs_fetch_fn)(void *ctx, const vs_vault_req *reqs, size_t n,
 			   vs_secret *out, vs_vault_stats *stats, vs_error *err);
 
-/* vs_fetch_fn over a real Vault (in vault.c: links libcurl): ctx is a
+/* vs_fetch_fn over a real Vault (in src/vault/kv.c: links libcurl): ctx is a
  * const vs_vault_settings *. */
 int vs_vault_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *out,
 		   vs_vault_stats *stats, vs_error *err);

@@ -22,6 +22,19 @@
 
 #define ROUNDS_MAX 16
 
+static bool under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	/* "secret/" covers "secret/x"; the mount itself ("secret") is covered too */
+	return !strncmp(path, prefix, n) || (strlen(path) == n - 1 && !strncmp(path, prefix, n - 1));
+}
+
+size_t vv_first_seg_len(const char *p)
+{
+	const char *s = strchr(p, '/');
+	return s ? (size_t)(s - p) : strlen(p);
+}
+
 static bool same_segment(const char *a, const char *b)
 {
 	size_t n = vv_first_seg_len(a);
@@ -35,7 +48,7 @@ static bool same_segment(const char *a, const char *b)
 static const char *covering(const char *path, const char *data_path)
 {
 	for (const char *p = data_path; p && *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
-		if (vv_under(path, p))
+		if (under(path, p))
 			return p;
 	return NULL;
 }
@@ -45,7 +58,7 @@ static const mount *known_mount(const char *path, const mount *mounts, size_t nm
 	const mount *best = NULL;
 	/* the longest mount wins, as in Vault's router */
 	for (size_t m = 0; m < nm; m++)
-		if (vv_under(path, mounts[m].prefix) &&
+		if (under(path, mounts[m].prefix) &&
 		    (!best || strlen(mounts[m].prefix) > strlen(best->prefix)))
 			best = &mounts[m];
 	return best;

@@ -160,10 +160,11 @@ static bool entry_matches(const char *e, const char *host, long port)
 static bool no_proxy_for(const char *list, const char *host, long port)
 {
 	char e[HOST_MAX];
+	const char *b;
+	size_t n;
 
-	while (list && *list) {
-		size_t n = strcspn(list, ",");
-		const char *b = list, *t = list + n;
+	while (vs_list_next(&list, &b, &n)) {
+		const char *t = b + n;
 		while (b < t && isspace((unsigned char)*b))
 			b++;
 		while (t > b && isspace((unsigned char)t[-1]))
@@ -175,7 +176,6 @@ static bool no_proxy_for(const char *list, const char *host, long port)
 			if (entry_matches(e, host, port))
 				return true;
 		}
-		list += n + (list[n] == ',');
 	}
 	return false;
 }
