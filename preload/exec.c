@@ -237,28 +237,26 @@ static char *choices_by_name(char *s, char *const *envp)
 	return first ? start : s;
 }
 
-/*
- * Builds the child's environment in mem (vs_child_env_size bytes) from envp,
- * for the program t, handing down descriptor fd (-1: none). *keep_fd: the
- * child is given the hand-off; *secure: t runs with more privilege. Uses no
- * malloc and no lock: only reads of state published before.
- */
-char **vs_child_env_build(char *const *envp, vs_exec_target t, int fd, void *mem, bool *keep_fd,
-			  bool *secure)
-{
-	size_t n = 0, j = 0, preload_at = 0;
-	char **out = mem;
+/* The child's environment while child_env_build writes it: the array, a
+ * byte per mapped name (seen), the strings after them, and what the copy of
+ * envp found. */
+typedef struct env_build {
+	char **out;
+	size_t j;                 /* entries in out so far */
+	/* per name, its first entry: 0 none, 1 the tree's choice (environ
+	 * answers), 2 a served value (stripped), 3 the value this process
+	 * started with, untouched */
 	unsigned char *seen;
-	char *s;
-	const char *preload = NULL;
-	bool stripped = false, has_config = false, has_unreadable = false, ours, carry;
-	bool resolved = atomic_load_explicit(&vs_resolved, memory_order_acquire);
+	char *s;                  /* where the next string goes */
+	const char *preload;      /* the LD_PRELOAD the loader takes, or NULL */
+	size_t preload_at;        /* ... its index in out */
+	bool stripped, has_config, has_unreadable;
+} env_build;
 
-	while (envp && envp[n])
-		n++;
-	seen = (unsigned char *)(out + n + 5);
-	s = (char *)(seen + vs_n_map);
-	memset(seen, 0, vs_n_map);
+/* Copies envp[0..n) into b->out, but for what is written anew and the
+ * served values, noting each mapped name's first entry in b->seen. */
+static void copy_entries(env_build *b, char *const *envp, size_t n, bool resolved)
+{
 	for (size_t i = 0; i < n; i++) {
 		const char *e = envp[i], *eq = strchr(e, '=');
 		mapped *m;
@@ -269,124 +267,175 @@ char **vs_child_env_build(char *const *envp, vs_exec_target t, int fd, void *mem
 			continue; /* for a Go program's own children only */
 		if (has_name(e, "LD_PRELOAD=")) {
 			/* the dynamic loader takes the last one */
-			preload = e + 11;
-			preload_at = j;
+			b->preload = e + 11;
+			b->preload_at = b->j;
 		}
 		if (has_name(e, "VAULTSHIM_CONFIG="))
-			has_config = true;
+			b->has_config = true;
 		if (has_name(e, "VAULTSHIM_UNREADABLE="))
-			has_unreadable = true;
+			b->has_unreadable = true;
 		if (eq && (m = vs_lookup_len(e, (size_t)(eq - e)))) {
 			size_t k = (size_t)(m - vs_map);
-			bool first = !seen[k];
+			bool first = !b->seen[k];
 			/* a served value never goes to a child: it is served there */
 			if (resolved && vs_served_value(m, eq + 1)) {
-				stripped = true;
+				b->stripped = true;
 				if (first)
-					seen[k] = 2;
+					b->seen[k] = 2;
 				continue;
 			}
 			/* the child's getenv takes the first entry, as glibc's does */
 			if (first) {
-				seen[k] = 1; /* the tree's choice: environ answers */
+				b->seen[k] = 1; /* the tree's choice: environ answers */
 				/* the value this process started with, untouched:
 				 * passed on with this process's own choice */
 				if (!atomic_load(&m->overridden) && m->initial && !strcmp(eq + 1, m->initial))
-					seen[k] = 3;
+					b->seen[k] = 3;
 			}
 		}
-		out[j++] = (char *)e;
+		b->out[b->j++] = (char *)e;
 	}
+}
+
+/* Adds the entry prefix + value. */
+static void put_var(env_build *b, const char *prefix, const char *value)
+{
+	b->out[b->j++] = b->s;
+	b->s = put_str(put_str(b->s, prefix), value) + 1;
+	b->s[-1] = '\0';
+}
+
+/* Brings the preload (first in LD_PRELOAD, unless it is there: ours) and
+ * the config along for a child given a served value; true: the child
+ * loads the preload. */
+static bool carry_preload(env_build *b, bool ours)
+{
+	if (!ours) {
+		char *v = b->s;
+		b->s = put_str(put_str(b->s, "LD_PRELOAD="), vs_self_path);
+		if (b->preload)
+			b->s = put_str(put_str(b->s, ":"), b->preload);
+		*b->s++ = '\0';
+		if (b->preload)
+			b->out[b->preload_at] = v; /* in place of the one the loader takes */
+		else
+			b->out[b->j++] = v;
+		ours = true;
+	}
+	if (!b->has_config && vs_config_path)
+		put_var(b, "VAULTSHIM_CONFIG=", vs_config_path);
+	return ours;
+}
+
+/* The mask, most significant digit first: bit k set when the child must
+ * answer name k from its environ. Written at s, without leading zeros
+ * (nothing, *any false, when all are clear); returns the end. */
+static char *put_mask(char *s, const unsigned char *seen, bool *any)
+{
+	*any = false;
+	for (size_t d = (vs_n_map + 3) / 4; d-- > 0;) {
+		unsigned v = 0;
+		for (unsigned b = 0; b < 4; b++) {
+			size_t k = d * 4 + b;
+			const mapped *m;
+			bool env;
+			if (k >= vs_n_map)
+				continue;
+			m = &vs_map[k];
+			if (seen[k] == 2)
+				env = false;
+			else if (seen[k] == 3)
+				env = atomic_load(&m->overridden);
+			else if (seen[k] == 1)
+				env = true;
+			else /* absent: removed if it was in environ */
+				env = atomic_load(&m->overridden) || m->placed || m->initial;
+			v |= (unsigned)env << b;
+		}
+		if (v || *any) {
+			*s++ = "0123456789abcdef"[v];
+			*any = true;
+		}
+	}
+	return s;
+}
+
+/* Adds VAULTSHIM_HANDOFF for a child handed descriptor fd: its head, then
+ * the choices (by index; before the config is loaded, by name too) after
+ * a '.', left out when there are none. */
+static void put_handoff(env_build *b, int fd, char *const *envp)
+{
+	char *s, *dot;
+	bool any;
+
+	b->out[b->j++] = b->s;
+	s = vs_handoff_var(put_str(b->s, HO_VAR), fd);
+	dot = s;
+	*s++ = '.';
+	s = put_mask(s, b->seen, &any);
+	/* not loaded yet (a process that has read nothing): the
+	 * choices it was given by index, and its own by name */
+	if (!vs_tree_active()) {
+		char *names;
+		s = stpcpy(s, vs_ho.mask);
+		names = s;
+		s = choices_by_name(s, envp);
+		if (s == names && !*vs_ho.mask)
+			s = dot;
+	} else if (!any) {
+		s = dot;
+	}
+	*s = '\0';
+	b->s = s + 1;
+}
+
+/*
+ * Builds the child's environment in mem (vs_child_env_size bytes) from
+ * envp, for the program t, handing down descriptor fd (-1: none). *keep_fd:
+ * the child is given the hand-off; *secure: t runs with more privilege.
+ * Uses no malloc and no lock: only reads of state published before.
+ */
+char **vs_child_env_build(char *const *envp, vs_exec_target t, int fd, void *mem, bool *keep_fd,
+			  bool *secure)
+{
+	env_build b = {.out = mem};
+	size_t n = 0;
+	bool ours, carry;
+	bool resolved = atomic_load_explicit(&vs_resolved, memory_order_acquire);
+
+	while (envp && envp[n])
+		n++;
+	b.seen = (unsigned char *)(b.out + n + 5);
+	b.s = (char *)(b.seen + vs_n_map);
+	memset(b.seen, 0, vs_n_map);
+	copy_entries(&b, envp, n, resolved);
 	/* a name this process set to its served value (the value was kept out
 	 * of environ) is in its environment as far as its children go */
 	for (size_t k = 0; envp == environ && resolved && k < vs_n_map; k++) {
 		const mapped *m = &vs_map[k];
-		if (!seen[k] && atomic_load(&m->reexported) && !atomic_load(&m->overridden)) {
-			seen[k] = 2;
-			stripped = true;
+		if (!b.seen[k] && atomic_load(&m->reexported) && !atomic_load(&m->overridden)) {
+			b.seen[k] = 2;
+			b.stripped = true;
 		}
 	}
 	/* a served value given explicitly to a child without the preload (an
 	 * environment built from scratch) brings the preload and the config
 	 * along, so that the child is served it */
-	ours = preload && lists_us(preload);
+	ours = b.preload && lists_us(b.preload);
 	/* (the privilege check costs a stat, or a PATH search: only when a
 	 * hand-off or a carried preload depends on it) */
-	*secure = (fd >= 0 || stripped) && escalates(t);
-	carry = stripped && vs_inherit && !*secure && *vs_self_path;
-	if (carry && !ours) {
-		char *v = s;
-		s = put_str(put_str(s, "LD_PRELOAD="), vs_self_path);
-		if (preload)
-			s = put_str(put_str(s, ":"), preload);
-		*s++ = '\0';
-		if (preload)
-			out[preload_at] = v; /* in place of the one the loader takes */
-		else
-			out[j++] = v;
-		ours = true;
-	}
-	if (carry && !has_config && vs_config_path) {
-		out[j++] = s;
-		s = put_str(put_str(s, "VAULTSHIM_CONFIG="), vs_config_path) + 1;
-		s[-1] = '\0';
-	}
+	*secure = (fd >= 0 || b.stripped) && escalates(t);
+	carry = b.stripped && vs_inherit && !*secure && *vs_self_path;
+	if (carry)
+		ours = carry_preload(&b, ours);
 	/* one warning for a subtree that cannot read the config */
-	if (atomic_load(&vs_unreadable) && !has_unreadable && vs_config_path) {
-		out[j++] = s;
-		s = put_str(put_str(s, "VAULTSHIM_UNREADABLE="), vs_config_path) + 1;
-		s[-1] = '\0';
-	}
+	if (atomic_load(&vs_unreadable) && !b.has_unreadable && vs_config_path)
+		put_var(&b, "VAULTSHIM_UNREADABLE=", vs_config_path);
 	*keep_fd = fd >= 0 && vs_inherit && !*secure && ours;
-	if (*keep_fd) {
-		char *dot;
-		bool any = false;
-		out[j++] = s;
-		s = vs_handoff_var(put_str(s, HO_VAR), fd);
-		dot = s;
-		*s++ = '.';
-		/* the mask, most significant digit first: bit k set when the
-		 * child must answer name k from its environ */
-		for (size_t d = (vs_n_map + 3) / 4; d-- > 0;) {
-			unsigned v = 0;
-			for (unsigned b = 0; b < 4; b++) {
-				size_t k = d * 4 + b;
-				const mapped *m;
-				bool env;
-				if (k >= vs_n_map)
-					continue;
-				m = &vs_map[k];
-				if (seen[k] == 2)
-					env = false;
-				else if (seen[k] == 3)
-					env = atomic_load(&m->overridden);
-				else if (seen[k] == 1)
-					env = true;
-				else /* absent: removed if it was in environ */
-					env = atomic_load(&m->overridden) || m->placed || m->initial;
-				v |= (unsigned)env << b;
-			}
-			if (v || any) {
-				*s++ = "0123456789abcdef"[v];
-				any = true;
-			}
-		}
-		/* not loaded yet (a process that has read nothing): the
-		 * choices it was given by index, and its own by name */
-		if (!vs_tree_active()) {
-			char *names;
-			s = stpcpy(s, vs_ho.mask);
-			names = s;
-			s = choices_by_name(s, envp);
-			if (s == names && !*vs_ho.mask)
-				s = dot;
-		} else if (!any) {
-			s = dot;
-		}
-		*s = '\0';
-	}
-	out[j] = NULL;
-	return out;
+	if (*keep_fd)
+		put_handoff(&b, fd, envp);
+	b.out[b.j] = NULL;
+	return b.out;
 }
 
 /* Prepares ce for envp; false (errno set) when no room could be had.

@@ -229,13 +229,106 @@ static bool answer_complete(const vs_buf *out)
  * failure is its own, never published to the tree */
 static bool spawn_refused;
 
-/* Runs the helper and reads its answer, giving up at end (monotonic ms);
- * a refresh asks it not to read dynamic engines' paths. */
-static void run_helper(helper_result *r, double end, bool refresh)
+/* Starts the helper argv[0] with argv and env: its stdout the pipe's write
+ * end pfd[1] (closed here, and set to -1), stdin /dev/null, the config's
+ * memfd cfd (none: -1) as its descriptor 3, no signal blocked. Its pid, or
+ * -1 with r->err saying why. */
+static pid_t spawn_helper(helper_result *r, char **argv, char **env, int cfd, int pfd[2])
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
+	pid_t pid = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (cfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, cfd, 3);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	errno = posix_spawn(&pid, argv[0], &fa, &attr, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (errno) {
+		vs_fail(&r->err, VS_EX_UNAVAILABLE, "cannot run the resolver helper %s: %s; install vaultshim beside "
+			"the library (../bin/vaultshim), or set helper in [options] to its path", argv[0],
+			strerror(errno));
+		return -1;
+	}
+	return pid;
+}
+
+/* Reads the helper's answer from fd into r->out until it is whole or the
+ * pipe ends, giving up at end (monotonic ms): r->err says why. */
+static void read_answer(helper_result *r, int fd, double end)
+{
+	bool eof = false;
+
+	while (!eof) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		double left = end - vs_now_ms();
+		int pr;
+		if (left <= 0) {
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms; raise timeout "
+				"in [vault] (or VAULT_CLIENT_TIMEOUT) if Vault is slow to answer", vs_deadline_ms());
+			return;
+		}
+		pr = poll(&p, 1, (int)left + 1);
+		if (pr < 0 && errno != EINTR) {
+			vs_fail(&r->err, VS_EX_OSERR, "resolver helper: poll: %s", strerror(errno));
+			return;
+		}
+		if (pr <= 0)
+			continue;
+		if (r->out.len + 4096 > HELPER_OUTPUT_MAX || !vs_buf_reserve(&r->out, 4096)) {
+			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper: output too large");
+			return;
+		}
+		{
+			ssize_t n = read(fd, r->out.p + r->out.len, r->out.cap - 1 - r->out.len);
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				vs_fail(&r->err, VS_EX_OSERR, "resolver helper: read: %s", strerror(errno));
+				return;
+			}
+			if (n == 0)
+				eof = true;
+			else if (n > 0) {
+				r->out.len += (size_t)n;
+				r->out.p[r->out.len] = '\0';
+				eof = answer_complete(&r->out);
+			}
+		}
+	}
+}
+
+/* Waits for the helper pid (killed first when we gave up on it); an
+ * answer-less exit is r's error. */
+static void reap_helper(helper_result *r, pid_t pid, const char *helper)
+{
+	int status = 0;
+
+	/* the helper exits right after writing; kill it if we gave up on it */
+	if (r->err.code)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* a SIGCHLD handler of the program may have reaped it: the protocol's
+	 * end marker, not the status, tells whether the answer is whole */
+	if (!r->err.code && r->out.len == 0)
+		vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d); "
+			"'vaultshim check' with the same config says why", helper,
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Runs the helper and reads its answer, giving up at end (monotonic ms);
+ * a refresh asks it not to read dynamic engines' paths. */
+static void run_helper(helper_result *r, double end, bool refresh)
+{
 	char *helper = NULL;
 
 	/* (refused for this process's own sandbox: not an answer for its tree) */
@@ -248,9 +341,8 @@ static void run_helper(helper_result *r, double end, bool refresh)
 	char *argv[10] = {helper, (char *)"resolve", (char *)"-c", (char *)vs_cfg->path};
 	int argc = 4;
 	char who[96];
-	int pfd[2] = {-1, -1}, status = 0;
+	int pfd[2] = {-1, -1};
 	pid_t pid = -1;
-	bool eof = false;
 
 	if (refresh)
 		argv[argc++] = (char *)"--skip-dynamic";
@@ -273,62 +365,8 @@ static void run_helper(helper_result *r, double end, bool refresh)
 		vs_fail(&r->err, VS_EX_OSERR, "resolver helper: pipe: %s", strerror(errno));
 		goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (cfd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, cfd, 3);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	errno = posix_spawn(&pid, helper, &fa, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pfd[1]);
-	pfd[1] = -1;
-	if (errno) {
-		vs_fail(&r->err, VS_EX_UNAVAILABLE, "cannot run the resolver helper %s: %s; install vaultshim beside "
-			"the library (../bin/vaultshim), or set helper in [options] to its path", helper,
-			strerror(errno));
-		pid = -1;
-		goto out;
-	}
-	while (!eof) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		double left = end - vs_now_ms();
-		int pr;
-		if (left <= 0) {
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper gave no answer within %ld ms; raise timeout "
-				"in [vault] (or VAULT_CLIENT_TIMEOUT) if Vault is slow to answer", vs_deadline_ms());
-			goto out;
-		}
-		pr = poll(&p, 1, (int)left + 1);
-		if (pr < 0 && errno != EINTR) {
-			vs_fail(&r->err, VS_EX_OSERR, "resolver helper: poll: %s", strerror(errno));
-			goto out;
-		}
-		if (pr <= 0)
-			continue;
-		if (r->out.len + 4096 > HELPER_OUTPUT_MAX || !vs_buf_reserve(&r->out, 4096)) {
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper: output too large");
-			goto out;
-		}
-		{
-			ssize_t n = read(pfd[0], r->out.p + r->out.len, r->out.cap - 1 - r->out.len);
-			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				vs_fail(&r->err, VS_EX_OSERR, "resolver helper: read: %s", strerror(errno));
-				goto out;
-			}
-			if (n == 0)
-				eof = true;
-			else if (n > 0) {
-				r->out.len += (size_t)n;
-				r->out.p[r->out.len] = '\0';
-				eof = answer_complete(&r->out);
-			}
-		}
-	}
+	if ((pid = spawn_helper(r, argv, env, cfd, pfd)) > 0)
+		read_answer(r, pfd[0], end);
 out:
 	if (pfd[0] >= 0)
 		close(pfd[0]);
@@ -336,19 +374,8 @@ out:
 		close(pfd[1]);
 	if (cfd >= 0)
 		close(cfd);
-	if (pid > 0) {
-		/* the helper exits right after writing; kill it if we gave up on it */
-		if (r->err.code)
-			kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		/* a SIGCHLD handler of the program may have reaped it: the protocol's
-		 * end marker, not the status, tells whether the answer is whole */
-		if (!r->err.code && r->out.len == 0)
-			vs_fail(&r->err, VS_EX_UNAVAILABLE, "resolver helper %s exited without an answer (status %d); "
-				"'vaultshim check' with the same config says why", helper,
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	}
+	if (pid > 0)
+		reap_helper(r, pid, helper);
 	free(env);
 	free(helper);
 }
