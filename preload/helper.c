@@ -177,7 +177,6 @@ typedef struct helper_result {
 static int config_memfd(void)
 {
 	int fd = memfd_create("vaultshim-config", MFD_CLOEXEC), high;
-	size_t off = 0;
 
 	if (fd < 0)
 		return -1;
@@ -186,17 +185,9 @@ static int config_memfd(void)
 		close(fd);
 		fd = high;
 	}
-	size_t len = strlen(vs_config_text);
-
-	while (off < len) {
-		ssize_t w = write(fd, vs_config_text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
+	if (vs_write_all(fd, vs_config_text, strlen(vs_config_text)) < 0) {
+		close(fd);
+		return -1;
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);

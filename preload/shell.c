@@ -248,20 +248,6 @@ EXPORT int pclose(FILE *f)
 /* ------------------------------------------------------------------ */
 /* wordexp                                                             */
 
-static bool full_write(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p = (const char *)p + w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static bool full_read(int fd, void *p, size_t n)
 {
 	while (n) {
@@ -293,12 +279,12 @@ static void __attribute__((noreturn)) wordexp_child(int fd, const char *words, i
 		environ = vs_child_env_build(environ, (vs_exec_target){AT_FDCWD, NULL, 0},
 					     vs_handoff_fd_ok() ? vs_ho.fd : -1, mem, &keep_fd, &secure);
 	rc = f(words, &we, flags & ~(WRDE_APPEND | WRDE_DOOFFS | WRDE_REUSE));
-	full_write(fd, &rc, sizeof rc);
-	full_write(fd, &we.we_wordc, sizeof we.we_wordc);
+	vs_write_all(fd, &rc, sizeof rc);
+	vs_write_all(fd, &we.we_wordc, sizeof we.we_wordc);
 	for (size_t i = 0; i < we.we_wordc; i++) {
 		size_t l = strlen(we.we_wordv[i]);
-		full_write(fd, &l, sizeof l);
-		full_write(fd, we.we_wordv[i], l);
+		vs_write_all(fd, &l, sizeof l);
+		vs_write_all(fd, we.we_wordv[i], l);
 	}
 	_exit(0);
 }
