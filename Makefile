@@ -85,7 +85,7 @@ PATHS := $(BUILD)/install-paths
 ifneq ($(shell cat $(PATHS) 2>/dev/null),$(BINDIR) $(LIBDIR))
 $(shell mkdir -p $(BUILD) && echo '$(BINDIR) $(LIBDIR)' > $(PATHS))
 endif
-$(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/vaultshim.o: $(PATHS)
+$(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/preload/helper.o: $(PATHS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

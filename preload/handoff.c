@@ -371,22 +371,14 @@ static void free_raw(char *p, size_t n)
 int vs_handoff_write(const vs_snapshot *snap)
 {
 	int fd = vs_ho.rw_fd >= 0 ? vs_ho.rw_fd : held_fd, rc = -1;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	char *b;
 
 	if (vs_ho.fd < 0 || fd < 0 || !still_ours(fd) || !(b = vs_snapshot_format(snap, &len)))
 		return -1;
 	if (vs_snapshot_lock(fd, F_WRLCK, LOCK_DATA, vs_now_ms() + DATA_WAIT_MS) != 0)
 		goto out;
-	while (off < len) {
-		ssize_t w = pwrite(fd, b + off, len - off, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off == len && ftruncate(fd, (off_t)len) == 0)
+	if (vs_pwrite_all(fd, b, len, 0) == 0 && ftruncate(fd, (off_t)len) == 0)
 		rc = 0;
 	vs_snapshot_unlock(fd, LOCK_DATA);
 out:

@@ -1,15 +1,24 @@
 /*
  * preload.h — state shared by the parts of libvaultshim.so (hidden: the
- * object is built with -fvisibility=hidden and exports only its hooks).
+ * object is built with -fvisibility=hidden and exports only its hooks),
+ * and the functions they call across files, each under the file that
+ * defines it. The preload's one internal header.
  *
- *   vaultshim.c  getenv & co., the constructor, resolution through the helper
- *   exec.c       the exec family, posix_spawn, system/popen, wordexp: what a
- *                child is given (the process-tree rule)
+ *   getenv.c     getenv & co. (the hot path), the name index, libc's own
+ *                functions behind the hooks
+ *   init.c       start-up: the constructor, the config or hand-off load,
+ *                the mode, the fork handlers
+ *   helper.c     the resolution: the config, the resolver helper, once
+ *                for the tree, then refreshed
+ *   exec.c       the exec family and posix_spawn: what a child is given
+ *                (the process-tree rule)
+ *   shell.c      system, popen/pclose, wordexp over those hooks
  *   handoff.c    the resolution handed down a process tree in a memfd
  *   signal.c     signal handlers, and our critical sections kept from them
  *   sandbox.c    seccomp: whether the helper may be started
  *   tree.c       this process's part in it: what it writes, takes, passes on
  *   refresh.c    [options] refresh: values at most one period old
+ *   runtime.c    what this process is, for auto mode (and Go)
  *
  * The process-tree rule (docs/design.md, "The process-tree rule"): a launch resolves once and
  * hands the values down outside environ; for each mapped name a process sees
@@ -27,6 +36,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 typedef struct mapped {
@@ -54,43 +64,144 @@ typedef struct mapped {
 	const char *ambient;
 } mapped;
 
-/* Shared state; written under the init lock before the state is published. */
+/* Shared state is written under the init lock (init.c) before the state
+ * is published (vs_state: ready). */
+
+/* ------------------------------------------------------------------ */
+/* getenv.c                                                           */
+
+/* The mapped names (config order) and their count: the index. */
 extern mapped *vs_map;
 extern size_t vs_n_map;
-extern atomic_int vs_resolved;      /* 1 once every value above is set */
-extern const char *vs_config_path;  /* the config this process serves */
-/* its text as the tree's first process read it at start (NUL-terminated;
- * NULL while unknown): what this process parses and its helper reads */
-extern char *vs_config_text;
-extern bool vs_inherit;             /* [options] inherit */
-extern const char *vs_self_path;    /* this object's path, "" when unknown */
-/* this process could not read its config (VAULTSHIM_UNREADABLE) */
-extern atomic_bool vs_unreadable;
-/* environ as the process started: what it changes before it loads the
- * config is told to its children by name (exec.c) */
-extern char **vs_initial_environ;
-/* the environment block on the process's stack (see runtime.c) */
-extern char **vs_stack_envp, **vs_stack_argv;
-
+/* The config is loaded and maps names. */
+static inline bool vs_tree_active(void)
+{
+	return vs_map && vs_n_map;
+}
+/* Re-entrancy guard: anything called while resolving (malloc, posix_spawn,
+ * the dynamic loader, logging) may call getenv again; such calls go
+ * straight to libc. */
+extern __thread int vs_in_hook __attribute__((tls_model("initial-exec")));
 mapped *vs_lookup_len(const char *name, size_t len);
+static inline mapped *vs_lookup(const char *name)
+{
+	return vs_lookup_len(name, strlen(name));
+}
+/* Builds the index over names[0..n) (which live as long as the process);
+ * new_filter (4 words) gets the first-byte filter that goes with it, for
+ * vs_filter_set. 0, or -1 out of memory. */
+int vs_build_index(const char *const *names, size_t n, uint64_t *new_filter);
+/* Sets the first-byte filter getenv tests (NULL: all clear, every name
+ * straight to libc). */
+void vs_filter_set(const uint64_t *first);
+/* eager: the served values of the names the tree left alone put in
+ * environ (by libc's setenv: not the program's write). */
+void vs_place_values(void);
 /* libc's getenv (environ as it is, no mapping) */
 char *vs_real_getenv(const char *name);
-/* how long a resolution may take, helper start-up included (ms) */
-long vs_deadline_ms(void);
-
+/* environ scanned, without libc (before libc's getenv is looked up) */
+char *vs_scan_environ(const char *name);
+/* Looks up libc's getenv (aborts when there is none). */
+void vs_resolve_libc_getenv(void);
+/* Looks up libc's getenv, setenv and unsetenv. */
+void vs_prime_env_hooks(void);
+/* libc's setenv and unsetenv, for the preload's own changes to environ. */
+int vs_real_setenv(const char *name, const char *value, int overwrite);
+int vs_real_unsetenv(const char *name);
 /* The next definition of a hooked function (dlsym RTLD_NEXT), cached in
  * *slot; aborts if that is our own hook. */
 void *vs_next_fn(void **slot, const char *name, void *self);
-/* execve: the next preload's hook when there is one, else NULL (the system
- * call). Held by the fork handlers: the popen list's lock. */
-extern void *vs_real_execve;
-extern pthread_mutex_t vs_popen_lock;
-/* Resolves every exec hook's next function; called once the config or the
- * hand-off is loaded, outside vfork children. */
-void vs_prime_exec_hooks(void);
+
+/* ------------------------------------------------------------------ */
+/* init.c                                                             */
+
+/* Where the start-up is: the config (or hand-off) not loaded yet, nothing
+ * to serve (getenv goes straight to libc), or loaded. */
+enum { VS_ST_PENDING = 0, VS_ST_OFF = 1, VS_ST_READY = 2 };
+extern atomic_int vs_state;
+/* set once the start-up (init) is over: a config load after it is late */
+extern atomic_bool vs_started;
+/* a secure-execution process: served nothing (secure_getenv) */
+extern bool vs_secure_mode;
+extern const char *vs_config_path;  /* the config this process serves */
+extern bool vs_inherit;             /* [options] inherit */
+extern const char *vs_self_path;    /* this object's path, "" when unknown */
+/* environ as the process started: what it changes before it loads the
+ * config is told to its children by name (exec.c) */
+extern char **vs_initial_environ;
+/* The config or hand-off loaded now, for a call about name[0..len) (NULL:
+ * about every name); the constructor's work first when it has not run
+ * and the config maps the name. Not in a handler, nor within ourselves. */
+void vs_load_now(const char *name, size_t len);
 /* Makes sure the config or hand-off is loaded (the lazy load), from hooks
  * that start children in the calling process (never a vfork child). */
 void vs_ensure_loaded(void);
+
+/* ------------------------------------------------------------------ */
+/* helper.c                                                           */
+
+extern vs_config *vs_cfg;           /* NULL in a process served by the hand-off */
+/* the config's text as the tree's first process read it at start
+ * (NUL-terminated; NULL while unknown): what this process parses and its
+ * helper reads */
+extern char *vs_config_text;
+/* this process could not read its config (VAULTSHIM_UNREADABLE) */
+extern atomic_bool vs_unreadable;
+extern atomic_int vs_resolved;      /* 1 once every value is set */
+/* Held while this process resolves or refreshes (and across a fork). */
+extern pthread_mutex_t vs_resolve_lock;
+/* how long a resolution may take, helper start-up included (ms) */
+long vs_deadline_ms(void);
+/* The values, once: from the tree's hand-off, else resolved here and
+ * handed down. Returns when vs_resolved is set. */
+void vs_ensure_resolved(void);
+/* A refresh is due (refresh.c): made by the thread that gets the resolve
+ * lock; the others serve the values they have meanwhile. */
+void vs_refresh_try(void);
+/* For refresh.c: the config parsed (false: this process cannot read it;
+ * names answer from environ); one resolution through the helper, the
+ * policy not applied (res filled: 0; else the code, err says why);
+ * whether this process's own sandbox refused the helper. */
+struct vs_resolution;
+bool vs_need_config(void);
+int vs_resolve_values(double end, bool refresh, struct vs_resolution *res, vs_error *err);
+/* The audit record of a resolution this process completed (event:
+ * "resolve", "refresh"); a failure to write it is said, never fatal. */
+void vs_audit_resolution(const char *event, const struct vs_resolution *res);
+bool vs_helper_refused(void);
+
+/* ------------------------------------------------------------------ */
+/* exec.c                                                             */
+
+/* execve: the next preload's hook when there is one, else NULL (the system
+ * call). */
+extern void *vs_real_execve;
+/* Resolves every exec hook's next function (shell.c's too); called once
+ * the config or the hand-off is loaded, outside vfork children. */
+void vs_prime_exec_hooks(void);
+/* The program a call executes, as fstatat names it; path without a '/' is
+ * searched on PATH as execvp does. */
+typedef struct vs_exec_target {
+	int dirfd;
+	const char *path;
+	int flags;
+} vs_exec_target;
+/* Bytes needed for the child's environment of envp (0: pass envp as is). */
+size_t vs_child_env_size(char *const *envp);
+/* Builds the child's environment in mem (vs_child_env_size bytes) from
+ * envp, for the program t, handing down descriptor fd (-1: none). *keep_fd:
+ * the child is given the hand-off; *secure: t runs with more privilege.
+ * No malloc, no lock: safe in a vfork child. */
+char **vs_child_env_build(char *const *envp, vs_exec_target t, int fd, void *mem, bool *keep_fd,
+			  bool *secure);
+
+/* ------------------------------------------------------------------ */
+/* shell.c                                                            */
+
+/* The popen list's lock (held by the fork handlers). */
+extern pthread_mutex_t vs_popen_lock;
+/* Looks up libc's system, popen, pclose and wordexp. */
+void vs_prime_shell_hooks(void);
 
 /* ------------------------------------------------------------------ */
 /* signal.c                                                           */
@@ -240,21 +351,10 @@ bool vs_refresh_due(void);
 /* ... the same without the burst rule, for the thread that got the lock */
 bool vs_refresh_still_due(void);
 /* Refreshes: from the tree's hand-off, or by resolving here. Called under
- * the resolve lock, in a critical section (vaultshim.c). */
+ * the resolve lock, in a critical section (helper.c). */
 void vs_refresh_tree(void);
 /* v is, or was before a refresh, m's served value. */
 bool vs_served_value(const mapped *m, const char *v);
-/* vaultshim.c, for refresh.c: the config parsed (false: this process
- * cannot read it; names answer from environ); one resolution through the
- * helper, the policy not applied (res filled: 0; else the code, err says
- * why); whether this process's own sandbox refused the helper. */
-struct vs_resolution;
-bool vs_need_config(void);
-int vs_resolve_values(double end, bool refresh, struct vs_resolution *res, vs_error *err);
-/* The audit record of a resolution this process completed (event:
- * "resolve", "refresh"); a failure to write it is said, never fatal. */
-void vs_audit_resolution(const char *event, const struct vs_resolution *res);
-bool vs_helper_refused(void);
 
 /* tree.c: the Vault client's variables (VAULT_*, HOME, the proxies) as
  * this process started: what its helper is given (vs_client_var: an
@@ -264,7 +364,12 @@ void vs_client_env_capture(void);
 char *const *vs_client_env(void);
 const char *vs_client_getenv(const char *name);
 
-/* runtime.c: what this process is, for auto mode */
+/* ------------------------------------------------------------------ */
+/* runtime.c: what this process is, for auto mode                     */
+
+/* the environment block and argv on the process's stack (set by the
+ * constructor, init.c) */
+extern char **vs_stack_envp, **vs_stack_argv;
 /* An empty slot `vaultshim exec` adds to a Go program's environment. */
 #define VS_GO_SLOT "VAULTSHIM_SLOT="
 /* True when the runtime copies environ at start (argv[0], the executable's

@@ -300,7 +300,7 @@ static bool tree_waits(const vs_snapshot *snap, double now)
 	return true;
 }
 
-/* Under the resolve lock (vaultshim.c), with the refresh due. Whatever
+/* Under the resolve lock (helper.c), with the refresh due. Whatever
  * happens, this process ends with a count at least the hand-off's and a
  * time: the next refresh is due a period on, or at the tree's next write,
  * never at the next getenv. */

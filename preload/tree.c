@@ -135,15 +135,16 @@ void vs_tree_join(void)
  * the config. Environ answers those names. */
 void vs_tree_apply_choices(void)
 {
+	const char *name;
+	size_t n;
+
 	for (size_t i = 0; i < vs_n_map; i++)
 		if (vs_mask_bit(vs_ho.mask, i))
 			atomic_store(&vs_map[i].overridden, true);
-	for (const char *p = vs_ho.names; *p;) {
-		size_t n = strcspn(p, ",");
-		mapped *m = vs_lookup_len(p, n);
+	for (const char *p = vs_ho.names; vs_list_next(&p, &name, &n);) {
+		mapped *m = vs_lookup_len(name, n);
 		if (m)
 			atomic_store(&m->overridden, true);
-		p += n + (p[n] == ',');
 	}
 }
 
