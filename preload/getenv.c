@@ -273,7 +273,7 @@ void vs_filter_set(const uint64_t *first)
 /* the hooks                                                           */
 
 /* getenv in a signal handler: what is already there, no lock, no
- * allocation, no helper (pitfall 11). Before this process has its values,
+ * allocation, no helper (docs/design.md, pitfall 11). Before this process has its values,
  * a mapped name answers from environ, as an unmapped one does. */
 static char *getenv_in_handler(const char *name)
 {

@@ -402,7 +402,7 @@ static int helper_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret
  * a process of a tree whose hand-off was lost. false when this user cannot
  * read it (a child that dropped its privileges): one warning, and the
  * mapped names answer from the environment. Any other failure at start:
- * one line, then exit, before main. Later (pitfall 13): one line, and the
+ * one line, then exit, before main. Later (docs/design.md, pitfall 13): one line, and the
  * names answer from the environment: the program asked for a name, not
  * for the config, and may not even have asked for a mapped one. */
 static bool need_config(const char *path)
@@ -416,7 +416,7 @@ static bool need_config(const char *path)
 	int rc;
 
 	/* asked each time: a forked worker may have dropped its privileges
-	 * since the config was read (pitfall 15) */
+	 * since the config was read (docs/design.md, pitfall 15) */
 	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0 && errno == EACCES) {
 		/* one warning for a whole subtree (a shell loop run as nobody):
 		 * VAULTSHIM_UNREADABLE, which the exec hooks pass on, tells
@@ -431,7 +431,7 @@ static bool need_config(const char *path)
 	}
 	if (vs_cfg)
 		return true;
-	/* the text the tree's first process read (pitfall 13), else the file */
+	/* the text the tree's first process read (docs/design.md, pitfall 13), else the file */
 	if (vs_config_text)
 		rc = vs_config_parse(path, vs_config_text, strlen(vs_config_text), env, NULL, &vs_cfg, &err);
 	else

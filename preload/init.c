@@ -49,7 +49,7 @@ atomic_bool vs_started;
 /* the fork handlers                                                   */
 
 /*
- * fork never waits for a lock of ours (pitfall 12): a resolution may take
+ * fork never waits for a lock of ours (docs/design.md, pitfall 12): a resolution may take
  * seconds, the fork may come from a handler of a signal that interrupted
  * this very thread, and an allocator's fork handler registered after ours
  * runs first and holds its lock while ours would wait. Each lock that is
@@ -287,7 +287,7 @@ static int handoff_init(const char *path)
 
 /* Every function the preload will call through a pointer, looked up before
  * any lock of ours is taken: dlsym takes the loader's lock, which a thread
- * running a plugin's constructor holds while it calls getenv (pitfall 12). */
+ * running a plugin's constructor holds while it calls getenv (docs/design.md, pitfall 12). */
 static void prime_symbols(void)
 {
 	vs_prime_env_hooks();
@@ -433,7 +433,7 @@ static const char *absolute_into(char buf[PATH_BUF], const char *p)
  * given a served value without the preload). A relative LD_PRELOAD entry
  * naming us is made absolute in the environment too: a child started after
  * the program chdir'd would load whatever that path names there, or
- * nothing (pitfall 14). */
+ * nothing (docs/design.md, pitfall 14). */
 static void find_self(void)
 {
 	Dl_info info;
@@ -484,7 +484,7 @@ static void find_self(void)
  * Start-up. A process that never reads its environment (/bin/true) should
  * pay for little here: no resolution and no hand-off unless something must
  * happen before main (eager mode, inherit = no). The config itself is read
- * now, by the first process of a tree (pitfall 13): a failure then is
+ * now, by the first process of a tree (docs/design.md, pitfall 13): a failure then is
  * reported before main; nothing a running program does later (closing
  * descriptors, clearenv, a deploy renaming the file) can make a load fail
  * under it, and ${VAR} in the config expands from the environment as it
@@ -525,7 +525,7 @@ static void init(void)
 	vs_initial_environ = environ;
 	vs_client_env_capture();
 	/* Relative paths are made absolute now, before the program can chdir
-	 * (pitfall 14): a config read later, or a helper run later, from the
+	 * (docs/design.md, pitfall 14): a config read later, or a helper run later, from the
 	 * directory the program moved to would be someone else's. The config's
 	 * goes back into the environment, so that children read the same. */
 	if (*path != '/') {
@@ -592,7 +592,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* A hook called before our constructor (by another library's constructor:
  * they run first) starts the preload there and then, so that a C++ static
  * initializer reading a mapped name gets its value, and a write to one is
- * remembered (pitfall 3). */
+ * remembered (docs/design.md, pitfall 3). */
 static void early_init(void)
 {
 	pthread_once(&init_once, init);

@@ -13,7 +13,7 @@
  * written: it is the failing process's own (no token in its environment,
  * its own sandbox), and must neither roll the tree back nor hold it.
  *
- * A refresh never harms a program that has its values (design, "Refresh"):
+ * A refresh never harms a program that has its values (docs/design.md, "Refresh"):
  * - it is taken whole or not at all: a name that came from Vault and does
  *   not come from Vault again keeps every value as it was (one path read
  *   once: a user and its password are one version);
@@ -21,10 +21,10 @@
  *   is reported once when refreshes start failing and once when they work
  *   again, never per call; the next attempt is a period later, or five
  *   times what the failed one cost (a hung Vault);
- * - strings served before stay valid (pitfall 5): a changed value is a new
+ * - strings served before stay valid (docs/design.md, pitfall 5): a changed value is a new
  *   string, and every string served as a Vault value is kept on a list and
  *   still counts as served when a program hands it to a child in an
- *   environment it built (pitfall 15), even once the name falls back to the
+ *   environment it built (docs/design.md, pitfall 15), even once the name falls back to the
  *   environment.
  * Eager processes (their values were copied by the runtime at start) never
  * get here: their getenv does not pass the filter.
@@ -351,7 +351,7 @@ void vs_refresh_tree(void)
 		top = own;
 	if (!vs_need_config()) {
 		/* this process cannot read its config (it dropped its
-		 * privileges): it answers from the environment (pitfall 15) */
+		 * privileges): it answers from the environment (docs/design.md, pitfall 15) */
 		for (size_t i = 0; i < vs_n_map; i++)
 			atomic_store(&vs_map[i].overridden, true);
 		vs_refresh_values_set(vs_now_ms(), top);

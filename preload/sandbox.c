@@ -1,6 +1,6 @@
 /*
  * sandbox.c — whether the helper may be started under a seccomp filter
- * (design, pitfall 16).
+ * (docs/design.md, pitfall 16).
  *
  * A filter's verdict cannot be read from inside it: a clone or execve it
  * forbids with its kill action (systemd's default for SystemCallFilter=)

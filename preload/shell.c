@@ -87,7 +87,7 @@ static void system_end(void)
 
 /* A thread cancelled while it waits (waitpid is a cancellation point, as
  * system is): the child killed and reaped, the dispositions and the
- * thread's mask restored, as glibc's system does (pitfall 12). */
+ * thread's mask restored, as glibc's system does (docs/design.md, pitfall 12). */
 typedef struct system_call {
 	pid_t pid;
 	sigset_t old_mask;

@@ -1,5 +1,5 @@
 /*
- * signal.c — signal handlers and cancellation around the preload (design,
+ * signal.c — signal handlers and cancellation around the preload (docs/design.md,
  * pitfalls 11 and 12).
  *
  * A handler may interrupt anything, malloc included, so a getenv inside
@@ -257,7 +257,7 @@ void vs_guard_enter(vs_guard *g)
 }
 
 /* Inside a guard: the signals the program left at their default action,
- * terminate, let through again (design, "Refresh"). No handler of the
+ * terminate, let through again (docs/design.md, "Refresh"). No handler of the
  * program's can run on them, so none can jump out of our critical section:
  * they only end the process (the kernel drops its record locks; the helper
  * finishes alone). Asked of the kernel (no lookup of libc's sigaction
