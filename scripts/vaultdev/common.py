@@ -1,4 +1,5 @@
-"""What the modules hand back to vault-dev-server."""
+"""Shared by the rule modules (leases, namespaces, quotas) and the server: Refuse and
+normalize_ns."""
 
 
 class Refuse(Exception):

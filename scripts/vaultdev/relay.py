@@ -105,7 +105,8 @@ def forward(upstream, method, target, headers, body, auto_token=None):
 
 
 def write_back(handler, status, reason, hdrs, data, head=False):
-    """Send an upstream answer on the client's connection, headers as they came."""
+    """Send an upstream answer on the client's connection, headers as they came
+    (handler: the server's Handler, whose send_raw frames it)."""
     lines = ["HTTP/1.1 %d %s" % (status, reason)]
     have_len = False
     for k, v in hdrs:
@@ -114,13 +115,4 @@ def write_back(handler, status, reason, hdrs, data, head=False):
         lines.append("%s: %s" % (k, v))
     if not have_len and status not in (204, 304) and not 100 <= status < 200:
         lines.append("Content-Length: %d" % len(data))
-    if handler.close_connection:
-        lines.append("Connection: close")
-    raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    if not head and status != 204:
-        raw += data
-    try:
-        handler.wfile.write(raw)
-        handler.wfile.flush()
-    except OSError:
-        handler.close_connection = True
+    handler.send_raw(status, lines, data, head)

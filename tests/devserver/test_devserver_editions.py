@@ -29,33 +29,7 @@ if HERE not in sys.path:
 
 import test_devserver_protocol as proto  # noqa: E402
 from test_devserver_protocol import DENIED, INVALID_TOKEN, SERVER, DevServer, call  # noqa: E402
-
-
-class _Srv:
-    """One dev server for one test: s.req(...) with the root token by default."""
-
-    def __init__(self, test, *args, **kw):
-        self.d = DevServer(*args, **kw)
-        test.addCleanup(self.d.stop)
-        self.root = self.d.root_token
-        self.url = self.d.url
-
-    def req(self, method, path, body=None, token="ROOT", headers=None):
-        if token == "ROOT":
-            token = self.root
-        c = self.d.conn()
-        try:
-            return call(c, method, path, body=body, token=token, headers=headers)
-        finally:
-            c.close()
-
-    def token(self, policies, headers=None, parent="ROOT", **extra):
-        body = {"policies": policies}
-        body.update(extra)
-        st, _, _, j = self.req("POST", "/v1/auth/token/create", body, token=parent,
-                               headers=headers)
-        assert st == 200, st
-        return j["auth"]["client_token"]
+from devsrv import Srv  # noqa: E402
 
 
 # --------------------------------------------------------------------------
@@ -82,7 +56,7 @@ class MimicTest(unittest.TestCase):
         return denied["errors"], invalid["errors"]
 
     def test_default_is_vault_1_19_community(self):
-        s = _Srv(self)
+        s = Srv(self)
         h = self.health(s)
         self.assertEqual((h["version"], h["enterprise"]), ("1.19.0", False))
         denied, invalid = self.invalid_and_denied(s)
@@ -92,7 +66,7 @@ class MimicTest(unittest.TestCase):
         self.assertEqual(j["mount_type"], "token")
 
     def test_vault_1_16_says_only_permission_denied(self):
-        s = _Srv(self, "--mimic", "vault-1.16.3")
+        s = Srv(self, "--mimic", "vault-1.16.3")
         self.assertEqual(self.health(s)["version"], "1.16.3")
         denied, invalid = self.invalid_and_denied(s)
         self.assertEqual(denied, [DENIED])
@@ -101,16 +75,16 @@ class MimicTest(unittest.TestCase):
         self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
 
     def test_vault_1_17_says_invalid_token(self):
-        s = _Srv(self, "--mimic", "vault-1.17.0")
+        s = Srv(self, "--mimic", "vault-1.17.0")
         self.assertEqual(self.invalid_and_denied(s)[1], [INVALID_TOKEN])
 
     def test_enterprise(self):
-        s = _Srv(self, "--mimic", "vault-1.19.0+ent")
+        s = Srv(self, "--mimic", "vault-1.19.0+ent")
         h = self.health(s)
         self.assertEqual((h["version"], h["enterprise"]), ("1.19.0+ent", True))
 
     def test_openbao(self):
-        s = _Srv(self, "--mimic", "openbao-2.3.1")
+        s = Srv(self, "--mimic", "openbao-2.3.1")
         h = self.health(s)
         self.assertEqual((h["version"], h["enterprise"]), ("2.3.1", False))
         denied, invalid = self.invalid_and_denied(s)
@@ -138,7 +112,7 @@ class MountLookupAndLeaseTest(unittest.TestCase):
     UI = "/v1/sys/internal/ui/mounts/secret/app"
 
     def test_mount_lookup_tokens(self):
-        s = _Srv(self)
+        s = Srv(self)
         # no token: plain permission denied; an unknown token: the version's wording
         st, _, _, j = s.req("GET", self.UI, token=None)
         self.assertEqual((st, j["errors"]), (403, ["permission denied"]))
@@ -163,7 +137,7 @@ class MountLookupAndLeaseTest(unittest.TestCase):
     def test_mount_lookup_matches_the_mount_before_the_token(self):
         # Vault matches the mount first: a path on no mount gets the preflight
         # 403 whatever the token, even none or an invalid one
-        s = _Srv(self)
+        s = Srv(self)
         for tok in (None, "hvs.not-a-token-at-all", s.root):
             st, _, _, j = s.req("GET", "/v1/sys/internal/ui/mounts/typo/x", token=tok)
             self.assertEqual(st, 403)
@@ -180,7 +154,7 @@ class MountLookupAndLeaseTest(unittest.TestCase):
         return st, j
 
     def test_leases_die_with_their_token(self):
-        s = _Srv(self)
+        s = Srv(self)
         s.req("PUT", "/v1/sys/policies/acl/db",
               {"policy": 'path "database/creds/*" { capabilities = ["read"] }\n'
                          'path "auth/token/create" { capabilities = ["update"] }'})
@@ -227,7 +201,7 @@ class PlainHTTPToTLSTest(unittest.TestCase):
 
     def test_go_answer_then_close(self):
         d = self.dir
-        s = _Srv(self, "--tls-cert", os.path.join(d, "server.pem"),
+        s = Srv(self, "--tls-cert", os.path.join(d, "server.pem"),
                  "--tls-key", os.path.join(d, "server.key"))
         for req in (b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n",
                     b"POST /v1/secret/data/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
@@ -270,7 +244,7 @@ class _UnixConn(http.client.HTTPConnection):
 class AgentAndStandbyTest(unittest.TestCase):
 
     def setUp(self):
-        self.active = _Srv(self, "--control")
+        self.active = Srv(self, "--control")
         st = self.active.req("POST", "/v1/secret/data/app", {"data": {"k": "from-active"}})[0]
         self.assertEqual(st, 200)
         self.tmp = tempfile.mkdtemp(prefix="vds-agent-")
@@ -308,7 +282,7 @@ class AgentAndStandbyTest(unittest.TestCase):
         self.assertIsNone(j["data"]["data"])
 
     def test_standby_forwards_by_default(self):
-        sb = _Srv(self, "--standby-of", self.active.url, "--control")
+        sb = Srv(self, "--standby-of", self.active.url, "--control")
         once(self.active.d.conn(), "DELETE", "/_control/counters")
         st, _, _, j = sb.req("GET", "/v1/secret/data/app", token=self.active.root)
         self.assertEqual((st, j["data"]["data"]), (200, {"k": "from-active"}))
@@ -327,7 +301,7 @@ class AgentAndStandbyTest(unittest.TestCase):
         self.assertEqual((st, h["location"]), (307, self.active.url + "/v1/secret/data/app?x=1"))
 
     def test_no_forwarding_redirects_and_never_says_active(self):
-        sb = _Srv(self, "--standby-of", self.active.url, "--no-forwarding")
+        sb = Srv(self, "--standby-of", self.active.url, "--no-forwarding")
         st, h, body, _ = sb.req("GET", "/v1/secret/data/app?version=1", token=self.active.root)
         self.assertEqual((st, h["location"], body),
                          (307, self.active.url + "/v1/secret/data/app?version=1", b""))
@@ -344,7 +318,7 @@ class AgentAndStandbyTest(unittest.TestCase):
 class QuotaTest(unittest.TestCase):
 
     def test_rate_limit_quota(self):
-        s = _Srv(self)
+        s = Srv(self)
         q = "/v1/sys/quotas/rate-limit/"
         self.assertEqual(s.req("POST", q + "one", {"path": "nowhere/", "rate": 1})[0], 400)
         self.assertEqual(s.req("POST", q + "one", {"path": "secret/data/rl", "rate": 0})[3],
@@ -385,7 +359,7 @@ class QuotaTest(unittest.TestCase):
         self.assertEqual(s.req("GET", q + "one")[0], 404)
 
     def test_global_quota_spares_health(self):
-        s = _Srv(self)
+        s = Srv(self)
         self.assertEqual(s.req("POST", "/v1/sys/quotas/rate-limit/all", {"rate": 1,
                                                                           "interval": "5s"})[0],
                          204)
@@ -404,7 +378,7 @@ class NamespaceTest(unittest.TestCase):
     UI = "/v1/sys/internal/ui/mounts/"
 
     def test_enterprise_namespaces(self):
-        s = _Srv(self, "--mimic", "vault-1.19.0+ent")
+        s = Srv(self, "--mimic", "vault-1.19.0+ent")
         st, _, _, j = s.req("POST", "/v1/sys/namespaces/org", {})
         self.assertEqual((st, j["data"]["path"]), (200, "org/"))
         self.assertEqual(s.req("POST", "/v1/org/sys/namespaces/team", {})[0], 200)
@@ -454,7 +428,7 @@ class NamespaceTest(unittest.TestCase):
         self.assertEqual(s.req("GET", "/v1/org/sys/namespaces/team")[0], 404)
 
     def test_community_ignores_namespaces(self):
-        s = _Srv(self)
+        s = Srv(self)
         # sys/namespaces does not exist; the header is ignored (the root namespace)
         self.assertEqual(s.req("POST", "/v1/sys/namespaces/org", {})[3],
                          {"errors": ["1 error occurred:\n\t* unsupported path\n\n"]})
