@@ -344,177 +344,342 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-static int set_key(parser *p, enum key k, const char *v)
+/* ---- the words a key takes ---------------------------------------------
+ * One table per key of a few words, in its enum's order: the parser reads
+ * them, and vs_mode_name and vs_auth_name give them back. */
+
+static const char *const auth_names[] = {[VS_AUTH_TOKEN] = "token", [VS_AUTH_APPROLE] = "approle",
+					 [VS_AUTH_KUBERNETES] = "kubernetes", [VS_AUTH_JWT] = "jwt"};
+static const char *const mode_names[] = {[VS_MODE_AUTO] = "auto", [VS_MODE_LAZY] = "lazy",
+					 [VS_MODE_EAGER] = "eager"};
+/* kv_version: 0 (detect), 1, 2 */
+static const char *const kv_names[] = {"auto", "1", "2"};
+static const char *const on_error_names[] = {[VS_ON_ERROR_FALLBACK] = "fallback", [VS_ON_ERROR_FAIL] = "fail"};
+static const char *const seccomp_names[] = {[VS_SECCOMP_AUTO] = "auto", [VS_SECCOMP_SPAWN] = "spawn",
+					    [VS_SECCOMP_NO_SPAWN] = "no-spawn"};
+
+#define N_WORDS(t) (sizeof t / sizeof *t)
+
+/* For each such key: its words, and the list its message gives (the
+ * documented order, which for mode is not the enum's). (Not indexed by key:
+ * tests/integration/test_docs.sh reads "[K_…] = {" lines as the key table.) */
+static const struct {
+	enum key k;
+	const char *const *names;
+	size_t n;
+	const char *list;
+} words[] = {
+	{K_AUTH, auth_names, N_WORDS(auth_names), "token, approle, kubernetes, jwt"},
+	{K_KV_VERSION, kv_names, N_WORDS(kv_names), "auto, 1, 2"},
+	{K_MODE, mode_names, N_WORDS(mode_names), VS_MODE_NAMES},
+	{K_ON_ERROR, on_error_names, N_WORDS(on_error_names), "fallback, fail"},
+	{K_SECCOMP, seccomp_names, N_WORDS(seccomp_names), "auto, spawn, no-spawn"},
+};
+
+/* s's index in names[0..n), or -1 (s may be NULL). */
+static int word_index(const char *s, const char *const *names, size_t n)
 {
-	vs_vault_conf *vc = &p->cfg->vault;
-	vs_options *o = &p->cfg->options;
-	const char *name = keys[k].name;
-	const char *dup = NULL;
-	long n;
-	bool b;
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+int vs_mode_parse(const char *s, vs_mode *m)
+{
+	int i = word_index(s, mode_names, N_WORDS(mode_names));
+
+	if (i < 0)
+		return -1;
+	*m = (vs_mode)i;
+	return 0;
+}
+
+const char *vs_mode_name(vs_mode m)
+{
+	return (size_t)m < N_WORDS(mode_names) ? mode_names[m] : "auto";
+}
+
+const char *vs_auth_name(vs_auth_method m)
+{
+	return (size_t)m < N_WORDS(auth_names) ? auth_names[m] : "token";
+}
+
+static const struct {
+	const char *name;
 	int sig;
+} signals[] = {
+	{"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL},
+	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},
+	{"SIGCONT", SIGCONT}, {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP}, {"SIGWINCH", SIGWINCH},
+	{"SIGPWR", SIGPWR},
+};
 
-	if (!*v && k != K_NAMESPACE)
-		return perr(p, "empty value for '%s'", name);
-	if (keys[k].is_file) {
-		if (!(dup = file_path(p, v)))
-			return p->err->code;
-	} else if (!(dup = arena_dup(p, v, strlen(v)))) {
-		return p->err->code;
+int vs_signal_parse(const char *s)
+{
+	for (size_t i = 0; s && i < sizeof signals / sizeof *signals; i++)
+		if (!strcmp(s, signals[i].name) || !strcmp(s, signals[i].name + 3))
+			return signals[i].sig;
+	return 0;
+}
+
+const char *vs_signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return "signal";
+}
+
+/* ---- setting a [vault] or [options] key, by the kind of value ---------- */
+
+/* Where a key that keeps its text (an address, a name, a path) is kept;
+ * NULL for a key whose text is read as something else. */
+static const char **text_slot(vs_config *cfg, enum key k)
+{
+	vs_vault_conf *vc = &cfg->vault;
+	vs_options *o = &cfg->options;
+
+	switch (k) {
+	case K_ADDRESS: return &vc->address;
+	case K_AUTH_MOUNT: return &vc->auth_mount;
+	case K_TOKEN_FILE: return &vc->token_file;
+	case K_ROLE_ID_FILE: return &vc->role_id_file;
+	case K_SECRET_ID_FILE: return &vc->secret_id_file;
+	case K_ROLE: return &vc->role;
+	case K_JWT_FILE: return &vc->jwt_file;
+	case K_NAMESPACE: return &vc->namespace_;
+	case K_CA_CERT: return &vc->ca_cert;
+	case K_CA_PATH: return &vc->ca_path;
+	case K_CLIENT_CERT: return &vc->client_cert;
+	case K_CLIENT_KEY: return &vc->client_key;
+	case K_TLS_SERVER_NAME: return &vc->tls_server_name;
+	case K_DOTENV: return &o->dotenv;
+	case K_HELPER: return &o->helper;
+	case K_EAGER_PROGRAMS: return &o->eager_programs;
+	default: return NULL;
 	}
+}
 
+/* A program pattern's byte: a name, a glob, or the list's comma. */
+static bool pattern_char(char c)
+{
+	return c == ',' || c == ' ' || c == '*' || c == '?' || c == '.' || c == '-' || c == '_' || c == '+' ||
+	       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A text key: v as written, dup as kept (a file's made absolute). */
+static int set_text(parser *p, enum key k, const char *v, const char *dup, const char **slot)
+{
 	switch (k) {
 	case K_ADDRESS:
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8) && strncmp(v, "unix://", 7))
 			return perr(p, "address '%s' must start with http://, https:// or unix://", v);
-		vc->address = dup;
-		break;
-	case K_AUTH:
-		if (!strcmp(v, "token")) vc->auth = VS_AUTH_TOKEN;
-		else if (!strcmp(v, "approle")) vc->auth = VS_AUTH_APPROLE;
-		else if (!strcmp(v, "kubernetes")) vc->auth = VS_AUTH_KUBERNETES;
-		else if (!strcmp(v, "jwt")) vc->auth = VS_AUTH_JWT;
-		else return perr(p, "auth '%s' is not one of token, approle, kubernetes, jwt", v);
-		vc->auth_set = true;
 		break;
 	case K_AUTH_MOUNT:
 		while (*dup == '/')
 			dup++;
-		vc->auth_mount = dup;
-		break;
-	case K_TOKEN_FILE: vc->token_file = dup; break;
-	case K_ROLE_ID_FILE: vc->role_id_file = dup; break;
-	case K_SECRET_ID_FILE: vc->secret_id_file = dup; break;
-	case K_ROLE: vc->role = dup; break;
-	case K_JWT_FILE: vc->jwt_file = dup; break;
-	case K_NAMESPACE: vc->namespace_ = dup; break;
-	case K_CA_CERT: vc->ca_cert = dup; break;
-	case K_CA_PATH: vc->ca_path = dup; break;
-	case K_CLIENT_CERT: vc->client_cert = dup; break;
-	case K_CLIENT_KEY: vc->client_key = dup; break;
-	case K_TLS_SERVER_NAME: vc->tls_server_name = dup; break;
-	case K_SKIP_VERIFY:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "skip_verify '%s' is not a boolean (true or false)", v);
-		vc->skip_verify = b;
-		break;
-	case K_TIMEOUT:
-		if (vs_parse_duration_ms(v, &n) || n == 0)
-			return perr(p, "timeout '%s' is not a positive duration (e.g. 5s, 500ms)", v);
-		vc->timeout_ms = n;
-		break;
-	case K_MAX_RETRIES:
-		if (parse_int(v, 0, 100, &n))
-			return perr(p, "max_retries '%s' is not a number from 0 to 100", v);
-		vc->max_retries = (int)n;
-		break;
-	case K_KV_VERSION:
-		if (!strcmp(v, "auto")) vc->kv_version = 0;
-		else if (!strcmp(v, "1")) vc->kv_version = 1;
-		else if (!strcmp(v, "2")) vc->kv_version = 2;
-		else return perr(p, "kv_version '%s' is not one of auto, 1, 2", v);
-		break;
-	case K_TOKEN_WRAPPED:
-	case K_SECRET_ID_WRAPPED:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "%s '%s' is not a boolean (yes or no)", name, v);
-		if (k == K_TOKEN_WRAPPED)
-			vc->token_wrapped = b;
-		else
-			vc->secret_id_wrapped = b;
-		break;
-	case K_MODE:
-		if (vs_mode_parse(v, &o->mode))
-			return perr(p, "mode '%s' is not one of " VS_MODE_NAMES, v);
-		break;
-	case K_ON_ERROR:
-		if (!strcmp(v, "fallback")) o->on_error = VS_ON_ERROR_FALLBACK;
-		else if (!strcmp(v, "fail")) o->on_error = VS_ON_ERROR_FAIL;
-		else return perr(p, "on_error '%s' is not one of fallback, fail", v);
-		break;
-	case K_DOTENV: o->dotenv = dup; break;
-	case K_INHERIT:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "inherit '%s' is not a boolean (yes or no)", v);
-		o->inherit = b;
-		break;
-	case K_HELPER:
-		o->helper = dup;
 		break;
 	case K_EAGER_PROGRAMS:
 		for (const char *c = v; *c; c++)
-			if (!(*c == ',' || *c == ' ' || *c == '*' || *c == '?' ||
-			      *c == '.' || *c == '-' || *c == '_' || *c == '+' ||
-			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+			if (!pattern_char(*c))
 				return perr(p, "eager_programs: '%c' is not allowed in a program pattern "
 					    "(comma-separated names, or globs with * and ?, such as ruby*, my-tool)", *c);
-		o->eager_programs = dup;
 		break;
-	case K_SECCOMP:
-		if (!strcmp(v, "auto")) o->seccomp = VS_SECCOMP_AUTO;
-		else if (!strcmp(v, "spawn")) o->seccomp = VS_SECCOMP_SPAWN;
-		else if (!strcmp(v, "no-spawn")) o->seccomp = VS_SECCOMP_NO_SPAWN;
-		else return perr(p, "seccomp '%s' is not one of auto, spawn, no-spawn", v);
+	default:
+		break;
+	}
+	*slot = dup;
+	return 0;
+}
+
+/* A boolean key (vs_parse_bool's words); skip_verify's message offers true
+ * or false, the others' yes or no. */
+static int set_bool(parser *p, enum key k, const char *v)
+{
+	bool b;
+
+	if (vs_parse_bool(v, &b))
+		return perr(p, "%s '%s' is not a boolean (%s)", keys[k].name, v,
+			    k == K_SKIP_VERIFY ? "true or false" : "yes or no");
+	switch (k) {
+	case K_SKIP_VERIFY: p->cfg->vault.skip_verify = b; break;
+	case K_TOKEN_WRAPPED: p->cfg->vault.token_wrapped = b; break;
+	case K_SECRET_ID_WRAPPED: p->cfg->vault.secret_id_wrapped = b; break;
+	case K_INHERIT: p->cfg->options.inherit = b; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* A duration key; eg: the examples its message gives. */
+static int duration(parser *p, enum key k, const char *v, const char *eg, long *ms)
+{
+	if (vs_parse_duration_ms(v, ms))
+		return perr(p, "%s '%s' is not a duration (e.g. %s)", keys[k].name, v, eg);
+	return 0;
+}
+
+/* A duration of at least VS_WATCH_MIN_MS (watch, refresh: each period may
+ * be a Vault read); hint: what to write instead. */
+static int duration_min(parser *p, enum key k, const char *v, const char *eg, const char *hint, long *ms)
+{
+	int rc = duration(p, k, v, eg, ms);
+
+	if (!rc && *ms < VS_WATCH_MIN_MS)
+		rc = perr(p, "%s '%s' is below the minimum of 1s (%s)", keys[k].name, v, hint);
+	return rc;
+}
+
+static int set_duration(parser *p, enum key k, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+	long n = 0, *to;
+	int rc;
+
+	switch (k) {
+	case K_TIMEOUT:
+		/* the one duration that must be positive, as its message says */
+		if (vs_parse_duration_ms(v, &n) || n == 0)
+			return perr(p, "timeout '%s' is not a positive duration (e.g. 5s, 500ms)", v);
+		rc = 0;
+		to = &p->cfg->vault.timeout_ms;
 		break;
 	case K_WATCH:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "watch '%s' is not a duration (e.g. 30s, 5m)", v);
-		if (n < VS_WATCH_MIN_MS)
-			return perr(p, "watch '%s' is below the minimum of 1s (polling Vault faster "
-				    "is not supported; use e.g. watch = 1s)", v);
-		o->watch_ms = n;
+		rc = duration_min(p, k, v, "30s, 5m", "polling Vault faster is not supported; use e.g. watch = 1s", &n);
+		to = &o->watch_ms;
 		break;
-	case K_ON_CHANGE:
-		if (!strcmp(v, "restart")) {
-			o->on_change = VS_ON_CHANGE_RESTART;
-		} else if (!strcmp(v, "none")) {
-			o->on_change = VS_ON_CHANGE_NONE;
-		} else if ((sig = vs_signal_parse(v)) > 0) {
-			o->on_change = VS_ON_CHANGE_SIGNAL;
-			o->on_change_signal = sig;
-		} else {
-			return perr(p, "on_change '%s' is not one of restart, none, or a signal name "
-				    "(SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGQUIT, SIGWINCH...)", v);
-		}
+	case K_REFRESH:
+		rc = duration_min(p, k, v, "5m, 30s",
+				  "use e.g. refresh = 1s, or leave it out to keep the values for the life of the process",
+				  &n);
+		to = &o->refresh_ms;
 		break;
-	case K_STOP_SIGNAL:
-		if ((sig = vs_signal_parse(v)) <= 0)
+	default: /* K_RESTART_GRACE */
+		rc = duration(p, k, v, "10s, 500ms; 0 kills at once", &n);
+		to = &o->restart_grace_ms;
+		break;
+	}
+	if (!rc)
+		*to = n;
+	return rc;
+}
+
+/* A key of a few words (its row of words[]). */
+static int set_word(parser *p, enum key k, const char *v)
+{
+	vs_vault_conf *vc = &p->cfg->vault;
+	vs_options *o = &p->cfg->options;
+	size_t w = 0;
+	int i;
+
+	while (words[w].k != k)
+		w++;
+	if ((i = word_index(v, words[w].names, words[w].n)) < 0)
+		return perr(p, "%s '%s' is not one of %s", keys[k].name, v, words[w].list);
+	switch (k) {
+	case K_AUTH:
+		vc->auth = (vs_auth_method)i;
+		vc->auth_set = true;
+		break;
+	case K_KV_VERSION: vc->kv_version = i; break;
+	case K_MODE: o->mode = (vs_mode)i; break;
+	case K_ON_ERROR: o->on_error = (vs_on_error)i; break;
+	case K_SECCOMP: o->seccomp = (vs_seccomp)i; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* on_change (restart, none or a signal) and stop_signal (a signal). */
+static int set_signal(parser *p, enum key k, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+	int sig = vs_signal_parse(v);
+
+	if (k == K_STOP_SIGNAL) {
+		if (sig <= 0)
 			return perr(p, "stop_signal '%s' is not a signal name (SIGTERM, SIGINT, SIGQUIT, "
 				    "SIGHUP, SIGUSR1, SIGUSR2...)", v);
 		o->stop_signal = sig;
-		break;
-	case K_RESTART_GRACE:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "restart_grace '%s' is not a duration (e.g. 10s, 500ms; 0 kills at once)", v);
-		o->restart_grace_ms = n;
-		break;
-	case K_REFRESH:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "refresh '%s' is not a duration (e.g. 5m, 30s)", v);
-		if (n < VS_WATCH_MIN_MS)
-			return perr(p, "refresh '%s' is below the minimum of 1s (use e.g. refresh = 1s, "
-				    "or leave it out to keep the values for the life of the process)", v);
-		o->refresh_ms = n;
-		break;
-	case K_AUDIT:
-		/* the trail (src/core/audit.c): opened when a record is written, so its
-		 * line is kept for the messages that name it */
-		o->audit_line = p->line;
-		o->audit_file = NULL;
-		if (!strcmp(v, "off")) {
-			o->audit = VS_AUDIT_OFF;
-		} else if (!strcmp(v, "syslog")) {
-			o->audit = VS_AUDIT_SYSLOG;
-		} else {
-			if (!(o->audit_file = file_path(p, v)))
-				return p->err->code;
-			o->audit = VS_AUDIT_FILE;
-		}
-		break;
-	case K_COUNT:
-		break;
+	} else if (!strcmp(v, "restart")) {
+		o->on_change = VS_ON_CHANGE_RESTART;
+	} else if (!strcmp(v, "none")) {
+		o->on_change = VS_ON_CHANGE_NONE;
+	} else if (sig > 0) {
+		o->on_change = VS_ON_CHANGE_SIGNAL;
+		o->on_change_signal = sig;
+	} else {
+		return perr(p, "on_change '%s' is not one of restart, none, or a signal name "
+			    "(SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGQUIT, SIGWINCH...)", v);
 	}
 	return 0;
+}
+
+/* audit: off, syslog, or the trail's file. */
+static int set_audit(parser *p, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+
+	/* the trail (src/core/audit.c): opened when a record is written, so its
+	 * line is kept for the messages that name it */
+	o->audit_line = p->line;
+	o->audit_file = NULL;
+	if (!strcmp(v, "off")) {
+		o->audit = VS_AUDIT_OFF;
+	} else if (!strcmp(v, "syslog")) {
+		o->audit = VS_AUDIT_SYSLOG;
+	} else {
+		/* made absolute as the file keys are (not is_file: the words are not paths) */
+		if (!(o->audit_file = file_path(p, v)))
+			return p->err->code;
+		o->audit = VS_AUDIT_FILE;
+	}
+	return 0;
+}
+
+static int set_key(parser *p, enum key k, const char *v)
+{
+	const char *dup, **slot;
+	long n;
+
+	if (!*v && k != K_NAMESPACE)
+		return perr(p, "empty value for '%s'", keys[k].name);
+	dup = keys[k].is_file ? file_path(p, v) : arena_dup(p, v, strlen(v));
+	if (!dup)
+		return p->err->code;
+	if ((slot = text_slot(p->cfg, k)))
+		return set_text(p, k, v, dup, slot);
+	switch (k) {
+	case K_SKIP_VERIFY:
+	case K_TOKEN_WRAPPED:
+	case K_SECRET_ID_WRAPPED:
+	case K_INHERIT:
+		return set_bool(p, k, v);
+	case K_TIMEOUT:
+	case K_WATCH:
+	case K_RESTART_GRACE:
+	case K_REFRESH:
+		return set_duration(p, k, v);
+	case K_AUTH:
+	case K_KV_VERSION:
+	case K_MODE:
+	case K_ON_ERROR:
+	case K_SECCOMP:
+		return set_word(p, k, v);
+	case K_ON_CHANGE:
+	case K_STOP_SIGNAL:
+		return set_signal(p, k, v);
+	case K_MAX_RETRIES:
+		if (parse_int(v, 0, 100, &n))
+			return perr(p, "max_retries '%s' is not a number from 0 to 100", v);
+		p->cfg->vault.max_retries = (int)n;
+		return 0;
+	case K_AUDIT:
+		return set_audit(p, v);
+	default:
+		return 0;
+	}
 }
 
 bool vs_reserved_name(const char *s, size_t n)
@@ -926,50 +1091,6 @@ void vs_config_free(vs_config *cfg)
 	free(cfg);
 }
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL},
-	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},
-	{"SIGCONT", SIGCONT}, {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP}, {"SIGWINCH", SIGWINCH},
-	{"SIGPWR", SIGPWR},
-};
-
-int vs_signal_parse(const char *s)
-{
-	for (size_t i = 0; s && i < sizeof signals / sizeof *signals; i++)
-		if (!strcmp(s, signals[i].name) || !strcmp(s, signals[i].name + 3))
-			return signals[i].sig;
-	return 0;
-}
-
-const char *vs_signal_name(int sig)
-{
-	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	return "signal";
-}
-
-static const char *const mode_names[] = {[VS_MODE_AUTO] = "auto", [VS_MODE_LAZY] = "lazy",
-					 [VS_MODE_EAGER] = "eager"};
-
-int vs_mode_parse(const char *s, vs_mode *m)
-{
-	for (size_t i = 0; s && i < sizeof mode_names / sizeof *mode_names; i++)
-		if (!strcmp(s, mode_names[i])) {
-			*m = (vs_mode)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *vs_mode_name(vs_mode m)
-{
-	return (size_t)m < sizeof mode_names / sizeof *mode_names ? mode_names[m] : "auto";
-}
-
 int vs_timeout_ms(long conf_ms, const char *env, long *ms)
 {
 	long t;
@@ -986,16 +1107,6 @@ int vs_timeout_ms(long conf_ms, const char *env, long *ms)
 	if (t > 0)
 		*ms = t;
 	return 0;
-}
-
-const char *vs_auth_name(vs_auth_method m)
-{
-	switch (m) {
-	case VS_AUTH_APPROLE: return "approle";
-	case VS_AUTH_KUBERNETES: return "kubernetes";
-	case VS_AUTH_JWT: return "jwt";
-	default: return "token";
-	}
 }
 
 int vs_config_locate(const char *opt, char *out, vs_error *err)
