@@ -163,6 +163,35 @@ static bool comment_at(const char *start, const char *pos)
 	return (*pos == ';' || *pos == '#') && (pos == start || is_space(pos[-1]));
 }
 
+static const char *skip_space(const char *s, const char *end)
+{
+	while (s < end && is_space(*s))
+		s++;
+	return s;
+}
+
+static const char *skip_word(const char *s, const char *end)
+{
+	while (s < end && !is_space(*s))
+		s++;
+	return s;
+}
+
+/* A key's or an [env] NAME's end: '=' or a space. */
+static const char *name_end(const char *s, const char *end)
+{
+	while (s < end && *s != '=' && !is_space(*s))
+		s++;
+	return s;
+}
+
+/* "key = value", "NAME = …": the '=' after the name, or NULL. */
+static const char *equals_after(const char *s, const char *end)
+{
+	s = skip_space(name_end(s, end), end);
+	return s < end && *s == '=' ? s : NULL;
+}
+
 /*
  * Reads a double-quoted string starting at *s (on the opening quote) into b,
  * handling escapes; "\$" becomes the marker \x01 so that expansion treats
@@ -304,13 +333,11 @@ static int scalar_value(parser *p, const char *s, const char *end)
 	int rc;
 
 	vs_buf_reset(&p->b);
-	while (s < end && is_space(*s))
-		s++;
+	s = skip_space(s, end);
 	if (s < end && *s == '"') {
 		if ((rc = read_quoted(p, &s, end, &p->b)))
 			return rc;
-		while (s < end && is_space(*s))
-			s++;
+		s = skip_space(s, end);
 		if (s < end && !comment_at(start, s))
 			return perr(p, "unexpected text after quoted value");
 		/* \$ has no meaning outside [env]; turn the marker back into '$' */
@@ -712,44 +739,57 @@ static int check_path(parser *p, const char *path, size_t n)
 	return 0;
 }
 
-static int parse_entry(parser *p, const char *s, const char *end)
-{
-	vs_config *cfg = p->cfg;
-	const char *name = s, *name_end, *ref, *ref_end, *hash, *start;
-	vs_entry e = {0};
-	vs_buf raw = {0};
-	int rc = 0;
-	bool have_default = false, have_version = false, have_kv = false;
+/* ---- an [env] line: NAME = path#field [options] ------------------------- */
 
-	/* NAME */
-	while (s < end && *s != '=' && !is_space(*s))
-		s++;
-	name_end = s;
-	while (s < end && is_space(*s))
-		s++;
-	if (s >= end || *s != '=')
-		return perr(p, "expected NAME = path#field");
-	if ((size_t)(name_end - name) > VS_NAME_MAX)
+/* NAME: a variable name vaultshim may set, mapped once. */
+static int entry_name(parser *p, const char *name, const char *end, vs_entry *e)
+{
+	const vs_config *cfg = p->cfg;
+	size_t n = (size_t)(end - name);
+
+	if (n > VS_NAME_MAX)
 		return perr(p, "name longer than %d characters", VS_NAME_MAX);
-	if (!vs_valid_env_name(name, (size_t)(name_end - name)))
-		return perr(p, "'%.*s' is not a valid environment variable name", (int)(name_end - name), name);
-	if (vs_reserved_name(name, (size_t)(name_end - name)))
+	if (!vs_valid_env_name(name, n))
+		return perr(p, "'%.*s' is not a valid environment variable name", (int)n, name);
+	if (vs_reserved_name(name, n))
 		return perr(p, "'%.*s' is reserved (names starting with VAULT_, VAULTSHIM_ or LD_ configure vaultshim itself)",
-			    (int)(name_end - name), name);
+			    (int)n, name);
 	for (size_t i = 0; i < cfg->n_entries; i++)
-		if (strlen(cfg->entries[i].name) == (size_t)(name_end - name) &&
-		    !memcmp(cfg->entries[i].name, name, (size_t)(name_end - name)))
+		if (strlen(cfg->entries[i].name) == n && !memcmp(cfg->entries[i].name, name, n))
 			return perr(p, "duplicate name '%s' (first mapped on line %d)",
 				    cfg->entries[i].name, cfg->entries[i].line);
-	e.line = p->line;
-	if (!(e.name = arena_dup(p, name, (size_t)(name_end - name))))
+	e->line = p->line;
+	if (!(e->name = arena_dup(p, name, n)))
 		return p->err->code;
+	return 0;
+}
 
-	/* reference: bare or quoted path#field */
-	s++;
-	while (s < end && is_space(*s))
-		s++;
-	start = s;
+/* The path part of the reference, expanded into raw: without its leading
+ * and trailing '/', checked. */
+static int entry_path(parser *p, const vs_buf *raw, vs_entry *e)
+{
+	const char *ps = raw->p ? raw->p : "";
+	size_t pn = raw->len;
+	int rc;
+
+	while (pn && *ps == '/')
+		ps++, pn--;
+	while (pn && ps[pn - 1] == '/')
+		pn--;
+	if ((rc = check_path(p, ps, pn)))
+		return rc;
+	if (!(e->path = arena_dup(p, ps, pn)))
+		return p->err->code;
+	return 0;
+}
+
+/* The reference, bare or quoted path#field, from *sp (moved past it); the
+ * field is the text after its last '#'. */
+static int entry_ref(parser *p, const char **sp, const char *end, vs_entry *e, vs_buf *raw)
+{
+	const char *s = *sp, *start = s, *ref, *ref_end, *hash = NULL;
+	int rc;
+
 	vs_buf_reset(&p->b);
 	if (s < end && *s == '"') {
 		if ((rc = read_quoted(p, &s, end, &p->b)))
@@ -759,151 +799,164 @@ static int parse_entry(parser *p, const char *s, const char *end)
 			s++;
 		vs_buf_put(&p->b, start, (size_t)(s - start));
 	}
+	*sp = s;
 	if (p->b.oom)
 		return poom(p);
 	ref = p->b.p ? p->b.p : "";
 	ref_end = ref + p->b.len;
 	if (ref == ref_end)
-		return perr(p, "'%s' has no Vault reference (expected path#field)", e.name);
-	hash = NULL;
+		return perr(p, "'%s' has no Vault reference (expected path#field)", e->name);
 	for (const char *q = ref; q < ref_end; q++)
 		if (*q == '#')
 			hash = q;
 	if (!hash)
 		return perr(p, "reference '%.*s' for '%s' has no #field (expected path#field)",
-			    (int)(ref_end - ref), ref, e.name);
+			    (int)(ref_end - ref), ref, e->name);
 	if (hash + 1 == ref_end)
-		return perr(p, "reference for '%s' has an empty field after '#'", e.name);
-	if (!(e.field = arena_dup(p, hash + 1, (size_t)(ref_end - hash - 1))))
+		return perr(p, "reference for '%s' has an empty field after '#'", e->name);
+	if (!(e->field = arena_dup(p, hash + 1, (size_t)(ref_end - hash - 1))))
 		return p->err->code;
-	if ((rc = expand(p, ref, (size_t)(hash - ref), &raw, "the path")))
-		goto out;
-	{
-		const char *ps = raw.p ? raw.p : "";
-		size_t pn = raw.len;
-		while (pn && *ps == '/')
-			ps++, pn--;
-		while (pn && ps[pn - 1] == '/')
-			pn--;
-		if ((rc = check_path(p, ps, pn)))
-			goto out;
-		if (!(e.path = arena_dup(p, ps, pn))) {
-			rc = p->err->code;
-			goto out;
-		}
-	}
+	if ((rc = expand(p, ref, (size_t)(hash - ref), raw, "the path")))
+		return rc;
+	return entry_path(p, raw, e);
+}
 
-	/* options */
+/* default=VALUE or default="…", expanded into raw; *sp on "default=".
+ * e->def is NULL until a default is given. */
+static int opt_default(parser *p, const char **sp, const char *end, vs_entry *e, vs_buf *raw)
+{
+	const char *s = *sp + 8;
+	int rc;
+
+	vs_buf_reset(&p->b);
+	if (e->def)
+		return perr(p, "'default' given twice for '%s'", e->name);
+	if (s < end && *s == '"') {
+		if ((rc = read_quoted(p, &s, end, &p->b)))
+			return rc;
+		if (s < end && !is_space(*s))
+			return perr(p, "unexpected text after quoted default for '%s'", e->name);
+	} else {
+		const char *v = s;
+		s = skip_word(s, end);
+		vs_buf_put(&p->b, v, (size_t)(s - v));
+	}
+	*sp = s;
+	vs_buf_reset(raw);
+	if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, raw, "the default")))
+		return rc;
+	if (!(e->def = arena_dup(p, raw->p ? raw->p : "", raw->len)))
+		return p->err->code;
+	return 0;
+}
+
+/* version=N (the KV v2 version to read) or kv_version=N (1 or 2); *sp on
+ * the option. Each is 0 in e until given. */
+static int opt_version(parser *p, const char **sp, const char *end, vs_entry *e)
+{
+	const char *tok = *sp;
+	bool is_kv = tok[0] == 'k';
+	const char *v = tok + (is_kv ? 11 : 8);
+	char num[16];
+	long n;
+	size_t vl;
+
+	*sp = skip_word(tok, end);
+	vl = (size_t)(*sp - v);
+	if (vl == 0 || vl >= sizeof num)
+		return perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e->name);
+	memcpy(num, v, vl);
+	num[vl] = '\0';
+	if (is_kv) {
+		if (e->kv_version || parse_int(num, 1, 2, &n))
+			return perr(p, e->kv_version ? "'kv_version' given twice for '%s'"
+					: "kv_version for '%s' must be 1 or 2", e->name);
+		e->kv_version = (int)n;
+	} else {
+		if (e->version || parse_int(num, 1, INT32_MAX, &n))
+			return perr(p, e->version ? "'version' given twice for '%s'"
+					: "version for '%s' must be a positive number", e->name);
+		e->version = (int)n;
+	}
+	return 0;
+}
+
+/* The options after the reference, up to the end or a comment (start:
+ * where the reference began, for comment_at). */
+static int entry_options(parser *p, const char *s, const char *end, const char *start, vs_entry *e,
+			 vs_buf *raw)
+{
+	int rc;
+
 	for (;;) {
-		const char *tok;
-		while (s < end && is_space(*s))
-			s++;
+		s = skip_space(s, end);
 		if (s >= end || comment_at(start, s))
-			break;
-		tok = s;
-		if (end - tok >= 8 && !strncmp(tok, "required", 8) && (tok + 8 == end || is_space(tok[8]))) {
-			if (e.required) {
-				rc = perr(p, "'required' given twice for '%s'", e.name);
-				goto out;
-			}
-			e.required = true;
+			return 0;
+		if (end - s >= 8 && !strncmp(s, "required", 8) && (s + 8 == end || is_space(s[8]))) {
+			if (e->required)
+				return perr(p, "'required' given twice for '%s'", e->name);
+			e->required = true;
 			s += 8;
-		} else if ((size_t)(end - tok) >= 8 && !strncmp(tok, "default=", 8)) {
-			vs_buf_reset(&p->b);
-			s += 8;
-			if (have_default) {
-				rc = perr(p, "'default' given twice for '%s'", e.name);
-				goto out;
-			}
-			if (s < end && *s == '"') {
-				if ((rc = read_quoted(p, &s, end, &p->b)))
-					goto out;
-				if (s < end && !is_space(*s)) {
-					rc = perr(p, "unexpected text after quoted default for '%s'", e.name);
-					goto out;
-				}
-			} else {
-				const char *v = s;
-				while (s < end && !is_space(*s))
-					s++;
-				vs_buf_put(&p->b, v, (size_t)(s - v));
-			}
-			vs_buf_reset(&raw);
-			if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, &raw, "the default")))
-				goto out;
-			if (!(e.def = arena_dup(p, raw.p ? raw.p : "", raw.len))) {
-				rc = p->err->code;
-				goto out;
-			}
-			have_default = true;
-		} else if ((end - tok >= 8 && !strncmp(tok, "version=", 8)) ||
-			   (end - tok >= 11 && !strncmp(tok, "kv_version=", 11))) {
-			bool is_kv = tok[0] == 'k';
-			const char *v = tok + (is_kv ? 11 : 8);
-			char num[16];
-			long n;
-			size_t vl;
-			while (s < end && !is_space(*s))
-				s++;
-			vl = (size_t)(s - v);
-			if (vl == 0 || vl >= sizeof num) {
-				rc = perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e.name);
-				goto out;
-			}
-			memcpy(num, v, vl);
-			num[vl] = '\0';
-			if (is_kv) {
-				if (have_kv || parse_int(num, 1, 2, &n)) {
-					rc = perr(p, have_kv ? "'kv_version' given twice for '%s'"
-							     : "kv_version for '%s' must be 1 or 2", e.name);
-					goto out;
-				}
-				e.kv_version = (int)n;
-				have_kv = true;
-			} else {
-				if (have_version || parse_int(num, 1, INT32_MAX, &n)) {
-					rc = perr(p, have_version ? "'version' given twice for '%s'"
-								  : "version for '%s' must be a positive number", e.name);
-					goto out;
-				}
-				e.version = (int)n;
-				have_version = true;
-			}
+		} else if ((size_t)(end - s) >= 8 && !strncmp(s, "default=", 8)) {
+			if ((rc = opt_default(p, &s, end, e, raw)))
+				return rc;
+		} else if ((end - s >= 8 && !strncmp(s, "version=", 8)) ||
+			   (end - s >= 11 && !strncmp(s, "kv_version=", 11))) {
+			if ((rc = opt_version(p, &s, end, e)))
+				return rc;
 		} else {
 			/* the word is not echoed: it may be the rest of an unquoted
 			 * default ("default=two words"), that is, part of a secret */
-			rc = perr(p, "unknown option after the reference of '%s' (expected required, default=, "
-				  "version=, kv_version=; quote a default that holds spaces)", e.name);
-			goto out;
+			return perr(p, "unknown option after the reference of '%s' (expected required, default=, "
+				    "version=, kv_version=; quote a default that holds spaces)", e->name);
 		}
 	}
-	if (e.version && e.kv_version == 1) {
-		rc = perr(p, "version=%d for '%s' needs KV v2, but kv_version=1", e.version, e.name);
-		goto out;
-	}
+}
+
+static int add_entry(parser *p, const vs_entry *e)
+{
+	vs_config *cfg = p->cfg;
 
 	if (cfg->n_entries == p->entries_cap) {
 		size_t cap = p->entries_cap ? p->entries_cap * 2 : 16;
 		vs_entry *ne = realloc(cfg->entries, cap * sizeof *ne);
-		if (!ne) {
-			rc = poom(p);
-			goto out;
-		}
+		if (!ne)
+			return poom(p);
 		cfg->entries = ne;
 		p->entries_cap = cap;
 	}
-	cfg->entries[cfg->n_entries++] = e;
-out:
+	cfg->entries[cfg->n_entries++] = *e;
+	return 0;
+}
+
+static int parse_entry(parser *p, const char *s, const char *end)
+{
+	const char *eq, *start;
+	vs_entry e = {0};
+	vs_buf raw = {0}; /* the expanded path, then each default */
+	int rc;
+
+	if (!(eq = equals_after(s, end)))
+		return perr(p, "expected NAME = path#field");
+	if ((rc = entry_name(p, s, name_end(s, end), &e)))
+		return rc;
+	start = skip_space(eq + 1, end);
+	s = start;
+	if (!(rc = entry_ref(p, &s, end, &e, &raw)) && !(rc = entry_options(p, s, end, start, &e, &raw))) {
+		if (e.version && e.kv_version == 1)
+			rc = perr(p, "version=%d for '%s' needs KV v2, but kv_version=1", e.version, e.name);
+		else
+			rc = add_entry(p, &e);
+	}
 	vs_buf_free(&raw);
 	return rc;
 }
 
 static int parse_line(parser *p, enum section *sec, const char *s, const char *end)
 {
-	const char *k, *ke;
+	const char *k, *ke, *eq;
 
-	while (s < end && is_space(*s))
-		s++;
+	s = skip_space(s, end);
 	while (end > s && is_space(end[-1]))
 		end--;
 	if (s == end || *s == ';' || *s == '#')
@@ -914,9 +967,7 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		const char *after;
 		if (!close)
 			return perr(p, "section header without ']'");
-		after = close + 1;
-		while (after < end && is_space(*after))
-			after++;
+		after = skip_space(close + 1, end);
 		if (after < end && *after != ';' && *after != '#')
 			return perr(p, "unexpected text after section header");
 		if (close - s == 6 && !memcmp(s, "[vault", 6))
@@ -937,12 +988,8 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		return parse_entry(p, s, end);
 
 	k = s;
-	while (s < end && *s != '=' && !is_space(*s))
-		s++;
-	ke = s;
-	while (s < end && is_space(*s))
-		s++;
-	if (s >= end || *s != '=')
+	ke = name_end(s, end);
+	if (!(eq = equals_after(s, end)))
 		return perr(p, "expected 'key = value'");
 	for (int i = 0; i < K_COUNT; i++) {
 		int rc;
@@ -952,7 +999,7 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		if (p->key_line[i])
 			return perr(p, "duplicate key '%s' (first set on line %d)", keys[i].name, p->key_line[i]);
 		p->key_line[i] = p->line;
-		if ((rc = scalar_value(p, s + 1, end)))
+		if ((rc = scalar_value(p, eq + 1, end)))
 			return rc;
 		return set_key(p, (enum key)i, p->b.p ? p->b.p : "");
 	}
@@ -1062,8 +1109,7 @@ bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t 
 		s += 3;
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s)), *le = nl ? nl : end;
-		while (s < le && is_space(*s))
-			s++;
+		s = skip_space(s, le);
 		if (s < le && *s == '[')
 			in_env = le - s >= 5 && !memcmp(s, "[env", 4) && memchr(s, ']', (size_t)(le - s)) == s + 4;
 		else if (in_env && (size_t)(le - s) > name_len && !memcmp(s, name, name_len) &&
