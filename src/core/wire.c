@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vs_wire.h"
+#include "vs_resolve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,9 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 				vs_buf_put(&b, "\n", 1);
 			} else if (vs_secret_field_nul(s, e->field)) {
 				char m[VS_ERR_MAX];
-				int ml = snprintf(m, sizeof m, "%s: field '%s' holds a NUL byte, which no environment "
-						  "variable can carry", s->api_path ? s->api_path : e->path, e->field);
-				vs_buf_printf(&b, "e %s %d %.3f %d\n", e->name, VS_EX_MISSING, s->ms, ml);
-				vs_buf_put(&b, m, (size_t)ml);
+				size_t ml = vs_nul_field_reason(m, sizeof m, s, e);
+				vs_buf_printf(&b, "e %s %d %.3f %zu\n", e->name, VS_EX_MISSING, s->ms, ml);
+				vs_buf_put(&b, m, ml);
 				vs_buf_put(&b, "\n", 1);
 			} else if (!v) {
 				vs_buf_printf(&b, "n %s %.3f\n", e->name, s->ms);
