@@ -278,10 +278,8 @@ static int expand(parser *p, const char *src, size_t n, vs_buf *out, const char 
 		}
 		if (def && memmem(def, def_len, "${", 2))
 			return perr(p, "nested ${...} in a default is not supported in %s", what);
-		if (!vs_valid_env_name(name, name_len) || name_len >= sizeof namebuf)
+		if (!vs_valid_env_name(name, name_len) || !vs_copy_bounded(namebuf, sizeof namebuf, name, name_len))
 			return perr(p, "invalid variable name '${%.*s}' in %s", (int)(close - name), name, what);
-		memcpy(namebuf, name, name_len);
-		namebuf[name_len] = '\0';
 		val = p->env ? p->env(namebuf, p->env_ctx) : NULL;
 		if (val && *val)
 			vs_buf_put(out, val, strlen(val));
@@ -867,10 +865,8 @@ static int opt_version(parser *p, const char **sp, const char *end, vs_entry *e)
 
 	*sp = skip_word(tok, end);
 	vl = (size_t)(*sp - v);
-	if (vl == 0 || vl >= sizeof num)
+	if (vl == 0 || !vs_copy_bounded(num, sizeof num, v, vl))
 		return perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e->name);
-	memcpy(num, v, vl);
-	num[vl] = '\0';
 	if (is_kv) {
 		if (e->kv_version || parse_int(num, 1, 2, &n))
 			return perr(p, e->kv_version ? "'kv_version' given twice for '%s'"
@@ -1040,8 +1036,7 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
 		goto out;
 	}
-	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3;
+	s += vs_bom_len(s, len);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl ? nl : end;
@@ -1073,8 +1068,7 @@ bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t 
 	/* no entry has an invalid name; "A " would match "A = ..." below */
 	if (!vs_valid_env_name(name, name_len))
 		return false;
-	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3;
+	s += vs_bom_len(s, len);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s)), *le = nl ? nl : end;
 		s = skip_space(s, le);

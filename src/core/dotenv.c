@@ -320,8 +320,7 @@ int vs_dotenv_parse(const char *path, const char *text, size_t len,
 		return vs_fail(err, VS_EX_CONFIG, "%s: file larger than %d bytes", path, VS_DOTENV_MAX);
 	if (!(p.d = calloc(1, sizeof *p.d)))
 		return vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
-	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
-		p.s += 3;
+	p.s += vs_bom_len(text, len);
 	{
 		/* a NUL byte would cut a name or value short: the file is refused
 		 * as unparseable, as the config parser does */

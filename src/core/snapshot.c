@@ -327,11 +327,7 @@ const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, s
 		if (nl != n || memcmp(k, name, n))
 			continue;
 		*found = true;
-		if (!v || vl >= bufsz)
-			return NULL;
-		memcpy(buf, v, vl);
-		buf[vl] = '\0';
-		return buf;
+		return v && vs_copy_bounded(buf, bufsz, v, vl) ? buf : NULL;
 	}
 	return NULL;
 }

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "vs_target.h"
+#include "vs_common.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -46,12 +47,8 @@ int vs_target_lookup(const char *name, const char *path_env, char *out, size_t o
 
 	if (!*name)
 		return ENOENT;
-	if (strchr(name, '/')) {
-		if (strlen(name) >= outsz)
-			return ENAMETOOLONG;
-		strcpy(out, name);
-		return 0;
-	}
+	if (strchr(name, '/'))
+		return vs_copy_bounded(out, outsz, name, strlen(name)) ? 0 : ENAMETOOLONG;
 	p = path_env ? path_env : "/bin:/usr/bin";
 	for (;;) {
 		size_t n = strcspn(p, ":");
@@ -266,10 +263,8 @@ static bool parse_shebang(const char *buf, size_t n, char *interp, size_t isz, c
 	len = strcspn(p, " \t\n");
 	if (p + len > end)
 		len = (size_t)(end - p);
-	if (!len || len >= isz)
+	if (!len || !vs_copy_bounded(interp, isz, p, len))
 		return false;
-	memcpy(interp, p, len);
-	interp[len] = 0;
 	p += len;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -307,10 +302,7 @@ static void env_program(const char *arg, char *out, size_t outsz)
 		p += n;
 		p += strspn(p, " \t");
 	}
-	if (n < outsz) {
-		memcpy(out, p, n);
-		out[n] = 0;
-	}
+	vs_copy_bounded(out, outsz, p, n);
 }
 
 int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
@@ -318,9 +310,8 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 	char file[PATH_MAX];
 
 	/* path may be t->path itself (the lookup's output) */
-	if (strlen(path) >= sizeof file)
+	if (!vs_copy_bounded(file, sizeof file, path, strlen(path)))
 		return ENAMETOOLONG;
-	strcpy(file, path);
 	memset(t, 0, sizeof *t);
 	strcpy(t->path, file);
 	for (int depth = 0; depth <= MAX_CHAIN; depth++) {
