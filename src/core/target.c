@@ -249,6 +249,18 @@ static const char *secure_reason(int fd)
 	return NULL;
 }
 
+/* When exec of the file open at fd would be secure, and no file of the
+ * chain was found so before, names it: the first one is the one to fix. */
+static void note_secure(vs_target *t, int fd, const char *file)
+{
+	const char *why = secure_reason(fd);
+
+	if (why && !t->secure) {
+		t->secure = why;
+		snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
+	}
+}
+
 /* "#!interp arg" as the kernel splits it: one interpreter, at most one
  * argument (the rest of the line, trimmed). */
 static bool parse_shebang(const char *buf, size_t n, char *interp, size_t isz, char *arg, size_t asz)
@@ -316,7 +328,6 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 	strcpy(t->path, file);
 	for (int depth = 0; depth <= MAX_CHAIN; depth++) {
 		char head[SHEBANG_MAX + 1], interp[PATH_MAX], arg[SHEBANG_MAX];
-		const char *why;
 		ssize_t n;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
@@ -325,11 +336,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 			 * cannot be read; its mode alone tells whether it is secure */
 			fd = open(file, O_PATH | O_CLOEXEC);
 			if (fd >= 0) {
-				const char *w = secure_reason(fd);
-				if (w) {
-					t->secure = w;
-					snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
-				}
+				note_secure(t, fd, file);
 				close(fd);
 			}
 			t->unreadable = true;
@@ -351,11 +358,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 			bool st = false, go = false;
 			/* the set-ID bits of the program the kernel loads count; a
 			 * script's own are ignored by Linux */
-			why = secure_reason(fd);
-			if (why && !t->secure) {
-				t->secure = why;
-				snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
-			}
+			note_secure(t, fd, file);
 			if (vs_elf_facts(fd, &st, &go) == 0) {
 				t->is_static = st;
 				t->is_go = go;
@@ -382,11 +385,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 				int efd = open(interp, O_RDONLY | O_CLOEXEC);
 				if (efd < 0) /* the kernel fails the exec: nothing runs */
 					return 0;
-				why = secure_reason(efd);
-				if (why && !t->secure) {
-					t->secure = why;
-					snprintf(t->secure_file, sizeof t->secure_file, "%s", interp);
-				}
+				note_secure(t, efd, interp);
 				close(efd);
 				if (vs_target_lookup(prog, path_env, file, sizeof file) != 0)
 					return 0;
