@@ -63,7 +63,7 @@ CORE_INC :=
 PRELOAD_INC := -Isrc/core
 SRC_INC := -Isrc
 # The core the preload links (no network code, no launch planning).
-CORE_SRC := $(addprefix src/core/,audit.c common.c config.c dotenv.c log.c resolve.c secret.c wire.c snapshot.c)
+CORE_SRC := $(addprefix src/core/,audit.c common.c config.c config_file.c dotenv.c log.c resolve.c secret.c wire.c snapshot.c)
 # libc only too, but for the launcher alone: what a launch will run.
 LAUNCH_SRC := src/core/target.c
 # Everything the commands need besides their own files.

@@ -240,6 +240,20 @@ out:
 	return rc;
 }
 
+bool vs_copy_bounded(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		return false;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return true;
+}
+
+size_t vs_bom_len(const char *text, size_t len)
+{
+	return len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 void vs_free_secret(char *s)
 {
 	if (s) {

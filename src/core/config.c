@@ -1,14 +1,18 @@
+/*
+ * The config's text to a vs_config (see vs_config.h): the key table, the
+ * parser, the preload's quick scan of the same text (vs_config_text_maps,
+ * kept beside the parser it must agree with), and the words and signal
+ * names the keys take. No I/O: config_file.c finds, checks and reads the
+ * file. libc only.
+ */
 #define _GNU_SOURCE
 #include "vs_config.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- arena: every string of a config lives here, freed in one go ---- */
 
@@ -163,6 +167,35 @@ static bool comment_at(const char *start, const char *pos)
 	return (*pos == ';' || *pos == '#') && (pos == start || is_space(pos[-1]));
 }
 
+static const char *skip_space(const char *s, const char *end)
+{
+	while (s < end && is_space(*s))
+		s++;
+	return s;
+}
+
+static const char *skip_word(const char *s, const char *end)
+{
+	while (s < end && !is_space(*s))
+		s++;
+	return s;
+}
+
+/* A key's or an [env] NAME's end: '=' or a space. */
+static const char *name_end(const char *s, const char *end)
+{
+	while (s < end && *s != '=' && !is_space(*s))
+		s++;
+	return s;
+}
+
+/* "key = value", "NAME = …": the '=' after the name, or NULL. */
+static const char *equals_after(const char *s, const char *end)
+{
+	s = skip_space(name_end(s, end), end);
+	return s < end && *s == '=' ? s : NULL;
+}
+
 /*
  * Reads a double-quoted string starting at *s (on the opening quote) into b,
  * handling escapes; "\$" becomes the marker \x01 so that expansion treats
@@ -245,10 +278,8 @@ static int expand(parser *p, const char *src, size_t n, vs_buf *out, const char 
 		}
 		if (def && memmem(def, def_len, "${", 2))
 			return perr(p, "nested ${...} in a default is not supported in %s", what);
-		if (!vs_valid_env_name(name, name_len) || name_len >= sizeof namebuf)
+		if (!vs_valid_env_name(name, name_len) || !vs_copy_bounded(namebuf, sizeof namebuf, name, name_len))
 			return perr(p, "invalid variable name '${%.*s}' in %s", (int)(close - name), name, what);
-		memcpy(namebuf, name, name_len);
-		namebuf[name_len] = '\0';
 		val = p->env ? p->env(namebuf, p->env_ctx) : NULL;
 		if (val && *val)
 			vs_buf_put(out, val, strlen(val));
@@ -304,13 +335,11 @@ static int scalar_value(parser *p, const char *s, const char *end)
 	int rc;
 
 	vs_buf_reset(&p->b);
-	while (s < end && is_space(*s))
-		s++;
+	s = skip_space(s, end);
 	if (s < end && *s == '"') {
 		if ((rc = read_quoted(p, &s, end, &p->b)))
 			return rc;
-		while (s < end && is_space(*s))
-			s++;
+		s = skip_space(s, end);
 		if (s < end && !comment_at(start, s))
 			return perr(p, "unexpected text after quoted value");
 		/* \$ has no meaning outside [env]; turn the marker back into '$' */
@@ -344,177 +373,342 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-static int set_key(parser *p, enum key k, const char *v)
+/* ---- the words a key takes ---------------------------------------------
+ * One table per key of a few words, in its enum's order: the parser reads
+ * them, and vs_mode_name and vs_auth_name give them back. */
+
+static const char *const auth_names[] = {[VS_AUTH_TOKEN] = "token", [VS_AUTH_APPROLE] = "approle",
+					 [VS_AUTH_KUBERNETES] = "kubernetes", [VS_AUTH_JWT] = "jwt"};
+static const char *const mode_names[] = {[VS_MODE_AUTO] = "auto", [VS_MODE_LAZY] = "lazy",
+					 [VS_MODE_EAGER] = "eager"};
+/* kv_version: 0 (detect), 1, 2 */
+static const char *const kv_names[] = {"auto", "1", "2"};
+static const char *const on_error_names[] = {[VS_ON_ERROR_FALLBACK] = "fallback", [VS_ON_ERROR_FAIL] = "fail"};
+static const char *const seccomp_names[] = {[VS_SECCOMP_AUTO] = "auto", [VS_SECCOMP_SPAWN] = "spawn",
+					    [VS_SECCOMP_NO_SPAWN] = "no-spawn"};
+
+#define N_WORDS(t) (sizeof t / sizeof *t)
+
+/* For each such key: its words, and the list its message gives (the
+ * documented order, which for mode is not the enum's). (Not indexed by key:
+ * tests/integration/test_docs.sh reads "[K_…] = {" lines as the key table.) */
+static const struct {
+	enum key k;
+	const char *const *names;
+	size_t n;
+	const char *list;
+} words[] = {
+	{K_AUTH, auth_names, N_WORDS(auth_names), "token, approle, kubernetes, jwt"},
+	{K_KV_VERSION, kv_names, N_WORDS(kv_names), "auto, 1, 2"},
+	{K_MODE, mode_names, N_WORDS(mode_names), VS_MODE_NAMES},
+	{K_ON_ERROR, on_error_names, N_WORDS(on_error_names), "fallback, fail"},
+	{K_SECCOMP, seccomp_names, N_WORDS(seccomp_names), "auto, spawn, no-spawn"},
+};
+
+/* s's index in names[0..n), or -1 (s may be NULL). */
+static int word_index(const char *s, const char *const *names, size_t n)
 {
-	vs_vault_conf *vc = &p->cfg->vault;
-	vs_options *o = &p->cfg->options;
-	const char *name = keys[k].name;
-	const char *dup = NULL;
-	long n;
-	bool b;
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+int vs_mode_parse(const char *s, vs_mode *m)
+{
+	int i = word_index(s, mode_names, N_WORDS(mode_names));
+
+	if (i < 0)
+		return -1;
+	*m = (vs_mode)i;
+	return 0;
+}
+
+const char *vs_mode_name(vs_mode m)
+{
+	return (size_t)m < N_WORDS(mode_names) ? mode_names[m] : "auto";
+}
+
+const char *vs_auth_name(vs_auth_method m)
+{
+	return (size_t)m < N_WORDS(auth_names) ? auth_names[m] : "token";
+}
+
+static const struct {
+	const char *name;
 	int sig;
+} signals[] = {
+	{"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL},
+	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},
+	{"SIGCONT", SIGCONT}, {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP}, {"SIGWINCH", SIGWINCH},
+	{"SIGPWR", SIGPWR},
+};
 
-	if (!*v && k != K_NAMESPACE)
-		return perr(p, "empty value for '%s'", name);
-	if (keys[k].is_file) {
-		if (!(dup = file_path(p, v)))
-			return p->err->code;
-	} else if (!(dup = arena_dup(p, v, strlen(v)))) {
-		return p->err->code;
+int vs_signal_parse(const char *s)
+{
+	for (size_t i = 0; s && i < sizeof signals / sizeof *signals; i++)
+		if (!strcmp(s, signals[i].name) || !strcmp(s, signals[i].name + 3))
+			return signals[i].sig;
+	return 0;
+}
+
+const char *vs_signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return "signal";
+}
+
+/* ---- setting a [vault] or [options] key, by the kind of value ---------- */
+
+/* Where a key that keeps its text (an address, a name, a path) is kept;
+ * NULL for a key whose text is read as something else. */
+static const char **text_slot(vs_config *cfg, enum key k)
+{
+	vs_vault_conf *vc = &cfg->vault;
+	vs_options *o = &cfg->options;
+
+	switch (k) {
+	case K_ADDRESS: return &vc->address;
+	case K_AUTH_MOUNT: return &vc->auth_mount;
+	case K_TOKEN_FILE: return &vc->token_file;
+	case K_ROLE_ID_FILE: return &vc->role_id_file;
+	case K_SECRET_ID_FILE: return &vc->secret_id_file;
+	case K_ROLE: return &vc->role;
+	case K_JWT_FILE: return &vc->jwt_file;
+	case K_NAMESPACE: return &vc->namespace_;
+	case K_CA_CERT: return &vc->ca_cert;
+	case K_CA_PATH: return &vc->ca_path;
+	case K_CLIENT_CERT: return &vc->client_cert;
+	case K_CLIENT_KEY: return &vc->client_key;
+	case K_TLS_SERVER_NAME: return &vc->tls_server_name;
+	case K_DOTENV: return &o->dotenv;
+	case K_HELPER: return &o->helper;
+	case K_EAGER_PROGRAMS: return &o->eager_programs;
+	default: return NULL;
 	}
+}
 
+/* A program pattern's byte: a name, a glob, or the list's comma. */
+static bool pattern_char(char c)
+{
+	return c == ',' || c == ' ' || c == '*' || c == '?' || c == '.' || c == '-' || c == '_' || c == '+' ||
+	       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A text key: v as written, dup as kept (a file's made absolute). */
+static int set_text(parser *p, enum key k, const char *v, const char *dup, const char **slot)
+{
 	switch (k) {
 	case K_ADDRESS:
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8) && strncmp(v, "unix://", 7))
 			return perr(p, "address '%s' must start with http://, https:// or unix://", v);
-		vc->address = dup;
-		break;
-	case K_AUTH:
-		if (!strcmp(v, "token")) vc->auth = VS_AUTH_TOKEN;
-		else if (!strcmp(v, "approle")) vc->auth = VS_AUTH_APPROLE;
-		else if (!strcmp(v, "kubernetes")) vc->auth = VS_AUTH_KUBERNETES;
-		else if (!strcmp(v, "jwt")) vc->auth = VS_AUTH_JWT;
-		else return perr(p, "auth '%s' is not one of token, approle, kubernetes, jwt", v);
-		vc->auth_set = true;
 		break;
 	case K_AUTH_MOUNT:
 		while (*dup == '/')
 			dup++;
-		vc->auth_mount = dup;
-		break;
-	case K_TOKEN_FILE: vc->token_file = dup; break;
-	case K_ROLE_ID_FILE: vc->role_id_file = dup; break;
-	case K_SECRET_ID_FILE: vc->secret_id_file = dup; break;
-	case K_ROLE: vc->role = dup; break;
-	case K_JWT_FILE: vc->jwt_file = dup; break;
-	case K_NAMESPACE: vc->namespace_ = dup; break;
-	case K_CA_CERT: vc->ca_cert = dup; break;
-	case K_CA_PATH: vc->ca_path = dup; break;
-	case K_CLIENT_CERT: vc->client_cert = dup; break;
-	case K_CLIENT_KEY: vc->client_key = dup; break;
-	case K_TLS_SERVER_NAME: vc->tls_server_name = dup; break;
-	case K_SKIP_VERIFY:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "skip_verify '%s' is not a boolean (true or false)", v);
-		vc->skip_verify = b;
-		break;
-	case K_TIMEOUT:
-		if (vs_parse_duration_ms(v, &n) || n == 0)
-			return perr(p, "timeout '%s' is not a positive duration (e.g. 5s, 500ms)", v);
-		vc->timeout_ms = n;
-		break;
-	case K_MAX_RETRIES:
-		if (parse_int(v, 0, 100, &n))
-			return perr(p, "max_retries '%s' is not a number from 0 to 100", v);
-		vc->max_retries = (int)n;
-		break;
-	case K_KV_VERSION:
-		if (!strcmp(v, "auto")) vc->kv_version = 0;
-		else if (!strcmp(v, "1")) vc->kv_version = 1;
-		else if (!strcmp(v, "2")) vc->kv_version = 2;
-		else return perr(p, "kv_version '%s' is not one of auto, 1, 2", v);
-		break;
-	case K_TOKEN_WRAPPED:
-	case K_SECRET_ID_WRAPPED:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "%s '%s' is not a boolean (yes or no)", name, v);
-		if (k == K_TOKEN_WRAPPED)
-			vc->token_wrapped = b;
-		else
-			vc->secret_id_wrapped = b;
-		break;
-	case K_MODE:
-		if (vs_mode_parse(v, &o->mode))
-			return perr(p, "mode '%s' is not one of " VS_MODE_NAMES, v);
-		break;
-	case K_ON_ERROR:
-		if (!strcmp(v, "fallback")) o->on_error = VS_ON_ERROR_FALLBACK;
-		else if (!strcmp(v, "fail")) o->on_error = VS_ON_ERROR_FAIL;
-		else return perr(p, "on_error '%s' is not one of fallback, fail", v);
-		break;
-	case K_DOTENV: o->dotenv = dup; break;
-	case K_INHERIT:
-		if (vs_parse_bool(v, &b))
-			return perr(p, "inherit '%s' is not a boolean (yes or no)", v);
-		o->inherit = b;
-		break;
-	case K_HELPER:
-		o->helper = dup;
 		break;
 	case K_EAGER_PROGRAMS:
 		for (const char *c = v; *c; c++)
-			if (!(*c == ',' || *c == ' ' || *c == '*' || *c == '?' ||
-			      *c == '.' || *c == '-' || *c == '_' || *c == '+' ||
-			      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+			if (!pattern_char(*c))
 				return perr(p, "eager_programs: '%c' is not allowed in a program pattern "
 					    "(comma-separated names, or globs with * and ?, such as ruby*, my-tool)", *c);
-		o->eager_programs = dup;
 		break;
-	case K_SECCOMP:
-		if (!strcmp(v, "auto")) o->seccomp = VS_SECCOMP_AUTO;
-		else if (!strcmp(v, "spawn")) o->seccomp = VS_SECCOMP_SPAWN;
-		else if (!strcmp(v, "no-spawn")) o->seccomp = VS_SECCOMP_NO_SPAWN;
-		else return perr(p, "seccomp '%s' is not one of auto, spawn, no-spawn", v);
+	default:
+		break;
+	}
+	*slot = dup;
+	return 0;
+}
+
+/* A boolean key (vs_parse_bool's words); skip_verify's message offers true
+ * or false, the others' yes or no. */
+static int set_bool(parser *p, enum key k, const char *v)
+{
+	bool b;
+
+	if (vs_parse_bool(v, &b))
+		return perr(p, "%s '%s' is not a boolean (%s)", keys[k].name, v,
+			    k == K_SKIP_VERIFY ? "true or false" : "yes or no");
+	switch (k) {
+	case K_SKIP_VERIFY: p->cfg->vault.skip_verify = b; break;
+	case K_TOKEN_WRAPPED: p->cfg->vault.token_wrapped = b; break;
+	case K_SECRET_ID_WRAPPED: p->cfg->vault.secret_id_wrapped = b; break;
+	case K_INHERIT: p->cfg->options.inherit = b; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* A duration key; eg: the examples its message gives. */
+static int duration(parser *p, enum key k, const char *v, const char *eg, long *ms)
+{
+	if (vs_parse_duration_ms(v, ms))
+		return perr(p, "%s '%s' is not a duration (e.g. %s)", keys[k].name, v, eg);
+	return 0;
+}
+
+/* A duration of at least VS_WATCH_MIN_MS (watch, refresh: each period may
+ * be a Vault read); hint: what to write instead. */
+static int duration_min(parser *p, enum key k, const char *v, const char *eg, const char *hint, long *ms)
+{
+	int rc = duration(p, k, v, eg, ms);
+
+	if (!rc && *ms < VS_WATCH_MIN_MS)
+		rc = perr(p, "%s '%s' is below the minimum of 1s (%s)", keys[k].name, v, hint);
+	return rc;
+}
+
+static int set_duration(parser *p, enum key k, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+	long n = 0, *to;
+	int rc;
+
+	switch (k) {
+	case K_TIMEOUT:
+		/* the one duration that must be positive, as its message says */
+		if (vs_parse_duration_ms(v, &n) || n == 0)
+			return perr(p, "timeout '%s' is not a positive duration (e.g. 5s, 500ms)", v);
+		rc = 0;
+		to = &p->cfg->vault.timeout_ms;
 		break;
 	case K_WATCH:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "watch '%s' is not a duration (e.g. 30s, 5m)", v);
-		if (n < VS_WATCH_MIN_MS)
-			return perr(p, "watch '%s' is below the minimum of 1s (polling Vault faster "
-				    "is not supported; use e.g. watch = 1s)", v);
-		o->watch_ms = n;
+		rc = duration_min(p, k, v, "30s, 5m", "polling Vault faster is not supported; use e.g. watch = 1s", &n);
+		to = &o->watch_ms;
 		break;
-	case K_ON_CHANGE:
-		if (!strcmp(v, "restart")) {
-			o->on_change = VS_ON_CHANGE_RESTART;
-		} else if (!strcmp(v, "none")) {
-			o->on_change = VS_ON_CHANGE_NONE;
-		} else if ((sig = vs_signal_parse(v)) > 0) {
-			o->on_change = VS_ON_CHANGE_SIGNAL;
-			o->on_change_signal = sig;
-		} else {
-			return perr(p, "on_change '%s' is not one of restart, none, or a signal name "
-				    "(SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGQUIT, SIGWINCH...)", v);
-		}
+	case K_REFRESH:
+		rc = duration_min(p, k, v, "5m, 30s",
+				  "use e.g. refresh = 1s, or leave it out to keep the values for the life of the process",
+				  &n);
+		to = &o->refresh_ms;
 		break;
-	case K_STOP_SIGNAL:
-		if ((sig = vs_signal_parse(v)) <= 0)
+	default: /* K_RESTART_GRACE */
+		rc = duration(p, k, v, "10s, 500ms; 0 kills at once", &n);
+		to = &o->restart_grace_ms;
+		break;
+	}
+	if (!rc)
+		*to = n;
+	return rc;
+}
+
+/* A key of a few words (its row of words[]). */
+static int set_word(parser *p, enum key k, const char *v)
+{
+	vs_vault_conf *vc = &p->cfg->vault;
+	vs_options *o = &p->cfg->options;
+	size_t w = 0;
+	int i;
+
+	while (words[w].k != k)
+		w++;
+	if ((i = word_index(v, words[w].names, words[w].n)) < 0)
+		return perr(p, "%s '%s' is not one of %s", keys[k].name, v, words[w].list);
+	switch (k) {
+	case K_AUTH:
+		vc->auth = (vs_auth_method)i;
+		vc->auth_set = true;
+		break;
+	case K_KV_VERSION: vc->kv_version = i; break;
+	case K_MODE: o->mode = (vs_mode)i; break;
+	case K_ON_ERROR: o->on_error = (vs_on_error)i; break;
+	case K_SECCOMP: o->seccomp = (vs_seccomp)i; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* on_change (restart, none or a signal) and stop_signal (a signal). */
+static int set_signal(parser *p, enum key k, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+	int sig = vs_signal_parse(v);
+
+	if (k == K_STOP_SIGNAL) {
+		if (sig <= 0)
 			return perr(p, "stop_signal '%s' is not a signal name (SIGTERM, SIGINT, SIGQUIT, "
 				    "SIGHUP, SIGUSR1, SIGUSR2...)", v);
 		o->stop_signal = sig;
-		break;
-	case K_RESTART_GRACE:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "restart_grace '%s' is not a duration (e.g. 10s, 500ms; 0 kills at once)", v);
-		o->restart_grace_ms = n;
-		break;
-	case K_REFRESH:
-		if (vs_parse_duration_ms(v, &n))
-			return perr(p, "refresh '%s' is not a duration (e.g. 5m, 30s)", v);
-		if (n < VS_WATCH_MIN_MS)
-			return perr(p, "refresh '%s' is below the minimum of 1s (use e.g. refresh = 1s, "
-				    "or leave it out to keep the values for the life of the process)", v);
-		o->refresh_ms = n;
-		break;
-	case K_AUDIT:
-		/* the trail (src/core/audit.c): opened when a record is written, so its
-		 * line is kept for the messages that name it */
-		o->audit_line = p->line;
-		o->audit_file = NULL;
-		if (!strcmp(v, "off")) {
-			o->audit = VS_AUDIT_OFF;
-		} else if (!strcmp(v, "syslog")) {
-			o->audit = VS_AUDIT_SYSLOG;
-		} else {
-			if (!(o->audit_file = file_path(p, v)))
-				return p->err->code;
-			o->audit = VS_AUDIT_FILE;
-		}
-		break;
-	case K_COUNT:
-		break;
+	} else if (!strcmp(v, "restart")) {
+		o->on_change = VS_ON_CHANGE_RESTART;
+	} else if (!strcmp(v, "none")) {
+		o->on_change = VS_ON_CHANGE_NONE;
+	} else if (sig > 0) {
+		o->on_change = VS_ON_CHANGE_SIGNAL;
+		o->on_change_signal = sig;
+	} else {
+		return perr(p, "on_change '%s' is not one of restart, none, or a signal name "
+			    "(SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM, SIGQUIT, SIGWINCH...)", v);
 	}
 	return 0;
+}
+
+/* audit: off, syslog, or the trail's file. */
+static int set_audit(parser *p, const char *v)
+{
+	vs_options *o = &p->cfg->options;
+
+	/* the trail (src/core/audit.c): opened when a record is written, so its
+	 * line is kept for the messages that name it */
+	o->audit_line = p->line;
+	o->audit_file = NULL;
+	if (!strcmp(v, "off")) {
+		o->audit = VS_AUDIT_OFF;
+	} else if (!strcmp(v, "syslog")) {
+		o->audit = VS_AUDIT_SYSLOG;
+	} else {
+		/* made absolute as the file keys are (not is_file: the words are not paths) */
+		if (!(o->audit_file = file_path(p, v)))
+			return p->err->code;
+		o->audit = VS_AUDIT_FILE;
+	}
+	return 0;
+}
+
+static int set_key(parser *p, enum key k, const char *v)
+{
+	const char *dup, **slot;
+	long n;
+
+	if (!*v && k != K_NAMESPACE)
+		return perr(p, "empty value for '%s'", keys[k].name);
+	dup = keys[k].is_file ? file_path(p, v) : arena_dup(p, v, strlen(v));
+	if (!dup)
+		return p->err->code;
+	if ((slot = text_slot(p->cfg, k)))
+		return set_text(p, k, v, dup, slot);
+	switch (k) {
+	case K_SKIP_VERIFY:
+	case K_TOKEN_WRAPPED:
+	case K_SECRET_ID_WRAPPED:
+	case K_INHERIT:
+		return set_bool(p, k, v);
+	case K_TIMEOUT:
+	case K_WATCH:
+	case K_RESTART_GRACE:
+	case K_REFRESH:
+		return set_duration(p, k, v);
+	case K_AUTH:
+	case K_KV_VERSION:
+	case K_MODE:
+	case K_ON_ERROR:
+	case K_SECCOMP:
+		return set_word(p, k, v);
+	case K_ON_CHANGE:
+	case K_STOP_SIGNAL:
+		return set_signal(p, k, v);
+	case K_MAX_RETRIES:
+		if (parse_int(v, 0, 100, &n))
+			return perr(p, "max_retries '%s' is not a number from 0 to 100", v);
+		p->cfg->vault.max_retries = (int)n;
+		return 0;
+	case K_AUDIT:
+		return set_audit(p, v);
+	default:
+		return 0;
+	}
 }
 
 bool vs_reserved_name(const char *s, size_t n)
@@ -547,44 +741,57 @@ static int check_path(parser *p, const char *path, size_t n)
 	return 0;
 }
 
-static int parse_entry(parser *p, const char *s, const char *end)
-{
-	vs_config *cfg = p->cfg;
-	const char *name = s, *name_end, *ref, *ref_end, *hash, *start;
-	vs_entry e = {0};
-	vs_buf raw = {0};
-	int rc = 0;
-	bool have_default = false, have_version = false, have_kv = false;
+/* ---- an [env] line: NAME = path#field [options] ------------------------- */
 
-	/* NAME */
-	while (s < end && *s != '=' && !is_space(*s))
-		s++;
-	name_end = s;
-	while (s < end && is_space(*s))
-		s++;
-	if (s >= end || *s != '=')
-		return perr(p, "expected NAME = path#field");
-	if ((size_t)(name_end - name) > VS_NAME_MAX)
+/* NAME: a variable name vaultshim may set, mapped once. */
+static int entry_name(parser *p, const char *name, const char *end, vs_entry *e)
+{
+	const vs_config *cfg = p->cfg;
+	size_t n = (size_t)(end - name);
+
+	if (n > VS_NAME_MAX)
 		return perr(p, "name longer than %d characters", VS_NAME_MAX);
-	if (!vs_valid_env_name(name, (size_t)(name_end - name)))
-		return perr(p, "'%.*s' is not a valid environment variable name", (int)(name_end - name), name);
-	if (vs_reserved_name(name, (size_t)(name_end - name)))
+	if (!vs_valid_env_name(name, n))
+		return perr(p, "'%.*s' is not a valid environment variable name", (int)n, name);
+	if (vs_reserved_name(name, n))
 		return perr(p, "'%.*s' is reserved (names starting with VAULT_, VAULTSHIM_ or LD_ configure vaultshim itself)",
-			    (int)(name_end - name), name);
+			    (int)n, name);
 	for (size_t i = 0; i < cfg->n_entries; i++)
-		if (strlen(cfg->entries[i].name) == (size_t)(name_end - name) &&
-		    !memcmp(cfg->entries[i].name, name, (size_t)(name_end - name)))
+		if (strlen(cfg->entries[i].name) == n && !memcmp(cfg->entries[i].name, name, n))
 			return perr(p, "duplicate name '%s' (first mapped on line %d)",
 				    cfg->entries[i].name, cfg->entries[i].line);
-	e.line = p->line;
-	if (!(e.name = arena_dup(p, name, (size_t)(name_end - name))))
+	e->line = p->line;
+	if (!(e->name = arena_dup(p, name, n)))
 		return p->err->code;
+	return 0;
+}
 
-	/* reference: bare or quoted path#field */
-	s++;
-	while (s < end && is_space(*s))
-		s++;
-	start = s;
+/* The path part of the reference, expanded into raw: without its leading
+ * and trailing '/', checked. */
+static int entry_path(parser *p, const vs_buf *raw, vs_entry *e)
+{
+	const char *ps = raw->p ? raw->p : "";
+	size_t pn = raw->len;
+	int rc;
+
+	while (pn && *ps == '/')
+		ps++, pn--;
+	while (pn && ps[pn - 1] == '/')
+		pn--;
+	if ((rc = check_path(p, ps, pn)))
+		return rc;
+	if (!(e->path = arena_dup(p, ps, pn)))
+		return p->err->code;
+	return 0;
+}
+
+/* The reference, bare or quoted path#field, from *sp (moved past it); the
+ * field is the text after its last '#'. */
+static int entry_ref(parser *p, const char **sp, const char *end, vs_entry *e, vs_buf *raw)
+{
+	const char *s = *sp, *start = s, *ref, *ref_end, *hash = NULL;
+	int rc;
+
 	vs_buf_reset(&p->b);
 	if (s < end && *s == '"') {
 		if ((rc = read_quoted(p, &s, end, &p->b)))
@@ -594,151 +801,162 @@ static int parse_entry(parser *p, const char *s, const char *end)
 			s++;
 		vs_buf_put(&p->b, start, (size_t)(s - start));
 	}
+	*sp = s;
 	if (p->b.oom)
 		return poom(p);
 	ref = p->b.p ? p->b.p : "";
 	ref_end = ref + p->b.len;
 	if (ref == ref_end)
-		return perr(p, "'%s' has no Vault reference (expected path#field)", e.name);
-	hash = NULL;
+		return perr(p, "'%s' has no Vault reference (expected path#field)", e->name);
 	for (const char *q = ref; q < ref_end; q++)
 		if (*q == '#')
 			hash = q;
 	if (!hash)
 		return perr(p, "reference '%.*s' for '%s' has no #field (expected path#field)",
-			    (int)(ref_end - ref), ref, e.name);
+			    (int)(ref_end - ref), ref, e->name);
 	if (hash + 1 == ref_end)
-		return perr(p, "reference for '%s' has an empty field after '#'", e.name);
-	if (!(e.field = arena_dup(p, hash + 1, (size_t)(ref_end - hash - 1))))
+		return perr(p, "reference for '%s' has an empty field after '#'", e->name);
+	if (!(e->field = arena_dup(p, hash + 1, (size_t)(ref_end - hash - 1))))
 		return p->err->code;
-	if ((rc = expand(p, ref, (size_t)(hash - ref), &raw, "the path")))
-		goto out;
-	{
-		const char *ps = raw.p ? raw.p : "";
-		size_t pn = raw.len;
-		while (pn && *ps == '/')
-			ps++, pn--;
-		while (pn && ps[pn - 1] == '/')
-			pn--;
-		if ((rc = check_path(p, ps, pn)))
-			goto out;
-		if (!(e.path = arena_dup(p, ps, pn))) {
-			rc = p->err->code;
-			goto out;
-		}
-	}
+	if ((rc = expand(p, ref, (size_t)(hash - ref), raw, "the path")))
+		return rc;
+	return entry_path(p, raw, e);
+}
 
-	/* options */
+/* default=VALUE or default="…", expanded into raw; *sp on "default=".
+ * e->def is NULL until a default is given. */
+static int opt_default(parser *p, const char **sp, const char *end, vs_entry *e, vs_buf *raw)
+{
+	const char *s = *sp + 8;
+	int rc;
+
+	vs_buf_reset(&p->b);
+	if (e->def)
+		return perr(p, "'default' given twice for '%s'", e->name);
+	if (s < end && *s == '"') {
+		if ((rc = read_quoted(p, &s, end, &p->b)))
+			return rc;
+		if (s < end && !is_space(*s))
+			return perr(p, "unexpected text after quoted default for '%s'", e->name);
+	} else {
+		const char *v = s;
+		s = skip_word(s, end);
+		vs_buf_put(&p->b, v, (size_t)(s - v));
+	}
+	*sp = s;
+	vs_buf_reset(raw);
+	if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, raw, "the default")))
+		return rc;
+	if (!(e->def = arena_dup(p, raw->p ? raw->p : "", raw->len)))
+		return p->err->code;
+	return 0;
+}
+
+/* version=N (the KV v2 version to read) or kv_version=N (1 or 2); *sp on
+ * the option. Each is 0 in e until given. */
+static int opt_version(parser *p, const char **sp, const char *end, vs_entry *e)
+{
+	const char *tok = *sp;
+	bool is_kv = tok[0] == 'k';
+	const char *v = tok + (is_kv ? 11 : 8);
+	char num[16];
+	long n;
+	size_t vl;
+
+	*sp = skip_word(tok, end);
+	vl = (size_t)(*sp - v);
+	if (vl == 0 || !vs_copy_bounded(num, sizeof num, v, vl))
+		return perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e->name);
+	if (is_kv) {
+		if (e->kv_version || parse_int(num, 1, 2, &n))
+			return perr(p, e->kv_version ? "'kv_version' given twice for '%s'"
+					: "kv_version for '%s' must be 1 or 2", e->name);
+		e->kv_version = (int)n;
+	} else {
+		if (e->version || parse_int(num, 1, INT32_MAX, &n))
+			return perr(p, e->version ? "'version' given twice for '%s'"
+					: "version for '%s' must be a positive number", e->name);
+		e->version = (int)n;
+	}
+	return 0;
+}
+
+/* The options after the reference, up to the end or a comment (start:
+ * where the reference began, for comment_at). */
+static int entry_options(parser *p, const char *s, const char *end, const char *start, vs_entry *e,
+			 vs_buf *raw)
+{
+	int rc;
+
 	for (;;) {
-		const char *tok;
-		while (s < end && is_space(*s))
-			s++;
+		s = skip_space(s, end);
 		if (s >= end || comment_at(start, s))
-			break;
-		tok = s;
-		if (end - tok >= 8 && !strncmp(tok, "required", 8) && (tok + 8 == end || is_space(tok[8]))) {
-			if (e.required) {
-				rc = perr(p, "'required' given twice for '%s'", e.name);
-				goto out;
-			}
-			e.required = true;
+			return 0;
+		if (end - s >= 8 && !strncmp(s, "required", 8) && (s + 8 == end || is_space(s[8]))) {
+			if (e->required)
+				return perr(p, "'required' given twice for '%s'", e->name);
+			e->required = true;
 			s += 8;
-		} else if ((size_t)(end - tok) >= 8 && !strncmp(tok, "default=", 8)) {
-			vs_buf_reset(&p->b);
-			s += 8;
-			if (have_default) {
-				rc = perr(p, "'default' given twice for '%s'", e.name);
-				goto out;
-			}
-			if (s < end && *s == '"') {
-				if ((rc = read_quoted(p, &s, end, &p->b)))
-					goto out;
-				if (s < end && !is_space(*s)) {
-					rc = perr(p, "unexpected text after quoted default for '%s'", e.name);
-					goto out;
-				}
-			} else {
-				const char *v = s;
-				while (s < end && !is_space(*s))
-					s++;
-				vs_buf_put(&p->b, v, (size_t)(s - v));
-			}
-			vs_buf_reset(&raw);
-			if ((rc = expand(p, p->b.p ? p->b.p : "", p->b.len, &raw, "the default")))
-				goto out;
-			if (!(e.def = arena_dup(p, raw.p ? raw.p : "", raw.len))) {
-				rc = p->err->code;
-				goto out;
-			}
-			have_default = true;
-		} else if ((end - tok >= 8 && !strncmp(tok, "version=", 8)) ||
-			   (end - tok >= 11 && !strncmp(tok, "kv_version=", 11))) {
-			bool is_kv = tok[0] == 'k';
-			const char *v = tok + (is_kv ? 11 : 8);
-			char num[16];
-			long n;
-			size_t vl;
-			while (s < end && !is_space(*s))
-				s++;
-			vl = (size_t)(s - v);
-			if (vl == 0 || vl >= sizeof num) {
-				rc = perr(p, "%s for '%s' needs a number", is_kv ? "kv_version" : "version", e.name);
-				goto out;
-			}
-			memcpy(num, v, vl);
-			num[vl] = '\0';
-			if (is_kv) {
-				if (have_kv || parse_int(num, 1, 2, &n)) {
-					rc = perr(p, have_kv ? "'kv_version' given twice for '%s'"
-							     : "kv_version for '%s' must be 1 or 2", e.name);
-					goto out;
-				}
-				e.kv_version = (int)n;
-				have_kv = true;
-			} else {
-				if (have_version || parse_int(num, 1, INT32_MAX, &n)) {
-					rc = perr(p, have_version ? "'version' given twice for '%s'"
-								  : "version for '%s' must be a positive number", e.name);
-					goto out;
-				}
-				e.version = (int)n;
-				have_version = true;
-			}
+		} else if ((size_t)(end - s) >= 8 && !strncmp(s, "default=", 8)) {
+			if ((rc = opt_default(p, &s, end, e, raw)))
+				return rc;
+		} else if ((end - s >= 8 && !strncmp(s, "version=", 8)) ||
+			   (end - s >= 11 && !strncmp(s, "kv_version=", 11))) {
+			if ((rc = opt_version(p, &s, end, e)))
+				return rc;
 		} else {
 			/* the word is not echoed: it may be the rest of an unquoted
 			 * default ("default=two words"), that is, part of a secret */
-			rc = perr(p, "unknown option after the reference of '%s' (expected required, default=, "
-				  "version=, kv_version=; quote a default that holds spaces)", e.name);
-			goto out;
+			return perr(p, "unknown option after the reference of '%s' (expected required, default=, "
+				    "version=, kv_version=; quote a default that holds spaces)", e->name);
 		}
 	}
-	if (e.version && e.kv_version == 1) {
-		rc = perr(p, "version=%d for '%s' needs KV v2, but kv_version=1", e.version, e.name);
-		goto out;
-	}
+}
+
+static int add_entry(parser *p, const vs_entry *e)
+{
+	vs_config *cfg = p->cfg;
 
 	if (cfg->n_entries == p->entries_cap) {
 		size_t cap = p->entries_cap ? p->entries_cap * 2 : 16;
 		vs_entry *ne = realloc(cfg->entries, cap * sizeof *ne);
-		if (!ne) {
-			rc = poom(p);
-			goto out;
-		}
+		if (!ne)
+			return poom(p);
 		cfg->entries = ne;
 		p->entries_cap = cap;
 	}
-	cfg->entries[cfg->n_entries++] = e;
-out:
+	cfg->entries[cfg->n_entries++] = *e;
+	return 0;
+}
+
+static int parse_entry(parser *p, const char *s, const char *end)
+{
+	const char *eq, *start;
+	vs_entry e = {0};
+	vs_buf raw = {0}; /* the expanded path, then each default */
+	int rc;
+
+	if (!(eq = equals_after(s, end)))
+		return perr(p, "expected NAME = path#field");
+	if ((rc = entry_name(p, s, name_end(s, end), &e)))
+		return rc;
+	start = skip_space(eq + 1, end);
+	s = start;
+	if (!(rc = entry_ref(p, &s, end, &e, &raw)) && !(rc = entry_options(p, s, end, start, &e, &raw))) {
+		if (e.version && e.kv_version == 1)
+			rc = perr(p, "version=%d for '%s' needs KV v2, but kv_version=1", e.version, e.name);
+		else
+			rc = add_entry(p, &e);
+	}
 	vs_buf_free(&raw);
 	return rc;
 }
 
 static int parse_line(parser *p, enum section *sec, const char *s, const char *end)
 {
-	const char *k, *ke;
+	const char *k, *ke, *eq;
 
-	while (s < end && is_space(*s))
-		s++;
+	s = skip_space(s, end);
 	while (end > s && is_space(end[-1]))
 		end--;
 	if (s == end || *s == ';' || *s == '#')
@@ -749,9 +967,7 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		const char *after;
 		if (!close)
 			return perr(p, "section header without ']'");
-		after = close + 1;
-		while (after < end && is_space(*after))
-			after++;
+		after = skip_space(close + 1, end);
 		if (after < end && *after != ';' && *after != '#')
 			return perr(p, "unexpected text after section header");
 		if (close - s == 6 && !memcmp(s, "[vault", 6))
@@ -772,12 +988,8 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		return parse_entry(p, s, end);
 
 	k = s;
-	while (s < end && *s != '=' && !is_space(*s))
-		s++;
-	ke = s;
-	while (s < end && is_space(*s))
-		s++;
-	if (s >= end || *s != '=')
+	ke = name_end(s, end);
+	if (!(eq = equals_after(s, end)))
 		return perr(p, "expected 'key = value'");
 	for (int i = 0; i < K_COUNT; i++) {
 		int rc;
@@ -787,7 +999,7 @@ static int parse_line(parser *p, enum section *sec, const char *s, const char *e
 		if (p->key_line[i])
 			return perr(p, "duplicate key '%s' (first set on line %d)", keys[i].name, p->key_line[i]);
 		p->key_line[i] = p->line;
-		if ((rc = scalar_value(p, s + 1, end)))
+		if ((rc = scalar_value(p, eq + 1, end)))
 			return rc;
 		return set_key(p, (enum key)i, p->b.p ? p->b.p : "");
 	}
@@ -824,8 +1036,7 @@ int vs_config_parse(const char *path, const char *text, size_t len,
 		rc = vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
 		goto out;
 	}
-	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3;
+	s += vs_bom_len(s, len);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl ? nl : end;
@@ -849,42 +1060,6 @@ out:
 	return rc;
 }
 
-int vs_config_load(const char *path, vs_getenv_fn env, void *env_ctx,
-		   vs_config **out, vs_error *err)
-{
-	return vs_config_load_text(path, env, env_ctx, out, NULL, NULL, err);
-}
-
-int vs_config_load_text(const char *path, vs_getenv_fn env, void *env_ctx,
-			vs_config **out, char **keep, size_t *keep_len, vs_error *err)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int rc, fd;
-
-	*out = NULL;
-	fd = vs_open_private(path, "config file", err);
-	if (fd < 0) {
-		/* a config that is missing or not a file is a config error (78)
-		 * wherever it is loaded; unsafe or unreadable ones stay 77 */
-		if (err && err->code == VS_EX_IOERR)
-			err->code = VS_EX_CONFIG;
-		return err ? err->code : VS_EX_CONFIG;
-	}
-	rc = vs_read_fd(fd, path, VS_CONFIG_MAX, &text, &len, err);
-	if (rc)
-		return rc;
-	rc = vs_config_parse(path, text, len, env, env_ctx, out, err);
-	if (!rc && keep) {
-		*keep = text;
-		*keep_len = len;
-		return 0;
-	}
-	explicit_bzero(text, len);
-	free(text);
-	return rc;
-}
-
 bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t name_len)
 {
 	const char *s = text, *end = text + len;
@@ -893,12 +1068,10 @@ bool vs_config_text_maps(const char *text, size_t len, const char *name, size_t 
 	/* no entry has an invalid name; "A " would match "A = ..." below */
 	if (!vs_valid_env_name(name, name_len))
 		return false;
-	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3;
+	s += vs_bom_len(s, len);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s)), *le = nl ? nl : end;
-		while (s < le && is_space(*s))
-			s++;
+		s = skip_space(s, le);
 		if (s < le && *s == '[')
 			in_env = le - s >= 5 && !memcmp(s, "[env", 4) && memchr(s, ']', (size_t)(le - s)) == s + 4;
 		else if (in_env && (size_t)(le - s) > name_len && !memcmp(s, name, name_len) &&
@@ -926,50 +1099,6 @@ void vs_config_free(vs_config *cfg)
 	free(cfg);
 }
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-	{"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL},
-	{"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM},
-	{"SIGCONT", SIGCONT}, {"SIGSTOP", SIGSTOP}, {"SIGTSTP", SIGTSTP}, {"SIGWINCH", SIGWINCH},
-	{"SIGPWR", SIGPWR},
-};
-
-int vs_signal_parse(const char *s)
-{
-	for (size_t i = 0; s && i < sizeof signals / sizeof *signals; i++)
-		if (!strcmp(s, signals[i].name) || !strcmp(s, signals[i].name + 3))
-			return signals[i].sig;
-	return 0;
-}
-
-const char *vs_signal_name(int sig)
-{
-	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	return "signal";
-}
-
-static const char *const mode_names[] = {[VS_MODE_AUTO] = "auto", [VS_MODE_LAZY] = "lazy",
-					 [VS_MODE_EAGER] = "eager"};
-
-int vs_mode_parse(const char *s, vs_mode *m)
-{
-	for (size_t i = 0; s && i < sizeof mode_names / sizeof *mode_names; i++)
-		if (!strcmp(s, mode_names[i])) {
-			*m = (vs_mode)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *vs_mode_name(vs_mode m)
-{
-	return (size_t)m < sizeof mode_names / sizeof *mode_names ? mode_names[m] : "auto";
-}
-
 int vs_timeout_ms(long conf_ms, const char *env, long *ms)
 {
 	long t;
@@ -986,40 +1115,4 @@ int vs_timeout_ms(long conf_ms, const char *env, long *ms)
 	if (t > 0)
 		*ms = t;
 	return 0;
-}
-
-const char *vs_auth_name(vs_auth_method m)
-{
-	switch (m) {
-	case VS_AUTH_APPROLE: return "approle";
-	case VS_AUTH_KUBERNETES: return "kubernetes";
-	case VS_AUTH_JWT: return "jwt";
-	default: return "token";
-	}
-}
-
-int vs_config_locate(const char *opt, char *out, vs_error *err)
-{
-	const char *p = opt;
-
-	if (!p) {
-		const char *env = getenv("VAULTSHIM_CONFIG");
-		if (env && *env)
-			p = env;
-		else if (access("vaultshim.conf", F_OK) == 0)
-			p = "vaultshim.conf";
-		else
-			p = VS_CONFIG_DEFAULT_PATH;
-	}
-	if (realpath(p, out))
-		return 0;
-	if (errno == ENOENT)
-		return vs_fail(err, VS_EX_CONFIG,
-			       "config file %s not found (give -c FILE, set VAULTSHIM_CONFIG, or create "
-			       "./vaultshim.conf)", p);
-	if (errno == EACCES)
-		return vs_fail(err, VS_EX_NOPERM, "config file %s: %s; give uid %u search permission on its "
-			       "directories (chmod o+x), or name another file with -c", p, strerror(errno),
-			       (unsigned)geteuid());
-	return vs_fail(err, VS_EX_CONFIG, "config file %s: %s", p, strerror(errno));
 }

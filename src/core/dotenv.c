@@ -25,6 +25,12 @@ static bool sp(char c)
 	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
 
+static void skip_sp(dparser *p)
+{
+	while (p->s < p->end && sp(*p->s))
+		p->s++;
+}
+
 static void issue(dparser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void issue(dparser *p, int line, const char *fmt, ...)
@@ -69,8 +75,7 @@ static void skip_line(dparser *p)
 /* After a value: optional spaces, optional comment, then end of line. */
 static bool rest_of_line_ok(dparser *p)
 {
-	while (p->s < p->end && sp(*p->s))
-		p->s++;
+	skip_sp(p);
 	if (p->s < p->end && *p->s == '#') {
 		skip_line(p);
 		return true;
@@ -178,6 +183,85 @@ static int add_entry(dparser *p, const char *key, size_t klen, bool has_value,
 	return 0;
 }
 
+/* The name, quoted ('NAME') or bare, into *key..*key_end; false (and the
+ * issue said) when it is unterminated or empty. */
+static bool read_key(dparser *p, int line, const char **key, const char **key_end)
+{
+	if (p->s < p->end && *p->s == '\'') {
+		*key = ++p->s;
+		while (p->s < p->end && *p->s != '\'' && *p->s != '\n')
+			p->s++;
+		if (p->s >= p->end || *p->s != '\'') {
+			issue(p, line, "unterminated quoted name");
+			skip_line(p);
+			return false;
+		}
+		*key_end = p->s++;
+	} else {
+		*key = p->s;
+		while (p->s < p->end && *p->s != '=' && *p->s != '#' && *p->s != '\n' &&
+		       *p->s != '\r' && !sp(*p->s))
+			p->s++;
+		*key_end = p->s;
+	}
+	if (*key_end == *key) {
+		issue(p, line, "expected NAME=value");
+		skip_line(p);
+		return false;
+	}
+	return true;
+}
+
+/* A quoted value at p->s, and the rest of its line; false (and the issue
+ * said) when it is unterminated or followed by text. start and line: the
+ * statement's. */
+static bool quoted_value(dparser *p, const char *start, int line, const char *key, int klen, bool *interp)
+{
+	char q = *p->s;
+
+	if (!quoted(p, q)) {
+		issue(p, line, "unterminated %s quote in value of '%.*s'", q == '"' ? "double" : "single", klen, key);
+		/* resume after the opening line so one bad quote loses one line */
+		p->s = start;
+		p->line = line;
+		skip_line(p);
+		return false;
+	}
+	if (q == '"')
+		*interp = looks_interpolated(p->val.p ? p->val.p : "", p->val.len);
+	if (!rest_of_line_ok(p)) {
+		issue(p, line, "unexpected text after the quoted value of '%.*s'", klen, key);
+		skip_line(p);
+		return false;
+	}
+	return true;
+}
+
+/* A bare value: the rest of the line, up to an inline comment, trimmed.
+ * Returns whether it looks interpolated. */
+static bool bare_value(dparser *p)
+{
+	const char *v = p->s, *e;
+
+	while (p->s < p->end && *p->s != '\n')
+		p->s++;
+	e = p->s;
+	if (e > v && e[-1] == '\r')
+		e--;
+	/* an inline comment needs whitespace before its '#' */
+	for (const char *c = v; c < e; c++)
+		if (*c == '#' && c > v && sp(c[-1])) {
+			e = c;
+			break;
+		}
+	while (e > v && sp(e[-1]))
+		e--;
+	for (const char *c = v; c < e; c++)
+		vput(p, *c);
+	skip_line(p);
+	return looks_interpolated(v, (size_t)(e - v));
+}
+
 static void statement(dparser *p)
 {
 	const char *start = p->s, *key, *key_end;
@@ -185,8 +269,7 @@ static void statement(dparser *p)
 	bool interp = false;
 
 	vs_buf_reset(&p->val);
-	while (p->s < p->end && sp(*p->s))
-		p->s++;
+	skip_sp(p);
 	if (p->s >= p->end)
 		return;
 	if (*p->s == '\n' || (*p->s == '\r' && p->s + 1 < p->end && p->s[1] == '\n') ||
@@ -196,33 +279,11 @@ static void statement(dparser *p)
 	}
 	if ((size_t)(p->end - p->s) > 7 && !memcmp(p->s, "export", 6) && sp(p->s[6])) {
 		p->s += 7;
-		while (p->s < p->end && sp(*p->s))
-			p->s++;
+		skip_sp(p);
 	}
-	if (p->s < p->end && *p->s == '\'') {
-		key = ++p->s;
-		while (p->s < p->end && *p->s != '\'' && *p->s != '\n')
-			p->s++;
-		if (p->s >= p->end || *p->s != '\'') {
-			issue(p, line, "unterminated quoted name");
-			skip_line(p);
-			return;
-		}
-		key_end = p->s++;
-	} else {
-		key = p->s;
-		while (p->s < p->end && *p->s != '=' && *p->s != '#' && *p->s != '\n' &&
-		       *p->s != '\r' && !sp(*p->s))
-			p->s++;
-		key_end = p->s;
-	}
-	if (key_end == key) {
-		issue(p, line, "expected NAME=value");
-		skip_line(p);
+	if (!read_key(p, line, &key, &key_end))
 		return;
-	}
-	while (p->s < p->end && sp(*p->s))
-		p->s++;
+	skip_sp(p);
 	if (p->s >= p->end || *p->s != '=') {
 		/* a bare NAME (python-dotenv: value None) or garbage after the name */
 		if (rest_of_line_ok(p)) {
@@ -237,46 +298,12 @@ static void statement(dparser *p)
 		return;
 	}
 	p->s++;
-	while (p->s < p->end && sp(*p->s))
-		p->s++;
+	skip_sp(p);
 	if (p->s < p->end && (*p->s == '"' || *p->s == '\'')) {
-		char q = *p->s;
-		if (!quoted(p, q)) {
-			issue(p, line, "unterminated %s quote in value of '%.*s'",
-			      q == '"' ? "double" : "single", (int)(key_end - key), key);
-			/* resume after the opening line so one bad quote loses one line */
-			p->s = start;
-			p->line = line;
-			skip_line(p);
+		if (!quoted_value(p, start, line, key, (int)(key_end - key), &interp))
 			return;
-		}
-		if (q == '"')
-			interp = looks_interpolated(p->val.p ? p->val.p : "", p->val.len);
-		if (!rest_of_line_ok(p)) {
-			issue(p, line, "unexpected text after the quoted value of '%.*s'",
-			      (int)(key_end - key), key);
-			skip_line(p);
-			return;
-		}
 	} else {
-		const char *v = p->s, *e;
-		while (p->s < p->end && *p->s != '\n')
-			p->s++;
-		e = p->s;
-		if (e > v && e[-1] == '\r')
-			e--;
-		/* an inline comment needs whitespace before its '#' */
-		for (const char *c = v; c < e; c++)
-			if (*c == '#' && c > v && sp(c[-1])) {
-				e = c;
-				break;
-			}
-		while (e > v && sp(e[-1]))
-			e--;
-		for (const char *c = v; c < e; c++)
-			vput(p, *c);
-		interp = looks_interpolated(v, (size_t)(e - v));
-		skip_line(p);
+		interp = bare_value(p);
 	}
 	if (add_entry(p, key, (size_t)(key_end - key), true, line, start, interp))
 		p->oom = true;
@@ -293,8 +320,7 @@ int vs_dotenv_parse(const char *path, const char *text, size_t len,
 		return vs_fail(err, VS_EX_CONFIG, "%s: file larger than %d bytes", path, VS_DOTENV_MAX);
 	if (!(p.d = calloc(1, sizeof *p.d)))
 		return vs_fail(err, VS_EX_SOFTWARE, "%s: out of memory", path);
-	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
-		p.s += 3;
+	p.s += vs_bom_len(text, len);
 	{
 		/* a NUL byte would cut a name or value short: the file is refused
 		 * as unparseable, as the config parser does */

@@ -51,6 +51,116 @@ static const char *dotenv_get(lazy_dotenv *ld, const char *name)
 	return ld->d ? vs_dotenv_get(ld->d, name) : NULL;
 }
 
+size_t vs_nul_field_reason(char *buf, size_t size, const vs_secret *s, const vs_entry *e)
+{
+	int n = snprintf(buf, size, "%s: field '%s' holds a NUL byte, which no environment variable can carry",
+			 s->api_path ? s->api_path : e->path, e->field);
+
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* The entry of each name (cfg's own when names is NULL) and its read. */
+static int plan(const vs_config *cfg, const char *const *names, size_t n, vs_value *values,
+		vs_vault_req *reqs, vs_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const vs_entry *e = names ? vs_config_find(cfg, names[i]) : &cfg->entries[i];
+		if (!e)
+			return vs_fail(err, VS_EX_USAGE, "%s: '%s' is not mapped in [env]; add a line '%s = path#field' "
+				       "to its [env]", cfg->path, names[i], names[i]);
+		values[i].entry = e;
+		reqs[i] = (vs_vault_req){.path = e->path, .version = e->version, .kv_version = e->kv_version};
+	}
+	return 0;
+}
+
+/* What Vault's answer s gives v: 0 with *val (borrowed from s), or the
+ * sysexits code of why not, the reason in v->vault_err; -1 when out of
+ * memory. */
+static int vault_answer(vs_value *v, const vs_secret *s, const char **val)
+{
+	const vs_entry *e = v->entry;
+
+	v->ms = s->ms;
+	if (s->code) {
+		snprintf(v->vault_err, sizeof v->vault_err, "%s", s->err);
+		return s->code;
+	}
+	if (vs_secret_field_nul(s, e->field)) {
+		/* never a secret cut short at the NUL */
+		vs_nul_field_reason(v->vault_err, sizeof v->vault_err, s, e);
+		return VS_EX_MISSING;
+	}
+	if (!(*val = vs_secret_field(s, e->field))) {
+		snprintf(v->vault_err, sizeof v->vault_err,
+			 "%s: no field '%s'; name one of its keys after the # in [env] ('vault kv get' "
+			 "lists them)", s->api_path ? s->api_path : e->path, e->field);
+		return VS_EX_MISSING;
+	}
+	v->kv_version_no = s->kv_version_no;
+	v->lease_duration = s->lease_duration;
+	v->lease_revoked = s->lease_revoked;
+	if (s->lease_id && !(v->lease_id = strdup(s->lease_id)))
+		return -1;
+	return 0;
+}
+
+/* The source order and the failure policy: Vault's value, else (unless
+ * on_error = fail) the environment, the dotenv file, the default. Sets
+ * v->source and v->code, and *val to the value chosen. */
+static void choose_source(const vs_config *cfg, vs_value *v, int vault_code, const char **val,
+			  vs_getenv_fn env, void *env_ctx, lazy_dotenv *ld)
+{
+	const vs_entry *e = v->entry;
+
+	if (!vault_code) {
+		v->source = VS_SRC_VAULT;
+	} else if (cfg->options.on_error == VS_ON_ERROR_FAIL) {
+		/* fail closed: no fallback may stand in for Vault */
+		v->source = VS_SRC_MISSING;
+		v->code = vault_code;
+	} else if ((*val = env ? env(e->name, env_ctx) : NULL)) {
+		v->source = VS_SRC_ENV;
+	} else if ((*val = dotenv_get(ld, e->name))) {
+		v->source = VS_SRC_DOTENV;
+	} else if ((*val = e->def)) {
+		v->source = VS_SRC_DEFAULT;
+	} else {
+		v->source = VS_SRC_MISSING;
+		if (e->required)
+			v->code = VS_EX_MISSING;
+	}
+}
+
+/* out->status is the worst code; out->message says the first failure. */
+static void note_failure(vs_resolution *out, const vs_config *cfg, const vs_value *v)
+{
+	const vs_entry *e = v->entry;
+
+	if (v->code > out->status)
+		out->status = v->code;
+	if (!v->code || out->message[0])
+		return;
+	if (v->source == VS_SRC_MISSING && cfg->options.on_error != VS_ON_ERROR_FAIL)
+		snprintf(out->message, sizeof out->message,
+			 "%s (%s#%s): required but missing: %s; not set in the environment, "
+			 "dotenv or default; fix Vault's answer, or give %s a fallback (the "
+			 "environment, dotenv, default=)", e->name, e->path, e->field, v->vault_err,
+			 e->name);
+	else if (e->def)
+		/* the default= on the line reads like a safety net; under
+		 * fail it is not one, and the user must learn why here */
+		snprintf(out->message, sizeof out->message,
+			 "%s (%s#%s): %s; its default= is not used under on_error = fail: "
+			 "fix Vault's answer, or set on_error = fallback in [options] to start "
+			 "with the default", e->name, e->path, e->field, v->vault_err);
+	else
+		snprintf(out->message, sizeof out->message, "%s (%s#%s): %s", e->name,
+			 e->path, e->field, v->vault_err);
+}
+
 int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 	       vs_getenv_fn env, void *env_ctx, vs_fetch_fn fetch, void *fetch_ctx,
 	       vs_resolution *out, vs_error *err)
@@ -70,22 +180,13 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 		goto out;
 	}
 	out->n = n;
-	for (size_t i = 0; i < n; i++) {
-		const vs_entry *e = names ? vs_config_find(cfg, names[i]) : &cfg->entries[i];
-		if (!e) {
-			rc = vs_fail(err, VS_EX_USAGE, "%s: '%s' is not mapped in [env]; add a line '%s = path#field' "
-				     "to its [env]", cfg->path, names[i], names[i]);
-			goto out;
-		}
-		out->values[i].entry = e;
-		reqs[i] = (vs_vault_req){.path = e->path, .version = e->version, .kv_version = e->kv_version};
-	}
+	if ((rc = plan(cfg, names, n, out->values, reqs, err)))
+		goto out;
 
 	fetch_rc = n ? fetch(fetch_ctx, reqs, n, secs, &out->stats, &ferr) : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		vs_value *v = &out->values[i];
-		const vs_entry *e = v->entry;
 		const char *val = NULL;
 		int vault_code;
 
@@ -97,55 +198,14 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			v->source = VS_SRC_DYNAMIC;
 			v->ms = secs[i].ms;
 			continue;
-		} else if (secs[i].code) {
-			vault_code = secs[i].code;
-			snprintf(v->vault_err, sizeof v->vault_err, "%s", secs[i].err);
-			v->ms = secs[i].ms;
-		} else if (vs_secret_field_nul(&secs[i], e->field)) {
-			/* never a secret cut short at the NUL */
-			vault_code = VS_EX_MISSING;
-			snprintf(v->vault_err, sizeof v->vault_err,
-				 "%s: field '%s' holds a NUL byte, which no environment variable can carry",
-				 secs[i].api_path ? secs[i].api_path : e->path, e->field);
-			v->ms = secs[i].ms;
-		} else if (!(val = vs_secret_field(&secs[i], e->field))) {
-			vault_code = VS_EX_MISSING;
-			snprintf(v->vault_err, sizeof v->vault_err,
-				 "%s: no field '%s'; name one of its keys after the # in [env] ('vault kv get' "
-				 "lists them)", secs[i].api_path ? secs[i].api_path : e->path, e->field);
-			v->ms = secs[i].ms;
-		} else {
-			vault_code = 0;
-			v->ms = secs[i].ms;
-			v->kv_version_no = secs[i].kv_version_no;
-			v->lease_duration = secs[i].lease_duration;
-			v->lease_revoked = secs[i].lease_revoked;
-			if (secs[i].lease_id && !(v->lease_id = strdup(secs[i].lease_id))) {
-				rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
+		} else if ((vault_code = vault_answer(v, &secs[i], &val)) < 0) {
+			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
+			goto out;
 		}
-
-		if (!vault_code) {
-			v->source = VS_SRC_VAULT;
-		} else if (cfg->options.on_error == VS_ON_ERROR_FAIL) {
-			/* fail closed: no fallback may stand in for Vault */
-			v->source = VS_SRC_MISSING;
-			v->code = vault_code;
-		} else if ((val = env ? env(e->name, env_ctx) : NULL)) {
-			v->source = VS_SRC_ENV;
-		} else if ((val = dotenv_get(&ld, e->name))) {
-			v->source = VS_SRC_DOTENV;
-		} else if ((val = e->def)) {
-			v->source = VS_SRC_DEFAULT;
-		} else {
-			v->source = VS_SRC_MISSING;
-			if (e->required)
-				v->code = VS_EX_MISSING;
-		}
+		choose_source(cfg, v, vault_code, &val, env, env_ctx, &ld);
 		v->vault_code = vault_code;
 		if (vault_code) {
-			vs_log(VS_LOG_INFO, "%s: %s; source: %s", e->name, v->vault_err,
+			vs_log(VS_LOG_INFO, "%s: %s; source: %s", v->entry->name, v->vault_err,
 			       vs_source_name(v->source));
 			if (!n_fallback++)
 				first_fallback = v;
@@ -154,26 +214,7 @@ int vs_resolve(const vs_config *cfg, const char *const *names, size_t n_names,
 			rc = vs_fail(err, VS_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		if (v->code > out->status)
-			out->status = v->code;
-		if (v->code && !out->message[0]) {
-			if (v->source == VS_SRC_MISSING && cfg->options.on_error != VS_ON_ERROR_FAIL)
-				snprintf(out->message, sizeof out->message,
-					 "%s (%s#%s): required but missing: %s; not set in the environment, "
-					 "dotenv or default; fix Vault's answer, or give %s a fallback (the "
-					 "environment, dotenv, default=)", e->name, e->path, e->field, v->vault_err,
-					 e->name);
-			else if (e->def)
-				/* the default= on the line reads like a safety net; under
-				 * fail it is not one, and the user must learn why here */
-				snprintf(out->message, sizeof out->message,
-					 "%s (%s#%s): %s; its default= is not used under on_error = fail: "
-					 "fix Vault's answer, or set on_error = fallback in [options] to start "
-					 "with the default", e->name, e->path, e->field, v->vault_err);
-			else
-				snprintf(out->message, sizeof out->message, "%s (%s#%s): %s", e->name,
-					 e->path, e->field, v->vault_err);
-		}
+		note_failure(out, cfg, v);
 	}
 	/* When the program goes on without Vault's answer, say so once; when the
 	 * policy refuses, the caller prints out->message and that is the one line. */

@@ -110,6 +110,27 @@ static bool get64(const char *buf, size_t len, size_t *pos, uint64_t *v)
 	return true;
 }
 
+/* The head after the magic, in the order vs_snapshot_format writes it. */
+struct head {
+	uint32_t resolved, mode, inherit, timeout, n;
+	uint64_t refresh, at;
+	uint32_t gen;
+	uint64_t failed;
+	uint32_t retry;
+};
+
+/* Checks the magic and reads the head; *pos ends after it. */
+static bool read_head(const char *buf, size_t len, size_t *pos, struct head *h)
+{
+	*pos = 8;
+	return len >= 8 && !memcmp(buf, MAGIC, 8) && get32(buf, len, pos, &h->resolved) &&
+	       get32(buf, len, pos, &h->mode) && get32(buf, len, pos, &h->inherit) &&
+	       get32(buf, len, pos, &h->timeout) && get32(buf, len, pos, &h->n) &&
+	       get64(buf, len, pos, &h->refresh) && get64(buf, len, pos, &h->at) &&
+	       get32(buf, len, pos, &h->gen) && get64(buf, len, pos, &h->failed) &&
+	       get32(buf, len, pos, &h->retry);
+}
+
 /* Copies the next length-prefixed string of buf to *out, NUL-terminated,
  * and moves *out past it. */
 static bool take(const char *buf, size_t len, size_t *pos, char **out, const char **str)
@@ -128,9 +149,9 @@ static bool take(const char *buf, size_t len, size_t *pos, char **out, const cha
 
 int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 {
-	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
-	uint64_t refresh, at, failed;
+	size_t pos;
+	struct head h;
+	uint32_t n;
 	const char **names, **values, **ambient;
 	bool *from_env;
 	char *str;
@@ -138,14 +159,10 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	memset(out, 0, sizeof *out);
 	/* each entry takes at least 16 bytes: n is bounded before any
 	 * allocation */
-	if (len < 8 || len > VS_SNAPSHOT_MAX || memcmp(buf, MAGIC, 8) ||
-	    !get32(buf, len, &pos, &resolved) || !get32(buf, len, &pos, &mode) ||
-	    !get32(buf, len, &pos, &inherit) || !get32(buf, len, &pos, &timeout) ||
-	    !get32(buf, len, &pos, &n) || !get64(buf, len, &pos, &refresh) ||
-	    !get64(buf, len, &pos, &at) || !get32(buf, len, &pos, &gen) ||
-	    !get64(buf, len, &pos, &failed) || !get32(buf, len, &pos, &retry) || n > len / 16 ||
-	    resolved > 1 || inherit > 1 || refresh > LONG_MAX || at > (1ull << 52) || failed > (1ull << 52))
+	if (len > VS_SNAPSHOT_MAX || !read_head(buf, len, &pos, &h) || h.n > len / 16 || h.resolved > 1 ||
+	    h.inherit > 1 || h.refresh > LONG_MAX || h.at > (1ull << 52) || h.failed > (1ull << 52))
 		return -1;
+	n = h.n;
 	/* one block: the arrays, then every string with its NUL */
 	out->buf_len = (size_t)n * (3 * sizeof(char *) + sizeof(bool)) + len + 3 * (size_t)n + 4;
 	if (!(out->buf = calloc(1, out->buf_len)))
@@ -166,7 +183,7 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 		    !get32(buf, len, &pos, &flags) || flags > 7 || !take(buf, len, &pos, &str, &v) ||
 		    !take(buf, len, &pos, &str, &a))
 			goto bad;
-		values[i] = (flags & F_VALUE) && resolved ? v : NULL;
+		values[i] = (flags & F_VALUE) && h.resolved ? v : NULL;
 		from_env[i] = (flags & F_FROM_ENV) != 0;
 		ambient[i] = (flags & F_AMBIENT) ? a : NULL;
 	}
@@ -176,15 +193,15 @@ int vs_snapshot_parse(const char *buf, size_t len, vs_snapshot *out)
 	out->values = values;
 	out->ambient = ambient;
 	out->from_env = from_env;
-	out->timeout_ms = timeout == UINT32_MAX ? -1 : (long)timeout;
-	out->mode = (int)mode;
-	out->inherit = inherit;
-	out->resolved = resolved;
-	out->refresh_ms = (long)refresh;
-	out->resolved_at_ms = (double)at;
-	out->generation = gen;
-	out->failed_at_ms = (double)failed;
-	out->retry_ms = (long)retry;
+	out->timeout_ms = h.timeout == UINT32_MAX ? -1 : (long)h.timeout;
+	out->mode = (int)h.mode;
+	out->inherit = h.inherit;
+	out->resolved = h.resolved;
+	out->refresh_ms = (long)h.refresh;
+	out->resolved_at_ms = (double)h.at;
+	out->generation = h.gen;
+	out->failed_at_ms = (double)h.failed;
+	out->retry_ms = (long)h.retry;
 	out->n = n;
 	return 0;
 bad:
@@ -206,21 +223,15 @@ static bool span(const char *buf, size_t len, size_t *pos, const char **out, siz
 
 int vs_snapshot_head_parse(const char *buf, size_t len, vs_snapshot_head *h)
 {
-	size_t pos = 8;
-	uint32_t resolved, mode, inherit, timeout, n, gen, retry;
-	uint64_t refresh, at, failed;
+	size_t pos;
+	struct head hd;
 
-	if (len < 8 || memcmp(buf, MAGIC, 8) || !get32(buf, len, &pos, &resolved) ||
-	    !get32(buf, len, &pos, &mode) || !get32(buf, len, &pos, &inherit) ||
-	    !get32(buf, len, &pos, &timeout) || !get32(buf, len, &pos, &n) ||
-	    !get64(buf, len, &pos, &refresh) || !get64(buf, len, &pos, &at) ||
-	    !get32(buf, len, &pos, &gen) || !get64(buf, len, &pos, &failed) ||
-	    !get32(buf, len, &pos, &retry) || inherit > 1 ||
+	if (!read_head(buf, len, &pos, &hd) || hd.inherit > 1 ||
 	    !span(buf, len, &pos, &h->config_path, &h->config_path_len) ||
 	    !span(buf, len, &pos, &h->eager_programs, &h->eager_programs_len))
 		return -1;
-	h->mode = (int)mode;
-	h->inherit = inherit;
+	h->mode = (int)hd.mode;
+	h->inherit = hd.inherit;
 	return 0;
 }
 
@@ -277,10 +288,10 @@ int vs_snapshot_mark_stale(int fd, const char *config_path, double deadline_ms)
 	}
 	gen++;
 	/* (no backoff left either: a stale tree resolves at once) */
-	if (pwrite(fd, &zero, 8, VS_SNAPSHOT_AT_OFFSET) == 8 &&
-	    pwrite(fd, &zero, 8, VS_SNAPSHOT_FAILED_OFFSET) == 8 &&
-	    pwrite(fd, &zero32, 4, VS_SNAPSHOT_FAILED_OFFSET + 8) == 4 &&
-	    pwrite(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET) == 4)
+	if (!vs_pwrite_all(fd, &zero, 8, VS_SNAPSHOT_AT_OFFSET) &&
+	    !vs_pwrite_all(fd, &zero, 8, VS_SNAPSHOT_FAILED_OFFSET) &&
+	    !vs_pwrite_all(fd, &zero32, 4, VS_SNAPSHOT_FAILED_OFFSET + 8) &&
+	    !vs_pwrite_all(fd, &gen, 4, VS_SNAPSHOT_GEN_OFFSET))
 		rc = 0;
 unlock:
 	vs_snapshot_unlock(fd, VS_SNAPSHOT_LOCK_DATA);
@@ -327,11 +338,7 @@ const char *vs_snapshot_input(const char *inputs, const char *name, char *buf, s
 		if (nl != n || memcmp(k, name, n))
 			continue;
 		*found = true;
-		if (!v || vl >= bufsz)
-			return NULL;
-		memcpy(buf, v, vl);
-		buf[vl] = '\0';
-		return buf;
+		return v && vs_copy_bounded(buf, bufsz, v, vl) ? buf : NULL;
 	}
 	return NULL;
 }

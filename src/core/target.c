@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "vs_target.h"
+#include "vs_common.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -46,12 +47,8 @@ int vs_target_lookup(const char *name, const char *path_env, char *out, size_t o
 
 	if (!*name)
 		return ENOENT;
-	if (strchr(name, '/')) {
-		if (strlen(name) >= outsz)
-			return ENAMETOOLONG;
-		strcpy(out, name);
-		return 0;
-	}
+	if (strchr(name, '/'))
+		return vs_copy_bounded(out, outsz, name, strlen(name)) ? 0 : ENAMETOOLONG;
 	p = path_env ? path_env : "/bin:/usr/bin";
 	for (;;) {
 		size_t n = strcspn(p, ":");
@@ -252,6 +249,18 @@ static const char *secure_reason(int fd)
 	return NULL;
 }
 
+/* When exec of the file open at fd would be secure, and no file of the
+ * chain was found so before, names it: the first one is the one to fix. */
+static void note_secure(vs_target *t, int fd, const char *file)
+{
+	const char *why = secure_reason(fd);
+
+	if (why && !t->secure) {
+		t->secure = why;
+		snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
+	}
+}
+
 /* "#!interp arg" as the kernel splits it: one interpreter, at most one
  * argument (the rest of the line, trimmed). */
 static bool parse_shebang(const char *buf, size_t n, char *interp, size_t isz, char *arg, size_t asz)
@@ -266,10 +275,8 @@ static bool parse_shebang(const char *buf, size_t n, char *interp, size_t isz, c
 	len = strcspn(p, " \t\n");
 	if (p + len > end)
 		len = (size_t)(end - p);
-	if (!len || len >= isz)
+	if (!len || !vs_copy_bounded(interp, isz, p, len))
 		return false;
-	memcpy(interp, p, len);
-	interp[len] = 0;
 	p += len;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -307,10 +314,7 @@ static void env_program(const char *arg, char *out, size_t outsz)
 		p += n;
 		p += strspn(p, " \t");
 	}
-	if (n < outsz) {
-		memcpy(out, p, n);
-		out[n] = 0;
-	}
+	vs_copy_bounded(out, outsz, p, n);
 }
 
 int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
@@ -318,14 +322,12 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 	char file[PATH_MAX];
 
 	/* path may be t->path itself (the lookup's output) */
-	if (strlen(path) >= sizeof file)
+	if (!vs_copy_bounded(file, sizeof file, path, strlen(path)))
 		return ENAMETOOLONG;
-	strcpy(file, path);
 	memset(t, 0, sizeof *t);
 	strcpy(t->path, file);
 	for (int depth = 0; depth <= MAX_CHAIN; depth++) {
 		char head[SHEBANG_MAX + 1], interp[PATH_MAX], arg[SHEBANG_MAX];
-		const char *why;
 		ssize_t n;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
@@ -334,11 +336,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 			 * cannot be read; its mode alone tells whether it is secure */
 			fd = open(file, O_PATH | O_CLOEXEC);
 			if (fd >= 0) {
-				const char *w = secure_reason(fd);
-				if (w) {
-					t->secure = w;
-					snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
-				}
+				note_secure(t, fd, file);
 				close(fd);
 			}
 			t->unreadable = true;
@@ -360,11 +358,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 			bool st = false, go = false;
 			/* the set-ID bits of the program the kernel loads count; a
 			 * script's own are ignored by Linux */
-			why = secure_reason(fd);
-			if (why && !t->secure) {
-				t->secure = why;
-				snprintf(t->secure_file, sizeof t->secure_file, "%s", file);
-			}
+			note_secure(t, fd, file);
 			if (vs_elf_facts(fd, &st, &go) == 0) {
 				t->is_static = st;
 				t->is_go = go;
@@ -391,11 +385,7 @@ int vs_target_inspect(const char *path, const char *path_env, vs_target *t)
 				int efd = open(interp, O_RDONLY | O_CLOEXEC);
 				if (efd < 0) /* the kernel fails the exec: nothing runs */
 					return 0;
-				why = secure_reason(efd);
-				if (why && !t->secure) {
-					t->secure = why;
-					snprintf(t->secure_file, sizeof t->secure_file, "%s", interp);
-				}
+				note_secure(t, efd, interp);
 				close(efd);
 				if (vs_target_lookup(prog, path_env, file, sizeof file) != 0)
 					return 0;

@@ -108,6 +108,16 @@ void vs_buf_reset(vs_buf *b);
 /* Clears and frees; the buffer is empty and reusable afterwards. */
 void vs_buf_free(vs_buf *b);
 
+/* Copies src[0..n) and a NUL into dst (size bytes) when they fit (n <
+ * size): true; otherwise false and dst is left as it was. The one rule for
+ * a name, a number or a line taken into a fixed buffer: refused whole,
+ * never cut. */
+bool vs_copy_bounded(char *dst, size_t size, const char *src, size_t n);
+
+/* 3 when text[0..len) starts with a UTF-8 byte order mark, which the
+ * config and dotenv parsers skip; else 0. */
+size_t vs_bom_len(const char *text, size_t len);
+
 /* explicit_bzero then free; NULL is fine. */
 void vs_free_secret(char *s);
 

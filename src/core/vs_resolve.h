@@ -67,6 +67,11 @@ void vs_resolution_clear(vs_resolution *r);
 
 const char *vs_source_name(vs_source s);
 
+/* Why a field whose value holds a NUL byte gives no value (VS_EX_MISSING):
+ * the reason the resolver gives, and the helper writes for the preload's
+ * resolver to give, into buf (cut at size, size > 0); returns its length. */
+size_t vs_nul_field_reason(char *buf, size_t size, const vs_secret *s, const vs_entry *e);
+
 /* True when the program would get Vault's value for v: read from Vault, or
  * (check) a dynamic path looked up, not read. What `check --strict` asks. */
 bool vs_value_from_vault(const vs_value *v);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vs_wire.h"
+#include "vs_resolve.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,9 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 				vs_buf_put(&b, "\n", 1);
 			} else if (vs_secret_field_nul(s, e->field)) {
 				char m[VS_ERR_MAX];
-				int ml = snprintf(m, sizeof m, "%s: field '%s' holds a NUL byte, which no environment "
-						  "variable can carry", s->api_path ? s->api_path : e->path, e->field);
-				vs_buf_printf(&b, "e %s %d %.3f %d\n", e->name, VS_EX_MISSING, s->ms, ml);
-				vs_buf_put(&b, m, (size_t)ml);
+				size_t ml = vs_nul_field_reason(m, sizeof m, s, e);
+				vs_buf_printf(&b, "e %s %d %.3f %zu\n", e->name, VS_EX_MISSING, s->ms, ml);
+				vs_buf_put(&b, m, ml);
 				vs_buf_put(&b, "\n", 1);
 			} else if (!v) {
 				vs_buf_printf(&b, "n %s %.3f\n", e->name, s->ms);
@@ -52,11 +52,16 @@ char *vs_helper_format(const vs_config *cfg, const vs_secret *secs, int batch_co
 	return b.p;
 }
 
-/* Reads one header line; returns its length without '\n', or -1. */
-static long line_at(const char *buf, size_t len, size_t pos)
+/* The header line at *pos, without its '\n', into hdr (size bytes), *pos
+ * moved past it; false when there is none or it does not fit. */
+static bool header_at(const char *buf, size_t len, size_t *pos, char *hdr, size_t size)
 {
-	const char *nl = pos < len ? memchr(buf + pos, '\n', len - pos) : NULL;
-	return nl ? nl - (buf + pos) : -1;
+	const char *nl = *pos < len ? memchr(buf + *pos, '\n', len - *pos) : NULL;
+
+	if (!nl || !vs_copy_bounded(hdr, size, buf + *pos, (size_t)(nl - (buf + *pos))))
+		return false;
+	*pos = (size_t)(nl - buf) + 1;
+	return true;
 }
 
 static int bad(vs_error *err, const char *what)
@@ -82,15 +87,12 @@ static char *take(const char *buf, size_t len, size_t *pos, size_t n)
 
 int vs_helper_requests(const char *buf, size_t len)
 {
-	size_t n;
+	size_t n, pos = 0;
 	int requests = 0;
-	long l = line_at(buf, len, 0);
 	char hdr[64];
 
-	if (l < 0 || (size_t)l >= sizeof hdr)
+	if (!header_at(buf, len, &pos, hdr, sizeof hdr))
 		return 0;
-	memcpy(hdr, buf, (size_t)l);
-	hdr[l] = '\0';
 	return sscanf(hdr, "VSR1 %zu %d", &n, &requests) == 2 && requests > 0 ? requests : 0;
 }
 
@@ -99,17 +101,12 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 {
 	size_t pos = 0, count;
 	char hdr[512], name[256];
-	long l;
 
 	*batch_code = 0;
-	l = line_at(buf, len, pos);
-	if (l < 0 || (size_t)l >= sizeof hdr)
+	if (!header_at(buf, len, &pos, hdr, sizeof hdr))
 		return bad(err, "no header");
-	memcpy(hdr, buf, (size_t)l);
-	hdr[l] = '\0';
 	if (strchr(hdr, '-') || sscanf(hdr, "VSR1 %zu", &count) != 1 || count != cfg->n_entries)
 		return bad(err, "header does not match the config");
-	pos = (size_t)l + 1;
 
 	for (size_t i = 0;; i++) {
 		double ms = 0;
@@ -117,12 +114,8 @@ int vs_helper_parse(const vs_config *cfg, const char *buf, size_t len, vs_secret
 		int code;
 		long lease;
 
-		l = line_at(buf, len, pos);
-		if (l < 0 || (size_t)l >= sizeof hdr)
+		if (!header_at(buf, len, &pos, hdr, sizeof hdr))
 			return bad(err, "truncated");
-		memcpy(hdr, buf + pos, (size_t)l);
-		hdr[l] = '\0';
-		pos += (size_t)l + 1;
 		/* no header holds a '-': names are [A-Za-z0-9_] and every number is
 		 * non-negative, while sscanf's %zu would read "-1" as SIZE_MAX */
 		if (strchr(hdr, '-'))

@@ -14,5 +14,6 @@ Suite *snapshot_suite(void);
 Suite *target_suite(void);
 Suite *log_suite(void);
 Suite *rules_suite(void);
+Suite *core_rules_suite(void);
 
 #endif
