@@ -3,7 +3,8 @@
  * one record per resolution that serves values to a program — the
  * preload's first resolution and each refresh, `vaultshim run`, `vaultshim
  * get` — written by the process that completes it. A record is one JSON
- * object on one line (README, "Audit trail"; docs/design.md):
+ * object on one line (README, "Logs and the audit trail";
+ * docs/design.md, "Audit records"):
  *
  *   {"time":"…Z","event":"resolve","pid":1234,"uid":1000,"prog":"psql",
  *    "exe":"/usr/bin/psql","config":"/etc/app/vaultshim.conf","status":0,

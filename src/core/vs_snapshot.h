@@ -54,7 +54,7 @@ typedef struct vs_snapshot {
 	 * resolution made anywhere in the tree), or NULL */
 	const char *const *ambient;
 	/* the config's text as the tree's first process read it at its start
-	 * (design, pitfall 13): a process of the tree that resolves later parses
+	 * (docs/design.md, pitfall 13): a process of the tree that resolves later parses
 	 * this, never the file, which may have been renamed or changed since;
 	 * "" when unknown */
 	const char *config_text;
