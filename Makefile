@@ -113,8 +113,8 @@ FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o \
 $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
-CLIENT_OBJ := $(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/check.o $(BUILD)/obj/cli/watch.o $(BUILD)/obj/cli/hold.o \
-	$(BUILD)/obj/cli/migrate.o $(BUILD)/obj/cli/migrate_conf.o $(BUILD)/obj/core/safefile.o
+CLIENT_OBJ := $(addprefix $(BUILD)/obj/cli/,client.o check.o get.o run.o resolve.o watch.o hold.o \
+	migrate_cmd.o migrate.o migrate_conf.o) $(BUILD)/obj/core/safefile.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \
 		$(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a $(DEPS_LIBS) -pthread -o $@

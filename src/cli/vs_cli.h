@@ -43,18 +43,50 @@ int vs_hold_tick(char *changed, size_t size);
 void vs_hold_revoke_all(void);
 void vs_hold_close(void);
 
-/* In vaultshim-client.so: `vaultshim check …` (src/cli/check.c; argv[0]
- * is "check"), and the resolution check, get and run share
- * (src/cli/client.c): the connection settings and every mapped name (names
+/* The commands of vaultshim-client.so, one file each (argv[0] is the
+ * command's name): check.c, get.c, run.c, resolve.c (the preload's
+ * helper), migrate_cmd.c (the options of migrate.c's vs_migrate); each
+ * returns its exit status. */
+int vs_cmd_check(int argc, char **argv);
+int vs_cmd_get(int argc, char **argv);
+int vs_cmd_run(int argc, char **argv);
+int vs_cmd_resolve(int argc, char **argv);
+int vs_cmd_migrate(int argc, char **argv);
+
+/* What those commands share (src/cli/client.c). The resolution check, get
+ * and run share: the connection settings and every mapped name (names
  * NULL) or the n listed, through the failure policy. A settings failure
  * (an unreadable token file, a bad VAULT_ADDR) is every name's Vault
  * failure, as the preload's helper reports it. 0 with *res filled, or an
  * error code with err set (out of memory). */
 struct vs_resolution;
 enum vs_dynamic_reads { VS_DYN_READ, VS_DYN_SKIP, VS_DYN_READ_REVOKE };
-int vs_cmd_check(int argc, char **argv);
 int vs_cli_resolve(const struct vs_config *cfg, const char *const *names, size_t n,
 		   enum vs_dynamic_reads dyn, struct vs_resolution *res, struct vs_error *err);
+/* The same, exiting with the line "resolve: REASON" when it fails. */
+void vs_cli_resolve_or_die(const struct vs_config *cfg, const char *const *names, size_t n,
+			   enum vs_dynamic_reads dyn, struct vs_resolution *res);
+/* The audit record of a resolution that serves values (run, get): a
+ * trail that cannot be written is said, and the command goes on, as the
+ * preload does (check is where a broken trail fails). */
+void vs_cli_audit(const struct vs_config *cfg, const char *event, const char *cmd,
+		  const struct vs_resolution *res);
+/* A failure: "vaultshim: CTX: MSG" on stderr, or after vs_cli_log_errors
+ * (run and resolve, whose lines end up among a program's or a service's
+ * own) the same as a log line; then exit(code). */
+void vs_cli_log_errors(void);
+void vs_cli_die(int code, const char *ctx, const char *msg) __attribute__((noreturn));
+/* A usage error: "vaultshim: CTX: MSG" and the usage text on stderr, exit 64. */
+void vs_cli_usage_error(const char *ctx, const char *msg, const char *usage) __attribute__((noreturn));
+/* The options get, run and resolve share: -c FILE (--config, --config=FILE)
+ * and -h/--help (usage on stdout, exit 0); the index of the first operand,
+ * after a "--" that ends the options. */
+int vs_cli_parse_opts(int argc, char **argv, const char *usage, const char **cfg, const char *ctx);
+/* The config's absolute path: -c FILE, else $VAULTSHIM_CONFIG, else
+ * ./vaultshim.conf, else /etc (vs_config_locate); the caller frees it. */
+char *vs_cli_config_path(const char *opt);
+/* The config at path, loaded and checked. */
+struct vs_config *vs_cli_load_config(const char *path);
 
 /* The entry point of vaultshim-client.so (src/cli/client.c). */
 typedef int vs_client_main_fn(int argc, char **argv);
