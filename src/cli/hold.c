@@ -178,11 +178,9 @@ static void answer(int fd)
 		sec = (h = find(path)) ? &h->sec : &fresh;
 	out = vs_held_encode(sec, !mine, &len);
 	pthread_mutex_unlock(H.mu);
-	if (out) {
+	if (out)
 		(void)!vs_write_all(fd, out, len);
-		explicit_bzero(out, len);
-		free(out);
-	}
+	vs_free_secret(out);
 	vs_secret_clear(&fresh);
 }
 

@@ -72,37 +72,22 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static bool in_list(const char *list, const char *name, size_t len)
-{
-	const char *p = list;
-	while (p && *p) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == len && !strncmp(p, name, len))
-			return true;
-		p = c ? c + 1 : NULL;
-	}
-	return false;
-}
-
 /* A secret by name (any of the words, case-insensitive) or by value: a URL
  * that carries a password (scheme://user:pass@host). */
 static bool looks_secret(const char *words, const char *name, const char *value)
 {
-	const char *p = words;
+	const char *p = words, *item;
 	const char *scheme;
+	size_t l;
 
-	while (p && *p) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
+	while (vs_list_next(&p, &item, &l)) {
 		char w[64];
 		if (l && l < sizeof w) {
-			memcpy(w, p, l);
+			memcpy(w, item, l);
 			w[l] = '\0';
 			if (strcasestr(name, w))
 				return true;
 		}
-		p = c ? c + 1 : NULL;
 	}
 	if (value && (scheme = strstr(value, "://"))) {
 		const char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
@@ -153,12 +138,13 @@ static int choose(state *st)
 {
 	const vs_migrate_opts *o = st->o;
 	const char *words = o->match ? o->match : default_words;
+	size_t l;
 
 	if (!(st->picks = calloc(st->d->n + 1, sizeof *st->picks)))
 		return fail(VS_EX_SOFTWARE, "out of memory");
 	for (size_t i = 0; i < st->d->n; i++) {
 		const vs_dotenv_entry *e = &st->d->entries[i];
-		bool named = o->keys && in_list(o->keys, e->key, strlen(e->key));
+		bool named = vs_list_has(o->keys, e->key, strlen(e->key));
 		bool later = false;
 		pick *p;
 		/* later duplicates win: only the last statement of a key counts */
@@ -183,18 +169,13 @@ static int choose(state *st)
 			snprintf(p->note, sizeof p->note, "holds ${...} or $(...), which python-dotenv may expand; "
 				 "name it in --keys to migrate it literally"), p->action = A_SKIP;
 	}
-	if (o->keys) {
-		const char *k = o->keys;
-		while (k && *k) {
-			const char *c = strchr(k, ',');
-			size_t l = c ? (size_t)(c - k) : strlen(k);
-			bool found = false;
-			for (size_t i = 0; i < st->n; i++)
-				found |= strlen(st->picks[i].name) == l && !strncmp(st->picks[i].name, k, l);
-			if (!found)
-				return fail(VS_EX_USAGE, "--keys: '%.*s' is not set in %s", (int)l, k, o->env_file);
-			k = c ? c + 1 : NULL;
-		}
+	/* every name --keys gives must be in the file */
+	for (const char *k = o->keys, *item; vs_list_next(&k, &item, &l);) {
+		bool found = false;
+		for (size_t i = 0; i < st->n; i++)
+			found |= strlen(st->picks[i].name) == l && !strncmp(st->picks[i].name, item, l);
+		if (!found)
+			return fail(VS_EX_USAGE, "--keys: '%.*s' is not set in %s", (int)l, item, o->env_file);
 	}
 	return 0;
 }

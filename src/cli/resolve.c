@@ -160,10 +160,7 @@ int vs_cmd_resolve(int argc, char **argv)
 	out = vs_helper_format(cfg, secs, batch, err.msg, stats.requests, &len);
 	if (!out || vs_write_all(1, out, len) < 0)
 		rc = VS_EX_IOERR;
-	if (out) {
-		explicit_bzero(out, len);
-		free(out);
-	}
+	vs_free_secret(out);
 	for (size_t i = 0; i < cfg->n_entries; i++)
 		vs_secret_clear(&secs[i]);
 	free(secs);
