@@ -94,21 +94,6 @@ static const char usage_exec[] =
 	"78 config error or missing, 126 CMD not executable, 127 CMD not found;\n"
 	"with --check, check's code.\n";
 
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	/* the launcher's lines end up among its program's: the log format */
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	vs_log_always(VS_LOG_ERROR, "exec: %s", msg);
-	exit(code);
-}
-
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void warn(const char *fmt, ...)
@@ -135,14 +120,14 @@ static void find_lib(char *out, size_t outsz)
 		 * there goes into LD_PRELOAD */
 		char cwd[PATH_MAX];
 		if (access(env, R_OK) != 0)
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s; point VAULTSHIM_LIB at libvaultshim.so, or "
-					       "unset it", env, strerror(errno));
+			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s; point VAULTSHIM_LIB at libvaultshim.so, "
+						       "or unset it", env, strerror(errno));
 		if (*env != '/' && !getcwd(cwd, sizeof cwd))
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s; give VAULTSHIM_LIB "
-					       "an absolute path", env, strerror(errno));
+			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s; give "
+						       "VAULTSHIM_LIB an absolute path", env, strerror(errno));
 		if (snprintf(out, outsz, "%s%s%s", *env == '/' ? "" : cwd, *env == '/' ? "" : "/", env) >= (int)outsz)
-			die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long; give VAULTSHIM_LIB a shorter "
-					       "absolute path", env);
+			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long; give VAULTSHIM_LIB a shorter "
+						       "absolute path", env);
 		return;
 	}
 	vs_exe_dir(dir, sizeof dir);
@@ -156,9 +141,9 @@ static void find_lib(char *out, size_t outsz)
 		strcpy(out, cand);
 		return;
 	}
-	die(VS_EX_UNAVAILABLE, "libvaultshim.so not found beside %s, in ../lib/ or in %s "
-			       "(run 'make', or set VAULTSHIM_LIB)",
-	    *dir ? dir : "this program", VS_LIBDIR);
+	vs_exec_die(VS_EX_UNAVAILABLE, "libvaultshim.so not found beside %s, in ../lib/ or in %s "
+				       "(run 'make', or set VAULTSHIM_LIB)",
+		    *dir ? dir : "this program", VS_LIBDIR);
 }
 
 /* A library or plug-in this launch loads into programs: a regular file
@@ -171,14 +156,14 @@ static void check_lib(const char *path, bool explicit)
 	struct stat st;
 
 	if (strpbrk(path, explicit ? " \t" : ": \t"))
-		die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with %s; install the library "
-				       "elsewhere%s", path, explicit ? "a blank" : "':' or a blank",
-		    explicit ? "" : " or set VAULTSHIM_LIB");
+		vs_exec_die(VS_EX_UNAVAILABLE, "%s: LD_PRELOAD cannot carry a path with %s; install the library "
+					       "elsewhere%s", path, explicit ? "a blank" : "':' or a blank",
+			    explicit ? "" : " or set VAULTSHIM_LIB");
 	if (stat(path, &st) != 0)
-		die(VS_EX_UNAVAILABLE, "%s: %s", path, strerror(errno));
+		vs_exec_die(VS_EX_UNAVAILABLE, "%s: %s", path, strerror(errno));
 	if (!vs_safe_lib(path))
-		die(VS_EX_NOPERM, "%s: refusing a library that is not a regular file owned by root or "
-				  "you and writable only by its owner (chmod go-w, or reinstall)", path);
+		vs_exec_die(VS_EX_NOPERM, "%s: refusing a library that is not a regular file owned by root or "
+					  "you and writable only by its owner (chmod go-w, or reinstall)", path);
 }
 
 /* LD_PRELOAD is a list: prepend, never replace, never twice. */
@@ -197,12 +182,12 @@ static void prepend_preload(const char *lib)
 			p += strspn(p, ": ");
 		}
 		if (asprintf(&v, "%s:%s", lib, old) < 0)
-			die(VS_EX_OSERR, "out of memory");
+			vs_exec_die(VS_EX_OSERR, "out of memory");
 	} else if (!(v = strdup(lib))) {
-		die(VS_EX_OSERR, "out of memory");
+		vs_exec_die(VS_EX_OSERR, "out of memory");
 	}
 	if (setenv("LD_PRELOAD", v, 1))
-		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+		vs_exec_die(VS_EX_OSERR, "setenv: %s", strerror(errno));
 	free(v);
 }
 
@@ -217,20 +202,20 @@ static void run_check(const char *config, const char *cmd)
 	int st, rc;
 
 	if (!vs_exe_path(self, sizeof self))
-		die(VS_EX_UNAVAILABLE, "--check: cannot tell where this program is (no /proc, started by a "
-				       "relative path): run 'vaultshim check' yourself first");
+		vs_exec_die(VS_EX_UNAVAILABLE, "--check: cannot tell where this program is (no /proc, started by a "
+					       "relative path): run 'vaultshim check' yourself first");
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
 	rc = posix_spawn(&pid, self, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)
-		die(VS_EX_OSERR, "--check: cannot run %s check: %s", self, strerror(rc));
+		vs_exec_die(VS_EX_OSERR, "--check: cannot run %s check: %s", self, strerror(rc));
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			die(VS_EX_OSERR, "--check: waitpid: %s", strerror(errno));
+			vs_exec_die(VS_EX_OSERR, "--check: waitpid: %s", strerror(errno));
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (rc)
-		die(rc, "check failed (exit %d): not starting %s; fix what check reported above", rc, cmd);
+		vs_exec_die(rc, "check failed (exit %d): not starting %s; fix what check reported above", rc, cmd);
 }
 
 /* A new argv: the npre words of pre, then args (NULL-terminated); *argc
@@ -244,7 +229,7 @@ static char **prefixed(const char *const *pre, int npre, char *const *args, int 
 		n++;
 	argv = calloc((size_t)(npre + n + 1), sizeof *argv);
 	if (!argv)
-		die(VS_EX_OSERR, "out of memory");
+		vs_exec_die(VS_EX_OSERR, "out of memory");
 	memcpy(argv, pre, (size_t)npre * sizeof *argv);
 	memcpy(argv + npre, args, (size_t)n * sizeof *argv);
 	if (argc)
@@ -272,7 +257,7 @@ static char **with_slots(size_t slots)
 		n++;
 	env = calloc(n + slots + 1, sizeof *env);
 	if (!env)
-		die(VS_EX_OSERR, "out of memory");
+		vs_exec_die(VS_EX_OSERR, "out of memory");
 	memcpy(env, environ, n * sizeof *env);
 	for (size_t i = 0; i < slots; i++)
 		env[n + i] = (char *)GO_SLOT;
@@ -313,8 +298,9 @@ static int supervise(long period_ms, const char *config, const char *mode, bool 
 	char **argv;
 
 	if (!vs_exe_path(self, sizeof self))
-		die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a relative "
-				       "path); start vaultshim by its absolute path, or launch with --no-watch");
+		vs_exec_die(VS_EX_UNAVAILABLE, "watch: cannot tell where this program is (no /proc, started by a "
+					       "relative path); start vaultshim by its absolute path, or launch with "
+					       "--no-watch");
 	snprintf(period, sizeof period, "%ld", period_ms);
 	if (check)
 		pre[n++] = "--check";
@@ -353,13 +339,13 @@ int vs_cmd_exec(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
 			if (++i >= argc)
-				die(VS_EX_USAGE, "%s needs a file (see --help)", a);
+				vs_exec_die(VS_EX_USAGE, "%s needs a file (see --help)", a);
 			cfg_opt = argv[i];
 		} else if (!strncmp(a, "--config=", 9)) {
 			cfg_opt = a + 9;
 		} else if (!strcmp(a, "--mode")) {
 			if (++i >= argc)
-				die(VS_EX_USAGE, "--mode needs lazy, eager or auto");
+				vs_exec_die(VS_EX_USAGE, "--mode needs lazy, eager or auto");
 			mode = argv[i];
 		} else if (!strncmp(a, "--mode=", 7)) {
 			mode = a + 7;
@@ -367,32 +353,32 @@ int vs_cmd_exec(int argc, char **argv)
 			check = true;
 		} else if (!strcmp(a, "--watch")) {
 			if (++i >= argc)
-				die(VS_EX_USAGE, "--watch needs a duration (e.g. 30s, 5m)");
+				vs_exec_die(VS_EX_USAGE, "--watch needs a duration (e.g. 30s, 5m)");
 			watch = argv[i];
 		} else if (!strncmp(a, "--watch=", 8)) {
 			watch = a + 8;
 		} else if (!strcmp(a, "--no-watch")) {
 			no_watch = true;
 		} else if (a[0] == '-' && a[1]) {
-			die(VS_EX_USAGE, "unknown option '%s' (see --help)", a);
+			vs_exec_die(VS_EX_USAGE, "unknown option '%s' (see --help)", a);
 		} else {
 			break;
 		}
 	}
 	if (i >= argc)
-		die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
+		vs_exec_die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
 	if (mode && vs_mode_parse(mode, &(vs_mode){0}))
-		die(VS_EX_USAGE, "--mode '%s' is not one of " VS_MODE_NAMES, mode);
+		vs_exec_die(VS_EX_USAGE, "--mode '%s' is not one of " VS_MODE_NAMES, mode);
 	if (watch && (vs_parse_duration_ms(watch, &watch_ms) || watch_ms < VS_WATCH_MIN_MS))
-		die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", watch);
+		vs_exec_die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", watch);
 	cmd = argv + i;
 
 	find_lib(lib, sizeof lib);
 	check_lib(lib, getenv("VAULTSHIM_LIB") && *getenv("VAULTSHIM_LIB"));
 	if (vs_config_locate(cfg_opt, config, &err))
-		die(err.code, "%s", err.msg);
+		vs_exec_die(err.code, "%s", err.msg);
 	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
-		die(err.code, "config: %s", err.msg);
+		vs_exec_die(err.code, "config: %s", err.msg);
 	/* all the launch needs of it (before any setenv: names set now are
 	 * the launch's) */
 	go_slots = slots_needed(cfg);
@@ -402,7 +388,7 @@ int vs_cmd_exec(int argc, char **argv)
 	if (watch_ms && !no_watch)
 		return supervise(watch_ms, config, mode, check, cmd);
 	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
-		die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+		vs_exec_die(VS_EX_OSERR, "setenv: %s", strerror(errno));
 	/* a launch starts a tree: nothing a Go program or an earlier launch left
 	 * for its own children is for this one's */
 	unsetenv("VAULTSHIM_FROM_GO");
@@ -414,7 +400,7 @@ int vs_cmd_exec(int argc, char **argv)
 		 * preload like any other program */
 		char *script;
 		if (asprintf(&script, "%s \"$@\"", cmd[0]) < 0)
-			die(VS_EX_OSERR, "out of memory");
+			vs_exec_die(VS_EX_OSERR, "out of memory");
 		{
 			const char *pre[] = {"sh", "-c", script};
 			cmd = prefixed(pre, 3, cmd, NULL);

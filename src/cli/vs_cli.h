@@ -16,6 +16,11 @@
  * it does not exec. */
 int vs_cmd_exec(int argc, char **argv);
 
+/* The launcher's fatal error (src/cli/exec_die.c, in the front and in
+ * vaultshim-client.so): "exec: MSG" as a log line at error, then
+ * exit(code). exec and watch (which is exec with watch) say it alike. */
+void vs_exec_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
 /* Runs `vaultshim ARGV…` (argv[0] is "vaultshim") in vaultshim-client.so;
  * returns its exit status, 69 when the library cannot be loaded. */
 int vs_client_run(int argc, char **argv);

@@ -36,7 +36,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,21 +78,6 @@ static struct {
 	bool have_session;
 	pthread_mutex_t mu;    /* the session: the poller's and the hold's */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	vs_log_always(VS_LOG_ERROR, "exec: %s", msg);
-	vs_hold_close();
-	exit(code);
-}
 
 static void wipe(watched *w)
 {
@@ -383,7 +367,7 @@ static void collect(void)
 {
 	W.w = calloc(W.cfg->n_entries + 1, sizeof *W.w);
 	if (!W.w)
-		die(VS_EX_OSERR, "out of memory");
+		vs_exec_die(VS_EX_OSERR, "out of memory");
 	for (size_t i = 0; i < W.cfg->n_entries; i++) {
 		const vs_entry *e = &W.cfg->entries[i];
 		size_t j;
@@ -415,7 +399,7 @@ static pid_t start(char **argv)
 	rc = posix_spawn(&pid, argv[0], NULL, &a, argv, environ);
 	posix_spawnattr_destroy(&a);
 	if (rc)
-		die(VS_EX_OSERR, "cannot start %s: %s", argv[0], strerror(rc));
+		vs_exec_die(VS_EX_OSERR, "cannot start %s: %s", argv[0], strerror(rc));
 	return pid;
 }
 
@@ -442,13 +426,16 @@ int vs_cmd_watch(int argc, char **argv)
 	double kill_at = 0;
 	const vs_options *o;
 
+	/* an exit on an error (vs_exec_die) leaves no socket behind; the
+	 * program's end (leave) revokes the leases and closes it itself */
+	atexit(vs_hold_close);
 	if (argc < 6 || strcmp(argv[3], "--"))
-		die(VS_EX_USAGE, "__watch is for vaultshim exec's own use");
+		vs_exec_die(VS_EX_USAGE, "__watch is for vaultshim exec's own use");
 	W.period_ms = atol(argv[1]);
 	if (W.period_ms < VS_WATCH_MIN_MS)
-		die(VS_EX_USAGE, "watch: a period of at least 1s");
+		vs_exec_die(VS_EX_USAGE, "watch: a period of at least 1s");
 	if (vs_config_load(argv[2], vs_libc_getenv, NULL, &W.cfg, &err))
-		die(err.code, "config: %s", err.msg);
+		vs_exec_die(err.code, "config: %s", err.msg);
 	o = &W.cfg->options;
 	W.config = argv[2];
 	cargv = argv + 4;
@@ -473,7 +460,7 @@ int vs_cmd_watch(int argc, char **argv)
 		signal(forwarded[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
-		die(VS_EX_OSERR, "watch: %s", strerror(errno));
+		vs_exec_die(VS_EX_OSERR, "watch: %s", strerror(errno));
 	W.pipe_w = pfd[1];
 	/* one session for the polls and the held leases; the program's
 	 * helpers ask this launcher for its dynamic secrets */
@@ -484,7 +471,7 @@ int vs_cmd_watch(int argc, char **argv)
 		W.s.held_socket = NULL;
 		W.s.skip_dynamic = true;
 		if (!(W.ss = vs_vault_session_new(&W.s)))
-			die(VS_EX_OSERR, "out of memory");
+			vs_exec_die(VS_EX_OSERR, "out of memory");
 		W.have_session = true;
 		if (vs_hold_open(W.cfg, W.ss, &W.mu) == 0)
 			setenv("VAULTSHIM_SUPERVISOR", vs_hold_socket(), 1);
@@ -510,7 +497,7 @@ int vs_cmd_watch(int argc, char **argv)
 		if (poll(fds, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			die(VS_EX_OSERR, "watch: poll: %s", strerror(errno));
+			vs_exec_die(VS_EX_OSERR, "watch: poll: %s", strerror(errno));
 		}
 		if (stopping && !killed && vs_now_ms() >= kill_at) {
 			vs_log(VS_LOG_WARN, "watch: %s did not stop within restart_grace after %s: killing it; "
