@@ -311,19 +311,19 @@ static int supervise(long period_ms, const char *config, const char *mode, bool 
 	return vs_client_run(argc, argv);
 }
 
-int vs_cmd_exec(int argc, char **argv)
+/* The launcher's options (see usage_exec). */
+typedef struct exec_opts {
+	const char *cfg_opt, *mode, *watch;
+	bool check, no_watch;
+	long watch_ms;          /* --watch's period, when given */
+} exec_opts;
+
+/* The options before CMD: CMD's index in argv, or -1 once --help or
+ * --version is answered (the launch then exits 0). A usage error ends the
+ * launch (64). */
+static int parse_exec_opts(int argc, char **argv, exec_opts *o)
 {
-	const char *cfg_opt = NULL, *mode = NULL, *watch = NULL;
-	bool check = false, no_watch = false;
-	long watch_ms;
-	char config[PATH_MAX], lib[PATH_MAX];
-	vs_config *cfg = NULL;
-	size_t go_slots;
-	vs_error err = {0};
-	vs_target t;
-	char **cmd, **envp;
-	const char *path_env = getenv("PATH");
-	int i, rc;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -332,33 +332,33 @@ int vs_cmd_exec(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage_exec, stdout);
-			return 0;
+			return -1;
 		} else if (!strcmp(a, "--version")) {
 			/* the launcher is libc only: no libcurl version to add */
 			printf("vaultshim %s\n", VS_VERSION);
-			return 0;
+			return -1;
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
 			if (++i >= argc)
 				vs_exec_die(VS_EX_USAGE, "%s needs a file (see --help)", a);
-			cfg_opt = argv[i];
+			o->cfg_opt = argv[i];
 		} else if (!strncmp(a, "--config=", 9)) {
-			cfg_opt = a + 9;
+			o->cfg_opt = a + 9;
 		} else if (!strcmp(a, "--mode")) {
 			if (++i >= argc)
 				vs_exec_die(VS_EX_USAGE, "--mode needs lazy, eager or auto");
-			mode = argv[i];
+			o->mode = argv[i];
 		} else if (!strncmp(a, "--mode=", 7)) {
-			mode = a + 7;
+			o->mode = a + 7;
 		} else if (!strcmp(a, "--check")) {
-			check = true;
+			o->check = true;
 		} else if (!strcmp(a, "--watch")) {
 			if (++i >= argc)
 				vs_exec_die(VS_EX_USAGE, "--watch needs a duration (e.g. 30s, 5m)");
-			watch = argv[i];
+			o->watch = argv[i];
 		} else if (!strncmp(a, "--watch=", 8)) {
-			watch = a + 8;
+			o->watch = a + 8;
 		} else if (!strcmp(a, "--no-watch")) {
-			no_watch = true;
+			o->no_watch = true;
 		} else if (a[0] == '-' && a[1]) {
 			vs_exec_die(VS_EX_USAGE, "unknown option '%s' (see --help)", a);
 		} else {
@@ -367,77 +367,65 @@ int vs_cmd_exec(int argc, char **argv)
 	}
 	if (i >= argc)
 		vs_exec_die(VS_EX_USAGE, "missing command (vaultshim exec [options] -- CMD [ARGS...])");
-	if (mode && vs_mode_parse(mode, &(vs_mode){0}))
-		vs_exec_die(VS_EX_USAGE, "--mode '%s' is not one of " VS_MODE_NAMES, mode);
-	if (watch && (vs_parse_duration_ms(watch, &watch_ms) || watch_ms < VS_WATCH_MIN_MS))
-		vs_exec_die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", watch);
-	cmd = argv + i;
+	if (o->mode && vs_mode_parse(o->mode, &(vs_mode){0}))
+		vs_exec_die(VS_EX_USAGE, "--mode '%s' is not one of " VS_MODE_NAMES, o->mode);
+	if (o->watch && (vs_parse_duration_ms(o->watch, &o->watch_ms) || o->watch_ms < VS_WATCH_MIN_MS))
+		vs_exec_die(VS_EX_USAGE, "--watch '%s' is not a duration of 1s or more (e.g. 30s, 5m)", o->watch);
+	return i;
+}
 
-	find_lib(lib, sizeof lib);
-	check_lib(lib, getenv("VAULTSHIM_LIB") && *getenv("VAULTSHIM_LIB"));
-	if (vs_config_locate(cfg_opt, config, &err))
-		vs_exec_die(err.code, "%s", err.msg);
-	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
-		vs_exec_die(err.code, "config: %s", err.msg);
-	/* all the launch needs of it (before any setenv: names set now are
-	 * the launch's) */
-	go_slots = slots_needed(cfg);
-	if (!watch)
-		watch_ms = cfg->options.watch_ms;
-	vs_config_free(cfg);
-	if (watch_ms && !no_watch)
-		return supervise(watch_ms, config, mode, check, cmd);
-	if (setenv("VAULTSHIM_CONFIG", config, 1) || (mode && setenv("VAULTSHIM_MODE", mode, 1)))
-		vs_exec_die(VS_EX_OSERR, "setenv: %s", strerror(errno));
-	/* a launch starts a tree: nothing a Go program or an earlier launch left
-	 * for its own children is for this one's */
-	unsetenv("VAULTSHIM_FROM_GO");
-	unsetenv("VAULTSHIM_SLOT");
+/* CMD found as execvp finds it, its path in t->path: 0, or the lookup's
+ * errno. A shell builtin with no program of its own (cd, export...) runs
+ * through the shell, *cmd then being that shell's argv. */
+static int find_target(char ***cmd, const char *path_env, vs_target *t)
+{
+	int rc = vs_target_lookup((*cmd)[0], path_env, t->path, sizeof t->path);
 
-	rc = vs_target_lookup(cmd[0], path_env, t.path, sizeof t.path);
-	if (rc == ENOENT && vs_target_is_builtin(cmd[0])) {
+	if (rc == ENOENT && vs_target_is_builtin((*cmd)[0])) {
 		/* `sh -c 'NAME "$@"' NAME ARGS...`: the shell runs it with the
 		 * preload like any other program */
 		char *script;
-		if (asprintf(&script, "%s \"$@\"", cmd[0]) < 0)
+		if (asprintf(&script, "%s \"$@\"", (*cmd)[0]) < 0)
 			vs_exec_die(VS_EX_OSERR, "out of memory");
 		{
 			const char *pre[] = {"sh", "-c", script};
-			cmd = prefixed(pre, 3, cmd, NULL);
+			*cmd = prefixed(pre, 3, *cmd, NULL);
 		}
-		rc = vs_target_lookup("/bin/sh", path_env, t.path, sizeof t.path);
+		rc = vs_target_lookup("/bin/sh", path_env, t->path, sizeof t->path);
 	}
-	if (rc)
-		return exec_failed(cmd[0], rc);
-	if (check)
-		run_check(config, cmd[0]);
-	rc = vs_target_inspect(t.path, path_env, &t);
-	if (rc)
-		return exec_failed(cmd[0], rc);
+	return rc;
+}
 
-	if (t.secure) {
+/* The launch, by kind of target (see the top of this file): returns only
+ * when it does not exec. */
+static int launch(const vs_target *t, char **cmd, const char *config, const char *lib, size_t go_slots)
+{
+	char **envp;
+	int rc;
+
+	if (t->secure) {
 		warn("%s is %s (%s): it runs without its secrets, since a secure-execution program "
 		     "takes no LD_PRELOAD and exporting them would hand every one of them to it; "
 		     "run the unprivileged program it starts under vaultshim instead",
-		     cmd[0], t.secure, t.secure_file);
-		execve(t.path, cmd, environ);
+		     cmd[0], t->secure, t->secure_file);
+		execve(t->path, cmd, environ);
 		return exec_failed(cmd[0], errno);
 	}
-	if (t.unreadable)
+	if (t->unreadable)
 		warn("%s cannot be read, only run (execute-only): whether it is statically linked or a Go "
 		     "program is not known; if it is, it gets no values (make it readable, or run it with "
 		     "'vaultshim run')",
 		     cmd[0]);
-	if (t.is_static) {
+	if (t->is_static) {
 		warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
 		     "mode: its secrets are exported and visible in /proc/PID/environ",
-		     cmd[0], t.is_go ? " (Go)" : "");
+		     cmd[0], t->is_go ? " (Go)" : "");
 		fflush(NULL);
 		return environment_mode(config, cmd);
 	}
 	prepend_preload(lib);
 	envp = environ; /* after every setenv: they may move it */
-	if (t.is_go) {
+	if (t->is_go) {
 		envp = with_slots(go_slots);
 		warn("%s is a Go program: Go copies its environment before any getenv, so its values "
 		     "are placed in that copy at start (not in /proc/PID/environ); programs it starts "
@@ -446,13 +434,59 @@ int vs_cmd_exec(int argc, char **argv)
 		     cmd[0]);
 	}
 	fflush(NULL);
-	execve(t.path, cmd, envp);
+	execve(t->path, cmd, envp);
 	rc = errno;
-	if (rc == ENOEXEC && t.no_magic) {
+	if (rc == ENOEXEC && t->no_magic) {
 		/* as execvp: a file without #! or ELF magic is a shell script */
-		const char *pre[] = {"sh", t.path};
+		const char *pre[] = {"sh", t->path};
 		execve("/bin/sh", prefixed(pre, 2, cmd + 1, NULL), envp);
 		rc = errno;
 	}
 	return exec_failed(cmd[0], rc);
+}
+
+int vs_cmd_exec(int argc, char **argv)
+{
+	exec_opts o = {0};
+	char config[PATH_MAX], lib[PATH_MAX];
+	vs_config *cfg = NULL;
+	size_t go_slots;
+	vs_error err = {0};
+	vs_target t;
+	char **cmd;
+	const char *path_env = getenv("PATH");
+	int i, rc;
+
+	if ((i = parse_exec_opts(argc, argv, &o)) < 0)
+		return 0;
+	cmd = argv + i;
+
+	find_lib(lib, sizeof lib);
+	check_lib(lib, getenv("VAULTSHIM_LIB") && *getenv("VAULTSHIM_LIB"));
+	if (vs_config_locate(o.cfg_opt, config, &err))
+		vs_exec_die(err.code, "%s", err.msg);
+	if (vs_config_load(config, vs_libc_getenv, NULL, &cfg, &err))
+		vs_exec_die(err.code, "config: %s", err.msg);
+	/* all the launch needs of it (before any setenv: names set now are
+	 * the launch's) */
+	go_slots = slots_needed(cfg);
+	if (!o.watch)
+		o.watch_ms = cfg->options.watch_ms;
+	vs_config_free(cfg);
+	if (o.watch_ms && !o.no_watch)
+		return supervise(o.watch_ms, config, o.mode, o.check, cmd);
+	if (setenv("VAULTSHIM_CONFIG", config, 1) || (o.mode && setenv("VAULTSHIM_MODE", o.mode, 1)))
+		vs_exec_die(VS_EX_OSERR, "setenv: %s", strerror(errno));
+	/* a launch starts a tree: nothing a Go program or an earlier launch left
+	 * for its own children is for this one's */
+	unsetenv("VAULTSHIM_FROM_GO");
+	unsetenv("VAULTSHIM_SLOT");
+
+	if ((rc = find_target(&cmd, path_env, &t)))
+		return exec_failed(cmd[0], rc);
+	if (o.check)
+		run_check(config, cmd[0]);
+	if ((rc = vs_target_inspect(t.path, path_env, &t)))
+		return exec_failed(cmd[0], rc);
+	return launch(&t, cmd, config, lib, go_slots);
 }
