@@ -412,23 +412,12 @@ static void leave(int code)
 	_exit(code);
 }
 
-/* `vaultshim __watch PERIOD_MS CONFIG -- VAULTSHIM exec --no-watch … -- CMD…`
- * (from exec.c only). */
-int vs_cmd_watch(int argc, char **argv)
+/* The arguments (from exec.c only): the period, the config (W.cfg, its
+ * paths in W.w) and the program's name for the log lines. */
+static void watch_args(int argc, char **argv)
 {
 	vs_error err = {0};
-	sigset_t set;
-	int sfd, pfd[2];
-	pthread_t th;
-	pid_t child;
-	char **cargv;
-	bool stopping = false, killed = false, terminating = false;
-	double kill_at = 0;
-	const vs_options *o;
 
-	/* an exit on an error (vs_exec_die) leaves no socket behind; the
-	 * program's end (leave) revokes the leases and closes it itself */
-	atexit(vs_hold_close);
 	if (argc < 6 || strcmp(argv[3], "--"))
 		vs_exec_die(VS_EX_USAGE, "__watch is for vaultshim exec's own use");
 	W.period_ms = atol(argv[1]);
@@ -436,9 +425,7 @@ int vs_cmd_watch(int argc, char **argv)
 		vs_exec_die(VS_EX_USAGE, "watch: a period of at least 1s");
 	if (vs_config_load(argv[2], vs_libc_getenv, NULL, &W.cfg, &err))
 		vs_exec_die(err.code, "config: %s", err.msg);
-	o = &W.cfg->options;
 	W.config = argv[2];
-	cargv = argv + 4;
 	for (int i = 4; i < argc; i++)
 		if (!strcmp(argv[i], "--") && i + 1 < argc) {
 			W.prog = argv[i + 1];
@@ -447,6 +434,14 @@ int vs_cmd_watch(int argc, char **argv)
 	if (!W.prog)
 		W.prog = "the program";
 	collect();
+}
+
+/* The signals to pass on and SIGCHLD, as a signalfd (returned), and the
+ * poller's pipe (pfd). */
+static int open_channels(int pfd[2])
+{
+	sigset_t set;
+	int sfd;
 
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
@@ -461,9 +456,15 @@ int vs_cmd_watch(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 || pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		vs_exec_die(VS_EX_OSERR, "watch: %s", strerror(errno));
-	W.pipe_w = pfd[1];
-	/* one session for the polls and the held leases; the program's
-	 * helpers ask this launcher for its dynamic secrets */
+	return sfd;
+}
+
+/* One session for the polls and the held leases; the program's helpers
+ * ask this launcher for its dynamic secrets (VAULTSHIM_SUPERVISOR). */
+static void open_session(void)
+{
+	vs_error err = {0};
+
 	if (vs_vault_settings_init(&W.s, W.cfg, vs_libc_getenv, NULL, &err)) {
 		vs_log(VS_LOG_ERROR, "watch: not watching: %s", err.msg);
 	} else {
@@ -481,17 +482,86 @@ int vs_cmd_watch(int argc, char **argv)
 	}
 	if (!vs_hold_socket())
 		unsetenv("VAULTSHIM_SUPERVISOR"); /* (an outer launcher's is not for this one) */
-	fflush(NULL);
-	child = start(cargv);
-	atomic_store(&W.child, child);
-	if (W.have_session && (errno = pthread_create(&th, NULL, poller, NULL)))
-		vs_log(VS_LOG_ERROR, "watch: cannot start the poller (%s): not watching", strerror(errno));
+}
+
+/* The program as the main loop sees it. */
+typedef struct prog_state {
+	char **argv;            /* how it is started */
+	pid_t child;
+	bool stopping;          /* a restart sent stop_signal */
+	bool killed;            /* and SIGKILL after restart_grace */
+	bool terminating;       /* a signal that ends it was passed on: no restart */
+	double kill_at;
+} prog_state;
+
+/* A signal on the signalfd: passed on to the program (false: the loop
+ * goes round), or SIGCHLD: the program's end is this launcher's, unless it
+ * was stopped for a restart, which starts it again. */
+static bool on_signal(prog_state *p, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof si) != sizeof si)
+		return false;
+	if ((int)si.ssi_signo != SIGCHLD) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+			p->terminating = true;
+		kill(p->child, sig);
+		return false;
+	}
+	/* SIGCHLD: the program, or (as PID 1) an orphan handed to us */
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid <= 0)
+			break;
+		if (pid != p->child)
+			continue;
+		if (!p->stopping || p->terminating)
+			leave(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		/* a restart: the new one resolves afresh */
+		p->stopping = p->killed = false;
+		fflush(NULL);
+		p->child = start(p->argv);
+		atomic_store(&W.child, p->child);
+	}
+	return true;
+}
+
+/* A change the poller wrote to the pipe: on_change applied. */
+static void on_change(prog_state *p, int pipe_r)
+{
+	const vs_options *o = &W.cfg->options;
+	char buf[64];
+
+	while (read(pipe_r, buf, sizeof buf) > 0)
+		;
+	if (p->terminating)
+		return;
+	if (o->on_change == VS_ON_CHANGE_SIGNAL) {
+		kill(p->child, o->on_change_signal);
+	} else if (o->on_change == VS_ON_CHANGE_RESTART && !p->stopping) {
+		kill(p->child, o->stop_signal);
+		p->stopping = true;
+		p->killed = false;
+		p->kill_at = vs_now_ms() + (double)o->restart_grace_ms;
+	}
+}
+
+/* The main thread from the program's start on: signals, the program's
+ * end, changes, and SIGKILL for a program that outlives restart_grace. */
+static void watch_loop(prog_state *p, int sfd, int pipe_r) __attribute__((noreturn));
+
+static void watch_loop(prog_state *p, int sfd, int pipe_r)
+{
+	const vs_options *o = &W.cfg->options;
 
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = pfd[0], .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = pipe_r, .events = POLLIN}};
 		int timeout = -1;
-		if (stopping && !killed) {
-			double left = kill_at - vs_now_ms();
+		if (p->stopping && !p->killed) {
+			double left = p->kill_at - vs_now_ms();
 			timeout = left > 0 ? (int)left + 1 : 0;
 		}
 		if (poll(fds, 2, timeout) < 0) {
@@ -499,55 +569,39 @@ int vs_cmd_watch(int argc, char **argv)
 				continue;
 			vs_exec_die(VS_EX_OSERR, "watch: poll: %s", strerror(errno));
 		}
-		if (stopping && !killed && vs_now_ms() >= kill_at) {
+		if (p->stopping && !p->killed && vs_now_ms() >= p->kill_at) {
 			vs_log(VS_LOG_WARN, "watch: %s did not stop within restart_grace after %s: killing it; "
 					    "raise restart_grace in [options] if it needs longer to stop",
 			       W.prog, vs_signal_name(o->stop_signal));
-			kill(child, SIGKILL);
-			killed = true;
+			kill(p->child, SIGKILL);
+			p->killed = true;
 		}
-		if (fds[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof si) != sizeof si)
-				continue;
-			if ((int)si.ssi_signo != SIGCHLD) {
-				int sig = (int)si.ssi_signo;
-				if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
-					terminating = true;
-				kill(child, sig);
-				continue;
-			}
-			/* SIGCHLD: the program, or (as PID 1) an orphan handed to us */
-			for (;;) {
-				int st;
-				pid_t pid = waitpid(-1, &st, WNOHANG);
-				if (pid <= 0)
-					break;
-				if (pid != child)
-					continue;
-				if (!stopping || terminating)
-					leave(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-				/* a restart: the new one resolves afresh */
-				stopping = killed = false;
-				fflush(NULL);
-				child = start(cargv);
-				atomic_store(&W.child, child);
-			}
-		}
-		if (fds[1].revents & POLLIN) {
-			char buf[64];
-			while (read(pfd[0], buf, sizeof buf) > 0)
-				;
-			if (terminating)
-				continue;
-			if (o->on_change == VS_ON_CHANGE_SIGNAL) {
-				kill(child, o->on_change_signal);
-			} else if (o->on_change == VS_ON_CHANGE_RESTART && !stopping) {
-				kill(child, o->stop_signal);
-				stopping = true;
-				killed = false;
-				kill_at = vs_now_ms() + (double)o->restart_grace_ms;
-			}
-		}
+		if ((fds[0].revents & POLLIN) && !on_signal(p, sfd))
+			continue;
+		if (fds[1].revents & POLLIN)
+			on_change(p, pipe_r);
 	}
+}
+
+/* `vaultshim __watch PERIOD_MS CONFIG -- VAULTSHIM exec --no-watch … -- CMD…`
+ * (from exec.c only). */
+int vs_cmd_watch(int argc, char **argv)
+{
+	prog_state p = {.argv = argv + 4};
+	int sfd, pfd[2];
+	pthread_t th;
+
+	/* an exit on an error (vs_exec_die) leaves no socket behind; the
+	 * program's end (leave) revokes the leases and closes it itself */
+	atexit(vs_hold_close);
+	watch_args(argc, argv);
+	sfd = open_channels(pfd);
+	W.pipe_w = pfd[1];
+	open_session();
+	fflush(NULL);
+	p.child = start(p.argv);
+	atomic_store(&W.child, p.child);
+	if (W.have_session && (errno = pthread_create(&th, NULL, poller, NULL)))
+		vs_log(VS_LOG_ERROR, "watch: cannot start the poller (%s): not watching", strerror(errno));
+	watch_loop(&p, sfd, pfd[0]);
 }
