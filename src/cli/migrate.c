@@ -57,6 +57,15 @@ typedef struct state {
 	vs_config *cfg_out;
 	char backup[4096];
 	char *env_path;          /* o->env_file with symlinks resolved */
+	const vs_config *conn;   /* the [vault] connection settings (may be NULL) */
+	/* the plan's counts: names to write to Vault, migrated (written or
+	 * there already), refused, to map in the config, statements to strip */
+	size_t n_write, n_migrated, n_conflict, n_map, n_strip;
+	char *bdir;              /* where --strip backs the .env up */
+	bool env_written, cfg_written;
+	/* what the written [vault] section could not carry (see
+	 * vs_migrate_vault_section) */
+	char cannot[128], env_only[128];
 } state;
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -431,44 +440,381 @@ static bool confirm(state *st, size_t n_write)
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
-int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
+/* The destination must be a path the config can map, before anything is
+ * read or written. */
+static int check_path(const vs_migrate_opts *o)
 {
-	state st = {.o = o, .out = out};
+	FILE *f;
+	char *text = NULL;
+	size_t tl = 0;
+	vs_config *probe = NULL;
 	vs_error err = {0};
-	size_t n_write = 0, n_migrated = 0, n_conflict = 0, n_map = 0, n_strip = 0;
-	bool env_written = false, cfg_written = false;
-	char cannot[128] = "", env_only[128] = "", *bdir = NULL;
-	char *lines = NULL, *newcfg = NULL, *stripped = NULL;
-	size_t lines_len = 0;
-	vs_config *check_cfg = NULL;
 	int rc = 0;
 
-	/* the destination must be a path the config can map, before anything
-	 * is read or written */
-	{
-		FILE *f;
-		char *text = NULL;
-		size_t tl = 0;
-		vs_config *probe = NULL;
-		if (!(f = open_memstream(&text, &tl))) {
-			rc = fail(VS_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		fputs("[env]\nPROBE = ", f);
-		put_ref(f, o->path, "PROBE");
-		fputc('\n', f);
-		fclose(f);
-		if (vs_config_parse("--path", text, tl, no_env, NULL, &probe, &err)) {
-			/* "--path:2: reason" -> "--path: reason" */
-			const char *reason = strstr(err.msg, ": ");
-			rc = fail(VS_EX_USAGE, "--path '%s': %s", o->path, reason ? reason + 2 : err.msg);
-		}
-		vs_config_free(probe);
-		free(text);
-		if (rc)
-			goto out;
+	if (!(f = open_memstream(&text, &tl)))
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	fputs("[env]\nPROBE = ", f);
+	put_ref(f, o->path, "PROBE");
+	fputc('\n', f);
+	fclose(f);
+	if (vs_config_parse("--path", text, tl, no_env, NULL, &probe, &err)) {
+		/* "--path:2: reason" -> "--path: reason" */
+		const char *reason = strstr(err.msg, ": ");
+		rc = fail(VS_EX_USAGE, "--path '%s': %s", o->path, reason ? reason + 2 : err.msg);
 	}
-	if ((rc = read_env_file(&st)) || (rc = choose(&st)))
+	vs_config_free(probe);
+	free(text);
+	return rc;
+}
+
+/* The plan's counts (state's n_*). */
+static void count_picks(state *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const pick *p = &st->picks[i];
+		st->n_write += p->action == A_WRITE || p->action == A_OVERWRITE;
+		st->n_conflict += p->action == A_CONFLICT;
+		st->n_migrated += is_migrated(p);
+		st->n_map += is_migrated(p) && !p->mapped_already;
+		if (is_migrated(p))
+			for (size_t j = 0; j < st->d->n; j++)
+				st->n_strip += !strcmp(st->d->entries[j].key, p->name);
+	}
+}
+
+/* Shows the plan and decides: false, with the run's exit status in *rc,
+ * when it ends here (nothing to do, a conflict, a dry run, not
+ * confirmed). */
+static bool go_ahead(state *st, int *rc)
+{
+	const vs_migrate_opts *o = st->o;
+
+	*rc = 0;
+	if (!st->n) {
+		fprintf(st->out, "nothing to migrate: no %s in %s\n", o->keys ? "such keys" : "secret-looking names",
+			o->env_file);
+		return false;
+	}
+	print_plan(st);
+	if (st->n_conflict) {
+		*rc = fail(VS_EX_MISSING, "%zu name%s in %s hold%s a different value in Vault: nothing was written "
+			   "(--overwrite replaces them)", st->n_conflict, st->n_conflict == 1 ? "" : "s", o->path,
+			   st->n_conflict == 1 ? "s" : "");
+		return false;
+	}
+	if (!st->n_migrated) {
+		fprintf(st->out, "nothing to migrate: every chosen name was skipped\n");
+		return false;
+	}
+	if (!st->n_write && (!o->config_out || !st->n_map) && (!o->strip || !st->n_strip)) {
+		fprintf(st->out, "nothing to do: %zu secret%s already in Vault at %s with the same value%s%s\n",
+			st->n_migrated, st->n_migrated == 1 ? "" : "s", o->path, st->n_migrated == 1 ? "" : "s",
+			o->config_out ? " and mapped in the config" : "");
+		return false;
+	}
+	if (o->dry_run) {
+		fprintf(st->out, "dry run: would write %zu secret%s to %s%s%s; nothing was changed\n", st->n_write,
+			st->n_write == 1 ? "" : "s", o->path, o->config_out ? ", map them in " : "",
+			o->config_out ? o->config_out : "");
+		return false;
+	}
+	if (!confirm(st, st->n_write)) {
+		/* (not asked, stdin being no terminal: confirm said so) */
+		if (o->yes || isatty(0)) {
+			fprintf(stderr, "vaultshim: migrate: not confirmed; nothing was changed\n");
+			*rc = 1;
+		} else {
+			*rc = VS_EX_USAGE;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* The backup's directory is checked before anything is written: an unsafe
+ * one stops the migration with nothing changed. */
+static int check_backup_dir(state *st)
+{
+	vs_error err = {0};
+	int rc;
+
+	if (!st->o->strip)
+		return 0;
+	if (!(st->bdir = backup_dir(st->o)))
+		return fail(VS_EX_USAGE, "no directory for the backup of %s: neither XDG_STATE_HOME nor HOME "
+			    "is set; give --backup-dir DIR (nothing was changed)", st->o->env_file);
+	if ((rc = vs_private_dir(st->bdir, "backup directory", &err)))
+		return fail(rc, "%s (nothing was changed; --backup-dir DIR picks another)", err.msg);
+	return 0;
+}
+
+/* 1. Vault: one write holding what is there plus the migrated keys */
+static int write_vault(state *st)
+{
+	vs_error err = {0};
+	size_t nf = 0;
+	vs_field *fields;
+	int rc;
+
+	if (!st->n_write)
+		return 0;
+	if (!(fields = calloc(st->cur.n_fields + st->n + 1, sizeof *fields)))
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; st->exists && i < st->cur.n_fields; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < st->n; j++)
+			replaced |= is_migrated(&st->picks[j]) && !strcmp(st->picks[j].name, st->cur.fields[i].key);
+		if (!replaced)
+			fields[nf++] = st->cur.fields[i];
+	}
+	for (size_t j = 0; j < st->n; j++)
+		if (is_migrated(&st->picks[j]))
+			fields[nf++] = (vs_field){.key = (char *)st->picks[j].name,
+						  .value = (char *)st->picks[j].value};
+	/* check-and-set against the version seen: 0 when there is none, the
+	 * deleted or destroyed latest version's number when that is all */
+	rc = vs_vault_kv_write(&st->vs, st->o->path, 0, fields, nf, st->cur.kv_version_no, &err);
+	free(fields);
+	if (rc)
+		return fail(rc, "writing %s: %s; %s was not changed", st->o->path, err.msg, st->o->env_file);
+	return 0;
+}
+
+/* 2. read back through the resolver before any local change */
+static int read_back(state *st)
+{
+	FILE *f;
+	char *lines, *text = NULL;
+	size_t lines_len = 0, tl = 0;
+	vs_config *check_cfg = NULL;
+	vs_error err = {0};
+	int rc;
+
+	if (!(lines = mapping_lines(st, &lines_len, true, false)))
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	if (!(f = open_memstream(&text, &tl))) {
+		free(lines);
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	}
+	fprintf(f, "[env]\n%s", lines);
+	fclose(f);
+	rc = vs_config_parse("(migration check)", text, tl, no_env, NULL, &check_cfg, &err);
+	free(text);
+	free(lines);
+	if (rc)
+		rc = fail(VS_EX_SOFTWARE, "%s", err.msg);
+	else if ((rc = verify(st, check_cfg, &st->vs, "Vault")))
+		fail(rc, "%s was not changed", st->o->env_file);
+	vs_config_free(check_cfg);
+	return rc;
+}
+
+/* 3. back up the .env before touching it, whole or not at all, never
+ * over an earlier backup */
+static int back_up(state *st)
+{
+	char name[256], *made = NULL;
+	vs_error err = {0};
+	int rc;
+
+	if (!st->o->strip)
+		return 0;
+	backup_name(st, name, sizeof name);
+	if ((rc = vs_create_private(st->bdir, name, st->text, st->len, &made, &err)))
+		return fail(rc, "cannot back up %s: %s; %s was not changed", st->o->env_file, err.msg,
+			    st->o->env_file);
+	snprintf(st->backup, sizeof st->backup, "%s", made);
+	free(made);
+	return 0;
+}
+
+/* The config-out as it was, for map_names: whether [env] is its last
+ * section (the new lines go on under it) and whether it has [vault]. */
+static void config_sections(const state *st, bool *env_last, bool *has_vault)
+{
+	for (const char *l = st->cfg_text; l && l < st->cfg_text + st->cfg_len;) {
+		const char *s = l;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '[')
+			*env_last = !strncmp(s, "[env]", 5);
+		*has_vault |= !strncmp(s, "[vault]", 7);
+		l = memchr(l, '\n', st->cfg_len - (size_t)(l - st->cfg_text));
+		l = l ? l + 1 : NULL;
+	}
+}
+
+/* 4. map the names in the config */
+static int map_names(state *st)
+{
+	const vs_migrate_opts *o = st->o;
+	FILE *f;
+	char *lines, *newcfg = NULL;
+	size_t lines_len = 0, nl = 0;
+	bool env_last = false, has_vault = false;
+	vs_error err = {0};
+	int rc;
+
+	if (!o->config_out || !st->n_map)
+		return 0;
+	if (!(lines = mapping_lines(st, &lines_len, false, true)))
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	if (!(f = open_memstream(&newcfg, &nl))) {
+		free(lines);
+		return fail(VS_EX_SOFTWARE, "out of memory");
+	}
+	if (st->cfg_text) {
+		/* append under [env] when it is the last section, else open one */
+		config_sections(st, &env_last, &has_vault);
+		fwrite(st->cfg_text, 1, st->cfg_len, f);
+		if (st->cfg_len && st->cfg_text[st->cfg_len - 1] != '\n')
+			fputc('\n', f);
+	} else {
+		fprintf(f, "# vaultshim mapping config, written by 'vaultshim migrate' from %s\n", o->env_file);
+	}
+	/* a config that runs on its own: it reaches Vault as this migration
+	 * did (an existing [vault] section is the operator's, and the check
+	 * through the config below holds it to work) */
+	if (!has_vault) {
+		if (st->cfg_text)
+			fputc('\n', f);
+		vs_migrate_vault_section(f, &st->vs, st->conn, st->cannot, st->env_only, sizeof st->cannot);
+		env_last = false;
+	}
+	if (!env_last)
+		fputs(st->cfg_text ? "\n[env]\n" : "[env]\n", f);
+	fputs(lines, f);
+	fclose(f);
+	free(lines);
+	rc = vs_replace_file(o->config_out, newcfg, nl, 0600, &err);
+	free(newcfg);
+	if (rc)
+		return fail(rc, "cannot write the config: %s; %s was not changed", err.msg, o->env_file);
+	st->cfg_written = true;
+	return 0;
+}
+
+/* 5. strip the migrated statements, every other byte kept */
+static int strip_env(state *st)
+{
+	char *stripped;
+	size_t sl = 0;
+	vs_error err = {0};
+	int rc;
+
+	if (!st->o->strip || !st->n_strip)
+		return 0;
+	if (!(stripped = malloc(st->len + 1))) {
+		rc = fail(VS_EX_SOFTWARE, "out of memory");
+		restore(st, false, st->cfg_written);
+		return rc;
+	}
+	for (size_t pos = 0; pos < st->len;) {
+		const vs_dotenv_entry *drop = NULL;
+		for (size_t j = 0; j < st->d->n && !drop; j++) {
+			const vs_dotenv_entry *e = &st->d->entries[j];
+			if (e->start != pos)
+				continue;
+			for (size_t k = 0; k < st->n; k++)
+				if (is_migrated(&st->picks[k]) && !strcmp(st->picks[k].name, e->key))
+					drop = e;
+		}
+		if (drop) {
+			pos = drop->end;
+			continue;
+		}
+		stripped[sl++] = st->text[pos++];
+	}
+	rc = vs_replace_file(st->env_path, stripped, sl, 0600, &err);
+	/* the .env's text, less the secrets it no longer holds: wiped all
+	 * the same (it is not a string: no vs_free_secret) */
+	explicit_bzero(stripped, st->len);
+	free(stripped);
+	if (rc) {
+		rc = fail(rc, "cannot rewrite %s: %s; it was not changed%s", st->o->env_file, err.msg,
+			  st->cfg_written ? ", and the config is restored" : "");
+		restore(st, false, st->cfg_written);
+		return rc;
+	}
+	st->env_written = true;
+	return 0;
+}
+
+/* 6. verify once more, through the config the program will use; a
+ * mismatch restores what was changed */
+static int verify_config(state *st)
+{
+	vs_config *written = NULL;
+	vs_vault_settings ws;
+	vs_error err = {0};
+	int rc;
+
+	if (!st->cfg_written)
+		return 0;
+	/* with the written config's own [vault] settings, as the program
+	 * will read Vault: a config that cannot reach it is not left */
+	if ((rc = vs_config_load(st->o->config_out, vs_libc_getenv, NULL, &written, &err)) ||
+	    (rc = vs_vault_settings_init(&ws, written, vs_libc_getenv, NULL, &err))) {
+		fail(rc, "%s", err.msg);
+	} else {
+		rc = verify(st, written, &ws, st->o->config_out);
+		vs_vault_settings_clear(&ws);
+	}
+	vs_config_free(written);
+	if (rc)
+		restore(st, st->env_written, st->cfg_written);
+	return rc;
+}
+
+/* What was done, and what the written config still needs from the
+ * environment it runs in. */
+static void report(const state *st)
+{
+	const vs_migrate_opts *o = st->o;
+	const char *cannot = st->cannot;
+
+	fprintf(st->out, "migrated %zu secret%s to %s (%zu written, %zu already there)\n", st->n_migrated,
+		st->n_migrated == 1 ? "" : "s", o->path, st->n_write, st->n_migrated - st->n_write);
+	if (st->cfg_written)
+		fprintf(st->out, "mapped %zu name%s in %s (required)\n", st->n_map, st->n_map == 1 ? "" : "s",
+			o->config_out);
+	if (*cannot)
+		fprintf(stderr, "vaultshim: migrate: %s: the config reads the %s from %s, as this migration did "
+			"(a config file never holds a credential); set %s where the program runs, or %s in its "
+			"[vault] section\n", o->config_out, strstr(cannot, "TOKEN") ? "token" : "credentials",
+			cannot, cannot, strstr(cannot, "TOKEN") ? "token_file" : "the matching *_file key");
+	if (*st->env_only)
+		fprintf(stderr, "vaultshim: migrate: %s: no config key holds %s, which this migration used; "
+			"set it where the program runs\n", o->config_out, st->env_only);
+	if (st->env_written)
+		fprintf(st->out, "removed %zu statement%s from %s; the original is in %s (mode 0600)\n", st->n_strip,
+			st->n_strip == 1 ? "" : "s", o->env_file, st->backup);
+}
+
+static void state_clear(state *st)
+{
+	free(st->bdir);
+	vs_config_free(st->cfg_out);
+	vs_free_secret(st->cfg_text);
+	vs_secret_clear(&st->cur);
+	if (st->vs_ready)
+		vs_vault_settings_clear(&st->vs);
+	free(st->picks);
+	free(st->env_path);
+	vs_dotenv_free(st->d);
+	if (st->text) {
+		explicit_bzero(st->text, st->len);
+		free(st->text);
+	}
+}
+
+int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
+{
+	state st = {.o = o, .out = out, .conn = conn};
+	vs_error err = {0};
+	int rc;
+
+	if ((rc = check_path(o)) || (rc = read_env_file(&st)) || (rc = choose(&st)))
 		goto out;
 	if ((rc = vs_vault_settings_init(&st.vs, conn, vs_libc_getenv, NULL, &err))) {
 		rc = fail(rc, "%s", err.msg);
@@ -477,271 +823,17 @@ int vs_migrate(const vs_migrate_opts *o, const vs_config *conn, FILE *out)
 	st.vs_ready = true;
 	if ((rc = compare_with_vault(&st)) || (rc = check_config_out(&st)))
 		goto out;
-
-	for (size_t i = 0; i < st.n; i++) {
-		const pick *p = &st.picks[i];
-		n_write += p->action == A_WRITE || p->action == A_OVERWRITE;
-		n_conflict += p->action == A_CONFLICT;
-		n_migrated += is_migrated(p);
-		n_map += is_migrated(p) && !p->mapped_already;
-		if (is_migrated(p))
-			for (size_t j = 0; j < st.d->n; j++)
-				n_strip += !strcmp(st.d->entries[j].key, p->name);
-	}
-	if (!st.n) {
-		fprintf(out, "nothing to migrate: no %s in %s\n", o->keys ? "such keys" : "secret-looking names",
-			o->env_file);
-		rc = 0;
+	count_picks(&st);
+	if (!go_ahead(&st, &rc) || (rc = check_backup_dir(&st)))
 		goto out;
-	}
-	print_plan(&st);
-	if (n_conflict) {
-		rc = fail(VS_EX_MISSING, "%zu name%s in %s hold%s a different value in Vault: nothing was written "
-			  "(--overwrite replaces them)", n_conflict, n_conflict == 1 ? "" : "s", o->path,
-			  n_conflict == 1 ? "s" : "");
+	/* the order of "nothing lost" (see the top of this file): Vault
+	 * written and read back before any local change; each local step
+	 * restores what the ones before it changed when it fails */
+	if ((rc = write_vault(&st)) || (rc = read_back(&st)) || (rc = back_up(&st)) || (rc = map_names(&st)) ||
+	    (rc = strip_env(&st)) || (rc = verify_config(&st)))
 		goto out;
-	}
-	if (!n_migrated) {
-		fprintf(out, "nothing to migrate: every chosen name was skipped\n");
-		goto out;
-	}
-	if (!n_write && (!o->config_out || !n_map) && (!o->strip || !n_strip)) {
-		fprintf(out, "nothing to do: %zu secret%s already in Vault at %s with the same value%s%s\n", n_migrated,
-			n_migrated == 1 ? "" : "s", o->path, n_migrated == 1 ? "" : "s",
-			o->config_out ? " and mapped in the config" : "");
-		goto out;
-	}
-	if (o->dry_run) {
-		fprintf(out, "dry run: would write %zu secret%s to %s%s%s; nothing was changed\n", n_write,
-			n_write == 1 ? "" : "s", o->path, o->config_out ? ", map them in " : "",
-			o->config_out ? o->config_out : "");
-		goto out;
-	}
-	if (!confirm(&st, n_write)) {
-		rc = o->yes || isatty(0) ? (fprintf(stderr, "vaultshim: migrate: not confirmed; nothing was changed\n"), 1)
-					  : VS_EX_USAGE;
-		goto out;
-	}
-
-	/* the backup's directory is checked before anything is written: an
-	 * unsafe one stops the migration with nothing changed */
-	if (o->strip) {
-		if (!(bdir = backup_dir(o))) {
-			rc = fail(VS_EX_USAGE, "no directory for the backup of %s: neither XDG_STATE_HOME nor HOME "
-				  "is set; give --backup-dir DIR (nothing was changed)", o->env_file);
-			goto out;
-		}
-		if ((rc = vs_private_dir(bdir, "backup directory", &err))) {
-			rc = fail(rc, "%s (nothing was changed; --backup-dir DIR picks another)", err.msg);
-			goto out;
-		}
-	}
-
-	/* 1. Vault: one write holding what is there plus the migrated keys */
-	if (n_write) {
-		size_t nf = 0;
-		vs_field *fields = calloc(st.cur.n_fields + st.n + 1, sizeof *fields);
-		if (!fields) {
-			rc = fail(VS_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; st.exists && i < st.cur.n_fields; i++) {
-			bool replaced = false;
-			for (size_t j = 0; j < st.n; j++)
-				replaced |= is_migrated(&st.picks[j]) && !strcmp(st.picks[j].name, st.cur.fields[i].key);
-			if (!replaced)
-				fields[nf++] = st.cur.fields[i];
-		}
-		for (size_t j = 0; j < st.n; j++)
-			if (is_migrated(&st.picks[j]))
-				fields[nf++] = (vs_field){.key = (char *)st.picks[j].name,
-							  .value = (char *)st.picks[j].value};
-		/* check-and-set against the version seen: 0 when there is none, the
-		 * deleted or destroyed latest version's number when that is all */
-		rc = vs_vault_kv_write(&st.vs, o->path, 0, fields, nf, st.cur.kv_version_no, &err);
-		free(fields);
-		if (rc) {
-			rc = fail(rc, "writing %s: %s; %s was not changed", o->path, err.msg, o->env_file);
-			goto out;
-		}
-	}
-
-	/* 2. read back through the resolver before any local change */
-	{
-		FILE *f;
-		char *text = NULL;
-		size_t tl = 0;
-		if (!(lines = mapping_lines(&st, &lines_len, true, false)) || !(f = open_memstream(&text, &tl))) {
-			rc = fail(VS_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		fprintf(f, "[env]\n%s", lines);
-		fclose(f);
-		rc = vs_config_parse("(migration check)", text, tl, no_env, NULL, &check_cfg, &err);
-		free(text);
-		free(lines);
-		lines = NULL;
-		if (rc) {
-			rc = fail(VS_EX_SOFTWARE, "%s", err.msg);
-			goto out;
-		}
-		if ((rc = verify(&st, check_cfg, &st.vs, "Vault"))) {
-			fail(rc, "%s was not changed", o->env_file);
-			goto out;
-		}
-	}
-
-	/* 3. back up the .env before touching it, whole or not at all, never
-	 * over an earlier backup */
-	if (o->strip) {
-		char name[256], *made = NULL;
-		backup_name(&st, name, sizeof name);
-		if ((rc = vs_create_private(bdir, name, st.text, st.len, &made, &err))) {
-			rc = fail(rc, "cannot back up %s: %s; %s was not changed", o->env_file, err.msg, o->env_file);
-			goto out;
-		}
-		snprintf(st.backup, sizeof st.backup, "%s", made);
-		free(made);
-	}
-
-	/* 4. map the names in the config */
-	if (o->config_out && n_map) {
-		FILE *f;
-		size_t nl = 0;
-		bool env_last = false, has_vault = false;
-		if (!(lines = mapping_lines(&st, &lines_len, false, true)) || !(f = open_memstream(&newcfg, &nl))) {
-			rc = fail(VS_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		if (st.cfg_text) {
-			/* append under [env] when it is the last section, else open one */
-			for (const char *l = st.cfg_text; l && l < st.cfg_text + st.cfg_len;) {
-				const char *s = l;
-				while (*s == ' ' || *s == '\t')
-					s++;
-				if (*s == '[')
-					env_last = !strncmp(s, "[env]", 5);
-				has_vault |= !strncmp(s, "[vault]", 7);
-				l = memchr(l, '\n', st.cfg_len - (size_t)(l - st.cfg_text));
-				l = l ? l + 1 : NULL;
-			}
-			fwrite(st.cfg_text, 1, st.cfg_len, f);
-			if (st.cfg_len && st.cfg_text[st.cfg_len - 1] != '\n')
-				fputc('\n', f);
-		} else {
-			fprintf(f, "# vaultshim mapping config, written by 'vaultshim migrate' from %s\n", o->env_file);
-		}
-		/* a config that runs on its own: it reaches Vault as this
-		 * migration did (an existing [vault] section is the operator's,
-		 * and the check through the config below holds it to work) */
-		if (!has_vault) {
-			if (st.cfg_text)
-				fputc('\n', f);
-			vs_migrate_vault_section(f, &st.vs, conn, cannot, env_only, sizeof cannot);
-			env_last = false;
-		}
-		if (!env_last)
-			fputs(st.cfg_text ? "\n[env]\n" : "[env]\n", f);
-		fputs(lines, f);
-		fclose(f);
-		if ((rc = vs_replace_file(o->config_out, newcfg, nl, 0600, &err))) {
-			rc = fail(rc, "cannot write the config: %s; %s was not changed", err.msg, o->env_file);
-			goto out;
-		}
-		cfg_written = true;
-	}
-
-	/* 5. strip the migrated statements, every other byte kept */
-	if (o->strip && n_strip) {
-		size_t sl = 0;
-		if (!(stripped = malloc(st.len + 1))) {
-			rc = fail(VS_EX_SOFTWARE, "out of memory");
-			restore(&st, false, cfg_written);
-			goto out;
-		}
-		for (size_t pos = 0; pos < st.len;) {
-			const vs_dotenv_entry *drop = NULL;
-			for (size_t j = 0; j < st.d->n && !drop; j++) {
-				const vs_dotenv_entry *e = &st.d->entries[j];
-				if (e->start != pos)
-					continue;
-				for (size_t k = 0; k < st.n; k++)
-					if (is_migrated(&st.picks[k]) && !strcmp(st.picks[k].name, e->key))
-						drop = e;
-			}
-			if (drop) {
-				pos = drop->end;
-				continue;
-			}
-			stripped[sl++] = st.text[pos++];
-		}
-		if ((rc = vs_replace_file(st.env_path, stripped, sl, 0600, &err))) {
-			rc = fail(rc, "cannot rewrite %s: %s; it was not changed%s", o->env_file, err.msg,
-				  cfg_written ? ", and the config is restored" : "");
-			restore(&st, false, cfg_written);
-			goto out;
-		}
-		env_written = true;
-		explicit_bzero(stripped, sl);
-	}
-
-	/* 6. verify once more, through the config the program will use */
-	if (cfg_written) {
-		vs_config *written = NULL;
-		vs_vault_settings ws;
-		/* with the written config's own [vault] settings, as the program
-		 * will read Vault: a config that cannot reach it is not left */
-		if ((rc = vs_config_load(o->config_out, vs_libc_getenv, NULL, &written, &err)) ||
-		    (rc = vs_vault_settings_init(&ws, written, vs_libc_getenv, NULL, &err))) {
-			fail(rc, "%s", err.msg);
-		} else {
-			rc = verify(&st, written, &ws, o->config_out);
-			vs_vault_settings_clear(&ws);
-		}
-		vs_config_free(written);
-		if (rc) {
-			restore(&st, env_written, cfg_written);
-			goto out;
-		}
-	}
-
-	fprintf(out, "migrated %zu secret%s to %s (%zu written, %zu already there)\n", n_migrated,
-		n_migrated == 1 ? "" : "s", o->path, n_write, n_migrated - n_write);
-	if (cfg_written)
-		fprintf(out, "mapped %zu name%s in %s (required)\n", n_map, n_map == 1 ? "" : "s", o->config_out);
-	if (*cannot)
-		fprintf(stderr, "vaultshim: migrate: %s: the config reads the %s from %s, as this migration did "
-			"(a config file never holds a credential); set %s where the program runs, or %s in its "
-			"[vault] section\n", o->config_out, strstr(cannot, "TOKEN") ? "token" : "credentials",
-			cannot, cannot, strstr(cannot, "TOKEN") ? "token_file" : "the matching *_file key");
-	if (*env_only)
-		fprintf(stderr, "vaultshim: migrate: %s: no config key holds %s, which this migration used; "
-			"set it where the program runs\n", o->config_out, env_only);
-	if (env_written)
-		fprintf(out, "removed %zu statement%s from %s; the original is in %s (mode 0600)\n", n_strip,
-			n_strip == 1 ? "" : "s", o->env_file, st.backup);
-	rc = 0;
+	report(&st);
 out:
-	free(bdir);
-	if (stripped) {
-		explicit_bzero(stripped, st.len);
-		free(stripped);
-	}
-	free(lines);
-	free(newcfg);
-	vs_config_free(check_cfg);
-	vs_config_free(st.cfg_out);
-	if (st.cfg_text)
-		vs_free_secret(st.cfg_text);
-	vs_secret_clear(&st.cur);
-	if (st.vs_ready)
-		vs_vault_settings_clear(&st.vs);
-	free(st.picks);
-	free(st.env_path);
-	vs_dotenv_free(st.d);
-	if (st.text) {
-		explicit_bzero(st.text, st.len);
-		free(st.text);
-	}
+	state_clear(&st);
 	return rc;
 }
