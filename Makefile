@@ -108,12 +108,12 @@ $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 # and vaultshim-client.so, which it loads for the commands that talk to
 # Vault; building the one builds the other. -z defs on the front proves it
 # needs libc alone.
-FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/exec_die.o \
+FRONT_OBJ := $(BUILD)/obj/cli/vaultshim.o $(BUILD)/obj/cli/exec.o $(BUILD)/obj/cli/exec_log.o \
 	$(CORE_SRC:src/%.c=$(BUILD)/obj/%.o) $(LAUNCH_SRC:src/%.c=$(BUILD)/obj/%.o)
 $(BUILD)/vaultshim: $(FRONT_OBJ) | $(BUILD)/vaultshim-client.so
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -Wl,-z,defs $(FRONT_OBJ) -ldl -o $@
 
-CLIENT_OBJ := $(addprefix $(BUILD)/obj/cli/,client.o check.o get.o run.o resolve.o watch.o hold.o exec_die.o \
+CLIENT_OBJ := $(addprefix $(BUILD)/obj/cli/,client.o check.o get.o run.o resolve.o watch.o hold.o exec_log.o \
 	migrate_cmd.o migrate.o migrate_conf.o) $(BUILD)/obj/core/safefile.o
 $(BUILD)/vaultshim-client.so: $(CLIENT_OBJ) $(BUILD)/libvaultshim-core.a src/cli/client.map
 	$(CC) $(LINK_CFLAGS) $(VS_LDFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,--version-script=src/cli/client.map \

@@ -94,19 +94,6 @@ static const char usage_exec[] =
 	"78 config error or missing, 126 CMD not executable, 127 CMD not found;\n"
 	"with --check, check's code.\n";
 
-static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void warn(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	vs_log_always(VS_LOG_WARN, "exec: %s", msg);
-}
-
 /* libvaultshim.so: VAULTSHIM_LIB, else beside this program (the build
  * tree), ../lib/ (make install), the configured library directory. */
 static void find_lib(char *out, size_t outsz)
@@ -404,22 +391,22 @@ static int launch(const vs_target *t, char **cmd, const char *config, const char
 	int rc;
 
 	if (t->secure) {
-		warn("%s is %s (%s): it runs without its secrets, since a secure-execution program "
-		     "takes no LD_PRELOAD and exporting them would hand every one of them to it; "
-		     "run the unprivileged program it starts under vaultshim instead",
-		     cmd[0], t->secure, t->secure_file);
+		vs_exec_warn("%s is %s (%s): it runs without its secrets, since a secure-execution program "
+			     "takes no LD_PRELOAD and exporting them would hand every one of them to it; "
+			     "run the unprivileged program it starts under vaultshim instead",
+			     cmd[0], t->secure, t->secure_file);
 		execve(t->path, cmd, environ);
 		return exec_failed(cmd[0], errno);
 	}
 	if (t->unreadable)
-		warn("%s cannot be read, only run (execute-only): whether it is statically linked or a Go "
-		     "program is not known; if it is, it gets no values (make it readable, or run it with "
-		     "'vaultshim run')",
-		     cmd[0]);
+		vs_exec_warn("%s cannot be read, only run (execute-only): whether it is statically linked or a Go "
+			     "program is not known; if it is, it gets no values (make it readable, or run it with "
+			     "'vaultshim run')",
+			     cmd[0]);
 	if (t->is_static) {
-		warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
-		     "mode: its secrets are exported and visible in /proc/PID/environ",
-		     cmd[0], t->is_go ? " (Go)" : "");
+		vs_exec_warn("%s is statically linked%s, so LD_PRELOAD cannot reach it; running it in environment "
+			     "mode: its secrets are exported and visible in /proc/PID/environ",
+			     cmd[0], t->is_go ? " (Go)" : "");
 		fflush(NULL);
 		return environment_mode(config, cmd);
 	}
@@ -427,11 +414,11 @@ static int launch(const vs_target *t, char **cmd, const char *config, const char
 	envp = environ; /* after every setenv: they may move it */
 	if (t->is_go) {
 		envp = with_slots(go_slots);
-		warn("%s is a Go program: Go copies its environment before any getenv, so its values "
-		     "are placed in that copy at start (not in /proc/PID/environ); programs it starts "
-		     "are given them in their environment (a preloaded one wipes them at its start; a "
-		     "static or setuid one, such as sudo -E or su, keeps them)",
-		     cmd[0]);
+		vs_exec_warn("%s is a Go program: Go copies its environment before any getenv, so its values "
+			     "are placed in that copy at start (not in /proc/PID/environ); programs it starts "
+			     "are given them in their environment (a preloaded one wipes them at its start; a "
+			     "static or setuid one, such as sudo -E or su, keeps them)",
+			     cmd[0]);
 	}
 	fflush(NULL);
 	execve(t->path, cmd, envp);

@@ -16,9 +16,11 @@
  * it does not exec. */
 int vs_cmd_exec(int argc, char **argv);
 
-/* The launcher's fatal error (src/cli/exec_die.c, in the front and in
- * vaultshim-client.so): "exec: MSG" as a log line at error, then
- * exit(code). exec and watch (which is exec with watch) say it alike. */
+/* The launcher's lines (src/cli/exec_log.c, in the front and in
+ * vaultshim-client.so): "exec: MSG" as a log line, a warning, or an error
+ * followed by exit(code). exec and watch (which is exec with watch) say
+ * them alike. */
+void vs_exec_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_exec_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* Runs `vaultshim ARGV…` (argv[0] is "vaultshim") in vaultshim-client.so;
