@@ -1,10 +1,11 @@
 /*
  * The `vaultshim` command is two parts: a front linked with libc and the
- * network-free core only (src/cli/vaultshim.c, src/cli/exec.c), so that
- * `vaultshim exec` — on every launch — loads no libcurl; and the commands
- * that talk to Vault (check, get, run, resolve, migrate, version), built
- * into vaultshim-client.so with libcurl and cJSON and loaded by the front
- * with dlopen when one of them is asked for.
+ * network-free core only (src/cli/vaultshim.c, src/cli/exec.c,
+ * src/cli/exec_log.c), so that `vaultshim exec` — on every launch — loads
+ * no libcurl; and the commands that talk to Vault (check, get, run,
+ * resolve, migrate, version), built into vaultshim-client.so with libcurl
+ * and cJSON and loaded by the front with dlopen when one of them is asked
+ * for.
  */
 #ifndef VS_CLI_H
 #define VS_CLI_H
