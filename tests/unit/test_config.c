@@ -5,7 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "suites.h"
-#include "tmpdir.h"
+#include "testlib.h"
 #include "core/vs_config.h"
 
 #include <fcntl.h>
@@ -16,55 +16,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- fake environment ---- */
-
-struct kv {
-	const char *name, *value;
-};
-
-static const char *fake_getenv(const char *name, void *ctx)
-{
-	for (const struct kv *e = ctx; e && e->name; e++)
-		if (!strcmp(e->name, name))
-			return e->value;
-	return NULL;
-}
-
-static const struct kv base_env[] = {
-	{"HOME", "/home/alice"},
-	{"EMPTY", ""},
-	{"TEAM", "payments"},
-	{NULL, NULL},
-};
+/* The fake environment of most cases. */
+static const char *const base_env[] = {"HOME=/home/alice", "EMPTY=", "TEAM=payments", NULL};
 
 /* ---- helpers ---- */
 
-static vs_config *parse_with(const char *path, const char *text, size_t len,
-			     const struct kv *env)
-{
-	vs_config *cfg = NULL;
-	vs_error err = {0};
-	int rc = vs_config_parse(path, text, len, fake_getenv, (void *)env, &cfg, &err);
-
-	ck_assert_msg(rc == VS_OK, "expected the config to parse, got %d: %s", rc, err.msg);
-	ck_assert_ptr_nonnull(cfg);
-	return cfg;
-}
-
-#define PARSE(text) parse_with("t.conf", (text), strlen(text), base_env)
-#define PARSE_ENV(text, env) parse_with("t.conf", (text), strlen(text), (env))
+#define PARSE(text) tl_config("t.conf", (text), tl_getenv, (void *)base_env)
+#define PARSE_ENV(text, env) tl_config("t.conf", (text), tl_getenv, (void *)(env))
 
 /*
  * Parses text that must be refused with "PATH:LINE: reason" where the reason
  * holds w1 (and w2 when non-NULL).
  */
 static void expect_err_at(const char *path, const char *text, size_t len,
-			  const struct kv *env, int line, const char *w1, const char *w2)
+			  const char *const *env, int line, const char *w1, const char *w2)
 {
 	vs_config *cfg = NULL;
 	vs_error err = {0};
 	char prefix[256];
-	int rc = vs_config_parse(path, text, len, fake_getenv, (void *)env, &cfg, &err);
+	int rc = vs_config_parse(path, text, len, tl_getenv, (void *)env, &cfg, &err);
 
 	if (rc == VS_OK) {
 		vs_config_free(cfg);
@@ -202,7 +172,7 @@ END_TEST
 
 START_TEST(test_design_example_app_env_set)
 {
-	static const struct kv env[] = {{"APP_ENV", "production"}, {NULL, NULL}};
+	static const char *const env[] = {"APP_ENV=production", NULL};
 	vs_config *cfg = PARSE_ENV(design_example, env);
 
 	check_design_example(cfg, "production");
@@ -213,7 +183,7 @@ END_TEST
 START_TEST(test_design_example_app_env_empty_uses_default)
 {
 	/* ${VAR:-default}: set but empty takes the default, as in sh */
-	static const struct kv env[] = {{"APP_ENV", ""}, {NULL, NULL}};
+	static const char *const env[] = {"APP_ENV=", NULL};
 	vs_config *cfg = PARSE_ENV(design_example, env);
 
 	check_design_example(cfg, "development");
@@ -462,16 +432,14 @@ END_TEST
 
 START_TEST(test_relative_files_against_config_dir)
 {
-	vs_config *cfg = parse_with("/etc/vs/app.conf",
-				    "[vault]\n"
-				    "token_file = token\n"
-				    "role_id_file = secrets/role-id\n"
-				    "ca_cert = /abs/ca.pem\n"
-				    "[options]\n"
-				    "dotenv = .env\n",
-				    strlen("[vault]\ntoken_file = token\nrole_id_file = secrets/role-id\n"
-					   "ca_cert = /abs/ca.pem\n[options]\ndotenv = .env\n"),
-				    base_env);
+	vs_config *cfg = tl_config("/etc/vs/app.conf",
+				   "[vault]\n"
+				   "token_file = token\n"
+				   "role_id_file = secrets/role-id\n"
+				   "ca_cert = /abs/ca.pem\n"
+				   "[options]\n"
+				   "dotenv = .env\n",
+				   tl_getenv, (void *)base_env);
 
 	ck_assert_str_eq(cfg->path, "/etc/vs/app.conf");
 	ck_assert_str_eq(cfg->vault.token_file, "/etc/vs/token");
@@ -484,10 +452,9 @@ END_TEST
 
 START_TEST(test_tilde_uses_fake_home)
 {
-	vs_config *cfg = parse_with("/etc/vs/app.conf",
-				    "[vault]\ntoken_file = ~/.vault-token\n[options]\ndotenv = ~/app/.env\n",
-				    strlen("[vault]\ntoken_file = ~/.vault-token\n[options]\ndotenv = ~/app/.env\n"),
-				    base_env);
+	vs_config *cfg = tl_config("/etc/vs/app.conf",
+				   "[vault]\ntoken_file = ~/.vault-token\n[options]\ndotenv = ~/app/.env\n",
+				   tl_getenv, (void *)base_env);
 
 	ck_assert_str_eq(cfg->vault.token_file, "/home/alice/.vault-token");
 	ck_assert_str_eq(cfg->options.dotenv, "/home/alice/app/.env");
@@ -497,7 +464,7 @@ END_TEST
 
 START_TEST(test_tilde_without_home)
 {
-	static const struct kv no_home[] = {{"USER", "alice"}, {NULL, NULL}};
+	static const char *const no_home[] = {"USER=alice", NULL};
 	const char *text = VAULT_HDR "token_file = ~/.vault-token\n";
 
 	expect_err_at("t.conf", text, strlen(text), no_home, 4, "HOME", "~/");
@@ -590,7 +557,7 @@ END_TEST
 
 START_TEST(test_slashes_trimmed)
 {
-	static const struct kv env[] = {{"P", "/secret/app/"}, {NULL, NULL}};
+	static const char *const env[] = {"P=/secret/app/", NULL};
 	vs_config *cfg = PARSE_ENV("[env]\n"
 				   "A = /secret/app/#f\n"
 				   "B = //secret/app//#f\n"
@@ -762,14 +729,14 @@ START_TEST(test_err_too_large)
 	/* lines of comments: only the size can be wrong */
 	for (size_t i = 0; i < n; i++)
 		text[i] = (i % 64 == 63) ? '\n' : ';';
-	rc = vs_config_parse("big.conf", text, n, fake_getenv, (void *)base_env, &cfg, &err);
+	rc = vs_config_parse("big.conf", text, n, tl_getenv, (void *)base_env, &cfg, &err);
 	ck_assert_int_eq(rc, VS_EX_CONFIG);
 	ck_assert_ptr_null(cfg);
 	ck_assert_msg(!strncmp(err.msg, "big.conf:", 9), "message '%s' does not name the file", err.msg);
 	ck_assert_msg(strstr(err.msg, "larger than"), "message '%s' lacks 'larger than'", err.msg);
 
 	/* exactly the limit is fine */
-	rc = vs_config_parse("big.conf", text, n - 1, fake_getenv, (void *)base_env, &cfg, &err);
+	rc = vs_config_parse("big.conf", text, n - 1, tl_getenv, (void *)base_env, &cfg, &err);
 	ck_assert_msg(rc == VS_OK, "a config of exactly VS_CONFIG_MAX bytes was refused: %s", err.msg);
 	ck_assert_uint_eq(cfg->n_entries, 0);
 	vs_config_free(cfg);
@@ -897,7 +864,7 @@ START_TEST(test_err_unquoted_default_is_not_echoed)
 	vs_config *cfg = NULL;
 	vs_error err = {0};
 	const char *t = ENV_HDR "A = secret/a#f default=hunter2 correct-horse\n";
-	ck_assert_int_eq(vs_config_parse("t.conf", t, strlen(t), fake_getenv, (void *)base_env, &cfg, &err), VS_EX_CONFIG);
+	ck_assert_int_eq(vs_config_parse("t.conf", t, strlen(t), tl_getenv, (void *)base_env, &cfg, &err), VS_EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "t.conf:4: unknown option"));
 	ck_assert_ptr_null(strstr(err.msg, "correct-horse"));
 	ck_assert_ptr_null(strstr(err.msg, "hunter2"));
@@ -1164,36 +1131,12 @@ static char tmpdir[64];
 
 static void files_setup(void)
 {
-	tmpdir_make(tmpdir, sizeof tmpdir, "vs-config-test");
+	tl_tmpdir_make(tmpdir, sizeof tmpdir, "vs-config-test");
 }
 
 static void files_teardown(void)
 {
-	tmpdir_remove(tmpdir);
-}
-
-static char *tmp_path(const char *name)
-{
-	char *p;
-
-	ck_assert_int_ge(asprintf(&p, "%s/%s", tmpdir, name), 0);
-	return p;
-}
-
-static void write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t off = 0;
-
-	ck_assert_msg(fd >= 0, "cannot create %s", path);
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		ck_assert_msg(w > 0, "cannot write %s", path);
-		off += (size_t)w;
-	}
-	/* fchmod, not the umask, decides the mode under test */
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
+	tl_tmpdir_remove(tmpdir);
 }
 
 static const char small_conf[] =
@@ -1204,13 +1147,12 @@ static void expect_load_ok(const char *path)
 {
 	vs_config *cfg = NULL;
 	vs_error err = {0};
-	char *tok;
-	int rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+	char *tok = tl_path(tmpdir, "token");
+	int rc = vs_config_load(path, tl_getenv, (void *)base_env, &cfg, &err);
 
 	ck_assert_msg(rc == VS_OK, "loading %s failed: %s", path, err.msg);
 	ck_assert_str_eq(cfg->path, path);
 	ck_assert_str_eq(cfg->vault.address, "https://vault.internal:8200");
-	ck_assert_int_ge(asprintf(&tok, "%s/token", tmpdir), 0);
 	ck_assert_str_eq(cfg->vault.token_file, tok);
 	assert_entry(cfg, "DB_PASSWORD", "secret/app/db", "password", 5);
 	free(tok);
@@ -1221,7 +1163,7 @@ static void expect_load_refused(const char *path, int code, const char *word)
 {
 	vs_config *cfg = NULL;
 	vs_error err = {0};
-	int rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+	int rc = vs_config_load(path, tl_getenv, (void *)base_env, &cfg, &err);
 
 	if (rc == VS_OK) {
 		vs_config_free(cfg);
@@ -1236,9 +1178,9 @@ static void expect_load_refused(const char *path, int code, const char *word)
 
 START_TEST(test_load_0600)
 {
-	char *path = tmp_path("private.conf");
+	char *path = tl_path(tmpdir, "private.conf");
 
-	write_file(path, small_conf, strlen(small_conf), 0600);
+	tl_write_text(path, small_conf, 0600);
 	expect_load_ok(path);
 	free(path);
 }
@@ -1246,9 +1188,9 @@ END_TEST
 
 START_TEST(test_load_0644)
 {
-	char *path = tmp_path("readable.conf");
+	char *path = tl_path(tmpdir, "readable.conf");
 
-	write_file(path, small_conf, strlen(small_conf), 0644);
+	tl_write_text(path, small_conf, 0644);
 	expect_load_ok(path);
 	free(path);
 }
@@ -1256,9 +1198,9 @@ END_TEST
 
 START_TEST(test_load_refuses_group_writable)
 {
-	char *path = tmp_path("group.conf");
+	char *path = tl_path(tmpdir, "group.conf");
 
-	write_file(path, small_conf, strlen(small_conf), 0664);
+	tl_write_text(path, small_conf, 0664);
 	expect_load_refused(path, VS_EX_NOPERM, "writable");
 	free(path);
 }
@@ -1266,9 +1208,9 @@ END_TEST
 
 START_TEST(test_load_refuses_other_writable)
 {
-	char *path = tmp_path("other.conf");
+	char *path = tl_path(tmpdir, "other.conf");
 
-	write_file(path, small_conf, strlen(small_conf), 0646);
+	tl_write_text(path, small_conf, 0646);
 	expect_load_refused(path, VS_EX_NOPERM, "writable");
 	free(path);
 }
@@ -1276,7 +1218,7 @@ END_TEST
 
 START_TEST(test_load_missing_file)
 {
-	char *path = tmp_path("does-not-exist.conf");
+	char *path = tl_path(tmpdir, "does-not-exist.conf");
 
 	/* a missing config is a config error (78), as the CLI and the preload say */
 	expect_load_refused(path, VS_EX_CONFIG, "config file");
@@ -1298,8 +1240,8 @@ START_TEST(test_load_owner)
 		fprintf(stderr, "test_load_owner: not root, cannot chown; this case was NOT checked\n");
 		return;
 	}
-	path = tmp_path("owner.conf");
-	write_file(path, small_conf, strlen(small_conf), 0644);
+	path = tl_path(tmpdir, "owner.conf");
+	tl_write_text(path, small_conf, 0644);
 	/* owned by root: accepted */
 	ck_assert_int_eq(chown(path, 0, 0), 0);
 	expect_load_ok(path);
@@ -1313,13 +1255,13 @@ END_TEST
 START_TEST(test_load_parse_error_names_path)
 {
 	static const char bad[] = "[vault]\naddress = https://v:8200\n[nope]\n";
-	char *path = tmp_path("bad.conf"), prefix[128];
+	char *path = tl_path(tmpdir, "bad.conf"), prefix[128];
 	vs_config *cfg = NULL;
 	vs_error err = {0};
 	int rc;
 
-	write_file(path, bad, strlen(bad), 0600);
-	rc = vs_config_load(path, fake_getenv, (void *)base_env, &cfg, &err);
+	tl_write_text(path, bad, 0600);
+	rc = vs_config_load(path, tl_getenv, (void *)base_env, &cfg, &err);
 	ck_assert_int_eq(rc, VS_EX_CONFIG);
 	ck_assert_ptr_null(cfg);
 	snprintf(prefix, sizeof prefix, "%s:3: ", path);
@@ -1333,12 +1275,12 @@ END_TEST
 START_TEST(test_load_too_large)
 {
 	size_t n = (size_t)VS_CONFIG_MAX + 1;
-	char *text = malloc(n), *path = tmp_path("huge.conf");
+	char *text = malloc(n), *path = tl_path(tmpdir, "huge.conf");
 
 	ck_assert_ptr_nonnull(text);
 	for (size_t i = 0; i < n; i++)
 		text[i] = (i % 64 == 63) ? '\n' : ';';
-	write_file(path, text, n, 0600);
+	tl_write_file(path, text, n, 0600);
 	expect_load_refused(path, VS_EX_CONFIG, "larger than");
 	free(text);
 	free(path);
