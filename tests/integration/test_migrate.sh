@@ -4,12 +4,12 @@
 # the preload), --strip keeping every other byte, the backup, --config-out,
 # idempotence, conflicts, --dry-run, unparseable files, failures half-way
 # (faults, seal), KV v1, and a Flask-style program through vaultshim-exec.
-# Fixtures: tests/migrate/make-fixtures.sh (printf, exact bytes); expected
-# values and checks: tests/migrate/expect.py. No value is ever printed: the
-# checks compare inside and report names, lengths or "differs".
+# Fixtures, beside this file: migrate/make-fixtures.sh (printf, exact bytes);
+# expected values and checks: migrate/expect.py. No value is ever printed:
+# the checks compare inside and report names, lengths or "differs".
 . "$(dirname "$0")/lib.sh"
 
-FX=$ROOT/tests/migrate
+FX=$ROOT/tests/integration/migrate
 EXPECT=(python3 "$FX/expect.py")
 
 [ -x "$VAULTSHIM" ] && [ -f "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" ] || { echo "Bail out! build first: make"; exit 1; }
@@ -92,7 +92,7 @@ programs() {
 		"${EXPECT[@]}" digests "$fx" "$mode" "$T/$name.c.txt" >"$T/$name.c.diag" 2>&1
 		check "$name: a C program (lazy getenv) reads every value" $? "$(cat "$T/$name.c.diag")" "$(head -3 "$T/$name.c.err")"
 	else
-		skip "$name: C program (cannot compile tests/migrate/envsha.c: $(head -1 "$T/cc.log"))"
+		skip "$name: C program (cannot compile tests/integration/migrate/envsha.c: $(head -1 "$T/cc.log"))"
 	fi
 	# shellcheck disable=SC2086
 	timeout 20 "${envv[@]}" /usr/bin/python3 -c "$PYSHA" $names >"$T/$name.py.txt" 2>"$T/$name.py.err"
