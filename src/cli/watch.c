@@ -173,10 +173,10 @@ static void mark_stale(pid_t child)
 		if (strncmp(link, "/memfd:vaultshim ", 17) || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 			continue;
 		/* (a resolution of the tree's in progress is waited for, as
-		 * long as the preload would give it) */
+		 * long as the preload would give it: Vault's timeout by the
+		 * one rule, which W.s holds, and the helper's start-up) */
 		rc = vs_snapshot_mark_stale(fd, W.config,
-					    vs_now_ms() + 3000.0 +
-					    (double)(W.cfg->vault.timeout_ms > 0 ? W.cfg->vault.timeout_ms : VS_DEFAULT_TIMEOUT_MS));
+					    vs_now_ms() + (double)(W.s.timeout_ms + VS_HELPER_GRACE_MS));
 		close(fd);
 	}
 	closedir(d);
