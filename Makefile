@@ -97,8 +97,10 @@ $(BUILD)/obj/core/%.o: src/core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(COMPILE) $(CORE_INC) -c $< -o $@
 
-# the files that print VS_VERSION: rebuilt when VERSION changes
-$(BUILD)/obj/cli/client.o $(BUILD)/obj/cli/exec.o: VERSION
+# the files that use VS_VERSION (the commands' version, the User-Agent):
+# rebuilt when VERSION changes, found by name so that none is forgotten
+VERSION_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(shell grep -l VS_VERSION src/*/*.c))
+$(VERSION_OBJ): VERSION
 
 $(BUILD)/libvaultshim-core.a: $(LIB_OBJ)
 	@rm -f $@

@@ -420,13 +420,9 @@ static void switch_off(void)
  * then found another file, or none. */
 static const char *absolute_into(char buf[PATH_BUF], const char *p)
 {
-	char cwd[PATH_BUF];
+	int e = vs_path_absolute(p, buf, PATH_BUF);
 
-	if (!getcwd(cwd, sizeof cwd))
-		return errno == ERANGE ? "too long" : strerror(errno);
-	if ((size_t)snprintf(buf, PATH_BUF, "%s/%s", cwd, p) >= PATH_BUF)
-		return "too long";
-	return NULL;
+	return !e ? NULL : e == ERANGE || e == ENAMETOOLONG ? "too long" : strerror(e);
 }
 
 /* This object's path, made absolute (for the helper, and for children

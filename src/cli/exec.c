@@ -105,16 +105,16 @@ static void find_lib(char *out, size_t outsz)
 	if (env && *env) {
 		/* taken as given (made absolute, links kept): what the user put
 		 * there goes into LD_PRELOAD */
-		char cwd[PATH_MAX];
+		int e;
 		if (access(env, R_OK) != 0)
 			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: %s; point VAULTSHIM_LIB at libvaultshim.so, "
 						       "or unset it", env, strerror(errno));
-		if (*env != '/' && !getcwd(cwd, sizeof cwd))
-			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s; give "
-						       "VAULTSHIM_LIB an absolute path", env, strerror(errno));
-		if (snprintf(out, outsz, "%s%s%s", *env == '/' ? "" : cwd, *env == '/' ? "" : "/", env) >= (int)outsz)
+		if ((e = vs_path_absolute(env, out, outsz)) == ENAMETOOLONG)
 			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: path too long; give VAULTSHIM_LIB a shorter "
 						       "absolute path", env);
+		if (e)
+			vs_exec_die(VS_EX_UNAVAILABLE, "VAULTSHIM_LIB=%s: cannot make it absolute: %s; give "
+						       "VAULTSHIM_LIB an absolute path", env, strerror(e));
 		return;
 	}
 	vs_exe_dir(dir, sizeof dir);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "cli/vs_migrate.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,17 +41,10 @@ static void put_value(FILE *f, const char *key, const char *v)
  * that is swapped on rotation, and the link is what must be named. */
 static void put_file(FILE *f, const char *key, const char *path)
 {
-	char cwd[4096];
-	char *abs = NULL;
+	char abs[PATH_MAX];
 
-	if (!path)
-		return;
-	if (path[0] != '/' && getcwd(cwd, sizeof cwd) && asprintf(&abs, "%s/%s", cwd, path) >= 0) {
-		put_value(f, key, abs);
-		free(abs);
-		return;
-	}
-	put_value(f, key, path);
+	if (path)
+		put_value(f, key, vs_path_absolute(path, abs, sizeof abs) ? path : abs);
 }
 
 /* Appends name to the list of what the config cannot carry. */

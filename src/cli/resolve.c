@@ -47,7 +47,7 @@ static void helper_hygiene(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setrlimit(RLIMIT_CORE, &none);
 	/* Ctrl-C reaches the whole process group: the program, which the
-	 * preload keeps from it until the values are in (design, pitfall 12),
+	 * preload keeps from it until the values are in (docs/design.md, pitfall 12),
 	 * and this helper, which must not die then and leave the program
 	 * without them; the preload's deadline still bounds it */
 	signal(SIGINT, SIG_IGN);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,23 @@ int vs_pwrite_all(int fd, const void *p, size_t n, long long off)
 		return -1;
 	}
 	return write_all_at(fd, p, n, off);
+}
+
+int vs_path_absolute(const char *path, char *out, size_t outsz)
+{
+	char cwd[PATH_MAX];
+	int saved = errno, n = 0, rc = 0;
+
+	if (*path == '/')
+		n = snprintf(out, outsz, "%s", path);
+	else if (getcwd(cwd, sizeof cwd))
+		n = snprintf(out, outsz, "%s/%s", cwd, path);
+	else
+		rc = errno;
+	if (!rc && (n < 0 || (size_t)n >= outsz))
+		rc = ENAMETOOLONG;
+	errno = saved;
+	return rc;
 }
 
 bool vs_list_next(const char **p, const char **item, size_t *len)

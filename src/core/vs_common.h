@@ -130,6 +130,14 @@ int vs_write_all(int fd, const void *p, size_t n);
 /* The same at an offset (pwrite), for files written in place. */
 int vs_pwrite_all(int fd, const void *p, size_t n, long long off);
 
+/* path made absolute against the current directory into out (outsz
+ * bytes; an absolute path is copied): 0, or an errno value: getcwd's
+ * (ERANGE: the current directory is longer than PATH_MAX) or ENAMETOOLONG
+ * when the result does not fit. The one rule for the preload's config and
+ * own path, the launcher's VAULTSHIM_LIB and migrate's written paths.
+ * Neither allocates nor sets errno. */
+int vs_path_absolute(const char *path, char *out, size_t outsz);
+
 /* A comma list ("a,b,c"; no spaces are trimmed): the next item from *p into
  * *item and *len, *p moved past it and its comma; false at the end. An empty
  * item ("a,,b") is an item of length 0; a trailing comma ends the list.

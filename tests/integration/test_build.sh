@@ -92,3 +92,7 @@ for f in src/core/secret.c preload/tree.c; do
 	check "$f including the Vault client's header does not build" $? "$(head -3 "$T/leak.log")"
 	cp "$ROOT/$f" "$S/$f"
 done
+got=$(rebuilt VERSION)
+want=$(cd "$ROOT" && grep -l VS_VERSION src/*/*.c | sed 's|^src/||; s|\.c$|.o|' | sort | tr '\n' ' ')
+[[ -n "$want" && " $got" == *" vault/http.o "* && "$got" == "$want" ]]
+check "a new VERSION rebuilds every object that uses it (the User-Agent's too), only those" $? "rebuilt: $got" "want: $want"

@@ -55,7 +55,7 @@ check "check never prints values, even at debug" $?
 check "check never prints the token, even at debug" $?
 control DELETE counters
 "$VAULTSHIM" check -c "$T/app.conf" >/dev/null 2>&1
-n=$(curl -s "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+n=$(requests_total)
 check "check: 2 unique paths = 1 mount lookup + 2 reads" $(( n != 3 )) "requests=$n"
 
 "$VAULTSHIM" check -c "$T/app.conf" --json >"$T/json"; rc=$?
@@ -140,22 +140,18 @@ token_file = $T/root-token
 DB_USER = database/creds/app#username
 DB_PASS = database/creds/app#password
 CONF
-creds_reads() { counters | python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(r.get("GET database/creds/app", 0))'; }
 # the leases Vault holds under database/creds/app/ (a LIST needs sudo: the root token)
-leases_left() { api LIST /v1/sys/leases/lookup/database/creds/app/ | python3 -c '
-import json, sys
-print(len((json.load(sys.stdin).get("data") or {}).get("keys") or []))'; }
 control DELETE counters
 "$VAULTSHIM" check -c "$T/lease.conf" >"$T/out" 2>"$T/err"; rc=$?
 grep -Eq '^DB_USER +dynamic +[0-9.]+ +database/creds/app#username +\(dynamic: not read' "$T/out" &&
 	grep -q '2 names: 0 vault, 0 env, 0 dotenv, 0 default, 0 missing, 2 dynamic (not read)' "$T/out"
 check "check shows a dynamic secret as dynamic and exits 0" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
-n=$(creds_reads)
+n=$(requests_for "GET database/creds/app")
 check "check reads no dynamic secret: no credential minted" $(( n != 0 )) "reads=$n"
 check "check leaves no lease behind" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
 control DELETE counters
 "$VAULTSHIM" exec -c "$T/lease.conf" --check -- true >"$T/out" 2>"$T/err"; rc=$?
-n=$(creds_reads)
+n=$(requests_for "GET database/creds/app")
 check "exec --check before a program that reads nothing mints no credential" $(( rc || n != 0 )) \
 	"rc=$rc reads=$n $(cat "$T/err")"
 
@@ -164,7 +160,7 @@ control DELETE counters
 grep -Eq '^DB_USER +vault +[0-9.]+ +database/creds/app#username +lease 3600s, revoked$' "$T/out" &&
 	grep -q '1 lease(s) revoked, 0 not' "$T/out"
 check "check --dynamic shows the lease and that it is revoked" $(( rc || $? )) "$(cat "$T/out" "$T/err")"
-n=$(creds_reads)
+n=$(requests_for "GET database/creds/app")
 check "check --dynamic: two fields of one dynamic secret, one read" $(( n != 1 )) "reads=$n"
 check "check --dynamic leaves no lease behind" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
 "$VAULTSHIM" check -c "$T/lease.conf" --dynamic --json | python3 -c '
@@ -196,12 +192,12 @@ control DELETE counters
 grep -q '1 lease(s) revoked, 0 not' "$T/out"
 check "check --dynamic as AppRole without sys/leases/revoke: the lease revoked all the same" \
 	$(( rc || $? )) "$(cat "$T/out" "$T/err")"
-n=$(counters | python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(r.get("POST auth/token/revoke-self", 0))')
+n=$(requests_for "POST auth/token/revoke-self")
 check "... by the login's token revoking itself" $(( n != 1 )) "revoke-self=$n"
 check "... and no lease is left" $(( $(leases_left) != 0 )) "leases=$(leases_left)"
 
 # a token the user gave is never revoked: a lease it may not revoke fails check
-api POST /v1/auth/token/create '{"policies":["dbread"]}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' >"$T/db-token"
+new_token '{"policies":["dbread"]}' >"$T/db-token"
 chmod 600 "$T/db-token"
 DB_TOKEN=$(cat "$T/db-token")
 sed "s|token_file = .*|token_file = $T/db-token|" "$T/lease.conf" | write_conf "$T/lease-user.conf"

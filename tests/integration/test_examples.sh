@@ -10,11 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 EX=$ROOT/scripts/examples
-PY=/usr/bin/python3 # Debian's: python3-yaml and python3-pyhcl belong to it
 CHECK=$ROOT/tests/integration/examples_check.py
-# the preload of the build under test (tests/sanitize/asan sets its own);
-# the pod's files are `make install`'s, from build/, as test_install.sh's
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
+# SO (lib.sh): the preload of the build under test (tests/sanitize/asan sets
+# its own); the pod's files are `make install`'s, from build/, as
+# test_install.sh's
 
 for m in yaml hcl; do
 	"$PY" -c "import $m" 2>/dev/null || { echo "Bail out! $PY cannot import $m (scripts/install-deps installs python3-yaml python3-pyhcl)"; exit 1; }

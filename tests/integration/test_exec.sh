@@ -5,13 +5,11 @@
 # in test_runtimes.sh.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
 # Under tests/sanitize/asan the preload beside this build's programs is the
 # sanitized one, which cannot go first into every program: a copy of the
 # programs beside the plain preload, which finds its helper beside itself.
 if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
-	mkdir -p "$T/bin"
-	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
+	copy_programs "$T/bin"
 	VAULTSHIM=$T/bin/vaultshim
 fi
 SO=${VAULTSHIM%/*}/libvaultshim.so
@@ -27,7 +25,6 @@ unset DB_PASSWORD API_KEY
 # has_db FILE: the Vault value is in FILE (never printed)
 has_db() { grep -qF "db-$DB" "$1"; }
 reset() { control DELETE counters; }
-requests() { counters | $PY -c 'import json, sys; print(json.load(sys.stdin)["total"])' 2>/dev/null || echo "?"; }
 
 # --- what runs ---------------------------------------------------------------
 for c in true echo printf test; do
@@ -89,7 +86,7 @@ check "a #!/usr/bin/env python3 script sees the value in os.environ (auto mode, 
 # --- what a launch costs -----------------------------------------------------
 reset
 "$VAULTSHIM" exec -c "$CONF" -- /bin/true
-n=$(requests)
+n=$(requests_total)
 check "a launch whose program reads no mapped name makes no Vault request" $(( n != 0 )) "requests=$n"
 strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T/strace" "$VAULTSHIM" exec -c "$CONF" -- /bin/true
 [ ! -s "$T/strace" ]

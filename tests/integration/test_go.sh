@@ -23,8 +23,6 @@
 # printed. Every launch is bounded with `timeout 20`.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
-PY=/usr/bin/python3
 SRC=$ROOT/tests/programs/go
 GO=$(command -v go)
 
@@ -74,7 +72,6 @@ api POST /v1/secret/data/app/db "{\"data\":{\"password\":\"$S_DB\"}}" >/dev/null
 api POST /v1/secret/data/app/api "{\"data\":{\"key\":\"$S_API\"}}" >/dev/null
 printf '%s\n' "$S_DB" "$S_API" "$ROOT_TOKEN" "$S_CONTROL" > "$T/secrets"
 chmod 600 "$T/secrets"
-sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 printf '%s db\n%s api\n' "$(sha "$S_DB")" "$(sha "$S_API")" > "$T/labels"
 # (read by every probe; names of files, no value)
 export GOVS_LABELS=$T/labels GOVS_SECRETS=$T/secrets
@@ -200,13 +197,7 @@ want() {
 	for a; do printf '%s %s v=%s\n' "$who" "${a%%=*}" "${a#*=}"; done
 }
 # errs: the first lines of the last stderr, any value masked
-errs() {
-	local l s
-	head -4 "$T/err" 2>/dev/null | while IFS= read -r l; do
-		for s in "$S_DB" "$S_API" "$ROOT_TOKEN"; do l=${l//"$s"/<value>}; done
-		printf '%s // ' "$l"
-	done
-}
+errs() { redacted "$T/err" "$S_DB" "$S_API" "$ROOT_TOKEN"; }
 shown() { tr '\n' ' ' < "$T/out"; }
 
 # judge NAME WANT [scan] [one] [slots]: the last launch against WANT (the

@@ -54,8 +54,7 @@ chmod 600 "$T/bad-token"
 C=$(C_TOKEN=$T/bad-token conf badtoken)
 hint "a token Vault refuses" 65 "is invalid, expired or revoked; give a valid one there" \
 	"$VAULTSHIM" get -c "$C" DB_PASSWORD
-DEFAULT_ONLY=$(api POST /v1/auth/token/create '{"policies":["default"],"no_default_policy":false}' |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])')
+DEFAULT_ONLY=$(new_token '{"policies":["default"],"no_default_policy":false}')
 printf '%s\n' "$DEFAULT_ONLY" >"$T/weak-token"
 chmod 600 "$T/weak-token"
 C=$(C_TOKEN=$T/weak-token conf weak)

@@ -4,9 +4,6 @@
 # before its fix.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
-PY=/usr/bin/python3
-
 start_server
 api POST /v1/secret/data/app/db '{"data":{"password":"hostile-db"}}' >/dev/null
 api POST /v1/secret/data/app/api '{"data":{"key":"hostile-api"}}' >/dev/null
@@ -85,9 +82,8 @@ check "S6: with the host's fd 2 closed, the helper's fd 2 is /dev/null" $? "$(ca
 # a private install (the helper beside the library), used by relative paths
 # from its directory; the program then moves to a directory holding a
 # planted helper and a planted config of the same relative names
-mkdir -p "$T/inst/lib" "$T/evil/lib"
-cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" \
-	"$T/inst/lib/"
+mkdir -p "$T/evil/lib"
+copy_programs "$T/inst/lib"
 cp "$CONF" "$T/inst/app.conf"
 printf '#!/bin/sh\n: > %s/planted-helper-ran\nexit 1\n' "$T" >"$T/evil/lib/vaultshim"
 chmod 755 "$T/evil/lib/vaultshim"

@@ -15,7 +15,6 @@
 # request, and the request counters tell the cases apart.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 P=$ROOT/tests/programs/hostile
 HANG=10    # cases that deadlock on a broken preload
 BOUND=20   # every other case
@@ -119,9 +118,9 @@ result() {
 	[ "$rc" = 0 ] && [ "$(cat "$T/$id.out")" = "$want" ]
 }
 
-# GET requests Vault saw about secret/app/ID (the helper's mount lookup and
-# read; the test's own write is a POST)
-requests_for() {
+# app_gets ID: the GET requests Vault saw about secret/app/ID (the helper's
+# mount lookup and read; the test's own write is a POST)
+app_gets() {
 	counters | python3 -c 'import json, sys
 d = json.load(sys.stdin)["requests"]
 print(sum(n for k, n in d.items() if k.startswith("GET ") and k.split("?")[0].endswith("/app/" + sys.argv[1])))' "$1"
@@ -204,7 +203,7 @@ result c1_db_first "heap=0 value=unset"
 check "C1: a mapped name (unset) as the first getenv, in a handler: no heap call, environ's answer (NULL)" $? "$diag"
 result c1_db_loaded "heap=0 value=unset"
 check "C1: a mapped name (unset) in a handler before main read it: no heap call, environ's answer (NULL)" $? "$diag"
-n=$(requests_for c1u)
+n=$(app_gets c1u)
 [ "$n" = 0 ]
 check "C1: ... and no resolution (Vault never asked)" $? "requests for its secret: $n"
 result c1_db_sig "heap=0 value=unset"
@@ -213,7 +212,7 @@ result c1_db_sigset "heap=0 value=unset"
 check "C1: the same in a handler installed by System V's sigset()" $? "$diag"
 result c1_db_env "heap=0 value=environ"
 check "C1: a mapped name set to from-env, in a handler before main read it: environ's value, no heap call" $? "$diag"
-n=$(requests_for c1e)
+n=$(app_gets c1e)
 [ "$n" = 0 ]
 check "C1: ... and no resolution (Vault never asked)" $? "requests for its secret: $n"
 if [ -n "$asan" ]; then

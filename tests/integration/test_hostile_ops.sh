@@ -8,7 +8,6 @@
 # they print verdicts ("set", "unset"), never a value.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 H=$ROOT/tests/programs/hostile
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 for p in ops_comm ops_small_stack; do

@@ -8,7 +8,6 @@
 # print verdicts (labels such as "vault", "env", "null"), never a value.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 H=$ROOT/tests/programs/hostile
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 # a process killed by SIGSYS would leave a core file in the current directory

@@ -10,8 +10,6 @@
 # server. Every process is bounded with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-
 # dbloop N: N times, every 200 ms, "MS PID DB_USER" (MS since its start)
 cat >"$T/dbloop.c" <<'C'
 #include <stdio.h>
@@ -41,10 +39,6 @@ cc -O1 -o "$T/dbloop" "$T/dbloop.c" || { echo "Bail out! cannot build dbloop"; e
 
 start_server
 api POST /v1/database/roles/app '{"default_ttl":"3s","max_ttl":"7s"}' >/dev/null
-req() { counters | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"].get(sys.argv[1], 0))' "$1"; }
-leases_left() { api LIST /v1/sys/leases/lookup/database/creds/app/ | $PY -c '
-import json, sys
-print(len((json.load(sys.stdin).get("data") or {}).get("keys") or []))'; }
 C_ENV='DB_USER = database/creds/app#username
 DB_PASS = database/creds/app#password'
 NONE=$(conf none "watch = 1s" "on_change = none")
@@ -53,8 +47,8 @@ NONE=$(conf none "watch = 1s" "on_change = none")
 control DELETE counters
 timeout 40 "$VAULTSHIM" exec -c "$NONE" -- "$T/dbloop" 50 >"$T/none.out" 2>"$T/none.err"
 rc=$?
-reads=$(req "GET database/creds/app")
-renews=$(req "POST sys/leases/renew")  # (the dev server counts PUT as POST, as Vault routes both to update)
+reads=$(requests_for "GET database/creds/app")
+renews=$(requests_for "POST sys/leases/renew")  # (the dev server counts PUT as POST, as Vault routes both to update)
 $PY - "$T/none.out" >"$T/none.res" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
@@ -96,7 +90,7 @@ timeout 40 "$VAULTSHIM" exec -c "$RESTART" -- "$T/dbloop" 25 >"$T/restart.out" 2
 wait $w
 pids=$(cut -d' ' -f2 "$T/restart.out" | sort -u | wc -l)
 users=$(cut -d' ' -f3 "$T/restart.out" | sort -u | wc -l)
-reads=$(req "GET database/creds/app")
+reads=$(requests_for "GET database/creds/app")
 check "on_change = restart: the new instance gets the held credential, none is minted for it" \
 	$([ "$pids" = 2 ] && [ "$users" = 1 ] && [ "$reads" = 1 ]; echo $?) \
 	"instances: $pids; distinct users: $users; credentials read: $reads" "$(cat "$T/restart.err")"
@@ -109,7 +103,7 @@ control DELETE counters
 PLAIN=$(conf plain)
 timeout 20 "$VAULTSHIM" exec -c "$PLAIN" -- "$T/dbloop" 1 >"$T/plain.out" 2>"$T/plain.err"
 check "without watch the program's helper reads the credential itself (one read, no renewal)" \
-	$([ "$(req "GET database/creds/app")" = 1 ] && [ "$(req "POST sys/leases/renew")" = 0 ] && ! grep -q ' -$' "$T/plain.out"; echo $?) \
+	$([ "$(requests_for "GET database/creds/app")" = 1 ] && [ "$(requests_for "POST sys/leases/renew")" = 0 ] && ! grep -q ' -$' "$T/plain.out"; echo $?) \
 	"$(cat "$T/plain.err")"
 
 # --- no value or token in any output ----------------------------------------------

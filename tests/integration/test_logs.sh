@@ -4,7 +4,6 @@
 # "Audit records"): what an operator reads, checked as an operator would.
 . "$(dirname "$0")/lib.sh"
 
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
 start_server
 PW=pw-$(rand)
 KEY=key-$(rand)

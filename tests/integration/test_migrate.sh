@@ -4,19 +4,19 @@
 # the preload), --strip keeping every other byte, the backup, --config-out,
 # idempotence, conflicts, --dry-run, unparseable files, failures half-way
 # (faults, seal), KV v1, and a Flask-style program through vaultshim-exec.
-# Fixtures: tests/migrate/make-fixtures.sh (printf, exact bytes); expected
-# values and checks: tests/migrate/expect.py. No value is ever printed: the
-# checks compare inside and report names, lengths or "differs".
+# Fixtures, beside this file: migrate/make-fixtures.sh (printf, exact bytes);
+# expected values and checks: migrate/expect.py. No value is ever printed:
+# the checks compare inside and report names, lengths or "differs".
 . "$(dirname "$0")/lib.sh"
 
-FX=$ROOT/tests/migrate
+FX=$ROOT/tests/integration/migrate
 EXPECT=(python3 "$FX/expect.py")
 
 [ -x "$VAULTSHIM" ] && [ -f "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" ] || { echo "Bail out! build first: make"; exit 1; }
 # private copies: a concurrent `make` must not swap the binaries mid-run (the
 # preload finds its helper, vaultshim, beside itself)
-mkdir -p "$T/bin" "$T/log"
-cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "${VAULTSHIM_TEST_SO_FILE:-$ROOT/build/libvaultshim.so}" "$T/bin/"
+mkdir -p "$T/log"
+copy_programs "$T/bin"
 VS=$T/bin/vaultshim
 SO=$T/bin/libvaultshim.so
 export VAULTSHIM_LIB=$SO VAULTSHIM_BIN=$VS
@@ -49,10 +49,6 @@ writes() {
 	timeout 10 curl -sS "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys
 r=json.load(sys.stdin)["requests"]
 print(sum(n for k,n in r.items() if k.split(" ")[0] in ("POST","PUT","PATCH","DELETE") and not k.split(" ",1)[1].startswith("auth/")))'
-}
-reqs() { # reqs "METHOD path": how many such requests since the last reset
-	timeout 10 curl -sS "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys
-print(json.load(sys.stdin)["requests"].get(sys.argv[1], 0))' "$1"
 }
 sum() { sha256sum "$@" | awk '{print $1}' | tr '\n' ' '; }
 mode_of() { stat -c %a "$1"; }
@@ -92,7 +88,7 @@ programs() {
 		"${EXPECT[@]}" digests "$fx" "$mode" "$T/$name.c.txt" >"$T/$name.c.diag" 2>&1
 		check "$name: a C program (lazy getenv) reads every value" $? "$(cat "$T/$name.c.diag")" "$(head -3 "$T/$name.c.err")"
 	else
-		skip "$name: C program (cannot compile tests/migrate/envsha.c: $(head -1 "$T/cc.log"))"
+		skip "$name: C program (cannot compile tests/integration/migrate/envsha.c: $(head -1 "$T/cc.log"))"
 	fi
 	# shellcheck disable=SC2086
 	timeout 20 "${envv[@]}" /usr/bin/python3 -c "$PYSHA" $names >"$T/$name.py.txt" 2>"$T/$name.py.err"
@@ -373,8 +369,8 @@ ctl POST faults '{"path":"secret/data/c8a","method":"POST","status":500,"count":
 mig c8a --env-file "$d/crlf.env" --path secret/c8a --secrets-only --strip --yes --config-out "$d/c8.conf"
 ctl DELETE faults
 check "8a write answers 500: exit 69" $(( rc != 69 )) "rc=$rc" "$(err c8a)"
-[ "$(reqs 'POST secret/data/c8a')" -ge 1 ] && [ "$(version c8a)" = 0 ] && [ ! -e "$d/c8.conf" ]
-check "8a write fails: Vault unchanged, no config" $? "posts=$(reqs 'POST secret/data/c8a')"
+[ "$(requests_for 'POST secret/data/c8a')" -ge 1 ] && [ "$(version c8a)" = 0 ] && [ ! -e "$d/c8.conf" ]
+check "8a write fails: Vault unchanged, no config" $? "posts=$(requests_for 'POST secret/data/c8a')"
 untouched "8a write fails" "$d/crlf.env" "$s0"
 # (b) the write succeeds, the read-back fails: the first GET (the plan's read)
 # passes through a delay-only fault, every later GET answers 500
@@ -388,8 +384,8 @@ ctl POST faults '{"path":"secret/data/c8b","method":"GET","status":500,"count":5
 mig c8b --env-file "$d/crlf.env" --path secret/c8b --secrets-only --strip --yes --config-out "$d/c8.conf"
 ctl DELETE faults
 check "8b read-back answers 500: non-zero exit" $(( rc == 0 )) "rc=$rc"
-[ "$(reqs 'POST secret/data/c8b')" = 1 ] && [ "$(reqs 'GET secret/data/c8b')" -ge 2 ]
-check "8b the fault hit the read-back after the write" $? "posts=$(reqs 'POST secret/data/c8b') gets=$(reqs 'GET secret/data/c8b')"
+[ "$(requests_for 'POST secret/data/c8b')" = 1 ] && [ "$(requests_for 'GET secret/data/c8b')" -ge 2 ]
+check "8b the fault hit the read-back after the write" $? "posts=$(requests_for 'POST secret/data/c8b') gets=$(requests_for 'GET secret/data/c8b')"
 untouched "8b read-back fails" "$d/crlf.env" "$s0"
 [ ! -e "$d/c8.conf" ]
 check "8b read-back fails: config not written" $?
@@ -543,7 +539,7 @@ d=$T/c13; mkdir -p "$d"
 printf 'C13_TOKEN=c13-value-for-types\n' > "$d/t.env"
 ctl DELETE counters
 mig c13-badpath --env-file "$d/t.env" --path 'secret/c13//x' --all --yes
-n=$(curl -s "$VAULT_ADDR/_control/counters" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+n=$(requests_total)
 grep -q "^vaultshim: migrate: --path 'secret/c13//x': .*empty segment" "$T/log/c13-badpath.err"
 check "13 a --path the config cannot map is refused (64) before any request" $(( rc != 64 || n != 0 || $? )) \
 	"rc=$rc requests=$n $(err c13-badpath)"

@@ -12,8 +12,6 @@
 # token in any output. Every process is bounded with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-
 # loop N [keep]: N times, every 200 ms, prints "PID USER PASS" from getenv
 # (APP_USER, APP_PASS); with keep, also the string the first getenv of
 # APP_PASS returned, as it reads now (docs/design.md, pitfall 5: it must
@@ -98,7 +96,7 @@ cc -O1 -o "$T/oldenv" "$ROOT/tests/programs/oldenv.c" || { echo "Bail out! canno
 
 start_server
 U1=u1-$(rand) P1=p1-$(rand) U2=u2-$(rand) P2=p2-$(rand)
-put() { api POST /v1/secret/data/app/db "{\"data\":{\"user\":\"$1\",\"pass\":\"$2\"}}" >/dev/null; }
+put() { kv_put app/db user="$1" pass="$2"; } # USER PASS: secret/app/db
 put "$U1" "$P1"
 C_ENV='APP_USER = secret/app/db#user
 APP_PASS = secret/app/db#pass'
@@ -251,7 +249,7 @@ control DELETE counters
 t0=$(date +%s.%N)
 run "$REFRESH" -- "$T/tree" 6 20 "$T/loop" >"$T/tree.out" 2>"$T/tree.err"
 t1=$(date +%s.%N)
-reads=$(counters | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET secret/data/app/db", 0))')
+reads=$(requests_for "GET secret/data/app/db")
 secs=$($PY -c "print(int($t1 - $t0 + 0.999))")
 procs=$(cut -d' ' -f1 "$T/tree.out" | sort -u | wc -l)
 # six processes over ~4 s: one read per process per period would be 24+;
@@ -268,7 +266,7 @@ DYN=$(conf dyn "refresh = 1s")
 C_ENV='APP_USER = secret/app/db#user
 APP_PASS = secret/app/db#pass'
 run "$DYN" -- "$T/loop" 15 >"$T/dyn.out" 2>"$T/dyn.err"
-creds=$(counters | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("GET database/creds/app", 0))')
+creds=$(requests_for "GET database/creds/app")
 distinct=$(cut -d' ' -f2,3 "$T/dyn.out" | sort -u | wc -l)
 check "refresh never mints a credential: database/creds read once in 3 s, the same one served" \
 	$([ "$creds" = 1 ] && [ "$distinct" = 1 ] && [ ! -s "$T/dyn.err" ]; echo $?) \

@@ -15,7 +15,6 @@
 # Every process is bounded with `timeout`. Dummy values only.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
 CC="cc -O1 -o"
 
 # step OP...: g NAME (print PID NAME=value), s SECS (sleep), u NAME
@@ -143,7 +142,7 @@ $CC "$T/oldenv" "$ROOT/tests/programs/oldenv.c" || { echo "Bail out! cannot buil
 chmod 755 "$T" # (the uid 65534 child only runs code already loaded)
 
 start_server
-put() { api POST /v1/secret/data/app/db "{\"data\":{\"user\":\"$1\",\"pass\":\"$2\"}}" >/dev/null; }
+put() { kv_put app/db user="$1" pass="$2"; } # USER PASS: secret/app/db
 put user-v1 pass-v1
 C_ENV='APP_USER = secret/app/db#user
 APP_PASS = secret/app/db#pass'

@@ -17,8 +17,7 @@
 # read the environment before ASan has started): a copy of the programs
 # beside the plain preload, which finds its helper beside itself.
 if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
-	mkdir -p "$T/bin"
-	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
+	copy_programs "$T/bin"
 	VAULTSHIM=$T/bin/vaultshim
 fi
 # ind: a diagnostic of several lines as TAP comments (a log's "ok PID" line
@@ -256,10 +255,7 @@ check "Vault stopped: one warning on the program's stderr over 3 refresh periods
 	$? "$(ind <"$T/refresh.err")"
 
 # --- Vault back (the same address and token), then another rotation ---------
-python3 "$ROOT/scripts/vault-dev-server" --listen "127.0.0.1:${VAULT_ADDR##*:}" --control \
-	--root-token-file "$T/root-token" --addr-file "$T/addr2" >/dev/null 2>>"$T/server.log" &
-_server_pid=$!
-wait_for 50 test -s "$T/addr2"
+restart_server
 db "$P2" # (the dev server starts empty)
 said_twice() { [ "$(diff "$T/refresh.err.before" "$T/refresh.err" | grep -c '^> ')" -ge 2 ]; }
 wait_for 40 said_twice

@@ -23,8 +23,7 @@
 # sanitized one, which cannot go first into every program: a copy of the
 # programs beside the plain preload, which finds its helper beside itself.
 if [ -n "${VAULTSHIM_TEST_SO_FILE:-}" ]; then
-	mkdir -p "$T/bin"
-	cp "$VAULTSHIM" "${VAULTSHIM%/*}/vaultshim-client.so" "$VAULTSHIM_TEST_SO_FILE" "$T/bin/"
+	copy_programs "$T/bin"
 	VAULTSHIM=$T/bin/vaultshim
 fi
 "$VAULTSHIM" exec --help >/dev/null 2>&1 || { echo "Bail out! $VAULTSHIM has no exec subcommand"; exit 1; }

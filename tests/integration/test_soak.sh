@@ -27,7 +27,6 @@
 # VAULTSHIM_TEST_SO: another preload, as an LD_PRELOAD value (see lib.sh)
 SO=${VAULTSHIM_TEST_SO:-$ROOT/${VAULTSHIM_TEST_BUILD:-build}/libvaultshim.so}
 SOAK=$ROOT/tests/soak
-PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 SEED=${VAULTSHIM_SOAK_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 DURATION=30         # seconds of chaos
@@ -85,7 +84,7 @@ F_API=fallback-api-$(head -c 4500 /dev/urandom | base64 -w0)
 S_DB=$S_DB S_API=$S_API $PY -c 'import json, os
 print(json.dumps({"soak/db": {"password": os.environ["S_DB"]}, "soak/api": {"key": os.environ["S_API"]}}))' \
 	| write_conf "$T/secrets.json"
-PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 VAULT_ADDR=http://127.0.0.1:$PORT
 for pol in fallback fail; do
 	write_conf "$T/$pol.conf" <<EOF

@@ -7,7 +7,6 @@
 # Every process is bounded with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3 # Debian's flask/django/gunicorn belong to this interpreter
 EXEC=$ROOT/scripts/vaultshim-exec
 EX=$ROOT/scripts/examples
 LIB=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
@@ -27,9 +26,7 @@ trap stacks_cleanup EXIT
 _failed=0
 eval "_lib_$(declare -f not_ok)"
 not_ok() { _failed=$((_failed + 1)); _lib_not_ok "$@"; }
-sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 rand() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | cut -c1-"$1"; }
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 listening() { $PY -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$1" 2>/dev/null; }
 # wait_gone PID [tenths]: bounded wait for a process to disappear
 wait_gone() {
@@ -86,16 +83,10 @@ MP="mail pw $(rand 12)"
 WEAK_SK=short$(rand 4)
 # the values stay in this shell: exported, they would be in every process's
 # real environment and the /proc/PID/environ checks would prove nothing
-put() { # PATH (under secret/data/) KEY=VALUE...
-	local path=$1
-	shift
-	api POST "/v1/secret/data/$path" "$($PY -c 'import json, sys
-print(json.dumps({"data": dict(a.split("=", 1) for a in sys.argv[1:])}))' "$@")" >/dev/null
-}
-put web/prod/flask secret_key="$SK" mail_server="$MS" mail_username="$MU" mail_password="$MP"
-put web/prod/database user="$DBU" password="$DBP" host="$DBH" name="$DBN"
-put web/prod/django secret_key="$DJ_SK"
-put web/prod/django-weak secret_key="$WEAK_SK"
+kv_put web/prod/flask secret_key="$SK" mail_server="$MS" mail_username="$MU" mail_password="$MP"
+kv_put web/prod/database user="$DBU" password="$DBP" host="$DBH" name="$DBN"
+kv_put web/prod/django secret_key="$DJ_SK"
+kv_put web/prod/django-weak secret_key="$WEAK_SK"
 VALUES=("$SK" "$DJ_SK" "$DBU" "$DBP" "$DBH" "$DBN" "$MS" "$MU" "$MP" "$WEAK_SK")
 URL="postgresql://$DBU:$DBP@$DBH/$DBN"
 

@@ -20,9 +20,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # VAULTSHIM_TEST_SO: run the battery against another build of the preload
-# (an LD_PRELOAD value; the helper must sit beside it, as in build/).
-SO=${VAULTSHIM_TEST_SO:-$ROOT/build/libvaultshim.so}
-PY=/usr/bin/python3
+# (an LD_PRELOAD value, lib.sh's SO; the helper must sit beside it, as in
+# build/).
 
 [ -f "$SO" ] && [ -x "$VAULTSHIM" ] || { echo "Bail out! build first: make"; exit 1; }
 
@@ -41,7 +40,6 @@ cleanup_tree() {
 }
 trap cleanup_tree EXIT
 
-sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
 # --- server and secrets ---------------------------------------------------------
 start_server
@@ -189,13 +187,7 @@ sect() { awk -v s="@$1" '$0 == s {on = 1; next} /^@/ {on = 0} on' "$2"; }
 # shown TEXT: a leaf's output on one line, for a diagnostic (holds no value)
 shown() { tr '\n' ' ' <<<"$1"; }
 # errs [FILE]: the first lines of a stderr capture, any value masked
-errs() {
-	local l
-	head -4 "${1:-$T/err}" 2>/dev/null | while IFS= read -r l; do
-		for s in "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$S_PROD" "$S_STAGE" "$ROOT_TOKEN"; do l=${l//"$s"/<value>}; done
-		printf '%s // ' "$l"
-	done
-}
+errs() { redacted "${1:-$T/err}" "$S_DB" "$S_API" "$S_GNAME" "$S_GMAIL" "$S_PROD" "$S_STAGE" "$ROOT_TOKEN"; }
 no_secret() { ! grep -aqF -f "$T/secrets" "$@"; }
 
 # --- C programs -----------------------------------------------------------------------

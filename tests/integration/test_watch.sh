@@ -13,7 +13,6 @@
 # process is bounded with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
 _pids=() # supervisors started here (each leads its process group), killed
 	  # with their programs at exit whatever happens
 _dogs=() # their watchdogs
@@ -60,7 +59,6 @@ C
 cc -O1 -o "$T/sigcount" "$T/sigcount.c" || { echo "Bail out! cannot build the test program"; exit 1; }
 
 start_server --kv-v1 kv
-PORT=${VAULT_ADDR##*:}
 V1=v1-$(rand) V2=v2-$(rand) V3=v3-$(rand) K1=k1-$(rand) K2=k2-$(rand)
 VALUES=("$V1" "$V2" "$V3" "$K1" "$K2")
 kv2() { api POST /v1/secret/data/app/w "{\"data\":{\"v\":\"$1\",\"other\":\"x\"}}" >/dev/null; }
@@ -128,10 +126,7 @@ n=$(grep -c 'Vault cannot be read' "$T/hup.err")
 check "Vault down: said once, not per poll" $(( n != 1 )) "$(cat "$T/hup.err")"
 # the same Vault back (same address, same token), its data restored
 cp "$T/root-token.keep" "$T/root-token"
-python3 "$ROOT/scripts/vault-dev-server" --listen "127.0.0.1:$PORT" --control --kv-v1 kv \
-	--root-token-file "$T/root-token" --addr-file "$T/addr2" >/dev/null 2>>"$T/server.log" &
-_server_pid=$!
-wait_for 50 test -s "$T/addr2"
+restart_server --kv-v1 kv
 kv2 "$V2"
 kv1 "$K2"
 wait_for 120 grep -q 'Vault answers again' "$T/hup.err"
@@ -372,7 +367,7 @@ check "logins refused: the supervisor waits, backs off (at most 3 logins in 3.5 
 # a token given in token_file: renewed when renewable (and never revoked),
 # left alone when not
 mktok() { # FILE JSON: a token made with the root token, into FILE (0600)
-	api POST /v1/auth/token/create "$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' >"$1"
+	new_token "$2" >"$1"
 	chmod 600 "$1"
 }
 mktok "$T/tok-r" '{"policies":["watch"],"ttl":"3s"}'
@@ -413,7 +408,7 @@ else
 	api POST /v1/secret/data/web/flask "{\"data\":{\"secret_key\":\"$SK1\"}}" >/dev/null
 	GCONF=$(C_ENV='SECRET_KEY = secret/web/flask#secret_key' conf gunicorn 'watch = 1s')
 	cp -r "$ROOT/scripts/examples/flask" "$T/flask"
-	GP=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	GP=$(free_port)
 	(cd "$T/flask" && VAULTSHIM_LOG=info exec setsid "$VAULTSHIM" exec -c "$GCONF" -- \
 		"${GUNICORN[@]}" -w 1 --graceful-timeout 3 --bind "127.0.0.1:$GP" app:app) >"$T/g.out" 2>"$T/gunicorn.err" &
 	W_PID=$!

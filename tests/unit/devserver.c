@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "devserver.h"
+#include "testlib.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -37,9 +38,7 @@ void ds_start(devserver *ds, const char *const *extra)
 	memcpy(ds->ca_file, ca, sizeof ca);
 	memcpy(ds->client_cert, cc, sizeof cc);
 	memcpy(ds->client_key, ck, sizeof ck);
-	strcpy(ds->dir, "/tmp/vs-ds.XXXXXX");
-	if (!mkdtemp(ds->dir))
-		fatal("mkdtemp failed");
+	tl_tmpdir_make(ds->dir, sizeof ds->dir, "vs-ds");
 	fd = open("/dev/urandom", O_RDONLY);
 	if (fd < 0 || read(fd, rnd, sizeof rnd) != sizeof rnd)
 		fatal("no /dev/urandom");
@@ -94,18 +93,12 @@ void ds_start(devserver *ds, const char *const *extra)
 
 void ds_stop(devserver *ds)
 {
-	char cmd[128];
-
 	if (ds->pid > 0) {
 		kill(ds->pid, SIGTERM);
 		waitpid(ds->pid, NULL, 0);
 		ds->pid = 0;
 	}
-	if (ds->dir[0]) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", ds->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "devserver harness: could not remove %s\n", ds->dir);
-	}
+	tl_tmpdir_remove(ds->dir);
 }
 
 struct sink {
@@ -185,6 +178,79 @@ void ds_put_v2(const devserver *ds, const char *mount_path, const char *data_jso
 	free(json);
 	if (st != 200 && st != 204)
 		fatal("could not write a test secret");
+}
+
+char *ds_json_get(const char *body, const char *a, const char *b)
+{
+	cJSON *root = cJSON_Parse(body);
+	const char *v = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, a), b));
+	char *r = v ? strdup(v) : NULL;
+
+	cJSON_Delete(root);
+	return r;
+}
+
+void ds_policy(const devserver *ds, const char *name, const char *hcl)
+{
+	cJSON *o = cJSON_CreateObject();
+	char path[256], *json;
+	long st;
+
+	cJSON_AddStringToObject(o, "policy", hcl);
+	json = cJSON_PrintUnformatted(o);
+	snprintf(path, sizeof path, "/v1/sys/policies/acl/%s", name);
+	st = ds_call(ds, "PUT", path, json, ds->token, NULL);
+	free(json);
+	cJSON_Delete(o);
+	if (st / 100 != 2)
+		fatal("could not write a test policy");
+}
+
+char *ds_token(const devserver *ds, const char *create_json)
+{
+	char *body = NULL, *tok;
+
+	if (ds_call(ds, "POST", "/v1/auth/token/create", create_json, ds->token, &body) != 200)
+		fatal("could not make a test token");
+	tok = ds_json_get(body, "auth", "client_token");
+	free(body);
+	if (!tok)
+		fatal("no client_token in auth/token/create's answer");
+	return tok;
+}
+
+/* GET or POST path with the root token: body[data][key], malloc'd */
+static char *data_of(const devserver *ds, const char *method, const char *path, const char *json,
+		     const char *key)
+{
+	char *body = NULL, *v;
+
+	if (ds_call(ds, method, path, json, ds->token, &body) != 200)
+		fatal("an AppRole request of the harness failed");
+	v = ds_json_get(body, "data", key);
+	free(body);
+	if (!v)
+		fatal("an AppRole answer lacks its data");
+	return v;
+}
+
+void ds_approle(const devserver *ds, const char *role, const char *options_json, char **role_id,
+		char **secret_id)
+{
+	char path[256];
+
+	/* approle/ may be enabled already (by another test of this server) */
+	ds_call(ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds->token, NULL);
+	snprintf(path, sizeof path, "/v1/auth/approle/role/%s", role);
+	if (ds_call(ds, "POST", path, options_json, ds->token, NULL) / 100 != 2)
+		fatal("could not make a test AppRole role");
+	snprintf(path, sizeof path, "/v1/auth/approle/role/%s/role-id", role);
+	*role_id = data_of(ds, "GET", path, NULL, "role_id");
+	if (secret_id) {
+		snprintf(path, sizeof path, "/v1/auth/approle/role/%s/secret-id", role);
+		*secret_id = data_of(ds, "POST", path, "{}", "secret_id");
+	}
 }
 
 static cJSON *counters(const devserver *ds)

@@ -32,6 +32,21 @@ long ds_call(const devserver *ds, const char *method, const char *path,
 /* Writes a KV v2 secret (root token): data_json is the inner {"k":"v"}. */
 void ds_put_v2(const devserver *ds, const char *mount_path, const char *data_json);
 
+/* A policy, a token, an AppRole role, made with the root token; each aborts
+ * the test run (like ds_start) when the server refuses.
+ * ds_policy: ACL policy NAME with these HCL rules.
+ * ds_token: a new token, auth/token/create with this JSON body; malloc'd.
+ * ds_approle: role ROLE of approle/ (enabled first when it is not) with
+ * these options (JSON); its role_id and, when secret_id is not NULL, a new
+ * secret_id, both malloc'd. */
+void ds_policy(const devserver *ds, const char *name, const char *hcl);
+char *ds_token(const devserver *ds, const char *create_json);
+void ds_approle(const devserver *ds, const char *role, const char *options_json, char **role_id,
+		char **secret_id);
+
+/* body[a][b] of a JSON answer when it is a string (malloc'd), else NULL. */
+char *ds_json_get(const char *body, const char *a, const char *b);
+
 /* Number of requests the server counted for "METHOD path" since the last reset. */
 int ds_count(const devserver *ds, const char *method_path);
 int ds_count_total(const devserver *ds);

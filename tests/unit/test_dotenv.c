@@ -4,15 +4,12 @@
  */
 #define _GNU_SOURCE
 #include "suites.h"
-#include "tmpdir.h"
+#include "testlib.h"
 #include "core/vs_dotenv.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -615,30 +612,20 @@ static char tmpdir[64];
 
 static void files_setup(void)
 {
-	tmpdir_make(tmpdir, sizeof tmpdir, "vs-dotenv-test");
+	tl_tmpdir_make(tmpdir, sizeof tmpdir, "vs-dotenv-test");
 }
 
 static void files_teardown(void)
 {
-	tmpdir_remove(tmpdir);
+	tl_tmpdir_remove(tmpdir);
 }
 
+/* dir/name holding text, with this mode; its path, malloc'd */
 static char *write_env(const char *name, const char *text, mode_t mode)
 {
-	char *path;
-	int fd;
-	size_t len = strlen(text), off = 0;
+	char *path = tl_path(tmpdir, name);
 
-	ck_assert_int_ge(asprintf(&path, "%s/%s", tmpdir, name), 0);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "cannot create %s", path);
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		ck_assert_msg(w > 0, "cannot write %s", path);
-		off += (size_t)w;
-	}
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
+	tl_write_text(path, text, mode);
 	return path;
 }
 
@@ -705,7 +692,7 @@ START_TEST(test_load_missing)
 	vs_error err = {0};
 	int rc;
 
-	ck_assert_int_ge(asprintf(&path, "%s/missing.env", tmpdir), 0);
+	path = tl_path(tmpdir, "missing.env");
 	rc = vs_dotenv_load(path, &d, &err);
 	ck_assert_int_eq(rc, VS_EX_IOERR);
 	ck_assert_ptr_null(d);

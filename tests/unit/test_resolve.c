@@ -2,33 +2,16 @@
  * against a fake Vault (a vs_fetch_fn over a table). */
 #define _GNU_SOURCE
 #include "suites.h"
+#include "testlib.h"
 #include "core/vs_resolve.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- fake environment ---- */
 
-static const char *fake_env[16][2];
-
-static const char *env_get(const char *name, void *ctx)
-{
-	(void)ctx;
-	for (int i = 0; fake_env[i][0]; i++)
-		if (!strcmp(fake_env[i][0], name))
-			return fake_env[i][1];
-	return NULL;
-}
-
-static void env_set(int i, const char *k, const char *v)
-{
-	fake_env[i][0] = k;
-	fake_env[i][1] = v;
-	fake_env[i + 1][0] = NULL;
-}
+static tl_env env;
 
 /* ---- fake Vault ---- */
 
@@ -97,11 +80,7 @@ static int fake_fetch(void *ctx, const vs_vault_req *reqs, size_t n, vs_secret *
 
 static vs_config *parse(const char *text)
 {
-	vs_config *cfg = NULL;
-	vs_error err = {0};
-	int rc = vs_config_parse("t.conf", text, strlen(text), env_get, NULL, &cfg, &err);
-	ck_assert_msg(rc == 0, "config did not parse: %s", err.msg);
-	return cfg;
+	return tl_config("t.conf", text, tl_getenv, env.vars);
 }
 
 static const vs_value *find(const vs_resolution *r, const char *name)
@@ -115,7 +94,7 @@ static const vs_value *find(const vs_resolution *r, const char *name)
 
 static void setup(void)
 {
-	fake_env[0][0] = NULL;
+	tl_env_clear(&env);
 }
 
 static const fake_secret table[] = {
@@ -133,8 +112,8 @@ START_TEST(vault_value_wins_over_env)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "DB_PASSWORD", "from-env");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "DB_PASSWORD", "from-env");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(find(&r, "DB_PASSWORD")->source, VS_SRC_VAULT);
 	ck_assert_str_eq(find(&r, "DB_PASSWORD")->value, "from-vault");
@@ -155,8 +134,8 @@ START_TEST(falls_back_to_env_then_default)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "A", "env-a");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "A", "env-a");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(find(&r, "A")->source, VS_SRC_ENV);
 	ck_assert_str_eq(find(&r, "A")->value, "env-a");
@@ -181,8 +160,8 @@ START_TEST(empty_env_value_counts_as_set)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "A", "");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "A", "");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(find(&r, "A")->source, VS_SRC_ENV);
 	ck_assert_str_eq(find(&r, "A")->value, "");
 	vs_resolution_clear(&r);
@@ -193,35 +172,31 @@ END_TEST
 START_TEST(dotenv_between_env_and_default)
 {
 	fake_vault fv = {.table = table};
-	char dir[] = "/tmp/vs-res.XXXXXX", path[64], conf[256];
+	char dir[64], *path, conf[256];
 	const char *dotenv = "# app\nA=from-dotenv\nB='quoted value'\n";
 	vs_config *cfg;
 	vs_resolution r;
 	vs_error err = {0};
-	int fd;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/.env", dir);
-	fd = open(path, O_WRONLY | O_CREAT, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, dotenv, strlen(dotenv)), (int)strlen(dotenv));
-	close(fd);
+	tl_tmpdir_make(dir, sizeof dir, "vs-res");
+	path = tl_path(dir, ".env");
+	tl_write_text(path, dotenv, 0600);
 	snprintf(conf, sizeof conf,
 		 "[options]\ndotenv = %s\n[env]\n"
 		 "A = secret/missing#a default=no\n"
 		 "B = secret/missing#b\n"
 		 "C = secret/missing#c default=dflt\n", path);
 	cfg = parse(conf);
-	env_set(0, "B", "env-b");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "B", "env-b");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(find(&r, "A")->source, VS_SRC_DOTENV);
 	ck_assert_str_eq(find(&r, "A")->value, "from-dotenv");
 	ck_assert_int_eq(find(&r, "B")->source, VS_SRC_ENV); /* env before dotenv */
 	ck_assert_int_eq(find(&r, "C")->source, VS_SRC_DEFAULT);
 	vs_resolution_clear(&r);
 	vs_config_free(cfg);
-	unlink(path);
-	rmdir(dir);
+	free(path);
+	tl_tmpdir_remove(dir);
 }
 END_TEST
 
@@ -234,7 +209,7 @@ START_TEST(required_missing_fails_with_65_and_names_it)
 	vs_resolution r;
 	vs_error err = {0};
 
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, VS_EX_MISSING);
 	ck_assert_int_eq(find(&r, "OK")->code, 0);
 	ck_assert_int_eq(find(&r, "SECRET_KEY")->code, VS_EX_MISSING);
@@ -254,8 +229,8 @@ START_TEST(required_satisfied_by_env)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "SECRET_KEY", "from-env");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "SECRET_KEY", "from-env");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(find(&r, "SECRET_KEY")->source, VS_SRC_ENV);
 	vs_resolution_clear(&r);
@@ -272,8 +247,8 @@ START_TEST(on_error_fail_refuses_fallbacks)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "A", "from-env");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "A", "from-env");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, VS_EX_UNAVAILABLE);
 	ck_assert_int_eq(find(&r, "A")->source, VS_SRC_MISSING);
 	ck_assert_ptr_null(find(&r, "A")->value);
@@ -293,7 +268,7 @@ START_TEST(on_error_fail_with_default_says_why)
 	vs_resolution r;
 	vs_error err = {0};
 
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, VS_EX_MISSING);
 	ck_assert_ptr_null(find(&r, "A")->value);
 	ck_assert_ptr_nonnull(strstr(r.message, "A (secret/gone#x): GET secret/gone: not found (404)"));
@@ -301,7 +276,7 @@ START_TEST(on_error_fail_with_default_says_why)
 	ck_assert_ptr_nonnull(strstr(r.message, "set on_error = fallback in [options]"));
 	vs_resolution_clear(&r);
 	/* no default: no word about one */
-	ck_assert_int_eq(vs_resolve(nodef, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(nodef, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_ptr_null(strstr(r.message, "default="));
 	vs_resolution_clear(&r);
 	vs_config_free(cfg);
@@ -317,8 +292,8 @@ START_TEST(from_vault_is_what_strict_asks)
 	vs_value dyn = {.source = VS_SRC_DYNAMIC};
 	vs_error err = {0};
 
-	env_set(0, "C", "from-env");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "C", "from-env");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert(vs_value_from_vault(find(&r, "A")));
 	ck_assert(!vs_value_from_vault(find(&r, "B")));
 	ck_assert(!vs_value_from_vault(find(&r, "C")));
@@ -339,7 +314,7 @@ START_TEST(worst_code_wins)
 	vs_resolution r;
 	vs_error err = {0};
 
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(find(&r, "A")->code, VS_EX_MISSING);
 	ck_assert_int_eq(find(&r, "B")->code, VS_EX_NOPERM);
 	ck_assert_int_eq(find(&r, "C")->code, VS_EX_UNAVAILABLE);
@@ -359,15 +334,15 @@ START_TEST(batch_failure_applies_to_every_name)
 	vs_resolution r;
 	vs_error err = {0};
 
-	env_set(0, "A", "env-a");
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	tl_env_add(&env, "A", "env-a");
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(find(&r, "A")->source, VS_SRC_ENV);
 	ck_assert_int_eq(find(&r, "B")->source, VS_SRC_DEFAULT);
 	ck_assert_ptr_nonnull(strstr(find(&r, "B")->vault_err, "no Vault token"));
 	vs_resolution_clear(&r);
 
-	ck_assert_int_eq(vs_resolve(strict, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(strict, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(r.status, VS_EX_NOPERM);
 	ck_assert_ptr_nonnull(strstr(r.message, "no Vault token"));
 	vs_resolution_clear(&r);
@@ -385,7 +360,7 @@ START_TEST(names_filter_reads_only_those)
 	vs_resolution r;
 	vs_error err = {0};
 
-	ck_assert_int_eq(vs_resolve(cfg, names, 1, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(cfg, names, 1, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_uint_eq(r.n, 1);
 	ck_assert_uint_eq(fv.last_n, 1);
 	ck_assert_str_eq(fv.seen[0], "database/creds/app");
@@ -394,7 +369,7 @@ START_TEST(names_filter_reads_only_those)
 	ck_assert_str_eq(r.values[0].lease_id, "database/creds/app/abc");
 	vs_resolution_clear(&r);
 
-	ck_assert_int_eq(vs_resolve(cfg, bad, 1, env_get, NULL, fake_fetch, &fv, &r, &err), VS_EX_USAGE);
+	ck_assert_int_eq(vs_resolve(cfg, bad, 1, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), VS_EX_USAGE);
 	ck_assert_ptr_nonnull(strstr(err.msg, "'NOPE' is not mapped"));
 	vs_config_free(cfg);
 }
@@ -407,7 +382,7 @@ START_TEST(no_names_no_fetch)
 	vs_resolution r;
 	vs_error err = {0};
 
-	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, env_get, NULL, fake_fetch, &fv, &r, &err), 0);
+	ck_assert_int_eq(vs_resolve(cfg, NULL, 0, tl_getenv, env.vars, fake_fetch, &fv, &r, &err), 0);
 	ck_assert_int_eq(fv.calls, 0);
 	ck_assert_uint_eq(r.n, 0);
 	ck_assert_int_eq(r.status, 0);

@@ -4,6 +4,7 @@
 #include "suites.h"
 #include "core/vs_config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,25 @@ START_TEST(test_timeout_precedence)
 }
 END_TEST
 
+START_TEST(test_path_absolute)
+{
+	char out[64], cwd[4096], want[4200], tiny[4];
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(vs_path_absolute("/etc/app.conf", out, sizeof out), 0);
+	ck_assert_str_eq(out, "/etc/app.conf");
+	snprintf(want, sizeof want, "%s/app.conf", cwd);
+	char big[4200];
+	ck_assert_int_eq(vs_path_absolute("app.conf", big, sizeof big), 0);
+	ck_assert_str_eq(big, want);
+	/* the result does not fit: ENAMETOOLONG, errno untouched */
+	errno = 0;
+	ck_assert_int_eq(vs_path_absolute("app.conf", tiny, sizeof tiny), ENAMETOOLONG);
+	ck_assert_int_eq(vs_path_absolute("/etc/app.conf", tiny, sizeof tiny), ENAMETOOLONG);
+	ck_assert_int_eq(errno, 0);
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -102,6 +122,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_write_all);
 	tcase_add_test(tc, test_mode_names);
 	tcase_add_test(tc, test_timeout_precedence);
+	tcase_add_test(tc, test_path_absolute);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "suites.h"
-#include "tmpdir.h"
+#include "testlib.h"
 #include "core/vs_target.h"
 
 #include <elf.h>
@@ -39,7 +39,7 @@ static char tmpdir[64];
 
 static void files_setup(void)
 {
-	tmpdir_make(tmpdir, sizeof tmpdir, "vs-target-test");
+	tl_tmpdir_make(tmpdir, sizeof tmpdir, "vs-target-test");
 	/* the cases that drop to nobody must reach the files below */
 	if (chmod(tmpdir, 0755) != 0)
 		abort();
@@ -47,7 +47,7 @@ static void files_setup(void)
 
 static void files_teardown(void)
 {
-	tmpdir_remove(tmpdir);
+	tl_tmpdir_remove(tmpdir);
 }
 
 /* dir/name into out (PATH_MAX) */
@@ -61,15 +61,8 @@ static void scratch(char *out, const char *name)
 /* Writes dir/name with exactly these bytes and mode; its path into out. */
 static void put_file(char *out, const char *name, const void *data, size_t len, mode_t mode)
 {
-	int fd;
-
 	scratch(out, name);
-	unlink(out);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "create %s: %s", out, strerror(errno));
-	ck_assert(write(fd, data, len) == (ssize_t)len);
-	ck_assert_int_eq(close(fd), 0);
-	ck_assert_int_eq(chmod(out, mode), 0); /* not subject to the umask */
+	tl_write_file(out, data, len, mode);
 }
 
 static void put_script(char *out, const char *name, const char *text)
@@ -1325,7 +1318,7 @@ static bool can_mount_nosuid(void)
 
 	if (geteuid() != 0)
 		return false;
-	tmpdir_make(dir, sizeof dir, "vs-target-probe");
+	tl_tmpdir_make(dir, sizeof dir, "vs-target-probe");
 	rc = in_child(nosuid_case, dir);
 	rmdir(dir);
 	return rc == 0 || rc == 1; /* the mount worked (and the case ran there) */
@@ -1338,7 +1331,7 @@ static bool can_set_file_caps(void)
 
 	if (geteuid() != 0)
 		return false;
-	tmpdir_make(dir, sizeof dir, "vs-target-probe");
+	tl_tmpdir_make(dir, sizeof dir, "vs-target-probe");
 	snprintf(path, sizeof path, "%s/f", dir);
 	fd = open(path, O_WRONLY | O_CREAT, 0755);
 	rc = fd >= 0 ? set_net_raw(path) : -1;

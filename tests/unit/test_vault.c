@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "devserver.h"
 #include "suites.h"
+#include "testlib.h"
 #include "vault/vs_vault.h"
 
 #include <fcntl.h>
@@ -15,48 +16,11 @@
 
 static devserver ds;
 
-static const char *env_tab[16][2];
-
-static const char *env_get(const char *name, void *ctx)
-{
-	(void)ctx;
-	for (int i = 0; env_tab[i][0]; i++)
-		if (!strcmp(env_tab[i][0], name))
-			return env_tab[i][1];
-	return NULL;
-}
-
-static void env_clear(void)
-{
-	env_tab[0][0] = NULL;
-}
-
-static void env_add(const char *k, const char *v)
-{
-	int i = 0;
-	while (env_tab[i][0])
-		i++;
-	env_tab[i][0] = k;
-	env_tab[i][1] = v;
-	env_tab[i + 1][0] = NULL;
-}
+static tl_env env;
 
 static vs_config *parse(const char *text)
 {
-	vs_config *cfg = NULL;
-	vs_error err = {0};
-	ck_assert_msg(vs_config_parse("/tmp/t.conf", text, strlen(text), env_get, NULL, &cfg, &err) == 0,
-		      "config: %s", err.msg);
-	return cfg;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	chmod(path, mode);
+	return tl_config("/tmp/t.conf", text, tl_getenv, env.vars);
 }
 
 /* ------------------------------------------------------------------ */
@@ -67,8 +31,8 @@ START_TEST(settings_defaults)
 	vs_vault_settings s;
 	vs_error err = {0};
 
-	env_clear();
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.address, VS_DEFAULT_ADDR);
 	ck_assert_int_eq(s.timeout_ms, VS_DEFAULT_TIMEOUT_MS);
 	ck_assert_int_eq(s.max_retries, 2);
@@ -85,12 +49,12 @@ START_TEST(settings_config_wins_over_variables)
 	vs_vault_settings s;
 	vs_error err = {0};
 
-	env_clear();
-	env_add("VAULT_ADDR", "http://env.example:8200");
-	env_add("VAULT_CLIENT_TIMEOUT", "30");
-	env_add("VAULT_MAX_RETRIES", "5");
-	env_add("VAULT_NAMESPACE", "team-b");
-	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_ADDR", "http://env.example:8200");
+	tl_env_add(&env, "VAULT_CLIENT_TIMEOUT", "30");
+	tl_env_add(&env, "VAULT_MAX_RETRIES", "5");
+	tl_env_add(&env, "VAULT_NAMESPACE", "team-b");
+	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.base_url, "http://cfg.example:8200");
 	ck_assert_int_eq(s.timeout_ms, 2000);
 	ck_assert_int_eq(s.max_retries, 0);
@@ -105,14 +69,14 @@ START_TEST(settings_variables_apply_when_config_silent)
 	vs_vault_settings s;
 	vs_error err = {0};
 
-	env_clear();
-	env_add("VAULT_ADDR", "http://env.example:8200");
-	env_add("VAULT_CLIENT_TIMEOUT", "7s");
-	env_add("VAULT_MAX_RETRIES", "4");
-	env_add("VAULT_NAMESPACE", "ns1/");
-	env_add("VAULT_TOKEN", "hvs.fromenv");
-	env_add("VAULT_SKIP_VERIFY", "true");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_ADDR", "http://env.example:8200");
+	tl_env_add(&env, "VAULT_CLIENT_TIMEOUT", "7s");
+	tl_env_add(&env, "VAULT_MAX_RETRIES", "4");
+	tl_env_add(&env, "VAULT_NAMESPACE", "ns1/");
+	tl_env_add(&env, "VAULT_TOKEN", "hvs.fromenv");
+	tl_env_add(&env, "VAULT_SKIP_VERIFY", "true");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.address, "http://env.example:8200");
 	ck_assert_int_eq(s.timeout_ms, 7000);
 	ck_assert_int_eq(s.max_retries, 4);
@@ -123,8 +87,8 @@ START_TEST(settings_variables_apply_when_config_silent)
 	vs_vault_settings_clear(&s);
 
 	/* VAULT_AGENT_ADDR overrides VAULT_ADDR; unix:// talks to a socket */
-	env_add("VAULT_AGENT_ADDR", "unix:///run/agent.sock");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), 0);
+	tl_env_add(&env, "VAULT_AGENT_ADDR", "unix:///run/agent.sock");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.unix_socket, "/run/agent.sock");
 	ck_assert_str_eq(s.base_url, "http://localhost");
 	vs_vault_settings_clear(&s);
@@ -136,68 +100,68 @@ START_TEST(settings_bad_variables_are_config_errors)
 	vs_vault_settings s;
 	vs_error err = {0};
 
-	env_clear();
-	env_add("VAULT_MAX_RETRIES", "-1");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), VS_EX_CONFIG);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_MAX_RETRIES", "-1");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), VS_EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "VAULT_MAX_RETRIES"));
-	env_clear();
-	env_add("VAULT_ADDR", "vault.example:8200");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), VS_EX_CONFIG);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_ADDR", "vault.example:8200");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), VS_EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "VAULT_ADDR"));
-	env_clear();
-	env_add("VAULT_CLIENT_CERT", "/tmp/cert.pem");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), VS_EX_CONFIG);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_CLIENT_CERT", "/tmp/cert.pem");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), VS_EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "client_key"));
-	env_clear();
-	env_add("VAULT_SKIP_VERIFY", "maybe");
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), VS_EX_CONFIG);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_SKIP_VERIFY", "maybe");
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), VS_EX_CONFIG);
 }
 END_TEST
 
 START_TEST(settings_token_file_order)
 {
-	char dir[] = "/tmp/vs-tok.XXXXXX", f1[64], home_tok[64], conf[256];
+	char dir[64], *f1, *home_tok, conf[256];
 	vs_vault_settings s;
 	vs_error err = {0};
 	vs_config *cfg;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(f1, sizeof f1, "%s/token", dir);
-	snprintf(home_tok, sizeof home_tok, "%s/.vault-token", dir);
-	write_file(f1, "hvs.fromfile\n", 0600);
-	write_file(home_tok, "  hvs.fromhome \n", 0600);
+	tl_tmpdir_make(dir, sizeof dir, "vs-tok");
+	f1 = tl_path(dir, "token");
+	home_tok = tl_path(dir, ".vault-token");
+	tl_write_text(f1, "hvs.fromfile\n", 0600);
+	tl_write_text(home_tok, "  hvs.fromhome \n", 0600);
 	snprintf(conf, sizeof conf, "[vault]\ntoken_file = %s\n", f1);
 	cfg = parse(conf);
 
-	env_clear();
-	env_add("HOME", dir);
-	env_add("VAULT_TOKEN", "hvs.fromenv");
+	tl_env_clear(&env);
+	tl_env_add(&env, "HOME", dir);
+	tl_env_add(&env, "VAULT_TOKEN", "hvs.fromenv");
 	/* the config's token_file wins over VAULT_TOKEN */
-	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, env_get, NULL, &err), 0);
+	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.token, "hvs.fromfile");
 	vs_vault_settings_clear(&s);
 	/* then VAULT_TOKEN, then ~/.vault-token (trimmed) */
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), 0);
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.token, "hvs.fromenv");
 	vs_vault_settings_clear(&s);
-	env_clear();
-	env_add("HOME", dir);
-	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	tl_env_add(&env, "HOME", dir);
+	ck_assert_int_eq(vs_vault_settings_init(&s, NULL, tl_getenv, env.vars, &err), 0);
 	ck_assert_str_eq(s.token, "hvs.fromhome");
 	ck_assert_str_eq(s.token_source, "~/.vault-token");
 	vs_vault_settings_clear(&s);
 
 	/* a token file others can write is refused, and the message names the file, not the token */
 	chmod(f1, 0620);
-	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, env_get, NULL, &err), VS_EX_NOPERM);
+	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, tl_getenv, env.vars, &err), VS_EX_NOPERM);
 	ck_assert_ptr_nonnull(strstr(err.msg, f1));
 	ck_assert_ptr_nonnull(strstr(err.msg, "writable"));
 	ck_assert_ptr_null(strstr(err.msg, "hvs.fromfile"));
 
 	vs_config_free(cfg);
-	unlink(f1);
-	unlink(home_tok);
-	rmdir(dir);
+	free(f1);
+	free(home_tok);
+	tl_tmpdir_remove(dir);
 }
 END_TEST
 
@@ -229,9 +193,9 @@ static void settings_for(vs_vault_settings *s, const char *token, const char *ex
 
 	snprintf(conf, sizeof conf, "[vault]\naddress = %s\n%s", ds.addr, extra_conf ? extra_conf : "");
 	cfg = parse(conf);
-	env_clear();
-	env_add("VAULT_TOKEN", token ? token : ds.token);
-	ck_assert_int_eq(vs_vault_settings_init(s, cfg, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_TOKEN", token ? token : ds.token);
+	ck_assert_int_eq(vs_vault_settings_init(s, cfg, tl_getenv, env.vars, &err), 0);
 	vs_config_free(cfg);
 }
 
@@ -331,30 +295,18 @@ START_TEST(not_found_is_65)
 }
 END_TEST
 
+/* A token whose one policy ("limited") has these rules. */
 static char *limited_token(const char *policy_hcl)
 {
-	char *body = NULL, *json, *tok;
-	const char *p, *e;
-
-	ck_assert(asprintf(&json, "{\"policy\":\"%s\"}", policy_hcl) > 0);
-	ck_assert_int_eq(ds_call(&ds, "PUT", "/v1/sys/policies/acl/limited", json, ds.token, NULL) / 100, 2);
-	free(json);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/token/create", "{\"policies\":[\"limited\"],\"ttl\":\"1h\"}",
-				 ds.token, &body), 200);
-	p = strstr(body, "\"client_token\"");
-	ck_assert_ptr_nonnull(p);
-	p = strchr(p + 14, '"') + 1;
-	e = strchr(p, '"');
-	tok = strndup(p, (size_t)(e - p));
-	free(body);
-	return tok;
+	ds_policy(&ds, "limited", policy_hcl);
+	return ds_token(&ds, "{\"policies\":[\"limited\"],\"ttl\":\"1h\"}");
 }
 
 START_TEST(forbidden_read_is_77_without_token_in_message)
 {
 	vs_vault_settings s;
 	vs_secret sec;
-	char *tok = limited_token("path \\\"secret/data/allowed\\\" { capabilities = [\\\"read\\\"] }");
+	char *tok = limited_token("path \"secret/data/allowed\" { capabilities = [\"read\"] }");
 
 	ds_put_v2(&ds, "secret/allowed", "{\"k\":\"ok\"}");
 	ds_put_v2(&ds, "secret/forbidden", "{\"k\":\"no\"}");
@@ -382,7 +334,7 @@ START_TEST(forbidden_mount_lookup_names_the_override)
 	vs_vault_req req = {.path = "secret/other"};
 	vs_vault_stats st;
 	vs_error err = {0};
-	char *tok = limited_token("path \\\"kv/*\\\" { capabilities = [\\\"read\\\"] }");
+	char *tok = limited_token("path \"kv/*\" { capabilities = [\"read\"] }");
 
 	ds_put_v2(&ds, "secret/other", "{\"k\":\"v\"}");
 	settings_for(&s, tok, NULL);
@@ -488,9 +440,9 @@ START_TEST(unreachable_vault_is_69)
 	vs_config *cfg = parse("[vault]\naddress = http://127.0.0.1:9\nmax_retries = 1\n");
 	vs_error err = {0};
 
-	env_clear();
-	env_add("VAULT_TOKEN", "hvs.x");
-	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	tl_env_add(&env, "VAULT_TOKEN", "hvs.x");
+	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, tl_getenv, env.vars, &err), 0);
 	ck_assert_int_eq(read_one(&s, "secret/x", 0, &sec), 0);
 	ck_assert_int_eq(sec.code, VS_EX_UNAVAILABLE);
 	ck_assert_ptr_nonnull(strstr(sec.err, "cannot reach Vault at http://127.0.0.1:9"));
@@ -674,9 +626,7 @@ END_TEST
 
 START_TEST(approle_login_then_read)
 {
-	char *body = NULL, dir[] = "/tmp/vs-ar.XXXXXX", rid_path[64], sid_path[64], conf[512];
-	char role_id[128] = "", secret_id[128] = "";
-	const char *p;
+	char dir[64], *rid_path, *sid_path, conf[512], *role_id, *secret_id;
 	vs_vault_settings s;
 	vs_vault_req req = {.path = "secret/app/approle"};
 	vs_secret sec;
@@ -685,33 +635,19 @@ START_TEST(approle_login_then_read)
 	vs_error err = {0};
 
 	ds_put_v2(&ds, "secret/app/approle", "{\"k\":\"via-approle\"}");
-	ck_assert_int_eq(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
-				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
-				 ds.token, NULL) / 100, 2);
-	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/web", "{\"token_policies\":[\"app\"]}",
-				 ds.token, NULL) / 100, 2);
-	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/web/role-id", NULL, ds.token, &body), 200);
-	p = strstr(body, "\"role_id\"");
-	ck_assert_ptr_nonnull(p);
-	sscanf(strchr(p + 9, '"') + 1, "%127[^\"]", role_id);
-	free(body);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/web/secret-id", "{}", ds.token, &body), 200);
-	p = strstr(body, "\"secret_id\"");
-	ck_assert_ptr_nonnull(p);
-	sscanf(strchr(p + 11, '"') + 1, "%127[^\"]", secret_id);
-	free(body);
+	ds_policy(&ds, "app", "path \"secret/data/app/*\" { capabilities = [\"read\"] }");
+	ds_approle(&ds, "web", "{\"token_policies\":[\"app\"]}", &role_id, &secret_id);
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rid_path, sizeof rid_path, "%s/role-id", dir);
-	snprintf(sid_path, sizeof sid_path, "%s/secret-id", dir);
-	write_file(rid_path, role_id, 0600);
-	write_file(sid_path, secret_id, 0600);
+	tl_tmpdir_make(dir, sizeof dir, "vs-ar");
+	rid_path = tl_path(dir, "role-id");
+	sid_path = tl_path(dir, "secret-id");
+	tl_write_text(rid_path, role_id, 0600);
+	tl_write_text(sid_path, secret_id, 0600);
 	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nauth = approle\nrole_id_file = %s\nsecret_id_file = %s\n",
 		 ds.addr, rid_path, sid_path);
 	cfg = parse(conf);
-	env_clear();
-	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, env_get, NULL, &err), 0);
+	tl_env_clear(&env);
+	ck_assert_int_eq(vs_vault_settings_init(&s, cfg, tl_getenv, env.vars, &err), 0);
 	memset(&sec, 0, sizeof sec);
 	ck_assert_int_eq(vs_vault_read(&s, &req, 1, &sec, &st, &err), 0);
 	ck_assert_msg(sec.code == 0, "%s", sec.err);
@@ -720,7 +656,7 @@ START_TEST(approle_login_then_read)
 	vs_secret_clear(&sec);
 
 	/* a wrong secret_id: the login is refused as a permission problem, naming no credential */
-	write_file(sid_path, "00000000-0000-0000-0000-000000000000", 0600);
+	tl_write_text(sid_path, "00000000-0000-0000-0000-000000000000", 0600);
 	memset(&sec, 0, sizeof sec);
 	ck_assert_int_eq(vs_vault_read(&s, &req, 1, &sec, &st, &err), VS_EX_NOPERM);
 	ck_assert_ptr_nonnull(strstr(err.msg, "approle login"));
@@ -728,9 +664,11 @@ START_TEST(approle_login_then_read)
 	ck_assert_ptr_null(strstr(err.msg, role_id));
 	vs_vault_settings_clear(&s);
 	vs_config_free(cfg);
-	unlink(rid_path);
-	unlink(sid_path);
-	rmdir(dir);
+	free(rid_path);
+	free(sid_path);
+	free(role_id);
+	free(secret_id);
+	tl_tmpdir_remove(dir);
 }
 END_TEST
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "devserver.h"
 #include "suites.h"
+#include "testlib.h"
 #include "vault/internal.h"
 
 #include <cjson/cJSON.h>
@@ -25,33 +26,19 @@
 static devserver ds;
 static char dir[64]; /* scratch: credential files, proxy and agent files */
 
-/* The environment a test gives the client: NAME=value strings. */
+/* The environment a test gives the client (tl_getenv's NAME=value strings). */
 static const char *envv[8];
 
-static const char *test_env(const char *name, void *ctx)
-{
-	size_t n = strlen(name);
-	(void)ctx;
-	for (int i = 0; envv[i]; i++)
-		if (!strncmp(envv[i], name, n) && envv[i][n] == '=')
-			return envv[i] + n + 1;
-	return NULL;
-}
-
+/* Writes dir/name (0600 then mode) and returns its path, good for the next
+ * seven calls. */
 static const char *file_in_dir(const char *name, const char *text, mode_t mode)
 {
 	static char path[8][128];
 	static int next;
 	char *p = path[next++ % 8];
-	int fd;
 
 	snprintf(p, sizeof path[0], "%s/%s", dir, name);
-	unlink(p);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	close(fd);
+	tl_write_text(p, text, mode);
 	return p;
 }
 
@@ -59,12 +46,8 @@ static const char *file_in_dir(const char *name, const char *text, mode_t mode)
  * is envv. Returns the settings' error code (0: made). */
 static int settings_rc(vs_vault_settings *s, const char *conf, vs_error *err)
 {
-	vs_config *cfg = NULL;
-	int rc;
-
-	ck_assert_msg(vs_config_parse("/tmp/f.conf", conf, strlen(conf), test_env, NULL, &cfg, err) == 0,
-		      "config: %s", err->msg);
-	rc = vs_vault_settings_init(s, cfg, test_env, NULL, err);
+	vs_config *cfg = tl_config("/tmp/f.conf", conf, tl_getenv, envv);
+	int rc = vs_vault_settings_init(s, cfg, tl_getenv, envv, err);
 	vs_config_free(cfg);
 	return rc;
 }
@@ -86,35 +69,14 @@ static int read_n(vs_vault_settings *s, const char *const *paths, size_t n, vs_s
 	return vs_vault_read(s, req, n, sec, st, err);
 }
 
-static char *json_get(const char *body, const char *a, const char *b)
-{
-	cJSON *root = cJSON_Parse(body);
-	const char *v = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, a), b));
-	char *r = v ? strdup(v) : NULL;
-	cJSON_Delete(root);
-	return r;
-}
-
-/* A token with the given policy (HCL), made with the root token. */
+/* A token whose one policy, NAME, has these rules (HCL). */
 static char *token_with_policy(const char *name, const char *hcl)
 {
-	char path[128], body[512], *out = NULL, *tok;
-	cJSON *o = cJSON_CreateObject();
-	char *json;
+	char body[256];
 
-	cJSON_AddStringToObject(o, "policy", hcl);
-	json = cJSON_PrintUnformatted(o);
-	snprintf(path, sizeof path, "/v1/sys/policies/acl/%s", name);
-	ck_assert_int_lt(ds_call(&ds, "PUT", path, json, ds.token, NULL), 300);
-	free(json);
-	cJSON_Delete(o);
+	ds_policy(&ds, name, hcl);
 	snprintf(body, sizeof body, "{\"policies\":[\"%s\"]}", name);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/token/create", body, ds.token, &out), 200);
-	tok = json_get(out, "auth", "client_token");
-	free(out);
-	ck_assert_ptr_nonnull(tok);
-	return tok;
+	return ds_token(&ds, body);
 }
 
 static void kv2_mount(const char *prefix, const char *mount)
@@ -136,8 +98,7 @@ static void put_api(const char *api_path, const char *data_json)
 
 static void up_with(const char *const *extra)
 {
-	strcpy(dir, "/tmp/vs-fid.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tl_tmpdir_make(dir, sizeof dir, "vs-fid");
 	ds_start(&ds, extra);
 	memset(envv, 0, sizeof envv);
 }
@@ -149,11 +110,8 @@ static void plain_up(void)
 
 static void down(void)
 {
-	char cmd[128];
 	ds_stop(&ds);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_vault_fidelity: could not remove %s\n", dir);
+	tl_tmpdir_remove(dir);
 }
 
 static void reset(void)
@@ -275,23 +233,12 @@ static void v116_up(void)
  * one request. Writes the role_id and secret_id files; returns the config. */
 static void approle_once(char *conf, size_t sz)
 {
-	char *body = NULL, *rid, *sid;
+	char *rid, *sid;
 
 	ds_put_v2(&ds, "secret/app/one", "{\"k\":\"first\"}");
 	ds_put_v2(&ds, "secret/app/two", "{\"k\":\"second\"}");
-	ck_assert_int_lt(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
-				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
-				 ds.token, NULL), 300);
-	/* approle/ may be enabled already by another test of this server */
-	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
-	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/auth/approle/role/once",
-				 "{\"token_policies\":[\"app\"],\"token_num_uses\":1}", ds.token, NULL), 300);
-	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/once/role-id", NULL, ds.token, &body), 200);
-	rid = json_get(body, "data", "role_id");
-	free(body);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/once/secret-id", "{}", ds.token, &body), 200);
-	sid = json_get(body, "data", "secret_id");
-	free(body);
+	ds_policy(&ds, "app", "path \"secret/data/app/*\" { capabilities = [\"read\"] }");
+	ds_approle(&ds, "once", "{\"token_policies\":[\"app\"],\"token_num_uses\":1}", &rid, &sid);
 	snprintf(conf, sz, "[vault]\naddress = %s\nauth = approle\nkv_version = 2\nrole_id_file = %s\n"
 		 "secret_id_file = %s\n", ds.addr, file_in_dir("rid", rid, 0600), file_in_dir("sid", sid, 0600));
 	free(rid);
@@ -399,19 +346,14 @@ START_TEST(token_without_default_policy_denied_is_not_invalid)
 	vs_vault_stats st;
 	vs_error err = {0};
 	const char *paths[] = {"secret/app/one", "secret/other/x"};
-	char conf[512], *body = NULL, *rid, *sid, *tok;
+	char conf[512], *rid, *sid, *tok;
 
 	ds_put_v2(&ds, "secret/app/one", "{\"k\":\"first\"}");
 	ds_put_v2(&ds, "secret/other/x", "{\"k\":\"no\"}");
-	ck_assert_int_lt(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
-				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
-				 ds.token, NULL), 300);
+	ds_policy(&ds, "app", "path \"secret/data/app/*\" { capabilities = [\"read\"] }");
 
 	/* a token, with only that policy */
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/token/create",
-				 "{\"policies\":[\"app\"],\"no_default_policy\":true}", ds.token, &body), 200);
-	tok = json_get(body, "auth", "client_token");
-	free(body);
+	tok = ds_token(&ds, "{\"policies\":[\"app\"],\"no_default_policy\":true}");
 	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nkv_version = 2\ntoken_file = %s\n", ds.addr,
 		 file_in_dir("tok", tok, 0600));
 	settings(&s, conf);
@@ -425,18 +367,8 @@ START_TEST(token_without_default_policy_denied_is_not_invalid)
 	vs_vault_settings_clear(&s);
 	free(tok);
 
-	/* an AppRole whose tokens come without it: one login, not two (approle/
-	 * may be enabled already by another test of this server) */
-	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
-	ck_assert_int_lt(ds_call(&ds, "POST", "/v1/auth/approle/role/nodef",
-				 "{\"token_policies\":[\"app\"],\"token_no_default_policy\":true}", ds.token, NULL),
-			 300);
-	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/nodef/role-id", NULL, ds.token, &body), 200);
-	rid = json_get(body, "data", "role_id");
-	free(body);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/nodef/secret-id", "{}", ds.token, &body), 200);
-	sid = json_get(body, "data", "secret_id");
-	free(body);
+	/* an AppRole whose tokens come without it: one login, not two */
+	ds_approle(&ds, "nodef", "{\"token_policies\":[\"app\"],\"token_no_default_policy\":true}", &rid, &sid);
 	snprintf(conf, sizeof conf, "[vault]\naddress = %s\nauth = approle\nkv_version = 2\nrole_id_file = %s\n"
 		 "secret_id_file = %s\n", ds.addr, file_in_dir("rid", rid, 0600), file_in_dir("sid", sid, 0600));
 	free(rid);
@@ -1146,9 +1078,9 @@ START_TEST(root_owned_secret_read_by_another_user_is_accepted)
 		vs_config *cfg = NULL;
 		if (setgid(65534) || setuid(65534))
 			_exit(3);
-		if (vs_config_parse("/tmp/f.conf", conf, strlen(conf), test_env, NULL, &cfg, &e))
+		if (vs_config_parse("/tmp/f.conf", conf, strlen(conf), tl_getenv, envv, &cfg, &e))
 			_exit(4);
-		if (vs_vault_settings_init(&s, cfg, test_env, NULL, &e)) {
+		if (vs_vault_settings_init(&s, cfg, tl_getenv, envv, &e)) {
 			fprintf(stderr, "as nobody: %s\n", e.msg);
 			_exit(1);
 		}
@@ -1178,9 +1110,9 @@ START_TEST(root_owned_secret_read_by_another_user_is_accepted)
 		    chmod(path, 0644) || syscall(SYS_mount, "none", ro, "none", MS_REMOUNT | MS_RDONLY, NULL))
 			_exit(6);
 		snprintf(cf, sizeof cf, "[vault]\naddress = %s\ntoken_file = %s\n", ds.addr, path);
-		if (vs_config_parse("/tmp/f.conf", cf, strlen(cf), test_env, NULL, &cfg, &e))
+		if (vs_config_parse("/tmp/f.conf", cf, strlen(cf), tl_getenv, envv, &cfg, &e))
 			_exit(4);
-		if (vs_vault_settings_init(&s, cfg, test_env, NULL, &e)) {
+		if (vs_vault_settings_init(&s, cfg, tl_getenv, envv, &e)) {
 			fprintf(stderr, "read-only mount: %s\n", e.msg);
 			_exit(1);
 		}

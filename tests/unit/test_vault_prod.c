@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "devserver.h"
 #include "suites.h"
+#include "testlib.h"
 #include "vault/vs_vault.h"
 
 #include <cjson/cJSON.h>
@@ -18,32 +19,17 @@
 static devserver ds, ds2;
 static char pki[64]; /* CA, server and client certificates, made at test time */
 
-static const char *no_env(const char *name, void *ctx)
-{
-	(void)name;
-	(void)ctx;
-	return NULL;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
 /* Settings from a [vault] section (the address is given by the caller). */
 static void settings(vs_vault_settings *s, const char *vault_section)
 {
 	char conf[2048];
-	vs_config *cfg = NULL;
+	vs_config *cfg;
 	vs_error err = {0};
 
+	/* no environment at all (tl_getenv's NULL) */
 	snprintf(conf, sizeof conf, "[vault]\n%s", vault_section);
-	ck_assert_msg(vs_config_parse("/tmp/p.conf", conf, strlen(conf), no_env, NULL, &cfg, &err) == 0,
-		      "config: %s", err.msg);
-	ck_assert_msg(vs_vault_settings_init(s, cfg, no_env, NULL, &err) == 0, "settings: %s", err.msg);
+	cfg = tl_config("/tmp/p.conf", conf, tl_getenv, NULL);
+	ck_assert_msg(vs_vault_settings_init(s, cfg, tl_getenv, NULL, &err) == 0, "settings: %s", err.msg);
 	vs_config_free(cfg);
 }
 
@@ -53,7 +39,7 @@ static char tokfile[128];
 static const char *token_file(const char *token)
 {
 	snprintf(tokfile, sizeof tokfile, "%s/token", pki);
-	write_file(tokfile, token);
+	tl_write_text(tokfile, token, 0600);
 	return tokfile;
 }
 
@@ -64,16 +50,6 @@ static int read1(vs_vault_settings *s, const char *path, vs_secret *sec, vs_vaul
 	return vs_vault_read(s, &req, 1, sec, st, err);
 }
 
-static char *json_str(const char *body, const char *a, const char *b)
-{
-	cJSON *root = cJSON_Parse(body);
-	const char *v = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, a), b));
-	char *r = v ? strdup(v) : NULL;
-	cJSON_Delete(root);
-	return r;
-}
-
 /* ------------------------------------------------------------------ */
 /* PKI made with openssl at test time                                  */
 
@@ -81,8 +57,7 @@ static void make_pki(void)
 {
 	char cmd[4096];
 
-	strcpy(pki, "/tmp/vs-pki.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(pki));
+	tl_tmpdir_make(pki, sizeof pki, "vs-pki");
 	snprintf(cmd, sizeof cmd,
 		 "(set -e; cd %s;"
 		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=vaultshim-test-ca"
@@ -110,10 +85,7 @@ static void make_pki(void)
 
 static void drop_pki(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", pki);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_vault_prod: could not remove %s\n", pki);
+	tl_tmpdir_remove(pki);
 }
 
 /* ------------------------------------------------------------------ */
@@ -491,19 +463,11 @@ END_TEST
 /* AppRole role "web" whose policy "app" reads under secret/data/app/; returns role_id. */
 static char *approle_setup(void)
 {
-	char *body = NULL, *rid;
+	char *rid;
 
 	ds_put_v2(&ds, "secret/app/prod", "{\"k\":\"approle-secret\"}");
-	ck_assert_int_eq(ds_call(&ds, "PUT", "/v1/sys/policies/acl/app",
-				 "{\"policy\":\"path \\\"secret/data/app/*\\\" { capabilities = [\\\"read\\\"] }\"}",
-				 ds.token, NULL) / 100, 2);
-	ds_call(&ds, "POST", "/v1/sys/auth/approle", "{\"type\":\"approle\"}", ds.token, NULL);
-	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/web", "{\"token_policies\":[\"app\"]}",
-				 ds.token, NULL) / 100, 2);
-	ck_assert_int_eq(ds_call(&ds, "GET", "/v1/auth/approle/role/web/role-id", NULL, ds.token, &body), 200);
-	rid = json_str(body, "data", "role_id");
-	free(body);
-	ck_assert_ptr_nonnull(rid);
+	ds_policy(&ds, "app", "path \"secret/data/app/*\" { capabilities = [\"read\"] }");
+	ds_approle(&ds, "web", "{\"token_policies\":[\"app\"]}", &rid, NULL);
 	return rid;
 }
 
@@ -539,8 +503,8 @@ START_TEST(approle_wrapped_secret_id)
 
 	snprintf(rid_path, sizeof rid_path, "%s/role-id", pki);
 	snprintf(sid_path, sizeof sid_path, "%s/secret-id", pki);
-	write_file(rid_path, rid);
-	write_file(sid_path, wrap);
+	tl_write_text(rid_path, rid, 0600);
+	tl_write_text(sid_path, wrap, 0600);
 	snprintf(conf, sizeof conf,
 		 "address = %s\nauth = approle\nrole_id_file = %s\nsecret_id_file = %s\nsecret_id_wrapped = yes\n",
 		 ds.addr, rid_path, sid_path);
@@ -591,12 +555,12 @@ START_TEST(relogin_after_the_token_is_invalidated)
 	char *rid = approle_setup();
 
 	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/approle/role/web/secret-id", "{}", ds.token, &body), 200);
-	sid = json_str(body, "data", "secret_id");
+	sid = ds_json_get(body, "data", "secret_id");
 	free(body);
 	snprintf(rid_path, sizeof rid_path, "%s/role-id", pki);
 	snprintf(sid_path, sizeof sid_path, "%s/secret-id", pki);
-	write_file(rid_path, rid);
-	write_file(sid_path, sid);
+	tl_write_text(rid_path, rid, 0600);
+	tl_write_text(sid_path, sid, 0600);
 	/* the first read finds its login token revoked, as Vault words it */
 	ck_assert_int_eq(ds_call(&ds, "POST", "/_control/faults",
 				 "{\"path\":\"secret/data/app/prod\",\"status\":403,\"count\":1,"
@@ -650,7 +614,7 @@ START_TEST(kubernetes_and_jwt_logins)
 				 "{\"bound_service_account_names\":[\"web\"],\"bound_service_account_namespaces\":[\"shop\"],"
 				 "\"token_policies\":[\"app\"]}", ds.token, NULL) / 100, 2);
 	snprintf(jwt_path, sizeof jwt_path, "%s/sa-token", pki);
-	write_file(jwt_path, k8s_jwt);
+	tl_write_text(jwt_path, k8s_jwt, 0600);
 	snprintf(conf, sizeof conf, "address = %s\nauth = kubernetes\nauth_mount = k8s-prod\nrole = shop-web\njwt_file = %s\n",
 		 ds.addr, jwt_path);
 	settings(&s, conf);
@@ -665,7 +629,7 @@ START_TEST(kubernetes_and_jwt_logins)
 	ck_assert_int_eq(ds_call(&ds, "POST", "/v1/auth/jwt/role/ci",
 				 "{\"role_type\":\"jwt\",\"user_claim\":\"sub\",\"bound_audiences\":[\"vault\"],"
 				 "\"token_policies\":[\"app\"]}", ds.token, NULL) / 100, 2);
-	write_file(jwt_path, ci_jwt);
+	tl_write_text(jwt_path, ci_jwt, 0600);
 	snprintf(conf, sizeof conf, "address = %s\nauth = jwt\nrole = ci\njwt_file = %s\n", ds.addr, jwt_path);
 	settings(&s, conf);
 	ck_assert_int_eq(read1(&s, "secret/app/prod", &sec, &st, &err), 0);
