@@ -195,23 +195,26 @@ check "the program's exit 3 is the supervisor's" $(( rc != 3 )) "rc=$rc"
 # config) and the helper's start-up, not the default's 13 s. The program
 # makes the tree's hand-off at a fork and execs itself (keeping only the
 # hand-off's read-only descriptor: one wait, not one per descriptor); its
-# child's first getenv waits for $T/go, and its helper's mount lookup is
-# delayed 16 s (the supervisor, which knows the mount after its first poll,
-# never asks again). The change is made once that lookup is in.
+# child's first getenv waits for $T/go (with "self", the program's own), and
+# its helper's mount lookup is delayed 16 s (the supervisor, which knows the
+# mount after its first poll, never asks again). The change is made once
+# that lookup is in.
 cat >"$T/lazyget.c" <<'C'
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 int main(int argc, char **argv)
 {
 	struct stat st;
-	if (argc > 2 && fork() == 0) {
+	if (argc > 2 && !strcmp(argv[2], "fork") && fork() > 0) {
+		execl(argv[0], argv[0], argv[1], (char *)NULL);
+		return 127;
+	}
+	if (argc > 2) {
 		while (stat(argv[1], &st) != 0)
 			usleep(50000);
 		(void)!getenv("V");
-	} else if (argc > 2) {
-		execl(argv[0], argv[0], argv[1], (char *)NULL);
-		return 127;
 	}
 	for (;;) pause();
 }
@@ -235,6 +238,23 @@ check "watch waits for a resolution in progress as long as VAULT_CLIENT_TIMEOUT 
 	$? "$(grep -E 'hand-off|changed in Vault' "$T/slow.err")" "after $((SECONDS - t0)) s"
 kill -TERM -- "-$W_PID"; wait "$W_PID" 2>/dev/null
 control DELETE faults
+
+# A resolver that never lets go (stopped mid-resolution) is waited for once,
+# as long as the preload gives it (VAULT_CLIENT_TIMEOUT = 2s: 5 s), though
+# the program, which made the hand-off itself, holds two descriptors of it.
+rm -f "$T/go"
+W_LOG=debug VAULT_CLIENT_TIMEOUT=2s watch stop "$CONF" -- "$T/lazyget" "$T/go" self
+sleep 1.5
+control POST faults '{"path":"sys/internal/ui/mounts/secret/app/w","delay_ms":1500,"count":1}'
+touch "$T/go"
+wait_for 50 no_fault
+kill -STOP "$(pgrep -P "$W_PID" lazyget)"
+kv2 "$V1"
+t0=$SECONDS
+wait_for 150 grep -q 'holds no hand-off' "$T/stop.err"
+check "watch gives up on a stopped resolver after one deadline, not one per descriptor of the hand-off" \
+	$(( $? || SECONDS - t0 >= 8 )) "after $((SECONDS - t0)) s" "$(grep -E 'hand-off|changed in Vault' "$T/stop.err")"
+kill -CONT "$(pgrep -P "$W_PID" lazyget)"; kill -TERM -- "-$W_PID"; wait "$W_PID" 2>/dev/null
 
 # --- as PID 1 (a container's init) --------------------------------------------
 # the program leaves two orphans behind; in a PID namespace they are handed to
