@@ -35,7 +35,6 @@
 #define VS_BINDIR "/usr/local/bin"
 #endif
 #define HELPER_OUTPUT_MAX (64u * 1024 * 1024)
-#define HELPER_GRACE_MS 3000L  /* process start-up on top of the Vault deadline */
 
 extern char **environ;
 
@@ -112,7 +111,7 @@ long vs_deadline_ms(void)
 	 * waits the default, and the helper reports it */
 	vs_timeout_ms(vs_cfg && vs_cfg->vault.timeout_ms > 0 ? vs_cfg->vault.timeout_ms : vs_opt_timeout_ms,
 		      vs_client_getenv("VAULT_CLIENT_TIMEOUT"), &ms);
-	return ms + HELPER_GRACE_MS;
+	return ms + VS_HELPER_GRACE_MS;
 }
 
 /* The helper's environment: ours without LD_PRELOAD (no preload in the
@@ -546,7 +545,7 @@ static void resolve_tree(void)
 	 * asked Vault ourselves, we would have given up by then too; after
 	 * that we resolve with a deadline of our own */
 	if (vs_ho.fd >= 0) {
-		lk = vs_handoff_lock(vs_now_ms() + (double)(vs_deadline_ms() - HELPER_GRACE_MS));
+		lk = vs_handoff_lock(vs_now_ms() + (double)(vs_deadline_ms() - VS_HELPER_GRACE_MS));
 		if (vs_handoff_read(&snap) == 0) {
 			if (vs_tree_same(&snap, vs_config_path) && vs_tree_adopt(&snap)) {
 				vs_refresh_values_set(snap.resolved_at_ms, snap.generation);

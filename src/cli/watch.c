@@ -157,6 +157,11 @@ static void mark_stale(pid_t child)
 	struct dirent *e;
 	DIR *d;
 	int rc = 1;
+	/* (a resolution of the tree's in progress is waited for, as long as
+	 * the preload would give it: Vault's timeout by the one rule, which
+	 * W.s holds, and the helper's start-up; once, whatever the number of
+	 * the hand-off's descriptors the program holds) */
+	double deadline = vs_now_ms() + (double)(W.s.timeout_ms + VS_HELPER_GRACE_MS);
 
 	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)child);
 	if (child <= 0 || !(d = opendir(dir))) {
@@ -172,11 +177,7 @@ static void mark_stale(pid_t child)
 		link[n] = '\0';
 		if (strncmp(link, "/memfd:vaultshim ", 17) || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 			continue;
-		/* (a resolution of the tree's in progress is waited for, as
-		 * long as the preload would give it) */
-		rc = vs_snapshot_mark_stale(fd, W.config,
-					    vs_now_ms() + 3000.0 +
-					    (double)(W.cfg->vault.timeout_ms > 0 ? W.cfg->vault.timeout_ms : VS_DEFAULT_TIMEOUT_MS));
+		rc = vs_snapshot_mark_stale(fd, W.config, deadline);
 		close(fd);
 	}
 	closedir(d);

@@ -19,6 +19,10 @@
 #define VS_DEFAULT_TIMEOUT_MS 10000L
 #define VS_DEFAULT_CONNECT_TIMEOUT_MS 3000L
 #define VS_DEFAULT_MAX_RETRIES 2
+/* The resolver helper's start-up on top of that timeout: how long the
+ * preload gives a resolution, and so how long the supervising launcher
+ * (watch) waits for one in progress. */
+#define VS_HELPER_GRACE_MS 3000L
 
 #define VS_CONFIG_MAX (1024 * 1024)
 #define VS_NAME_MAX 128          /* longest [env] name */

@@ -6,9 +6,11 @@
 # ignores stop_signal after restart_grace; gunicorn serves the new
 # SECRET_KEY after a restart; Vault stopped and started again never stops the
 # program and is logged once each way; signals are forwarded and the exit
-# status is the program's; the polls as the dev server counts them (one read
-# per path per period, no dynamic path, one AppRole login, renewals); and no
-# value or token in any output. Every process is bounded with `timeout`.
+# status is the program's; a resolution of the program's tree in progress is
+# waited for as long as VAULT_CLIENT_TIMEOUT gives it; the polls as the dev
+# server counts them (one read per path per period, no dynamic path, one
+# AppRole login, renewals); and no value or token in any output. Every
+# process is bounded with `timeout`.
 . "$(dirname "$0")/lib.sh"
 
 _pids=() # supervisors started here (each leads its process group), killed
@@ -68,12 +70,13 @@ K = kv/app#k'
 
 # watch NAME CONF [exec options] -- CMD...: the supervisor in the background
 # (setsid: its own process group, with the same pid), stderr in
-# $T/NAME.err (VAULTSHIM_LOG=info); sets W_PID. A watchdog kills the group
-# after 40 s: the signals the tests send must reach the supervisor itself.
+# $T/NAME.err (VAULTSHIM_LOG=info, or W_LOG); sets W_PID. A watchdog kills
+# the group after 40 s: the signals the tests send must reach the supervisor
+# itself.
 watch() {
 	local name=$1 conf=$2
 	shift 2
-	VAULTSHIM_LOG=info setsid "$VAULTSHIM" exec -c "$conf" "$@" 2>"$T/$name.err" &
+	VAULTSHIM_LOG=${W_LOG:-info} setsid "$VAULTSHIM" exec -c "$conf" "$@" 2>"$T/$name.err" &
 	W_PID=$!
 	_pids+=("$W_PID")
 	(sleep 40; kill -KILL -- "-$W_PID") >/dev/null 2>&1 &
@@ -185,6 +188,73 @@ kill -USR2 "$W_PID"
 wait "$W_PID"
 rc=$?
 check "the program's exit 3 is the supervisor's" $(( rc != 3 )) "rc=$rc"
+
+# --- a resolution of the tree in progress when a change is seen ---------------
+# The supervisor waits for it as long as the preload gives it: Vault's
+# timeout by the one rule (here VAULT_CLIENT_TIMEOUT = 20s, no timeout in the
+# config) and the helper's start-up, not the default's 13 s. The program
+# makes the tree's hand-off at a fork and execs itself (keeping only the
+# hand-off's read-only descriptor: one wait, not one per descriptor); its
+# child's first getenv waits for $T/go (with "self", the program's own), and
+# its helper's mount lookup is delayed 16 s (the supervisor, which knows the
+# mount after its first poll, never asks again). The change is made once
+# that lookup is in.
+cat >"$T/lazyget.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	struct stat st;
+	if (argc > 2 && !strcmp(argv[2], "fork") && fork() > 0) {
+		execl(argv[0], argv[0], argv[1], (char *)NULL);
+		return 127;
+	}
+	if (argc > 2) {
+		while (stat(argv[1], &st) != 0)
+			usleep(50000);
+		(void)!getenv("V");
+	}
+	for (;;) pause();
+}
+C
+cc -O1 -o "$T/lazyget" "$T/lazyget.c" || { echo "Bail out! cannot build the test program"; exit 1; }
+V4=v4-$(rand)
+VALUES+=("$V4")
+CONF=$(C_ENV='V = secret/app/w#v' conf slow 'watch = 1s' 'on_change = none')
+W_LOG=debug VAULT_CLIENT_TIMEOUT=20s watch slow "$CONF" -- "$T/lazyget" "$T/go" fork
+sleep 1.5
+control POST faults '{"path":"sys/internal/ui/mounts/secret/app/w","delay_ms":16000,"count":1}'
+touch "$T/go"
+no_fault() { curl -s "$VAULT_ADDR/_control/faults" | grep -q '"faults": *\[\]'; }
+wait_for 50 no_fault
+kv2 "$V4"
+t0=$SECONDS
+stale() { grep -Eq 'hand-off (are marked stale|of .* to update)' "$T/slow.err"; }
+wait_for 250 stale
+grep -q "the values in .*'s hand-off are marked stale" "$T/slow.err" && ! grep -q 'holds no hand-off' "$T/slow.err"
+check "watch waits for a resolution in progress as long as VAULT_CLIENT_TIMEOUT gives it (over 13 s), then marks the hand-off stale" \
+	$? "$(grep -E 'hand-off|changed in Vault' "$T/slow.err")" "after $((SECONDS - t0)) s"
+kill -TERM -- "-$W_PID"; wait "$W_PID" 2>/dev/null
+control DELETE faults
+
+# A resolver that never lets go (stopped mid-resolution) is waited for once,
+# as long as the preload gives it (VAULT_CLIENT_TIMEOUT = 2s: 5 s), though
+# the program, which made the hand-off itself, holds two descriptors of it.
+rm -f "$T/go"
+W_LOG=debug VAULT_CLIENT_TIMEOUT=2s watch stop "$CONF" -- "$T/lazyget" "$T/go" self
+sleep 1.5
+control POST faults '{"path":"sys/internal/ui/mounts/secret/app/w","delay_ms":1500,"count":1}'
+touch "$T/go"
+wait_for 50 no_fault
+kill -STOP "$(pgrep -P "$W_PID" lazyget)"
+kv2 "$V1"
+t0=$SECONDS
+wait_for 150 grep -q 'holds no hand-off' "$T/stop.err"
+check "watch gives up on a stopped resolver after one deadline, not one per descriptor of the hand-off" \
+	$(( $? || SECONDS - t0 >= 8 )) "after $((SECONDS - t0)) s" "$(grep -E 'hand-off|changed in Vault' "$T/stop.err")"
+kill -CONT "$(pgrep -P "$W_PID" lazyget)"; kill -TERM -- "-$W_PID"; wait "$W_PID" 2>/dev/null
 
 # --- as PID 1 (a container's init) --------------------------------------------
 # the program leaves two orphans behind; in a PID namespace they are handed to
